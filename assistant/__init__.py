@@ -1,0 +1,81 @@
+"""The Removal Request Assistant: ``create_app()`` is the factory gunicorn and the tests use."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request, session
+
+from .config import SUPPORTED_LANGUAGES, load_settings
+from .extensions import babel, csrf, current_services, db
+from .services import build_services
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "font-src 'self'; connect-src 'self'; manifest-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def select_locale() -> str:
+    """``?lang=``, then the language chosen earlier in this session, then the browser's."""
+    asked = request.args.get("lang", "")
+    if asked in SUPPORTED_LANGUAGES:
+        return asked
+    chosen = session.get("lang") if session else None
+    if chosen in SUPPORTED_LANGUAGES:
+        return str(chosen)
+    best = request.accept_languages.best_match(SUPPORTED_LANGUAGES)
+    return best or current_services().settings.default_language
+
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. ``config`` overrides settings by field name (used by tests)."""
+    overrides = dict(config or {})
+    instance_path = str(overrides.pop("instance_path", "") or PROJECT_ROOT / "instance")
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    settings = load_settings(os.environ, instance_path, overrides)
+    built = build_services(settings)
+    app.extensions["assistant.services"] = built
+
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_SSL_STRICT=False,
+        BABEL_TRANSLATION_DIRECTORIES=str(PROJECT_ROOT / "translations"),
+        BABEL_DEFAULT_LOCALE="en",
+        JSON_SORT_KEYS=False,
+        TEMPLATES_AUTO_RELOAD=not settings.is_production,
+    )
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+    from .web.session_interface import ServerSessionInterface
+
+    app.session_interface = ServerSessionInterface(built)
+    db.init_app(app, settings.database_url)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+
+    from .web import register_web
+
+    register_web(app)
+
+    from .cli import register_commands
+
+    register_commands(app)
+    return app

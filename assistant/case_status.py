@@ -1,0 +1,185 @@
+"""What a survivor (or their advocate) sees of a case, and what they can write to the hotline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from .models import AuditEvent, Case, Message, Referral, today
+from .routing import Hotline, mask_location_for_display
+from .services import Services
+
+LOCATION_STATUSES = (
+    "received",
+    "with_hotline",
+    "notice_sent",
+    "removed",
+    "not_removed",
+    "unavailable",
+    "referred",
+    "closed",
+)
+FINISHED_STATUSES = frozenset({"removed", "not_removed", "unavailable", "closed"})
+CASE_STATUSES = ("received", "in_progress", "finished")
+
+
+class MessageRejected(ValueError):
+    def __init__(self, code: str, **params: str) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+@dataclass(frozen=True)
+class LocationView:
+    id: int
+    kind: str
+    display: str
+    status: str
+    status_changed_on: dt.date
+    hotline: Hotline | None
+    reasons: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class EventView:
+    code: str
+    params: dict[str, Any]
+    occurred_on: dt.date
+
+
+@dataclass(frozen=True)
+class ReferralView:
+    id: int
+    hotline: Hotline | None
+    hotline_id: str
+    status: str
+    location_ids: list[int]
+    events: list[EventView]
+
+
+@dataclass(frozen=True)
+class MessageView:
+    id: int
+    author: str
+    body: str
+    sent_on: dt.date
+    referral_id: int | None
+
+
+@dataclass(frozen=True)
+class CaseView:
+    case_number: str
+    status: str
+    created_on: dt.date
+    locations: list[LocationView]
+    referrals: list[ReferralView]
+    messages: list[MessageView]
+
+
+def case_status(case: Case) -> str:
+    """``received`` until a hotline acts, ``finished`` when every location has an outcome."""
+    statuses = [location.status for location in case.locations]
+    if statuses and all(status in FINISHED_STATUSES for status in statuses):
+        return "finished"
+    if all(status == "received" for status in statuses):
+        return "received"
+    return "in_progress"
+
+
+def describe_case(services: Services, case: Case) -> CaseView:
+    """Decrypts only what is needed to mask each location for display."""
+    cipher, directory = services.cipher, services.directory
+    locations = [
+        LocationView(
+            id=row.id,
+            kind=row.kind,
+            display=mask_location_for_display(
+                row.kind, cipher.open(row.value_sealed, "location.value")
+            ),
+            status=row.status,
+            status_changed_on=row.status_changed_on,
+            hotline=directory.get(row.referral.hotline_id) if row.referral else None,
+            reasons=list(row.route_reasons),
+        )
+        for row in case.locations
+    ]
+    referrals = [
+        ReferralView(
+            id=referral.id,
+            hotline=directory.get(referral.hotline_id),
+            hotline_id=referral.hotline_id,
+            status=referral.status,
+            location_ids=[location.id for location in referral.locations],
+            events=[
+                EventView(event.code, dict(event.params), event.occurred_on)
+                for event in referral.events
+                if event.visible_to_survivor
+            ],
+        )
+        for referral in case.referrals
+    ]
+    messages = [
+        MessageView(
+            id=message.id,
+            author=message.author,
+            body=cipher.open(message.body_sealed, "message.body"),
+            sent_on=message.sent_on,
+            referral_id=message.referral_id,
+        )
+        for message in case.messages
+    ]
+    return CaseView(
+        case_number=case.case_number,
+        status=case_status(case),
+        created_on=case.created_on,
+        locations=locations,
+        referrals=referrals,
+        messages=messages,
+    )
+
+
+def post_survivor_message(
+    db: Session, services: Services, case: Case, body: str, referral_id: int | None = None
+) -> Message:
+    """A message from the survivor to the hotline handling one of their referrals."""
+    text = body.replace("\r\n", "\n").strip()
+    limit = services.settings.max_message_length
+    if not text:
+        raise MessageRejected("empty")
+    if len(text) > limit:
+        raise MessageRejected("too_long", limit=str(limit))
+    if any(ord(ch) < 32 and ch not in "\n\t" for ch in text):
+        raise MessageRejected("control_characters")
+    referral: Referral | None
+    if referral_id is None:
+        referral = case.referrals[0] if len(case.referrals) == 1 else None
+        if referral is None:
+            raise MessageRejected("choose_hotline")
+    else:
+        referral = next((r for r in case.referrals if r.id == referral_id), None)
+        if referral is None:
+            raise MessageRejected("unknown_referral")
+    message = Message(
+        author="survivor",
+        body_sealed=services.cipher.seal(text, "message.body"),
+        sent_on=today(),
+        referral_id=referral.id,
+    )
+    case.messages.append(message)
+    db.flush()
+    db.add(
+        AuditEvent(
+            actor="survivor",
+            action="message.sent",
+            object_type="message",
+            object_id=message.id,
+            case_id=case.id,
+            occurred_on=today(),
+        )
+    )
+    db.commit()
+    return message

@@ -1,0 +1,95 @@
+"""The ``assistant`` command: a Flask CLI group over :func:`assistant.create_app`."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import click
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from werkzeug.serving import WSGIRequestHandler, run_simple
+
+from .extensions import Database
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def alembic_config(app: Flask) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = Database.engine(app)
+    return config
+
+
+def upgrade_database(app: Flask) -> None:
+    """Create the schema, or bring an existing one up to date."""
+    command.upgrade(alembic_config(app), "head")
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """Access log without the client's address, user agent or query string."""
+
+    def address_string(self) -> str:
+        return "-"
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        path = self.path.split("?", 1)[0]
+        logging.getLogger("assistant.access").info("%s %s %s", self.command, path, code)
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        # Werkzeug's own lines carry the address; ours do not.
+        if type == "error":
+            logging.getLogger("assistant.access").error("request error")
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command() -> None:
+    """Create the database, or upgrade it to the current schema."""
+    upgrade_database(current_app)
+    click.echo("The database is ready.")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@with_appcontext
+def serve_command(host: str, port: int) -> None:
+    """Run the app (for development and small installations; use gunicorn in production)."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    click.echo(f"Serving on http://{host}:{port}/ (press Ctrl+C to stop)")
+    run_simple(host, port, app, request_handler=QuietRequestHandler, threaded=True)
+
+
+@click.command("purge")
+@with_appcontext
+def purge_command() -> None:
+    """Delete expired sessions and drafts, and cases past their retention date."""
+    from .extensions import db
+    from .retention import purge
+
+    counts = purge(db.session)
+    click.echo(f"Removed {counts['sessions']} expired sessions and {counts['cases']} cases.")
+
+
+def register_commands(app: Flask) -> None:
+    for cmd in (init_db_command, serve_command, purge_command):
+        app.cli.add_command(cmd)
+
+
+def _create_app() -> Flask:
+    from . import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
+             add_version_option=False)
+def main() -> None:
+    """Removal Request Assistant."""

@@ -1,0 +1,216 @@
+"""Settings, read once from ``ASSISTANT_*`` environment variables and then frozen.
+
+Nothing else in the code reads ``os.environ``: the app factory builds one :class:`Settings` and
+passes it where it is needed.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+ENVIRONMENTS = ("development", "production")
+SUPPORTED_LANGUAGES = ("en", "fr")
+SECRET_NAMES = ("secret_key", "master_keys", "hash_key")
+
+# OWASP's minimum for Argon2id (m=19456 KiB, t=2, p=1); settings may raise it, never lower it.
+ARGON2_MIN_MEMORY_KIB = 19456
+ARGON2_MIN_TIME_COST = 2
+
+
+class ConfigError(Exception):
+    """Settings are missing or invalid; the app must not start."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    database_url: str = ""
+    secret_key: str = ""
+    # Versioned master keys for field encryption, "1:<base64 32 bytes>,2:<...>"; the highest
+    # version encrypts, every listed version can still decrypt.
+    master_keys: str = ""
+    # Key for the keyed hash that recognises the same location twice without decrypting it.
+    hash_key: str = ""
+    site_name: str = "Request Assistant"
+    exit_url: str = "https://www.bbc.com/weather"
+    fallback_hotline: str = ""
+    default_language: str = "en"
+    survivor_idle_minutes: int = 15
+    draft_idle_minutes: int = 60
+    api_token_max_hours: int = 8
+    max_locations: int = 500
+    max_value_length: int = 2048
+    max_note_length: int = 2000
+    max_message_length: int = 5000
+    max_body_bytes: int = 2 * 1024 * 1024
+    retention_days: int = 365
+    argon2_memory_kib: int = ARGON2_MIN_MEMORY_KIB
+    argon2_time_cost: int = ARGON2_MIN_TIME_COST
+    argon2_parallelism: int = 1
+    secure_cookies: bool = False
+    instance_path: str = field(default="", compare=False)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
+        """A copy with some fields replaced (used by tests and the CLI), validated again."""
+        known = {f.name for f in fields(self)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}")
+        updated = replace(self, **dict(overrides))
+        updated.validate()
+        return updated
+
+    def validate(self) -> None:
+        if self.env not in ENVIRONMENTS:
+            raise ConfigError(f"ASSISTANT_ENV must be one of {', '.join(ENVIRONMENTS)}")
+        for name in SECRET_NAMES:
+            if not getattr(self, name):
+                raise ConfigError(f"ASSISTANT_{name.upper()} is not set")
+        if len(self.secret_key) < 32:
+            raise ConfigError("ASSISTANT_SECRET_KEY must be at least 32 characters")
+        parse_master_keys(self.master_keys)
+        if len(decode_key(self.hash_key, "ASSISTANT_HASH_KEY")) < 32:
+            raise ConfigError("ASSISTANT_HASH_KEY must be at least 32 bytes")
+        if self.argon2_memory_kib < ARGON2_MIN_MEMORY_KIB or self.argon2_time_cost < (
+            ARGON2_MIN_TIME_COST
+        ):
+            raise ConfigError("Argon2 settings are below OWASP's minimum (m=19456 KiB, t=2)")
+        if self.argon2_parallelism < 1:
+            raise ConfigError("ASSISTANT_ARGON2_PARALLELISM must be at least 1")
+        if self.default_language not in SUPPORTED_LANGUAGES:
+            raise ConfigError("ASSISTANT_DEFAULT_LANGUAGE is not a supported language")
+        if not self.exit_url.startswith(("https://", "http://", "/")):
+            raise ConfigError("ASSISTANT_EXIT_URL must be an http(s) address or a path")
+        for name in ("survivor_idle_minutes", "draft_idle_minutes", "max_locations",
+                     "max_value_length", "max_body_bytes", "retention_days"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"ASSISTANT_{name.upper()} must be positive")
+        if self.is_production:
+            if self.database_url.startswith("sqlite"):
+                log.warning("Running in production on SQLite; PostgreSQL is recommended.")
+            if not self.secure_cookies:
+                raise ConfigError("ASSISTANT_SECURE_COOKIES must be true in production")
+
+
+def decode_key(text: str, name: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(text.encode("ascii") + b"=" * (-len(text) % 4))
+    except (ValueError, UnicodeEncodeError) as exc:
+        raise ConfigError(f"{name} is not valid base64") from exc
+
+
+def parse_master_keys(text: str) -> dict[int, bytes]:
+    """``"1:<b64>,2:<b64>"`` -> {1: key, 2: key}; every key must be 32 bytes (AES-256)."""
+    keys: dict[int, bytes] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        version_text, sep, key_text = part.partition(":")
+        if not sep or not version_text.isdigit() or not 0 < int(version_text) < 65536:
+            raise ConfigError("ASSISTANT_MASTER_KEYS entries look like '1:<base64 key>'")
+        key = decode_key(key_text, "ASSISTANT_MASTER_KEYS")
+        if len(key) != 32:
+            raise ConfigError("each ASSISTANT_MASTER_KEYS key must be 32 bytes")
+        keys[int(version_text)] = key
+    if not keys:
+        raise ConfigError("ASSISTANT_MASTER_KEYS holds no key")
+    return keys
+
+
+def new_key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii").rstrip("=")
+
+
+def _convert(raw: str, default: Any, name: str) -> Any:
+    if isinstance(default, bool):
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{name} must be true or false")
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{name} must be a whole number") from exc
+    return raw
+
+
+def _development_secrets(instance_path: Path) -> dict[str, str]:
+    """Secrets kept in the instance folder for development, generated once."""
+    path = instance_path / "secrets.json"
+    if path.exists():
+        try:
+            stored = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{path.name} in the instance folder cannot be read") from exc
+        if not isinstance(stored, dict) or not all(
+            isinstance(stored.get(name), str) for name in SECRET_NAMES
+        ):
+            raise ConfigError(f"{path.name} in the instance folder is incomplete")
+        return {name: str(stored[name]) for name in SECRET_NAMES}
+    generated = {
+        "secret_key": secrets.token_urlsafe(48),
+        "master_keys": f"1:{new_key()}",
+        "hash_key": new_key(),
+    }
+    instance_path.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(generated, handle)
+    log.warning(
+        "Generated development secrets in the instance folder. "
+        "Set ASSISTANT_SECRET_KEY, ASSISTANT_MASTER_KEYS and ASSISTANT_HASH_KEY in production."
+    )
+    return generated
+
+
+def load_settings(
+    environ: Mapping[str, str],
+    instance_path: str | Path,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build and validate the settings from ``environ`` (normally ``os.environ``).
+
+    ``overrides`` (by field name; used by tests) win over the environment.
+    """
+    instance = Path(instance_path)
+    values: dict[str, Any] = {}
+    known = {f.name for f in fields(Settings)} - {"instance_path"}
+    unknown = set(overrides or {}) - known
+    if unknown:
+        raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}")
+    for f in fields(Settings):
+        if f.name == "instance_path":
+            continue
+        name = f"ASSISTANT_{f.name.upper()}"
+        if name in environ and environ[name] != "":
+            values[f.name] = _convert(environ[name], f.default, name)
+    values.update(overrides or {})
+    env = values.get("env", "development")
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"ASSISTANT_ENV must be one of {', '.join(ENVIRONMENTS)}")
+    missing = [name for name in SECRET_NAMES if name not in values]
+    if missing and env == "production":
+        names = ", ".join(f"ASSISTANT_{n.upper()}" for n in missing)
+        raise ConfigError(f"refusing to start in production without {names}")
+    if missing:
+        generated = _development_secrets(instance)
+        for name in missing:
+            values[name] = generated[name]
+    values.setdefault("database_url", f"sqlite:///{instance / 'assistant.sqlite3'}")
+    settings = Settings(**values, instance_path=str(instance))
+    settings.validate()
+    return settings

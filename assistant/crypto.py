@@ -1,0 +1,86 @@
+"""Field encryption at rest and keyed hashes.
+
+Envelope encryption: each value gets its own random data key (AES-256-GCM); the data key is wrapped
+by the current master key, whose version is stored in the ciphertext header so that keys can be
+rotated without re-encrypting everything at once. The master keys live in settings, never in the
+database, so a copy of the database alone reveals no reported location.
+
+Layout of a sealed value (bytes):
+    b"E1" | key version (2 bytes, big-endian) | wrap nonce (12) | wrapped data key (32 + 16 tag)
+          | data nonce (12) | ciphertext + tag
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import struct
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+MAGIC = b"E1"
+_NONCE = 12
+_WRAPPED_KEY = 32 + 16
+_HEADER = len(MAGIC) + 2 + _NONCE + _WRAPPED_KEY + _NONCE
+
+
+class DecryptionError(Exception):
+    """A sealed value could not be opened (wrong key, tampered, or not a sealed value)."""
+
+
+class FieldCipher:
+    """Seals and opens sensitive fields. ``context`` binds a ciphertext to its column."""
+
+    def __init__(self, master_keys: dict[int, bytes]) -> None:
+        if not master_keys:
+            raise ValueError("at least one master key is required")
+        self._keys = dict(master_keys)
+        self.current_version = max(self._keys)
+
+    def seal(self, plaintext: str, context: str) -> bytes:
+        data_key = AESGCM.generate_key(bit_length=256)
+        wrap_nonce = secrets.token_bytes(_NONCE)
+        version = struct.pack(">H", self.current_version)
+        master = AESGCM(self._keys[self.current_version])
+        wrapped = master.encrypt(wrap_nonce, data_key, MAGIC + version + context.encode())
+        data_nonce = secrets.token_bytes(_NONCE)
+        body = AESGCM(data_key).encrypt(data_nonce, plaintext.encode("utf-8"), context.encode())
+        return MAGIC + version + wrap_nonce + wrapped + data_nonce + body
+
+    def open(self, sealed: bytes, context: str) -> str:
+        if len(sealed) < _HEADER + 16 or not sealed.startswith(MAGIC):
+            raise DecryptionError("not a sealed value")
+        (version,) = struct.unpack(">H", sealed[2:4])
+        key = self._keys.get(version)
+        if key is None:
+            raise DecryptionError(f"master key version {version} is not configured")
+        offset = 4
+        wrap_nonce = sealed[offset : offset + _NONCE]
+        offset += _NONCE
+        wrapped = sealed[offset : offset + _WRAPPED_KEY]
+        offset += _WRAPPED_KEY
+        data_nonce = sealed[offset : offset + _NONCE]
+        offset += _NONCE
+        try:
+            data_key = AESGCM(key).decrypt(wrap_nonce, wrapped, sealed[:4] + context.encode())
+            plain = AESGCM(data_key).decrypt(data_nonce, sealed[offset:], context.encode())
+        except InvalidTag as exc:
+            raise DecryptionError("sealed value failed authentication") from exc
+        return plain.decode("utf-8")
+
+    def key_version(self, sealed: bytes) -> int:
+        (version,) = struct.unpack(">H", sealed[2:4])
+        return int(version)
+
+
+class KeyedHasher:
+    """HMAC-SHA256 of a normalised value: recognises repeats without storing the value."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def digest(self, value: str, purpose: str) -> str:
+        message = purpose.encode() + b"\x00" + value.encode("utf-8")
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()

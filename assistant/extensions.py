@@ -1,0 +1,75 @@
+"""Extensions, created here and wired to the app only in :func:`assistant.create_app`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, g
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from .services import Services
+
+csrf = CSRFProtect()
+babel = Babel()
+
+
+def make_engine(url: str) -> Engine:
+    # hide_parameters: an error message must never carry a value into the logs.
+    engine = create_engine(url, hide_parameters=True, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA secure_delete=ON")
+            cursor.close()
+
+    return engine
+
+
+class Database:
+    """One engine per app; one session per app context, closed when the context ends."""
+
+    def init_app(self, app: Flask, url: str) -> None:
+        engine = make_engine(url)
+        app.extensions["assistant.engine"] = engine
+        app.extensions["assistant.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+        app.teardown_appcontext(self._close)
+
+    @staticmethod
+    def engine(app: Flask) -> Engine:
+        engine: Engine = app.extensions["assistant.engine"]
+        return engine
+
+    @staticmethod
+    def new_session(app: Flask) -> Session:
+        factory: sessionmaker[Session] = app.extensions["assistant.sessionmaker"]
+        return factory()
+
+    @property
+    def session(self) -> Session:
+        if "db_session" not in g:
+            g.db_session = self.new_session(current_app)
+        session: Session = g.db_session
+        return session
+
+    @staticmethod
+    def _close(_exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.rollback()
+            session.close()
+
+
+db = Database()
+
+
+def current_services() -> Services:
+    """The services of the running app (see :func:`assistant.services.build_services`)."""
+    found: Services = current_app.extensions["assistant.services"]
+    return found

@@ -1,0 +1,346 @@
+"""From a validated request to a case, its locations and referrals, in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .models import AuditEvent, Case, Location, Referral, ReferralEvent, today
+from .receipts import CaseNumber, Passphrase, new_case_number, new_passphrase
+from .routing import (
+    Hotline,
+    LocationRejected,
+    NormalisedLocation,
+    Reason,
+    guess_kind,
+    normalise_location,
+    route_location,
+)
+from .services import Services
+
+CATEGORIES = (
+    "abuse_material",
+    "abuse_series",
+    "sexualised_context",
+    "physical_abuse",
+    "identifying_information",
+    "threats_harassment",
+    "unsure",
+)
+NOTICE_TYPE_OF_CATEGORY = {
+    "abuse_material": "csam",
+    "abuse_series": "harmful_abusive",
+    "sexualised_context": "harmful_abusive",
+    "physical_abuse": "harmful_abusive",
+}
+MINOR_ANSWERS = ("yes", "no", "unsure")
+FILED_BY = ("survivor", "advocate")
+# A pasted box longer than this is refused before it is split, whatever the location cap.
+MAX_PASTED_LINES = 10_000
+
+
+class IntakeError(ValueError):
+    """The request as a whole cannot be accepted (``code`` says why); nothing was stored."""
+
+    def __init__(self, code: str, **params: str) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+@dataclass(frozen=True)
+class LocationEntry:
+    """One location as a person gave it, before any checking."""
+
+    kind: str
+    value: str
+    note: str | None = None
+    platform: str | None = None
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why entry number ``position`` (1-based, in the order given) could not be used."""
+
+    position: int
+    code: str
+    params: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class LocationBatch:
+    accepted: list[NormalisedLocation] = field(default_factory=list)
+    # For each accepted location, the 1-based positions of every entry that named it.
+    positions: list[list[int]] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    duplicates: int = 0
+
+
+def entries_from_pasted_text(text: str) -> list[LocationEntry]:
+    """One location a line; blank lines are skipped; the kind is guessed from the line."""
+    lines = [line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    if len(lines) > MAX_PASTED_LINES:
+        raise IntakeError("too_many_lines", limit=str(MAX_PASTED_LINES))
+    return [LocationEntry(kind=guess_kind(line), value=line) for line in lines if line]
+
+
+def collect_locations(
+    entries: Sequence[LocationEntry],
+    *,
+    max_locations: int,
+    max_value_length: int,
+    max_note_length: int,
+    already: Sequence[NormalisedLocation] = (),
+) -> LocationBatch:
+    """Normalise, de-duplicate (also against ``already``) and cap a list of entries."""
+    batch = LocationBatch()
+    seen = {location.canonical for location in already}
+    accepted_at: dict[str, int] = {}
+    room = max_locations - len(already)
+    for position, entry in enumerate(entries, start=1):
+        try:
+            location = normalise_location(
+                entry.kind,
+                entry.value,
+                note=entry.note,
+                platform=entry.platform,
+                max_value_length=max_value_length,
+                max_note_length=max_note_length,
+            )
+        except LocationRejected as rejected:
+            batch.rejections.append(Rejection(position, rejected.code, rejected.params))
+            continue
+        if location.canonical in seen:
+            batch.duplicates += 1
+            if location.canonical in accepted_at:
+                batch.positions[accepted_at[location.canonical]].append(position)
+            continue
+        if len(batch.accepted) >= room:
+            batch.rejections.append(
+                Rejection(position, "too_many_locations", {"limit": str(max_locations)})
+            )
+            continue
+        seen.add(location.canonical)
+        accepted_at[location.canonical] = len(batch.accepted)
+        batch.accepted.append(location)
+        batch.positions.append([position])
+    return batch
+
+
+@dataclass(frozen=True)
+class PlannedReferral:
+    """Where a group of locations goes: indexes into the list given, with each one's reasons."""
+
+    hotline: Hotline
+    location_indexes: tuple[int, ...]
+    reasons: tuple[tuple[Reason, ...], ...]
+
+
+def plan_routes(
+    locations: Sequence[NormalisedLocation], services: Services, survivor_country: str | None
+) -> list[PlannedReferral]:
+    """Route every location and group them by hotline, in the order they were given."""
+    grouped: dict[str, tuple[Hotline, list[int], list[tuple[Reason, ...]]]] = {}
+    for index, location in enumerate(locations):
+        decision = route_location(
+            location,
+            services.directory,
+            survivor_country=survivor_country,
+            resolver=services.resolver,
+        )
+        _hotline, indexes, reasons = grouped.setdefault(
+            decision.hotline.id, (decision.hotline, [], [])
+        )
+        indexes.append(index)
+        reasons.append(decision.reasons)
+    return [
+        PlannedReferral(hotline, tuple(indexes), tuple(reasons))
+        for hotline, indexes, reasons in grouped.values()
+    ]
+
+
+@dataclass(frozen=True)
+class IntakeRequest:
+    locations: Sequence[NormalisedLocation]
+    categories: frozenset[str] = frozenset()
+    minor_in_material: str | None = None
+    survivor_country: str | None = None
+    language: str = "en"
+    filed_by: str = "survivor"
+
+    def validate(self, services: Services) -> None:
+        if not self.locations:
+            raise IntakeError("no_locations")
+        if len(self.locations) > services.settings.max_locations:
+            raise IntakeError("too_many_locations", limit=str(services.settings.max_locations))
+        unknown = self.categories - set(CATEGORIES)
+        if unknown:
+            raise IntakeError("unknown_category", category=sorted(unknown)[0])
+        if self.minor_in_material not in (None, *MINOR_ANSWERS):
+            raise IntakeError("bad_minor_answer")
+        if self.survivor_country is not None and (
+            len(self.survivor_country) != 2 or not self.survivor_country.isalpha()
+        ):
+            raise IntakeError("bad_country")
+        if self.filed_by not in FILED_BY:
+            raise IntakeError("bad_filed_by")
+
+
+@dataclass(frozen=True)
+class FiledRequest:
+    case: Case
+    case_number: CaseNumber
+    passphrase: Passphrase
+    referrals: list[PlannedReferral]
+
+
+def notice_types(categories: Iterable[str]) -> list[str]:
+    """The notice types the survivor's answers suggest (``csam`` first)."""
+    found = {NOTICE_TYPE_OF_CATEGORY[c] for c in categories if c in NOTICE_TYPE_OF_CATEGORY}
+    return sorted(found)
+
+
+def _store_locations(
+    db: Session,
+    services: Services,
+    case: Case,
+    locations: Sequence[NormalisedLocation],
+    plan: Sequence[PlannedReferral],
+    on: dt.date,
+) -> None:
+    cipher, hasher = services.cipher, services.keyed_hasher
+    open_referrals = {r.hotline_id: r for r in case.referrals if r.status != "closed"}
+    start = len(case.locations)
+    for planned in plan:
+        referral = open_referrals.get(planned.hotline.id)
+        is_new = referral is None
+        if referral is None:
+            referral = Referral(hotline_id=planned.hotline.id, status="received", created_on=on)
+            case.referrals.append(referral)
+        for index, reasons in zip(planned.location_indexes, planned.reasons, strict=True):
+            location = locations[index]
+            row = Location(
+                position=start + index,
+                kind=location.kind,
+                value_sealed=cipher.seal(location.value, "location.value"),
+                note_sealed=cipher.seal(location.note, "location.note") if location.note else None,
+                platform_sealed=(
+                    cipher.seal(location.platform, "location.platform")
+                    if location.platform
+                    else None
+                ),
+                value_hash=hasher.digest(location.canonical, "location"),
+                host=location.host,
+                registrable_domain=location.registrable_domain,
+                route_reasons=[reason.as_dict() for reason in reasons],
+                status="received",
+                added_on=on,
+                status_changed_on=on,
+            )
+            case.locations.append(row)
+            referral.locations.append(row)
+        referral.events.append(
+            ReferralEvent(
+                code="routed" if is_new else "locations_added",
+                params={"count": len(planned.location_indexes)},
+                occurred_on=on,
+                visible_to_survivor=True,
+            )
+        )
+
+
+def file_request(db: Session, services: Services, request: IntakeRequest) -> FiledRequest:
+    """Create the case, its locations and referrals in one transaction and return the receipt.
+
+    The passphrase in the result is the only copy that will ever exist in readable form.
+    """
+    request.validate(services)
+    on = today()
+    passphrase = new_passphrase()
+    plan = plan_routes(request.locations, services, request.survivor_country)
+    passphrase_hash = services.passphrases.hash(passphrase)
+    for _attempt in range(5):
+        case_number = new_case_number()
+        case = Case(
+            case_number=case_number,
+            passphrase_hash=passphrase_hash,
+            language=request.language,
+            survivor_country=request.survivor_country,
+            categories=sorted(request.categories),
+            minor_in_material=request.minor_in_material,
+            filed_by=request.filed_by,
+            created_on=on,
+            retain_until=on + dt.timedelta(days=services.settings.retention_days),
+            failed_checks=0,
+            lockouts=0,
+        )
+        db.add(case)
+        try:
+            _store_locations(db, services, case, request.locations, plan, on)
+            db.flush()
+            db.add(_audit("survivor", "case.filed", case))
+            db.commit()
+        except IntegrityError:
+            # A case number collision (40 random bits): try another one.
+            db.rollback()
+            continue
+        except Exception:
+            db.rollback()
+            raise
+        return FiledRequest(case, case_number, passphrase, plan)
+    raise IntakeError("could_not_allocate_case_number")
+
+
+@dataclass(frozen=True)
+class AddedLocations:
+    """``plan`` indexes into the new places only; ``kept[i]`` is that place's index in the input."""
+
+    plan: list[PlannedReferral]
+    kept: list[int]
+
+
+def add_locations(
+    db: Session, services: Services, case: Case, locations: Sequence[NormalisedLocation]
+) -> AddedLocations:
+    """Route more locations for an existing case, joining open referrals to the same hotline.
+
+    Places the case already lists (same keyed hash) are left out; if nothing new remains, that
+    is an error of its own.
+    """
+    if not locations:
+        raise IntakeError("no_locations")
+    listed = {row.value_hash for row in case.locations}
+    kept = [
+        index
+        for index, location in enumerate(locations)
+        if services.keyed_hasher.digest(location.canonical, "location") not in listed
+    ]
+    if not kept:
+        raise IntakeError("already_listed")
+    fresh = [locations[index] for index in kept]
+    if len(case.locations) + len(fresh) > services.settings.max_locations:
+        raise IntakeError("too_many_locations", limit=str(services.settings.max_locations))
+    plan = plan_routes(fresh, services, case.survivor_country)
+    try:
+        _store_locations(db, services, case, fresh, plan, today())
+        db.add(_audit("survivor", "case.locations_added", case))
+        db.commit()
+    except Exception:
+        db.rollback()
+        raise
+    return AddedLocations(plan, kept)
+
+
+def _audit(actor: str, action: str, case: Case) -> AuditEvent:
+    return AuditEvent(
+        actor=actor,
+        action=action,
+        object_type="case",
+        object_id=case.id,
+        case_id=case.id,
+        occurred_on=today(),
+    )

@@ -1,0 +1,203 @@
+"""Database models (SQLAlchemy 2, typed).
+
+What is stored in clear, and why (the threat model in DESIGN section 8):
+- a location's ``host`` and ``registrable_domain``: needed for routing and provider statistics;
+  they name a site, never a link;
+- routing reason codes and their parameters: they repeat the host, a country and a hotline;
+- dates, never times, for anything a survivor does. Session rows carry times because they expire;
+  they are deleted when they do.
+Everything a person typed (location values, notes, platform names, messages) is sealed by
+:mod:`assistant.crypto` before it reaches a column named ``*_sealed``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC, the same on SQLite and PostgreSQL."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def today() -> dt.date:
+    return utcnow().date()
+
+
+class Case(Base):
+    """One survivor's request. Found by ``case_number``; unlocked by the passphrase."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_number: Mapped[str] = mapped_column(String(16), unique=True, index=True)
+    passphrase_hash: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(8))
+    survivor_country: Mapped[str | None] = mapped_column(String(2))
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    minor_in_material: Mapped[str | None] = mapped_column(String(8))
+    filed_by: Mapped[str] = mapped_column(String(16), default="survivor")
+    created_on: Mapped[dt.date] = mapped_column(Date)
+    retain_until: Mapped[dt.date] = mapped_column(Date, index=True)
+    # Receipt throttling: a counter on the case, never an address.
+    failed_checks: Mapped[int] = mapped_column(Integer, default=0)
+    failed_window_start: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    lockouts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    locations: Mapped[list[Location]] = relationship(
+        back_populates="case", order_by="Location.position", cascade="all, delete-orphan"
+    )
+    referrals: Mapped[list[Referral]] = relationship(
+        back_populates="case", order_by="Referral.id", cascade="all, delete-orphan"
+    )
+    messages: Mapped[list[Message]] = relationship(
+        back_populates="case", order_by="Message.id", cascade="all, delete-orphan"
+    )
+
+
+class Referral(Base):
+    """The locations of one case routed to one hotline."""
+
+    __tablename__ = "referrals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    hotline_id: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    created_on: Mapped[dt.date] = mapped_column(Date)
+
+    case: Mapped[Case] = relationship(back_populates="referrals")
+    locations: Mapped[list[Location]] = relationship(
+        back_populates="referral", order_by="Location.position"
+    )
+    events: Mapped[list[ReferralEvent]] = relationship(
+        back_populates="referral", order_by="ReferralEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class Location(Base):
+    """One place where material appears. The value itself is sealed."""
+
+    __tablename__ = "locations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    referral_id: Mapped[int | None] = mapped_column(
+        ForeignKey("referrals.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    value_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    note_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    platform_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    value_hash: Mapped[str] = mapped_column(String(64), index=True)
+    host: Mapped[str | None] = mapped_column(String(255))
+    registrable_domain: Mapped[str | None] = mapped_column(String(255), index=True)
+    route_reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    added_on: Mapped[dt.date] = mapped_column(Date)
+    status_changed_on: Mapped[dt.date] = mapped_column(Date)
+
+    case: Mapped[Case] = relationship(back_populates="locations")
+    referral: Mapped[Referral | None] = relationship(back_populates="locations")
+
+
+class ReferralEvent(Base):
+    """A step in a referral's timeline. Dated, never timed; no staff name."""
+
+    __tablename__ = "referral_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(
+        ForeignKey("referrals.id", ondelete="CASCADE"), index=True
+    )
+    location_id: Mapped[int | None] = mapped_column(
+        ForeignKey("locations.id", ondelete="CASCADE"), index=True
+    )
+    code: Mapped[str] = mapped_column(String(40))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    occurred_on: Mapped[dt.date] = mapped_column(Date)
+    visible_to_survivor: Mapped[bool] = mapped_column(default=True)
+
+    referral: Mapped[Referral] = relationship(back_populates="events")
+
+
+class Message(Base):
+    """Between the survivor and a hotline; the body is sealed."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    referral_id: Mapped[int | None] = mapped_column(
+        ForeignKey("referrals.id", ondelete="CASCADE"), index=True
+    )
+    author: Mapped[str] = mapped_column(String(16))
+    body_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    sent_on: Mapped[dt.date] = mapped_column(Date)
+
+    case: Mapped[Case] = relationship(back_populates="messages")
+
+
+class AuditEvent(Base):
+    """Who did what to which object, and when. Never the content.
+
+    ``occurred_at`` (a time) is kept only for accounts; a survivor's actions carry a date.
+    ``case_id`` is a plain column so that erasing a case can remove its trail too.
+    """
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[int | None] = mapped_column(Integer)
+    case_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    occurred_on: Mapped[dt.date] = mapped_column(Date)
+    occurred_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class SessionRecord(Base):
+    """Server-side state behind a browser cookie or an API token.
+
+    Only a SHA-256 of the random session id is stored, so a database copy cannot be used to take
+    over a session. The data (journey answers, the signed-in case) is sealed.
+    """
+
+    __tablename__ = "sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), index=True
+    )
+    data_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    ends_at: Mapped[dt.datetime] = mapped_column(DateTime)

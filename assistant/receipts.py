@@ -1,0 +1,202 @@
+"""Receipts: the case number and secret passphrase a survivor uses instead of an account.
+
+The passphrase is shown once and stored only as an Argon2id hash. Checking a receipt finds the
+case by its (indexed, unique) case number and runs exactly one Argon2 verification, so its cost does
+not grow with the number of cases; an unknown case number burns the same work against a dummy hash
+so that it cannot be told apart from a wrong passphrase.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import secrets
+from typing import NewType
+
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from .models import Case, utcnow
+
+Passphrase = NewType("Passphrase", str)
+CaseNumber = NewType("CaseNumber", str)
+
+CASE_PREFIX = "RQ-"
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_CROCKFORD_ALIASES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+CASE_NUMBER_LENGTH = 8
+
+# Lower-case letters without look-alikes (i, l, o), typed without switching keyboards on a phone.
+PASSPHRASE_ALPHABET = "abcdefghjkmnpqrstuvwxyz"  # noqa: S105 (an alphabet, not a secret)
+PASSPHRASE_LETTERS = 20
+PASSPHRASE_GROUP = 4
+PASSPHRASE_BITS = PASSPHRASE_LETTERS * math.log2(len(PASSPHRASE_ALPHABET))
+# Checked before hashing: hashing is the expensive part, and a long input must not make it more so.
+MAX_PASSPHRASE_INPUT = 128
+
+MAX_FAILURES = 5
+FAILURE_WINDOW = dt.timedelta(minutes=15)
+FIRST_LOCKOUT = dt.timedelta(minutes=15)
+LONGEST_LOCKOUT = dt.timedelta(hours=24)
+
+
+class InvalidReceipt(Exception):
+    """The case number or the passphrase is wrong; deliberately not saying which."""
+
+
+class ReceiptLocked(Exception):
+    """Too many wrong passphrases for this case number; try again later."""
+
+    def __init__(self, retry_after: dt.timedelta) -> None:
+        super().__init__("locked")
+        self.retry_after = retry_after
+
+
+def new_case_number() -> CaseNumber:
+    body = "".join(secrets.choice(CROCKFORD) for _ in range(CASE_NUMBER_LENGTH))
+    return CaseNumber(CASE_PREFIX + body)
+
+
+def normalise_case_number(text: str) -> CaseNumber | None:
+    """Accepts ``rq-abcd 1234``, ``ABCD1234`` or Crockford look-alikes (O for 0, I or L for 1)."""
+    if len(text) > 40:
+        return None
+    compact = "".join(text.split()).upper().replace("-", "")
+    if compact.startswith("RQ") and len(compact) == CASE_NUMBER_LENGTH + 2:
+        compact = compact[2:]
+    compact = compact.translate(_CROCKFORD_ALIASES)
+    if len(compact) != CASE_NUMBER_LENGTH or any(ch not in CROCKFORD for ch in compact):
+        return None
+    return CaseNumber(CASE_PREFIX + compact)
+
+
+def new_passphrase() -> Passphrase:
+    """20 letters from 23 (about 90 bits), shown in groups of four."""
+    letters = "".join(secrets.choice(PASSPHRASE_ALPHABET) for _ in range(PASSPHRASE_LETTERS))
+    groups = [letters[i : i + PASSPHRASE_GROUP] for i in range(0, len(letters), PASSPHRASE_GROUP)]
+    return Passphrase(" ".join(groups))
+
+
+def normalise_passphrase(text: str) -> Passphrase | None:
+    """Spaces, dashes and capitals do not matter. None when it cannot be a passphrase."""
+    if len(text) > MAX_PASSPHRASE_INPUT:
+        return None
+    compact = "".join(ch for ch in text.lower() if ch not in " -\t\n\r.")
+    if not compact or len(compact) > 64:
+        return None
+    return Passphrase(compact)
+
+
+class PassphraseHasher:
+    """Argon2id with settings at or above OWASP's minimum."""
+
+    def __init__(self, *, memory_kib: int, time_cost: int, parallelism: int) -> None:
+        self._hasher = PasswordHasher(
+            time_cost=time_cost,
+            memory_cost=memory_kib,
+            parallelism=parallelism,
+            hash_len=32,
+            salt_len=16,
+            type=Type.ID,
+        )
+        self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(24))
+
+    def hash(self, passphrase: Passphrase) -> str:
+        normalised = normalise_passphrase(passphrase)
+        if normalised is None:
+            raise ValueError("not a passphrase")
+        return self._hasher.hash(normalised)
+
+    def verify(self, stored_hash: str, candidate: str | None) -> bool:
+        """One Argon2 verification, whatever the input (a missing one burns a dummy check).
+
+        ``candidate`` may be typed loosely (spaces, capitals): it is normalised as at hashing.
+        """
+        normalised = normalise_passphrase(candidate) if candidate else None
+        try:
+            return self._hasher.verify(stored_hash, normalised or "\x00invalid")
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def burn(self) -> None:
+        """Do the work of a verification for a case number that does not exist."""
+        self.verify(self._dummy_hash, Passphrase("\x00unknown"))
+
+    def needs_rehash(self, stored_hash: str) -> bool:
+        return self._hasher.check_needs_rehash(stored_hash)
+
+
+def _lockout_for(lockouts: int) -> dt.timedelta:
+    """15 minutes, then 30, 60, ... up to a day."""
+    return min(FIRST_LOCKOUT * (2 ** max(lockouts - 1, 0)), LONGEST_LOCKOUT)
+
+
+def check_receipt(
+    db: Session,
+    hasher: PassphraseHasher,
+    case_number_text: str,
+    passphrase_text: str,
+    *,
+    now: dt.datetime | None = None,
+) -> Case:
+    """The case this receipt opens, or :class:`InvalidReceipt` / :class:`ReceiptLocked`.
+
+    A failure is counted on the case and committed at once, in its own transaction, so that a
+    failing request still records it.
+    """
+    now = now or utcnow()
+    number = normalise_case_number(case_number_text)
+    passphrase = normalise_passphrase(passphrase_text)
+    case = db.scalar(select(Case).where(Case.case_number == number)) if number else None
+    if case is None:
+        hasher.burn()
+        raise InvalidReceipt()
+    if case.locked_until is not None and case.locked_until > now:
+        # A locked case number tells an attacker it exists; with 40 bits of case number and an
+        # Argon2 check per try, finding one this way costs more than the lock reveals.
+        raise ReceiptLocked(case.locked_until - now)
+    if hasher.verify(case.passphrase_hash, passphrase):
+        if case.failed_checks or case.lockouts:
+            case.failed_checks = 0
+            case.lockouts = 0
+            case.failed_window_start = None
+            case.locked_until = None
+        if passphrase is not None and hasher.needs_rehash(case.passphrase_hash):
+            case.passphrase_hash = hasher.hash(passphrase)
+        return case
+    _record_failure(db, case, now)
+    raise InvalidReceipt()
+
+
+def _record_failure(db: Session, case: Case, now: dt.datetime) -> None:
+    window_open = (
+        case.failed_window_start is not None and now - case.failed_window_start < FAILURE_WINDOW
+    )
+    if not window_open:
+        db.execute(
+            update(Case)
+            .where(Case.id == case.id)
+            .values(failed_checks=1, failed_window_start=now)
+        )
+    else:
+        # Atomic increment: parallel guesses cannot slip past the limit.
+        db.execute(
+            update(Case).where(Case.id == case.id).values(failed_checks=Case.failed_checks + 1)
+        )
+    db.commit()
+    db.refresh(case)
+    if case.failed_checks >= MAX_FAILURES:
+        lockouts = case.lockouts + 1
+        db.execute(
+            update(Case)
+            .where(Case.id == case.id)
+            .values(
+                lockouts=lockouts,
+                locked_until=now + _lockout_for(lockouts),
+                failed_checks=0,
+                failed_window_start=None,
+            )
+        )
+        db.commit()

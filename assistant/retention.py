@@ -1,0 +1,57 @@
+"""Erasure and expiry: a survivor's withdrawal, and cases past their retention date."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from .models import (
+    AuditEvent,
+    Case,
+    Location,
+    Message,
+    Referral,
+    ReferralEvent,
+    SessionRecord,
+    today,
+    utcnow,
+)
+from .sessions import purge_expired_sessions
+
+
+def erase_case(db: Session, case: Case) -> None:
+    """Withdraw and erase: every row that belonged to the case goes, in one transaction.
+
+    No trace is kept, not even an audit line saying that a case was erased: the survivor asked
+    for everything to go, and a dated record of a withdrawal could itself identify them.
+    """
+    case_id = case.id
+    referral_ids = select(Referral.id).where(Referral.case_id == case_id)
+    try:
+        db.execute(delete(SessionRecord).where(SessionRecord.case_id == case_id))
+        db.execute(delete(Message).where(Message.case_id == case_id))
+        db.execute(delete(ReferralEvent).where(ReferralEvent.referral_id.in_(referral_ids)))
+        db.execute(delete(Location).where(Location.case_id == case_id))
+        db.execute(delete(Referral).where(Referral.case_id == case_id))
+        db.execute(delete(AuditEvent).where(AuditEvent.case_id == case_id))
+        db.execute(delete(Case).where(Case.id == case_id))
+        db.commit()
+    except Exception:
+        db.rollback()
+        raise
+    db.expunge_all()
+
+
+def purge(
+    db: Session, *, on: dt.date | None = None, now: dt.datetime | None = None
+) -> dict[str, int]:
+    """Delete expired sessions (abandoned drafts among them) and cases past retention."""
+    on = on or today()
+    sessions = purge_expired_sessions(db, now=now or utcnow())
+    db.commit()
+    expired = list(db.scalars(select(Case).where(Case.retain_until < on)))
+    for case in expired:
+        erase_case(db, case)
+    return {"sessions": sessions, "cases": len(expired)}

@@ -1,0 +1,103 @@
+"""Server-side sessions for survivors: behind a browser cookie or behind an API token.
+
+The client holds only a random id (signed, in the cookie or token); the database holds a SHA-256 of
+that id, so a copy of the database cannot be used to resume anyone's session. Sessions expire after
+a period of inactivity and at a hard limit; expired rows are deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, or_
+from sqlalchemy.orm import Session
+
+from .crypto import DecryptionError, FieldCipher
+from .models import SessionRecord, utcnow
+
+CONTEXT = "session.data"
+
+
+def hash_session_id(raw_id: str) -> str:
+    return hashlib.sha256(raw_id.encode("ascii", "replace")).hexdigest()
+
+
+def new_session_id() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@dataclass
+class LoadedSession:
+    record: SessionRecord
+    data: dict[str, Any]
+
+
+def load_session(
+    db: Session, cipher: FieldCipher, raw_id: str, kind: str, *, now: dt.datetime | None = None
+) -> LoadedSession | None:
+    """The live session with this id, or None if unknown, expired or of another kind."""
+    now = now or utcnow()
+    record = db.get(SessionRecord, hash_session_id(raw_id))
+    if record is None or record.kind != kind:
+        return None
+    if record.expires_at <= now or record.ends_at <= now:
+        db.delete(record)
+        db.commit()
+        return None
+    data: dict[str, Any] = {}
+    if record.data_sealed:
+        try:
+            data = json.loads(cipher.open(record.data_sealed, CONTEXT))
+        except (DecryptionError, ValueError):
+            data = {}
+    return LoadedSession(record, data)
+
+
+def save_session(
+    db: Session,
+    cipher: FieldCipher,
+    raw_id: str,
+    kind: str,
+    data: dict[str, Any],
+    *,
+    idle: dt.timedelta,
+    longest: dt.timedelta,
+    case_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> None:
+    """Create or update a session, pushing its idle expiry forward."""
+    now = now or utcnow()
+    id_hash = hash_session_id(raw_id)
+    record = db.get(SessionRecord, id_hash)
+    if record is None:
+        record = SessionRecord(id_hash=id_hash, kind=kind, ends_at=now + longest)
+        db.add(record)
+    record.case_id = case_id
+    record.data_sealed = cipher.seal(json.dumps(data), CONTEXT) if data else None
+    record.expires_at = min(now + idle, record.ends_at)
+    db.commit()
+
+
+def end_session(db: Session, raw_id: str) -> None:
+    db.execute(delete(SessionRecord).where(SessionRecord.id_hash == hash_session_id(raw_id)))
+    db.commit()
+
+
+def end_case_sessions(db: Session, case_id: int) -> None:
+    """Sign out everywhere: every cookie and token that opens this case stops working."""
+    db.execute(delete(SessionRecord).where(SessionRecord.case_id == case_id))
+
+
+def purge_expired_sessions(db: Session, *, now: dt.datetime | None = None) -> int:
+    now = now or utcnow()
+    result = db.execute(
+        delete(SessionRecord).where(
+            or_(SessionRecord.expires_at <= now, SessionRecord.ends_at <= now)
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

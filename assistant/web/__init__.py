@@ -1,0 +1,103 @@
+"""The web layer: one blueprint per audience, the security headers, and error pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, abort, render_template, request
+from flask_babel import format_date, get_locale
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .. import CONTENT_SECURITY_POLICY
+from ..config import SUPPORTED_LANGUAGES
+from ..extensions import csrf, current_services
+from ..routing import mask_location_for_display
+from . import texts
+from .forms import LANGUAGE_NAMES
+
+RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur"})
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
+    if current_services().settings.secure_cookies:
+        headers["Strict-Transport-Security"] = "max-age=31536000"
+    if request.endpoint != "static":
+        # Nothing the app renders may be kept by the browser or a proxy: any page could show a
+        # case, a draft or a receipt.
+        headers["Cache-Control"] = "no-store, max-age=0"
+        headers["Pragma"] = "no-cache"
+    return response
+
+
+def _mask(value: str, kind: str) -> str:
+    return mask_location_for_display(kind, value)
+
+
+def _refuse_uploads() -> None:
+    """Nothing is ever uploaded: no form here is multipart, so no multipart body is read."""
+    if (request.mimetype or "").startswith("multipart/"):
+        abort(415)
+
+
+def _template_globals() -> dict[str, Any]:
+    language = str(get_locale() or "en")
+    return {
+        "site_name": current_services().settings.site_name,
+        "current_language": language,
+        "text_direction": "rtl" if language in RTL_LANGUAGES else "ltr",
+        "languages": [(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LANGUAGES],
+        "texts": texts,
+        "directory": current_services().directory,
+    }
+
+
+def _error_page(error: HTTPException) -> tuple[str, int] | HTTPException:
+    if request.path.startswith("/api/"):
+        from .api import json_error_for
+
+        return json_error_for(error)  # type: ignore[return-value]
+    code = error.code or 500
+    return render_template("error.html", code=code), code
+
+
+def register_web(app: Flask) -> None:
+    from .api import bp as api_bp
+    from .public import bp as public_bp
+    from .survivor import bp as survivor_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(survivor_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # the API takes bearer tokens, never cookies
+    app.before_request(_refuse_uploads)
+    app.after_request(_security_headers)
+    app.context_processor(_template_globals)
+    app.add_template_filter(_mask, "mask")
+    app.add_template_filter(format_date, "format_date")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Any:
+        return _error_page(error)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> Any:
+        return render_template("error.html", code=400, csrf=True), 400
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Any:
+        # Logged without request data; the person sees a calm page, never a traceback.
+        app.logger.error("Unhandled %s on %s", type(error).__name__, request.endpoint)
+        if request.path.startswith("/api/"):
+            from .api import json_error
+
+            return json_error(500, "internal_error", "Something went wrong on our side.")
+        return render_template("error.html", code=500), 500

@@ -1,0 +1,430 @@
+"""JSON API v1 (DESIGN section 7). JSON in and out; errors are ``{"error": {code, message}}``.
+
+Survivor endpoints take ``Authorization: Bearer <token>``; a token is an itsdangerous-signed random
+session id whose server-side row ends on sign-out, on erase, after 15 idle minutes and at a hard
+limit. Cookies are never read here, so CSRF does not apply.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Blueprint, Response, g, jsonify, request
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.exceptions import HTTPException
+
+from ..case_status import MessageRejected, describe_case, post_survivor_message
+from ..config import SUPPORTED_LANGUAGES
+from ..extensions import current_services, db
+from ..intake import (
+    CATEGORIES,
+    MINOR_ANSWERS,
+    IntakeError,
+    IntakeRequest,
+    LocationBatch,
+    LocationEntry,
+    PlannedReferral,
+    add_locations,
+    collect_locations,
+    file_request,
+    plan_routes,
+)
+from ..models import Case
+from ..receipts import InvalidReceipt, ReceiptLocked, check_receipt
+from ..retention import erase_case
+from ..routing import KINDS, Hotline
+from ..routing.engine import ISO_COUNTRIES
+from ..sessions import end_session, load_session, new_session_id, save_session
+from .openapi import openapi_document
+from .texts import event_text, reason_text, rejection_text
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+F = TypeVar("F", bound=Callable[..., Any])
+TOKEN_KIND = "api"  # noqa: S105 (a session kind, not a secret)
+ERROR_MESSAGES = {
+    400: "The request could not be read.",
+    401: "You need to sign in for this.",
+    403: "This is not allowed.",
+    404: "There is nothing here.",
+    405: "This method is not allowed here.",
+    409: "This conflicts with the current state.",
+    413: "The request is too large.",
+    415: "Send JSON (Content-Type: application/json). Nothing can be uploaded.",
+    422: "Some of the input could not be used.",
+    429: "Too many tries. Please wait and try again.",
+}
+
+
+class ApiError(Exception):
+    def __init__(
+        self, status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
+    ) -> None:
+        super().__init__(code)
+        self.status, self.code, self.message, self.details = status, code, message, details
+
+
+def json_error(
+    status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
+) -> Response:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        body["details"] = details
+    response = jsonify({"error": body})
+    response.status_code = status
+    return response
+
+
+def json_error_for(error: HTTPException) -> Response:
+    status = error.code or 500
+    code = (error.name or "error").lower().replace(" ", "_")
+    return json_error(status, code, ERROR_MESSAGES.get(status, "Something went wrong."))
+
+
+@bp.errorhandler(ApiError)
+def _api_error(error: ApiError) -> Response:
+    response = json_error(error.status, error.code, error.message, error.details)
+    if error.status == 429 and g.get("retry_after"):
+        response.headers["Retry-After"] = str(g.retry_after)
+    return response
+
+
+@bp.before_request
+def _only_json() -> None:
+    """Refuse anything but a JSON body before any of it is parsed (no multipart, no forms)."""
+    if request.method in ("POST", "PUT", "PATCH") or request.content_length:
+        mimetype = request.mimetype or ""
+        if mimetype.startswith("multipart/") or mimetype == "application/x-www-form-urlencoded":
+            raise ApiError(415, "unsupported_media_type",
+                           "Only JSON is accepted. Nothing can be uploaded.")
+        if request.method in ("POST", "PUT", "PATCH") and mimetype != "application/json":
+            raise ApiError(415, "unsupported_media_type", ERROR_MESSAGES[415])
+
+
+def _body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ApiError(400, "malformed_json", "The body is not valid JSON.")
+    if not isinstance(data, dict):
+        raise ApiError(400, "malformed_json", "The body must be a JSON object.")
+    return data
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_services().settings.secret_key, salt="api-session-token")
+
+
+def _token_lifetimes() -> tuple[dt.timedelta, dt.timedelta]:
+    settings = current_services().settings
+    return (
+        dt.timedelta(minutes=settings.survivor_idle_minutes),
+        dt.timedelta(hours=settings.api_token_max_hours),
+    )
+
+
+def _raw_id_from_header() -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise ApiError(401, "unauthenticated", "Sign in first: POST /api/v1/session.")
+    _idle, longest = _token_lifetimes()
+    try:
+        raw_id = _serializer().loads(token.strip(), max_age=int(longest.total_seconds()))
+    except BadSignature as exc:
+        raise ApiError(401, "invalid_token", "This token is not valid or has expired.") from exc
+    if not isinstance(raw_id, str):
+        raise ApiError(401, "invalid_token", "This token is not valid or has expired.")
+    return raw_id
+
+
+def token_required(view: F) -> F:
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        raw_id = _raw_id_from_header()
+        loaded = load_session(db.session, current_services().cipher, raw_id, TOKEN_KIND)
+        case_id = loaded.record.case_id if loaded else None
+        case = db.session.get(Case, case_id) if case_id is not None else None
+        if loaded is None or case is None:
+            raise ApiError(401, "invalid_token", "This token is not valid or has expired.")
+        idle, longest = _token_lifetimes()
+        save_session(db.session, current_services().cipher, raw_id, TOKEN_KIND, {},
+                     idle=idle, longest=longest, case_id=case.id)
+        g.token_raw_id = raw_id
+        return view(case, *args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def _hotline_json(hotline: Hotline) -> dict[str, Any]:
+    return {"id": hotline.id, "name": hotline.name, "country": hotline.country}
+
+
+def _reasons_json(reasons: Sequence[Any]) -> list[dict[str, Any]]:
+    directory = current_services().directory
+    out: list[dict[str, Any]] = []
+    for reason in reasons:
+        item = reason if isinstance(reason, dict) else reason.as_dict()
+        out.append({"code": item["code"], "params": dict(item.get("params") or {}),
+                    "text": reason_text(item, directory)})
+    return out
+
+
+def _referrals_json(
+    plan: list[PlannedReferral], positions: list[list[int]]
+) -> list[dict[str, Any]]:
+    """Per referral: the hotline, the request's location indexes (0-based), distinct reasons."""
+    result = []
+    for planned in plan:
+        indexes = sorted(p - 1 for i in planned.location_indexes for p in positions[i])
+        distinct: list[Any] = []
+        for reasons in planned.reasons:
+            for reason in reasons:
+                if reason not in distinct:
+                    distinct.append(reason)
+        result.append({"hotline": _hotline_json(planned.hotline), "locations": indexes,
+                       "reasons": _reasons_json(distinct)})
+    return result
+
+
+def _location_entries(raw: Any) -> list[LocationEntry]:
+    settings = current_services().settings
+    if not isinstance(raw, list) or not raw:
+        raise ApiError(422, "no_locations", rejection_text("no_locations", {}))
+    if len(raw) > settings.max_locations:
+        raise ApiError(422, "too_many_locations",
+                       rejection_text("too_many_locations", {"limit": str(settings.max_locations)}))
+    entries, details = [], []
+    for index, item in enumerate(raw):
+        if not isinstance(item, dict) or not isinstance(item.get("value"), str):
+            details.append({"index": index, "code": "bad_location",
+                            "message": "Each location is an object with a string 'value'."})
+            continue
+        kind = item.get("kind", "url")
+        if kind not in KINDS:
+            details.append({"index": index, "code": "unknown_kind",
+                            "message": f"'kind' must be one of {', '.join(KINDS)}."})
+            continue
+        extras = {k: item.get(k) for k in ("note", "platform")}
+        if any(v is not None and not isinstance(v, str) for v in extras.values()):
+            details.append({"index": index, "code": "bad_location",
+                            "message": "'note' and 'platform' must be strings."})
+            continue
+        entries.append(LocationEntry(kind=kind, value=item["value"], note=extras["note"],
+                                     platform=extras["platform"]))
+    if details:
+        raise ApiError(422, "invalid_locations", ERROR_MESSAGES[422], details)
+    return entries
+
+
+def _checked_locations(raw: Any) -> LocationBatch:
+    settings = current_services().settings
+    batch = collect_locations(
+        _location_entries(raw),
+        max_locations=settings.max_locations,
+        max_value_length=settings.max_value_length,
+        max_note_length=settings.max_note_length,
+    )
+    if batch.rejections:
+        details = [{"index": r.position - 1, "code": r.code,
+                    "message": rejection_text(r.code, r.params)} for r in batch.rejections]
+        raise ApiError(422, "invalid_locations", ERROR_MESSAGES[422], details)
+    return batch
+
+
+def _country(raw: Any) -> str | None:
+    if raw in (None, ""):
+        return None
+    if not isinstance(raw, str) or raw.upper() not in ISO_COUNTRIES:
+        raise ApiError(422, "bad_country", "'survivor_country' must be an ISO 3166-1 alpha-2 code.")
+    return raw.upper()
+
+
+def _language(raw: Any) -> str:
+    if raw in (None, ""):
+        from flask_babel import get_locale
+
+        return str(get_locale() or "en")
+    if raw not in SUPPORTED_LANGUAGES:
+        raise ApiError(422, "bad_language",
+                       f"'language' must be one of {', '.join(SUPPORTED_LANGUAGES)}.")
+    return str(raw)
+
+
+@bp.post("/requests")
+def create_request() -> tuple[Response, int]:
+    """File a request. 201 with the receipt (the only time the passphrase is returned)."""
+    body = _body()
+    categories = body.get("categories", [])
+    if not isinstance(categories, list) or any(c not in CATEGORIES for c in categories):
+        raise ApiError(422, "bad_categories",
+                       f"'categories' is a list of: {', '.join(CATEGORIES)}.")
+    minor = body.get("minor_in_material")
+    if minor not in (None, *MINOR_ANSWERS):
+        raise ApiError(422, "bad_minor_answer", "'minor_in_material' is yes, no or unsure.")
+    language = _language(body.get("language"))
+    country = _country(body.get("survivor_country"))
+    batch = _checked_locations(body.get("locations"))
+    intake = IntakeRequest(
+        locations=batch.accepted,
+        categories=frozenset(categories),
+        minor_in_material=minor,
+        survivor_country=country,
+        language=language,
+    )
+    try:
+        filed = file_request(db.session, current_services(), intake)
+    except IntakeError as error:
+        raise ApiError(422, error.code, rejection_text(error.code, error.params)) from error
+    with force_locale(language):
+        referrals = _referrals_json(filed.referrals, batch.positions)
+    return jsonify({"case_number": filed.case_number, "passphrase": filed.passphrase,
+                    "referrals": referrals}), 201
+
+
+@bp.post("/session")
+def create_session() -> Response:
+    """Exchange a receipt for a token. One 401 whichever part is wrong; 429 when locked."""
+    body = _body()
+    number, passphrase = body.get("case_number"), body.get("passphrase")
+    if not isinstance(number, str) or not isinstance(passphrase, str):
+        raise ApiError(400, "bad_receipt", "Send 'case_number' and 'passphrase' as strings.")
+    try:
+        case = check_receipt(db.session, current_services().passphrases, number, passphrase)
+    except InvalidReceipt as exc:
+        raise ApiError(401, "invalid_receipt",
+                       "That case number and passphrase do not match.") from exc
+    except ReceiptLocked as locked:
+        g.retry_after = int(locked.retry_after.total_seconds()) + 1
+        raise ApiError(429, "too_many_tries", ERROR_MESSAGES[429]) from locked
+    db.session.commit()
+    raw_id = new_session_id()
+    idle, longest = _token_lifetimes()
+    save_session(db.session, current_services().cipher, raw_id, TOKEN_KIND, {},
+                 idle=idle, longest=longest, case_id=case.id)
+    return jsonify({"token": _serializer().dumps(raw_id),
+                    "expires_in": int(idle.total_seconds())})
+
+
+@bp.delete("/session")
+@token_required
+def delete_session(_case: Case) -> tuple[str, int]:
+    """Sign out: the token stops working."""
+    end_session(db.session, g.token_raw_id)
+    return "", 204
+
+
+@bp.get("/requests/me")
+@token_required
+def my_request(case: Case) -> Response:
+    """The case as its survivor sees it: masked locations, statuses, timelines, messages."""
+    view = describe_case(current_services(), case)
+    directory = current_services().directory
+    hotline_of = {r.id: r.hotline for r in view.referrals}
+    return jsonify(
+        {
+            "case_number": view.case_number,
+            "status": view.status,
+            "created_on": view.created_on.isoformat(),
+            "locations": [
+                {"id": loc.id, "kind": loc.kind, "display": loc.display, "status": loc.status,
+                 "status_changed_on": loc.status_changed_on.isoformat(),
+                 "hotline": _hotline_json(loc.hotline) if loc.hotline else None,
+                 "reasons": _reasons_json(loc.reasons)}
+                for loc in view.locations
+            ],
+            "referrals": [
+                {"id": ref.id,
+                 "hotline": _hotline_json(ref.hotline) if ref.hotline else {"id": ref.hotline_id},
+                 "status": ref.status,
+                 "locations": ref.location_ids,
+                 "events": [{"code": e.code, "on": e.occurred_on.isoformat(),
+                             "text": event_text(e.code, e.params, directory)}
+                            for e in ref.events]}
+                for ref in view.referrals
+            ],
+            "messages": [
+                {"id": m.id, "from": m.author, "body": m.body, "sent_on": m.sent_on.isoformat(),
+                 "hotline": (_hotline_json(h) if (h := hotline_of.get(m.referral_id or -1))
+                             else None)}
+                for m in view.messages
+            ],
+        }
+    )
+
+
+@bp.post("/requests/me/locations")
+@token_required
+def add_my_locations(case: Case) -> tuple[Response, int]:
+    """Add locations to the case; routed the same way. 201 with where they went."""
+    batch = _checked_locations(_body().get("locations"))
+    try:
+        added = add_locations(db.session, current_services(), case, batch.accepted)
+    except IntakeError as error:
+        status = 409 if error.code == "already_listed" else 422
+        raise ApiError(status, error.code, rejection_text(error.code, error.params)) from error
+    positions = [batch.positions[index] for index in added.kept]
+    return jsonify({"referrals": _referrals_json(added.plan, positions)}), 201
+
+
+@bp.post("/requests/me/messages")
+@token_required
+def write_message(case: Case) -> tuple[Response, int]:
+    """Write to the hotline. ``referral_id`` is needed when the case has several hotlines."""
+    body = _body()
+    text, referral_id = body.get("body"), body.get("referral_id")
+    if not isinstance(text, str) or (referral_id is not None and not isinstance(referral_id, int)):
+        raise ApiError(422, "bad_message", "Send 'body' as a string and 'referral_id' as a number.")
+    try:
+        message = post_survivor_message(db.session, current_services(), case, text, referral_id)
+    except MessageRejected as rejected:
+        raise ApiError(422, rejected.code, _("Your message could not be sent.")) from rejected
+    return jsonify({"id": message.id, "sent_on": message.sent_on.isoformat()}), 201
+
+
+@bp.delete("/requests/me")
+@token_required
+def erase_my_request(case: Case) -> tuple[str, int]:
+    """Withdraw and erase everything. The token and the receipt stop working."""
+    erase_case(db.session, case)
+    return "", 204
+
+
+@bp.post("/route")
+def dry_run() -> Response:
+    """Where each location would go, and why. Stores nothing."""
+    body = _body()
+    country = _country(body.get("survivor_country"))
+    batch = _checked_locations(body.get("locations"))
+    plan = plan_routes(batch.accepted, current_services(), country)
+    routes = []
+    for planned in plan:
+        for index, reasons in zip(planned.location_indexes, planned.reasons, strict=True):
+            for position in batch.positions[index]:
+                routes.append({"location": position - 1, "hotline": _hotline_json(planned.hotline),
+                               "reasons": _reasons_json(reasons)})
+    routes.sort(key=lambda route: int(str(route["location"])))
+    return jsonify({"routes": routes})
+
+
+@bp.get("/hotlines")
+def hotlines() -> Response:
+    """The directory, as shipped (with sources and the date a person verified each entry)."""
+    items = [
+        {**_hotline_json(h), "countries": list(h.countries), "languages": list(h.languages),
+         "website": h.website, "report_url": h.report_url, "accepts_dark_web": h.accepts_dark_web,
+         "accepts_p2p": h.accepts_p2p, "intake": h.intake, "sources": list(h.sources),
+         "verified_on": h.verified_on}
+        for h in sorted(current_services().directory.hotlines.values(), key=lambda h: h.id)
+    ]
+    return jsonify({"hotlines": items, "fallback": current_services().directory.fallback_id})
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3.1 description of this API."""
+    return jsonify(openapi_document())

@@ -1,0 +1,119 @@
+"""The draft of a request between its steps, kept in the server-side session.
+
+Only this module knows how a draft is laid out; views ask it for what they need.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from flask import session
+
+from ..intake import (
+    IntakeError,
+    LocationEntry,
+    collect_locations,
+    entries_from_pasted_text,
+)
+from ..routing import NormalisedLocation
+from ..services import Services
+
+DRAFT_KEY = "draft"
+
+
+@dataclass
+class Problem:
+    """A rejected entry: ``excerpt`` is the start of what the person typed, ``where`` which box."""
+
+    where: str
+    excerpt: str
+    code: str
+    params: dict[str, str] = field(default_factory=dict)
+
+
+def draft() -> dict[str, Any]:
+    found = session.get(DRAFT_KEY)
+    return dict(found) if isinstance(found, dict) else {}
+
+
+def save_draft(data: dict[str, Any]) -> None:
+    session[DRAFT_KEY] = data
+
+
+def discard_draft() -> None:
+    session.pop(DRAFT_KEY, None)
+
+
+def draft_locations(data: dict[str, Any] | None = None) -> list[NormalisedLocation]:
+    stored = (data if data is not None else draft()).get("locations") or []
+    return [NormalisedLocation(**item) for item in stored]
+
+
+def _excerpt(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= 60 else flat[:57] + "…"
+
+
+@dataclass
+class AddOutcome:
+    added: list[NormalisedLocation]
+    problems: list[Problem]
+    remaining_paste: str
+    duplicates: int
+
+
+def gather_locations(
+    services: Services,
+    already: list[NormalisedLocation],
+    single: LocationEntry | None,
+    pasted: str,
+) -> AddOutcome:
+    """Check the one place typed in the fields and the pasted lines against what is there.
+
+    Rejected pasted lines are handed back so that the person can correct them in place.
+    """
+    settings = services.settings
+    limits = {
+        "max_locations": settings.max_locations,
+        "max_value_length": settings.max_value_length,
+        "max_note_length": settings.max_note_length,
+    }
+    problems: list[Problem] = []
+    added: list[NormalisedLocation] = []
+    duplicates = 0
+    if single is not None:
+        batch = collect_locations([single], already=already, **limits)
+        added += batch.accepted
+        duplicates += batch.duplicates
+        problems += [Problem("single", _excerpt(single.value), r.code, r.params)
+                     for r in batch.rejections]
+    remaining: list[str] = []
+    if pasted.strip():
+        try:
+            entries = entries_from_pasted_text(pasted)
+        except IntakeError as error:
+            problems.append(Problem("pasted", "", error.code, error.params))
+            return AddOutcome(added, problems, pasted, duplicates)
+        batch = collect_locations(entries, already=[*already, *added], **limits)
+        added += batch.accepted
+        duplicates += batch.duplicates
+        for rejection in batch.rejections:
+            entry = entries[rejection.position - 1]
+            remaining.append(entry.value)
+            problems.append(Problem("pasted", _excerpt(entry.value), rejection.code,
+                                    rejection.params))
+    return AddOutcome(added, problems, "\n".join(remaining), duplicates)
+
+
+def add_to_draft(data: dict[str, Any], locations: list[NormalisedLocation]) -> None:
+    stored = list(data.get("locations") or [])
+    stored += [asdict(location) for location in locations]
+    data["locations"] = stored
+
+
+def remove_from_draft(data: dict[str, Any], index: int) -> None:
+    stored = list(data.get("locations") or [])
+    if 0 <= index < len(stored):
+        del stored[index]
+    data["locations"] = stored

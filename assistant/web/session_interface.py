@@ -1,0 +1,102 @@
+"""Flask sessions kept on the server: the cookie carries only a signed random id.
+
+Answers between the steps of a request and the signed-in case live in the database, sealed; nothing
+a person typed ever sits in a cookie the browser (or someone holding the phone) can read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Flask, Request, Response
+from flask.sessions import SessionInterface, SessionMixin
+from itsdangerous import BadSignature, Signer
+from werkzeug.datastructures import CallbackDict
+
+from ..extensions import Database
+from ..services import Services
+from ..sessions import end_session, load_session, new_session_id, save_session
+
+COOKIE_NAME = "rra_session"
+KIND = "web"
+
+
+class ServerSession(CallbackDict[str, Any], SessionMixin):
+    def __init__(self, initial: dict[str, Any] | None = None, raw_id: str | None = None) -> None:
+        def on_update(_self: Any) -> None:
+            self.modified = True
+
+        super().__init__(initial or {}, on_update)
+        self.raw_id = raw_id
+        self.modified = False
+        self.regenerate = False
+
+    def renew(self) -> None:
+        """Take a new id (at sign-in), so an id seen before sign-in is worthless after it."""
+        self.regenerate = True
+        self.modified = True
+
+
+class ServerSessionInterface(SessionInterface):
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def _signer(self, app: Flask) -> Signer:
+        return Signer(str(app.secret_key), salt="rra-session-cookie")
+
+    def open_session(self, app: Flask, request: Request) -> ServerSession:
+        cookie = request.cookies.get(COOKIE_NAME)
+        if not cookie:
+            return ServerSession()
+        try:
+            raw_id = self._signer(app).unsign(cookie).decode("ascii")
+        except (BadSignature, UnicodeDecodeError):
+            return ServerSession()
+        with Database.new_session(app) as db:
+            loaded = load_session(db, self.services.cipher, raw_id, KIND)
+        if loaded is None:
+            return ServerSession()
+        return ServerSession(loaded.data, raw_id)
+
+    def _idle(self, session: ServerSession) -> dt.timedelta:
+        settings = self.services.settings
+        minutes = settings.survivor_idle_minutes if "case_id" in session else (
+            settings.draft_idle_minutes
+        )
+        return dt.timedelta(minutes=minutes)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        assert isinstance(session, ServerSession)
+        secure = self.services.settings.secure_cookies
+        with Database.new_session(app) as db:
+            if session.raw_id and (session.regenerate or not session):
+                end_session(db, session.raw_id)
+                if not session:
+                    response.delete_cookie(COOKIE_NAME, path="/", secure=secure, httponly=True)
+                    return
+                session.raw_id = None
+            if not session:
+                return
+            if session.raw_id is None:
+                session.raw_id = new_session_id()
+            save_session(
+                db,
+                self.services.cipher,
+                session.raw_id,
+                KIND,
+                dict(session),
+                idle=self._idle(session),
+                longest=dt.timedelta(hours=8),
+                case_id=session.get("case_id"),
+            )
+        signed = self._signer(app).sign(session.raw_id.encode("ascii")).decode("ascii")
+        response.set_cookie(
+            COOKIE_NAME,
+            signed,
+            httponly=True,
+            secure=secure,
+            samesite="Lax",
+            path="/",
+        )
+        response.vary.add("Cookie")

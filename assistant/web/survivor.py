@@ -1,0 +1,388 @@
+"""The survivor's journey: the steps of a request, the receipt, and the private status page.
+
+Every view parses a form, calls one domain function and renders. Everything here works with
+JavaScript off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response as BaseResponse
+
+from ..case_status import MessageRejected, describe_case, post_survivor_message
+from ..extensions import current_services, db
+from ..intake import IntakeError, IntakeRequest, LocationEntry, add_locations, file_request
+from ..models import Case
+from ..receipts import InvalidReceipt, ReceiptLocked, check_receipt
+from ..retention import erase_case
+from . import journey
+from .forms import (
+    AboutForm,
+    CategoriesForm,
+    CheckForm,
+    ConfirmForm,
+    EraseForm,
+    LocationForm,
+    MessageForm,
+)
+from .texts import rejection_text
+
+bp = Blueprint("survivor", __name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
+
+
+def signed_in_case() -> Case | None:
+    case_id = session.get("case_id")
+    if not isinstance(case_id, int):
+        return None
+    return db.session.get(Case, case_id)
+
+
+def case_required(view: F) -> F:
+    """Only for a signed-in survivor; otherwise back to the check page, without saying why
+    beyond a neutral 'signed out' note."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        case = signed_in_case()
+        if case is None:
+            if "case_id" in session:
+                session.clear()
+            flash(_("You are signed out. Enter your case number and passphrase to continue."))
+            return redirect(url_for("survivor.check"), 303)
+        return view(case, *args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def _single_entry(form: LocationForm) -> LocationEntry | None:
+    value = (form.value.data or "").strip()
+    if not value:
+        return None
+    return LocationEntry(
+        kind=form.kind.data or "url",
+        value=form.value.data or "",
+        note=form.note.data,
+        platform=form.platform.data,
+    )
+
+
+def _problems_for_display(problems: list[journey.Problem]) -> list[dict[str, str]]:
+    return [
+        {"where": p.where, "excerpt": p.excerpt, "text": rejection_text(p.code, p.params)}
+        for p in problems
+    ]
+
+
+@bp.get("/request/start")
+def before_you_begin() -> str:
+    """What to expect, how the quick exit works, that you can stop at any time."""
+    return render_template("survivor/before_you_begin.html")
+
+
+@bp.route("/request/where", methods=["GET", "POST"])
+def where() -> str | BaseResponse:
+    """Step 1: the places where the material appears."""
+    form = LocationForm()
+    data = journey.draft()
+    problems: list[dict[str, str]] = []
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        action = request.form.get("action", "add")
+        if action.startswith("remove-") and action[7:].isdigit():
+            journey.remove_from_draft(data, int(action[7:]))
+            journey.save_draft(data)
+            return redirect(url_for(".where"), 303)
+        outcome = journey.gather_locations(
+            current_services(),
+            journey.draft_locations(data),
+            _single_entry(form),
+            form.pasted.data or "",
+        )
+        journey.add_to_draft(data, outcome.added)
+        journey.save_draft(data)
+        if outcome.added:
+            flash(_("Added %(count)d places.", count=len(outcome.added)))
+        if outcome.duplicates:
+            flash(_("%(count)d places were already on your list.", count=outcome.duplicates))
+        problems = _problems_for_display(outcome.problems)
+        if not problems and action == "continue":
+            if not data.get("locations"):
+                problems = [{"where": "single", "excerpt": "",
+                             "text": rejection_text("no_locations", {})}]
+            else:
+                return redirect(url_for(".what"), 303)
+        if not problems:
+            return redirect(url_for(".where"), 303)
+        form = LocationForm(formdata=None, pasted=outcome.remaining_paste)
+        if any(p.where == "single" for p in outcome.problems):
+            form = LocationForm()
+            form.pasted.data = outcome.remaining_paste
+    return render_template(
+        "survivor/where.html",
+        form=form,
+        locations=journey.draft_locations(data),
+        problems=problems,
+        max_locations=current_services().settings.max_locations,
+    )
+
+
+def _draft_or_start() -> dict[str, Any] | None:
+    data = journey.draft()
+    return data if data.get("locations") else None
+
+
+@bp.route("/request/what", methods=["GET", "POST"])
+def what() -> str | BaseResponse:
+    """Step 2: what kind of material (all optional). A content note comes first."""
+    data = _draft_or_start()
+    if data is None:
+        return redirect(url_for(".where"), 303)
+    form = CategoriesForm(data={"categories": data.get("categories", [])})
+    if request.method == "POST":
+        form = CategoriesForm()
+        if form.validate_on_submit() or request.form.get("action") == "skip":
+            chosen = [] if request.form.get("action") == "skip" else form.categories.data
+            data["categories"] = list(chosen or [])
+            journey.save_draft(data)
+            return redirect(url_for(".about"), 303)
+    return render_template("survivor/what.html", form=form)
+
+
+@bp.route("/request/about", methods=["GET", "POST"])
+def about() -> str | BaseResponse:
+    """Step 3: about you, all optional."""
+    data = _draft_or_start()
+    if data is None:
+        return redirect(url_for(".where"), 303)
+    form = AboutForm(
+        data={
+            "minor": data.get("minor"),
+            "country": data.get("country", ""),
+            "language": data.get("language") or str(_current_language()),
+        }
+    )
+    if request.method == "POST":
+        form = AboutForm()
+        if form.validate_on_submit():
+            data["minor"] = form.minor.data or None
+            data["country"] = form.country.data or None
+            data["language"] = form.language.data or _current_language()
+            journey.save_draft(data)
+            return redirect(url_for(".review"), 303)
+    return render_template("survivor/about.html", form=form)
+
+
+def _current_language() -> str:
+    from flask_babel import get_locale
+
+    return str(get_locale() or "en")
+
+
+def _intake_request(data: dict[str, Any]) -> IntakeRequest:
+    return IntakeRequest(
+        locations=journey.draft_locations(data),
+        categories=frozenset(data.get("categories") or ()),
+        minor_in_material=data.get("minor"),
+        survivor_country=data.get("country"),
+        language=data.get("language") or _current_language(),
+    )
+
+
+@bp.get("/request/review")
+def review() -> str | BaseResponse:
+    """Step 4: a masked summary, where each place will go and why, and a way back to each step."""
+    data = _draft_or_start()
+    if data is None:
+        return redirect(url_for(".where"), 303)
+    from ..intake import plan_routes
+
+    pending = _intake_request(data)
+    plan = plan_routes(pending.locations, current_services(), pending.survivor_country)
+    return render_template(
+        "survivor/review.html",
+        draft=data,
+        locations=pending.locations,
+        plan=plan,
+        form=ConfirmForm(),
+    )
+
+
+@bp.post("/request/send")
+def send() -> str | BaseResponse:
+    """File the request and show the receipt: the only time the passphrase is ever shown.
+
+    Rendered in this response (never stored to be shown again), so a refresh cannot reveal it.
+    """
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    data = _draft_or_start()
+    if data is None:
+        flash(_("This request was already sent, or it expired. Nothing more was sent."))
+        return redirect(url_for("public.landing"), 303)
+    try:
+        filed = file_request(db.session, current_services(), _intake_request(data))
+    except IntakeError:
+        flash(_("Something in your answers needs another look."))
+        return redirect(url_for(".review"), 303)
+    journey.discard_draft()
+    return render_template("survivor/receipt.html", filed=filed)
+
+
+@bp.route("/check", methods=["GET", "POST"])
+def check() -> str | BaseResponse | tuple[str, int]:
+    """Sign in with the receipt. One answer for a wrong number or a wrong passphrase."""
+    form = CheckForm()
+    error = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            case = check_receipt(
+                db.session,
+                current_services().passphrases,
+                form.case_number.data or "",
+                form.passphrase.data or "",
+            )
+        except InvalidReceipt:
+            error = _("That case number and passphrase do not match. Check both and try again.")
+            status = 401
+        except ReceiptLocked as locked:
+            minutes = max(1, int(locked.retry_after.total_seconds() // 60) + 1)
+            error = _(
+                "There were too many tries. To keep your request safe, it is locked for about "
+                "%(minutes)d minutes. Your request is not affected.",
+                minutes=minutes,
+            )
+            status = 429
+        else:
+            db.session.commit()
+            language = session.get("lang")
+            session.clear()
+            session.renew()  # type: ignore[attr-defined]
+            session["case_id"] = case.id
+            if language:
+                session["lang"] = language
+            return redirect(url_for(".status"), 303)
+    elif request.method == "POST":
+        status = 400
+    return render_template("survivor/check.html", form=form, error=error), status
+
+
+@bp.get("/my-request")
+@case_required
+def status(case: Case) -> str:
+    """The private status page: places, their status, timelines, messages."""
+    view = describe_case(current_services(), case)
+    message_form = MessageForm()
+    message_form.referral.choices = [
+        (r.id, r.hotline.name if r.hotline else r.hotline_id) for r in view.referrals
+    ]
+    return render_template(
+        "survivor/status.html", case=view, message_form=message_form, form=ConfirmForm()
+    )
+
+
+@bp.post("/my-request/message")
+@case_required
+def message(case: Case) -> str | BaseResponse | tuple[str, int]:
+    """Write to the hotline. Refuses an empty or overlong message, and says why."""
+    form = MessageForm()
+    view = describe_case(current_services(), case)
+    form.referral.choices = [(r.id, r.hotline_id) for r in view.referrals]
+    if form.validate_on_submit():
+        try:
+            post_survivor_message(db.session, current_services(), case, form.body.data or "",
+                                  form.referral.data or None)
+        except MessageRejected as rejected:
+            form.body.errors = [_message_error(rejected)]
+        else:
+            flash(_("Your message was sent."))
+            return redirect(url_for(".status", _anchor="messages"), 303)
+    return render_template(
+        "survivor/status.html", case=view, message_form=form, form=ConfirmForm()
+    ), 400
+
+
+def _message_error(rejected: MessageRejected) -> str:
+    if rejected.code == "too_long":
+        return _("This message is too long: at most %(limit)s characters.", **rejected.params)
+    if rejected.code == "choose_hotline":
+        return _("Choose which hotline to write to.")
+    if rejected.code == "control_characters":
+        return _("This message contains invisible control characters. Please type it again.")
+    return _("Write a message first.")
+
+
+@bp.route("/my-request/add", methods=["GET", "POST"])
+@case_required
+def add(case: Case) -> str | BaseResponse:
+    """Add more places; they are routed the same way as the first ones."""
+    form = LocationForm()
+    problems: list[dict[str, str]] = []
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        outcome = journey.gather_locations(
+            current_services(), [], _single_entry(form), form.pasted.data or ""
+        )
+        problems = _problems_for_display(outcome.problems)
+        if not outcome.added and not problems:
+            problems = [{"where": "single", "excerpt": "",
+                         "text": rejection_text("no_locations", {})}]
+        if not problems:
+            try:
+                add_locations(db.session, current_services(), case, outcome.added)
+            except IntakeError as error:
+                problems = [{"where": "single", "excerpt": "",
+                             "text": rejection_text(error.code, error.params)}]
+            else:
+                flash(_("Added %(count)d places.", count=len(outcome.added)))
+                return redirect(url_for(".status"), 303)
+    return render_template("survivor/add.html", form=form, problems=problems)
+
+
+@bp.route("/my-request/erase", methods=["GET", "POST"])
+@case_required
+def erase(case: Case) -> str | Response | tuple[str, int]:
+    """Withdraw and erase everything, after a confirmation that says what will be lost."""
+    form = EraseForm()
+    if request.method == "POST" and form.validate_on_submit():
+        erase_case(db.session, case)
+        session.clear()
+        response = Response(render_template("survivor/erased.html"))
+        response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
+        return response
+    view = describe_case(current_services(), case)
+    status_code = 400 if request.method == "POST" else 200
+    return render_template("survivor/erase.html", form=form, case=view), status_code
+
+
+@bp.post("/my-request/sign-out")
+def sign_out() -> Response:
+    """Sign out and ask the browser to forget this site's data."""
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    session.clear()
+    response = Response(render_template("survivor/signed_out.html"))
+    response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
+    return response

@@ -1,0 +1,205 @@
+"""Words for codes: routing reasons, statuses, timeline events and rejections, in the reader's
+language. The domain speaks in codes with parameters; only this module turns them into sentences.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from babel import Locale
+from flask_babel import get_locale, lazy_gettext
+from flask_babel import gettext as _
+
+from ..routing import Directory
+
+KIND_LABELS = {
+    "url": lazy_gettext("Link"),
+    "account": lazy_gettext("Account or profile"),
+    "group": lazy_gettext("Group, channel or chat"),
+    "p2p": lazy_gettext("File-sharing (peer-to-peer)"),
+    "other": lazy_gettext("Something else"),
+}
+
+CATEGORY_LABELS = {
+    "abuse_material": lazy_gettext("Images or videos of the sexual abuse itself"),
+    "abuse_series": lazy_gettext(
+        "Other images from the same abuse: before, after, cropped or covered"
+    ),
+    "sexualised_context": lazy_gettext("Images of me as a child shared in a sexual way"),
+    "physical_abuse": lazy_gettext("Images of me being hurt, tied up or restrained"),
+    "identifying_information": lazy_gettext(
+        "My name, school, city or current photos posted with it"
+    ),
+    "threats_harassment": lazy_gettext("Someone is contacting or threatening me with it"),
+    "unsure": lazy_gettext("I'm not sure"),
+}
+
+MINOR_LABELS = {
+    "yes": lazy_gettext("Yes"),
+    "no": lazy_gettext("No"),
+    "unsure": lazy_gettext("I'm not sure"),
+}
+
+STATUS_LABELS = {
+    "received": lazy_gettext("Received"),
+    "with_hotline": lazy_gettext("With the hotline"),
+    "notice_sent": lazy_gettext("Removal requested"),
+    "removed": lazy_gettext("Removed"),
+    "not_removed": lazy_gettext("Not removed yet"),
+    "unavailable": lazy_gettext("No longer there"),
+    "referred": lazy_gettext("Passed on"),
+    "closed": lazy_gettext("Closed"),
+}
+
+STATUS_EXPLANATIONS = {
+    "received": lazy_gettext(
+        "Your request is waiting for the hotline. Most hotlines look at new requests within a few "
+        "working days."
+    ),
+    "with_hotline": lazy_gettext(
+        "The hotline is checking this place. You do not need to do anything."
+    ),
+    "notice_sent": lazy_gettext(
+        "The hotline asked the site to remove it, and will keep asking until it is gone."
+    ),
+    "removed": lazy_gettext("The site removed it."),
+    "not_removed": lazy_gettext(
+        "The site has not removed it yet. The hotline may contact the company that hosts the site."
+    ),
+    "unavailable": lazy_gettext("It could no longer be found at this place."),
+    "referred": lazy_gettext(
+        "It was passed to another hotline or to the police, who can act where it is."
+    ),
+    "closed": lazy_gettext("The hotline closed this place without sending a removal request."),
+}
+
+CASE_STATUS_LABELS = {
+    "received": lazy_gettext("Received, waiting for the hotline"),
+    "in_progress": lazy_gettext("In progress"),
+    "finished": lazy_gettext("Every place has an outcome"),
+}
+
+
+def country_name(code: str | None) -> str:
+    if not code:
+        return ""
+    locale = get_locale() or Locale("en")
+    return str(locale.territories.get(code.upper(), code.upper()))
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """ISO 3166 countries named in the reader's language, sorted by that name."""
+    from ..routing.engine import ISO_COUNTRIES
+
+    locale = get_locale() or Locale("en")
+    names = {code: str(locale.territories.get(code, code)) for code in ISO_COUNTRIES}
+    return sorted(names.items(), key=lambda item: item[1].casefold())
+
+
+def hotline_name(directory: Directory, hotline_id: str | None) -> str:
+    hotline = directory.get(hotline_id or "")
+    return hotline.name if hotline else _("another hotline")
+
+
+def reason_text(reason: Mapping[str, Any], directory: Directory) -> str:
+    """One routing reason as a sentence."""
+    code = reason.get("code", "")
+    params = reason.get("params") or {}
+    country = country_name(params.get("country"))
+    hotline = hotline_name(directory, params.get("hotline"))
+    tld = params.get("tld", "")
+    if code == "dark_web":
+        return _("It is on the dark web; %(hotline)s takes reports of dark-web sites.",
+                 hotline=hotline)
+    if code == "peer_to_peer":
+        return _("It is shared peer-to-peer; %(hotline)s takes reports of file-sharing.",
+                 hotline=hotline)
+    if code in ("dark_web_no_hotline", "peer_to_peer_no_hotline"):
+        return _("No hotline in our list says it takes this kind of report.")
+    if code == "country_code_domain":
+        return _(
+            "The address ends in .%(tld)s, the domain of %(country)s. Sites are often, but not "
+            "always, hosted in the country of their domain.",
+            tld=tld,
+            country=country,
+        )
+    if code == "generic_domain":
+        return _("The address ends in .%(tld)s, which does not point to any country.", tld=tld)
+    if code == "ip_address":
+        return _("The address is a number, which does not point to any country on its own.")
+    if code == "hosting_country":
+        return _("The site appears to be hosted in %(country)s.", country=country)
+    if code == "country_hotline":
+        return _("%(hotline)s is the hotline for %(country)s.", hotline=hotline, country=country)
+    if code == "no_hotline_in_country":
+        return _("There is no hotline for %(country)s in our list.", country=country)
+    if code == "no_address":
+        return _("There is no web address to tell where it is hosted.")
+    if code == "survivor_country":
+        return _(
+            "We could not tell where it is hosted, so it goes to %(hotline)s, the hotline for "
+            "%(country)s, where you live.",
+            hotline=hotline,
+            country=country,
+        )
+    if code == "fallback":
+        return _(
+            "%(hotline)s sends removal requests to sites anywhere in the world.", hotline=hotline
+        )
+    return _("Routing decision")
+
+
+def event_text(code: str, params: Mapping[str, Any], directory: Directory) -> str:
+    count = int(params.get("count", 0) or 0)
+    if code == "routed":
+        return _("Your request was sent to the hotline (%(count)d places).", count=count)
+    if code == "locations_added":
+        return _("You added %(count)d more places.", count=count)
+    if code in STATUS_LABELS:
+        return str(STATUS_EXPLANATIONS[code])
+    return _("Update from the hotline")
+
+
+REJECTION_TEXTS = {
+    "empty": lazy_gettext("This is empty. Write where the material is, or remove this line."),
+    "too_long": lazy_gettext("This is too long: at most %(limit)s characters."),
+    "control_characters": lazy_gettext(
+        "This contains invisible control characters. Please type or paste it again."
+    ),
+    "unsafe_scheme": lazy_gettext(
+        "A “%(scheme)s:” address is not a place on the internet and cannot be sent. Copy the "
+        "address from the browser's address bar instead."
+    ),
+    "unknown_scheme": lazy_gettext(
+        "Addresses starting with “%(scheme)s:” cannot be used here. If it is a place on the "
+        "internet, copy the address from the browser's address bar; otherwise choose "
+        "“Something else”."
+    ),
+    "not_a_link": lazy_gettext(
+        "This does not look like a web address. If it is a name, account or group, choose that "
+        "kind instead."
+    ),
+    "no_host": lazy_gettext("This address has no site name in it."),
+    "bad_host": lazy_gettext(
+        "The site name in this address is not valid. Check for typing errors."
+    ),
+    "is_p2p": lazy_gettext("This is a file-sharing link; choose “File-sharing”."),
+    "unknown_kind": lazy_gettext("Choose what kind of place this is."),
+    "too_many_locations": lazy_gettext(
+        "A request can hold at most %(limit)s places. Send these first; you can add more later "
+        "from your request's page."
+    ),
+    "too_many_lines": lazy_gettext(
+        "That is more than %(limit)s lines. Please paste at most 500 places at a time."
+    ),
+    "no_locations": lazy_gettext("Add at least one place where the material appears."),
+    "already_listed": lazy_gettext("These places are already part of your request."),
+}
+
+
+def rejection_text(code: str, params: Mapping[str, str]) -> str:
+    template = REJECTION_TEXTS.get(code)
+    if template is None:
+        return _("This could not be used.")
+    return str(template) % dict(params) if params else str(template)

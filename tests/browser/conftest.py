@@ -1,0 +1,83 @@
+"""Browser fixtures: the app served on loopback by a real WSGI server, and the system Chromium
+driven by Playwright at a phone's size. Without Chromium these tests skip with a reason, unless
+``ASSISTANT_REQUIRE_BROWSER=1`` (CI), where they fail."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import empty_all_tables, make_app
+
+PHONE = {"width": 390, "height": 844}
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def chromium_path() -> str | None:
+    for candidate in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
+        if os.path.exists(candidate):
+            return candidate
+    return shutil.which("chromium")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    path = chromium_path()
+    required = os.environ.get("ASSISTANT_REQUIRE_BROWSER") == "1"
+    if path is None:
+        if required:
+            pytest.fail("ASSISTANT_REQUIRE_BROWSER=1 but no Chromium at /usr/bin/chromium")
+        pytest.skip("no system Chromium found (apt-get install -y chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        if required:
+            pytest.fail("ASSISTANT_REQUIRE_BROWSER=1 but playwright is not installed")
+        pytest.skip("playwright is not installed")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def live_server(database_url: str, tmp_path: Any) -> Iterator[str]:
+    """The app on 127.0.0.1 at a free port; its quick exit leads to a page on the same server."""
+    app = make_app(database_url, tmp_path / "instance", exit_url="/?left=1")
+    empty_all_tables(app)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        empty_all_tables(app)
+
+
+@pytest.fixture(params=[True, False], ids=["javascript-on", "javascript-off"])
+def page(request: pytest.FixtureRequest, browser: Any, live_server: str) -> Iterator[Any]:
+    context = browser.new_context(viewport=PHONE, java_script_enabled=request.param,
+                                  base_url=live_server, is_mobile=True, has_touch=True)
+    outside: list[str] = []
+
+    def watch(req: Any) -> None:
+        if not req.url.startswith(live_server):
+            outside.append(req.url)
+
+    context.on("request", watch)
+    page = context.new_page()
+    page.outside_requests = outside
+    yield page
+    context.close()

@@ -1,0 +1,98 @@
+"""The whole journey in real Chromium at 390x844, with JavaScript on and off: landing, request,
+receipt, status, message, erase. No request ever leaves the site."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def test_journey_from_landing_to_receipt_to_status_to_erase(page: Any) -> None:
+    page.goto("/")
+    assert page.title() == "Welcome – Request Assistant"
+    assert page.locator("#quick-exit").is_visible()
+    page.get_by_role("link", name="Start a request").click()
+    page.get_by_role("link", name="Begin").click()
+
+    page.get_by_label("Where is it?").fill("https://www.example.fr/some/where?utm_source=x")
+    page.get_by_label("Anything that helps find it (optional)").fill("third post from the top")
+    page.get_by_role("button", name="Add this place").click()
+    assert page.get_by_text("Places you added (1)").is_visible()
+    page.locator("summary", has_text="Paste many links at once").click()
+    page.get_by_label("Many links? Paste them here, one on each line").fill(
+        "x.com/someone\njavascript:alert(1)")
+    page.get_by_role("button", name="Continue").click()
+    assert page.get_by_text("A “javascript:” address").is_visible()
+    page.get_by_label("Many links? Paste them here, one on each line").fill("")
+    page.get_by_role("button", name="Continue").click()
+
+    assert page.get_by_text("You can skip it.").is_visible()
+    page.get_by_label("Images or videos of the sexual abuse itself").check()
+    page.get_by_role("button", name="Continue").click()
+
+    page.get_by_label("Yes").check()
+    page.get_by_label("Where do you live?").select_option("BE")
+    page.get_by_role("button", name="Continue").click()
+
+    assert page.get_by_text("To Point de Contact").is_visible()
+    assert page.get_by_text("www.example.fr/…").is_visible()
+    assert page.locator("a[href*='example.fr']").count() == 0  # never clickable
+    page.get_by_role("button", name="Send my request").click()
+
+    number = page.locator("#case-number").inner_text()
+    passphrase = page.locator("#passphrase").inner_text()
+    assert re.fullmatch(r"RQ-[0-9A-Z]{8}", number)
+
+    page.get_by_role("link", name="Check on my request").first.click()
+    page.get_by_label("Case number").fill(number)
+    page.get_by_label("Passphrase").fill(passphrase)
+    page.get_by_role("button", name="Show my request").click()
+    assert page.get_by_role("heading", name="Your request").is_visible()
+    assert page.get_by_text("Removal requested").count() == 0
+    assert page.get_by_text("Received, waiting for the hotline").is_visible()
+
+    page.get_by_label("To").select_option(index=0)
+    page.get_by_label("Your message").fill("Thank you")
+    page.get_by_role("button", name="Send message").click()
+    assert page.get_by_text("Your message was sent.").is_visible()
+
+    page.get_by_role("link", name="Withdraw and erase my request").click()
+    assert page.get_by_text("the 2 places you told us about").is_visible()
+    page.get_by_label(re.compile("I understand that everything")).check()
+    page.get_by_role("button", name="Erase everything").click()
+    assert page.get_by_role("heading", name="Your request was erased").is_visible()
+
+    page.goto("/my-request")
+    assert page.get_by_role("heading", name="Check on my request").is_visible()
+    assert page.outside_requests == []
+
+
+def test_the_layout_fits_a_phone_without_sideways_scrolling(page: Any) -> None:
+    for path in ("/", "/request/start", "/request/where", "/check", "/support"):
+        page.goto(path)
+        width = page.evaluate("document.documentElement.scrollWidth") if _js(page) else 390
+        assert width <= 390, path
+        box = page.locator("#quick-exit").bounding_box()
+        assert box and box["width"] >= 44 and box["height"] >= 44
+
+
+def test_quick_exit_leaves_and_going_back_shows_no_case(page: Any) -> None:
+    page.goto("/request/where")
+    page.get_by_label("Where is it?").fill("https://example.com/private-thing")
+    page.get_by_role("button", name="Add this place").click()
+    page.locator("#quick-exit").click()
+    page.wait_for_url(re.compile(r"/\?left=1$"))
+    page.goto("/request/where")
+    assert page.get_by_text("Places you added").count() == 0
+
+
+def _js(page: Any) -> bool:
+    try:
+        page.evaluate("1")
+    except Exception:
+        return False
+    return True

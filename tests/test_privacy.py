@@ -1,0 +1,167 @@
+"""Rules 4 and 5 of DESIGN section 3, checked on the real artefacts: the database file and
+everything the app and its servers write to their logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SECRETS, TEST_DATABASE_URL, Survivor, make_app
+
+SECRET_LINK = "https://very-secret-host.example/private/path-4471"
+SECRET_NOTE = "the password is hunter-7781"
+SECRET_MESSAGE = "my message body 5521"
+BROWSER_UA = "Mozilla/5.0 (Linux; Android 14) UA-MARKER-9931"
+CLIENT_IP = "203.0.113.77"
+
+
+@pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="reads the raw bytes of the SQLite file")
+def test_the_raw_database_file_holds_no_reported_link_note_or_message(tmp_path):
+    database = tmp_path / "raw.sqlite3"
+    app = make_app(f"sqlite:///{database}", tmp_path / "instance")
+    from assistant.cli import upgrade_database
+
+    upgrade_database(app)
+    survivor = Survivor(app.test_client())
+    number, passphrase = survivor.file(SECRET_LINK, note=SECRET_NOTE)
+    survivor.sign_in(number, passphrase)
+    from tests.conftest import csrf_token
+
+    token = csrf_token(survivor.client, "/my-request")
+    survivor.client.post("/my-request/message", data={"csrf_token": token,
+                                                      "body": SECRET_MESSAGE})
+    from assistant.extensions import Database
+
+    Database.engine(app).dispose()  # checkpoint the WAL into the file
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("raw.sqlite3*"))
+    assert number.encode() in raw  # the check can see what is stored in clear
+    for secret in (SECRET_LINK, "private/path-4471", SECRET_NOTE, SECRET_MESSAGE,
+                   passphrase, passphrase.replace(" ", "")):
+        assert secret.encode() not in raw, secret
+        assert secret.encode("utf-16-le") not in raw
+
+
+def test_a_whole_journey_logs_no_reported_value_passphrase_address_or_agent(app, caplog):
+    caplog.set_level(logging.DEBUG)
+    client = app.test_client()
+    client.environ_base.update({"REMOTE_ADDR": CLIENT_IP, "HTTP_USER_AGENT": BROWSER_UA})
+    survivor = Survivor(client)
+    number, passphrase = survivor.file(SECRET_LINK, note=SECRET_NOTE)
+    survivor.sign_in(number, "wrong passphrase")
+    survivor.sign_in(number, passphrase)
+    survivor.client.get("/my-request")
+    survivor.client.post("/api/v1/requests", data="{bad json", content_type="application/json")
+    survivor.client.get("/does-not-exist")
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    for secret in (SECRET_LINK, "very-secret-host", SECRET_NOTE, passphrase, CLIENT_IP,
+                   BROWSER_UA, "UA-MARKER"):
+        assert secret not in logged
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("server did not start")
+
+
+def _journey_over_http(port: int) -> str:
+    """File a request over real HTTP with a browser-like agent and a forwarded address."""
+    base = f"http://127.0.0.1:{port}"
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    headers = {"User-Agent": BROWSER_UA, "X-Forwarded-For": CLIENT_IP}
+
+    def call(path: str, data: bytes | None = None, content_type: str | None = None) -> str:
+        request = urllib.request.Request(base + path, data=data, headers=dict(headers))
+        if content_type:
+            request.add_header("Content-Type", content_type)
+        try:
+            with opener.open(request, timeout=10) as response:
+                return response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.read().decode()
+
+    body = json.dumps({"locations": [{"kind": "url", "value": SECRET_LINK,
+                                      "note": SECRET_NOTE}]}).encode()
+    created = call("/api/v1/requests?lang=fr", body, "application/json")
+    passphrase = re.search(r'"passphrase":\s*"([^"]+)"', created)
+    assert passphrase, created
+    page = call("/request/where")
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert token
+    from urllib.parse import urlencode
+
+    form = urlencode({"csrf_token": token.group(1), "kind": "url", "value": SECRET_LINK,
+                      "action": "add"}).encode()
+    call("/request/where", form, "application/x-www-form-urlencoded")
+    return passphrase.group(1)
+
+
+def _server_env(tmp_path: Path, database_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env.update({
+        "ASSISTANT_DATABASE_URL": database_url,
+        "ASSISTANT_SECRET_KEY": SECRETS["secret_key"],
+        "ASSISTANT_MASTER_KEYS": SECRETS["master_keys"],
+        "ASSISTANT_HASH_KEY": SECRETS["hash_key"],
+        "PYTHONUNBUFFERED": "1",
+    })
+    return env
+
+
+def _run_and_read(command: list[str], env: dict[str, str], port: int, tmp_path: Path) -> str:
+    log_path = tmp_path / "server.log"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                  cwd=Path(__file__).resolve().parent.parent)
+        try:
+            _wait_for(port)
+            passphrase = _journey_over_http(port)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=20)
+    output = log_path.read_text()
+    assert "/request/where" in output, output  # the access log is really there
+    for secret in (SECRET_LINK, "very-secret-host", SECRET_NOTE, passphrase, CLIENT_IP,
+                   "127.0.0.1 -", BROWSER_UA, "UA-MARKER", "lang=fr"):
+        assert secret not in output, secret
+    return output
+
+
+def test_assistant_serve_access_log_keeps_nothing_personal(database_url, tmp_path):
+    port = _free_port()
+    command = [str(Path(sys.executable).with_name("assistant")), "serve", "--port", str(port)]
+    _run_and_read(command, _server_env(tmp_path, database_url), port, tmp_path)
+
+
+def test_documented_gunicorn_command_access_log_keeps_nothing_personal(database_url, tmp_path):
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    documented = re.search(r"^gunicorn .*$", readme, re.M)
+    assert documented, "the README documents the gunicorn command"
+    port = _free_port()
+    line = documented.group(0).replace("0.0.0.0:8000", f"127.0.0.1:{port}")
+    line = line.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+    command = [str(Path(sys.executable).with_name("gunicorn")), *line.split()[1:]]
+    command = [part.strip("'\"") for part in command]
+    _run_and_read(command, _server_env(tmp_path, database_url), port, tmp_path)

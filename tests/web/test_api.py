@@ -1,0 +1,185 @@
+"""JSON API v1, end to end (DESIGN section 7)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import api_request_body, row_counts
+
+
+def file(client, *values, **extra):
+    response = client.post("/api/v1/requests", json=api_request_body(*values, **extra))
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def sign_in(client, receipt):
+    response = client.post("/api/v1/session", json={"case_number": receipt["case_number"],
+                                                     "passphrase": receipt["passphrase"]})
+    assert response.status_code == 200
+    return {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+
+def test_filing_returns_receipt_and_referrals_with_reasons(client):
+    body = file(client, "https://example.fr/a", "https://x.example.com/b", "example.fr/a",
+                survivor_country="IE")
+    assert body["case_number"].startswith("RQ-")
+    assert len(body["passphrase"].replace(" ", "")) == 20
+    by_hotline = {r["hotline"]["id"]: r for r in body["referrals"]}
+    assert by_hotline["point_de_contact_fr"]["locations"] == [0, 2]
+    assert by_hotline["point_de_contact_fr"]["hotline"] == {
+        "id": "point_de_contact_fr", "name": "Point de Contact", "country": "FR"}
+    assert by_hotline["hotline_ie"]["locations"] == [1]
+    codes = [r["code"] for r in by_hotline["hotline_ie"]["reasons"]]
+    assert codes == ["generic_domain", "survivor_country"]
+    assert all(r["text"] for r in by_hotline["hotline_ie"]["reasons"])
+
+
+def test_session_status_messages_more_places_and_sign_out(client):
+    receipt = file(client, "https://example.com/a")
+    headers = sign_in(client, receipt)
+    me = client.get("/api/v1/requests/me", headers=headers)
+    assert me.status_code == 200
+    data = me.get_json()
+    assert data["case_number"] == receipt["case_number"]
+    assert data["status"] == "received"
+    assert data["locations"][0]["display"] == "example.com/…"
+    assert data["locations"][0]["status"] == "received"
+    assert data["referrals"][0]["events"][0]["code"] == "routed"
+    assert "Cache-Control" in me.headers and me.headers["Cache-Control"].startswith("no-store")
+
+    assert client.post("/api/v1/requests/me/messages", headers=headers,
+                       json={"body": "hello"}).status_code == 201
+    added = client.post("/api/v1/requests/me/locations", headers=headers,
+                        json={"locations": [{"kind": "account", "value": "@someone",
+                                             "platform": "Instagram"}]})
+    assert added.status_code == 201
+    again = client.post("/api/v1/requests/me/locations", headers=headers,
+                        json={"locations": [{"kind": "url", "value": "https://example.com/a"}]})
+    assert again.status_code == 409
+    data = client.get("/api/v1/requests/me", headers=headers).get_json()
+    assert [m["body"] for m in data["messages"]] == ["hello"]
+    assert len(data["locations"]) == 2 and data["locations"][1]["display"] == "@s••••••"
+
+    assert client.delete("/api/v1/session", headers=headers).status_code == 204
+    assert client.get("/api/v1/requests/me", headers=headers).status_code == 401
+
+
+def test_wrong_passphrase_and_unknown_case_get_one_401(client):
+    receipt = file(client, "https://example.com/a")
+    wrong = client.post("/api/v1/session", json={"case_number": receipt["case_number"],
+                                                  "passphrase": "nope"})
+    unknown = client.post("/api/v1/session", json={"case_number": "RQ-ZZZZZZZZ",
+                                                    "passphrase": receipt["passphrase"]})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.get_json() == unknown.get_json()
+
+
+def test_throttled_receipt_gets_429_with_retry_after(client):
+    receipt = file(client, "https://example.com/a")
+    for _ in range(5):
+        client.post("/api/v1/session", json={"case_number": receipt["case_number"],
+                                             "passphrase": "wrong"})
+    locked = client.post("/api/v1/session", json={"case_number": receipt["case_number"],
+                                                   "passphrase": receipt["passphrase"]})
+    assert locked.status_code == 429
+    assert locked.get_json()["error"]["code"] == "too_many_tries"
+    assert 800 < int(locked.headers["Retry-After"]) <= 901
+
+
+def test_erase_removes_every_row_and_the_token_and_receipt_stop_working(client, app):
+    baseline = row_counts(app)
+    receipt = file(client, "https://example.com/a", "https://example.de/b")
+    headers = sign_in(client, receipt)
+    client.post("/api/v1/requests/me/messages", headers=headers,
+                json={"body": "x", "referral_id": None})
+    assert client.delete("/api/v1/requests/me", headers=headers).status_code == 204
+    assert row_counts(app) == baseline
+    assert client.get("/api/v1/requests/me", headers=headers).status_code == 401
+    assert client.post("/api/v1/session", json={
+        "case_number": receipt["case_number"], "passphrase": receipt["passphrase"]
+    }).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status", "code"),
+    [
+        ({"data": "{not json", "content_type": "application/json"}, 400, "malformed_json"),
+        ({"data": "[1, 2]", "content_type": "application/json"}, 400, "malformed_json"),
+        ({"data": "locations=x", "content_type": "application/x-www-form-urlencoded"}, 415,
+         "unsupported_media_type"),
+        ({"data": {"file": (__import__("io").BytesIO(b"GIF89a"), "a.gif")},
+          "content_type": "multipart/form-data"}, 415, "unsupported_media_type"),
+        ({"json": {"locations": []}}, 422, "no_locations"),
+        ({"json": {"locations": [{"kind": "url", "value": "javascript:alert(1)"}]}}, 422,
+         "invalid_locations"),
+        ({"json": {"locations": [{"kind": "photo", "value": "x"}]}}, 422, "invalid_locations"),
+        ({"json": {"locations": [{"kind": "url", "value": "a.com"}], "categories": ["x"]}}, 422,
+         "bad_categories"),
+        ({"json": {"locations": [{"kind": "url", "value": "a.com"}],
+                   "survivor_country": "XX"}}, 422, "bad_country"),
+        ({"json": {"locations": [{"kind": "url", "value": "a.com"}] * 501}}, 422,
+         "too_many_locations"),
+    ],
+)
+def test_bad_requests_get_a_json_error_and_change_nothing(client, app, kwargs, status, code):
+    before = row_counts(app)
+    response = client.post("/api/v1/requests", **kwargs)
+    assert response.status_code == status
+    assert response.is_json
+    assert response.get_json()["error"]["code"] == code
+    assert response.get_json()["error"]["message"]
+    assert row_counts(app) == before
+
+
+def test_an_oversized_body_gets_413_as_json(app, client):
+    big = json.dumps({"locations": [{"kind": "url", "value": "a" * 2000}] * 1200})
+    response = client.post("/api/v1/requests", data=big, content_type="application/json")
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "request_entity_too_large"
+
+
+def test_invalid_location_details_name_each_index(client):
+    response = client.post("/api/v1/requests", json=api_request_body(
+        "https://ok.example.com/", "data:text/html,x", "https://also-ok.example.com/"))
+    details = response.get_json()["error"]["details"]
+    assert [(d["index"], d["code"]) for d in details] == [(1, "unsafe_scheme")]
+
+
+def test_unknown_api_path_is_a_json_404(client):
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
+
+
+def test_requests_me_without_a_token_is_401(client):
+    assert client.get("/api/v1/requests/me").status_code == 401
+    forged = {"Authorization": "Bearer not-a-real-token"}
+    assert client.get("/api/v1/requests/me", headers=forged).status_code == 401
+
+
+def test_dry_run_routes_without_storing_anything(client, app):
+    before = row_counts(app)
+    response = client.post("/api/v1/route?lang=fr", json={
+        "locations": [{"kind": "url", "value": "https://example.fr/x"},
+                      {"kind": "p2p", "value": "magnet:?xt=urn:btih:abc"}],
+        "survivor_country": "CA"})
+    assert response.status_code == 200
+    routes = response.get_json()["routes"]
+    assert [r["location"] for r in routes] == [0, 1]
+    assert routes[0]["hotline"]["id"] == "point_de_contact_fr"
+    assert routes[1]["reasons"][0]["code"] == "peer_to_peer"
+    assert "France" in routes[0]["reasons"][0]["text"]
+    assert row_counts(app) == before
+
+
+def test_hotline_directory_and_openapi_document(client):
+    hotlines = client.get("/api/v1/hotlines").get_json()
+    assert hotlines["fallback"] == "cybertip_ca"
+    assert all({"id", "name", "country", "sources"} <= set(h) for h in hotlines["hotlines"])
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.1")
+    documented = {(path, method) for path, item in spec["paths"].items() for method in item}
+    assert ("/requests", "post") in documented and ("/requests/me", "delete") in documented
+    assert ("/route", "post") in documented and ("/session", "post") in documented

@@ -1,0 +1,158 @@
+"""The private status page: sign-in with the receipt, messages, more places, erase, sign out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlalchemy import update
+
+from assistant.extensions import Database
+from assistant.models import Case, SessionRecord
+from tests.conftest import Survivor, csrf_token, row_counts
+
+
+def test_wrong_passphrase_gets_the_same_error_as_unknown_case(survivor: Survivor):
+    number, _passphrase = survivor.file("https://example.com/a")
+    wrong = survivor.sign_in(number, "aaaa bbbb cccc dddd eeee")
+    unknown = survivor.sign_in("RQ-00000000", "aaaa bbbb cccc dddd eeee")
+    assert wrong.status_code == unknown.status_code == 401
+    message = "That case number and passphrase do not match."
+    assert message in wrong.get_data(as_text=True)
+    assert message in unknown.get_data(as_text=True)
+
+
+def test_receipt_typed_loosely_still_works(survivor: Survivor):
+    number, passphrase = survivor.file("https://example.com/a")
+    loose_number = number.lower().replace("rq-", "")
+    loose_passphrase = passphrase.upper().replace(" ", "-")
+    assert survivor.sign_in(loose_number, loose_passphrase).status_code == 303
+
+
+def test_five_wrong_tries_lock_the_case_even_for_the_right_passphrase(survivor: Survivor):
+    number, passphrase = survivor.file("https://example.com/a")
+    for _ in range(5):
+        assert survivor.sign_in(number, "wrong").status_code == 401
+    locked = survivor.sign_in(number, passphrase)
+    assert locked.status_code == 429
+    assert "locked for about 15 minutes" in locked.get_data(as_text=True)
+
+
+def test_status_page_shows_timeline_and_takes_a_message(survivor: Survivor, app):
+    number, passphrase = survivor.file("https://example.com/a")
+    survivor.sign_in(number, passphrase)
+    page = survivor.client.get("/my-request").get_data(as_text=True)
+    assert "Your request was sent to the hotline (1 places)." in page
+    token = csrf_token(survivor.client, "/my-request")
+    sent = survivor.client.post("/my-request/message",
+                                data={"csrf_token": token, "body": "Please hurry"})
+    assert sent.status_code == 303
+    page = survivor.client.get("/my-request").get_data(as_text=True)
+    assert "Please hurry" in page and "Your message was sent." in page
+    assert row_counts(app)["messages"] == 1
+
+
+def test_an_empty_message_is_refused_and_nothing_is_stored(survivor: Survivor, app):
+    number, passphrase = survivor.file("https://example.com/a")
+    survivor.sign_in(number, passphrase)
+    token = csrf_token(survivor.client, "/my-request")
+    response = survivor.client.post("/my-request/message",
+                                    data={"csrf_token": token, "body": "   "})
+    assert response.status_code == 400
+    assert "Write a message first." in response.get_data(as_text=True)
+    assert row_counts(app)["messages"] == 0
+
+
+def test_status_pages_are_never_cached(survivor: Survivor):
+    number, passphrase = survivor.file("https://example.com/a")
+    survivor.sign_in(number, passphrase)
+    assert survivor.client.get("/my-request").headers["Cache-Control"].startswith("no-store")
+
+
+def test_more_places_are_routed_and_repeats_are_recognised(survivor: Survivor, app):
+    number, passphrase = survivor.file("https://example.com/a", country="FR")
+    survivor.sign_in(number, passphrase)
+    token = csrf_token(survivor.client, "/my-request/add")
+    added = survivor.client.post("/my-request/add", data={
+        "csrf_token": token, "kind": "url", "value": "",
+        "pasted": "https://example.ie/z\nhttps://EXAMPLE.com/a"})
+    assert added.status_code == 303
+    page = survivor.client.get("/my-request").get_data(as_text=True)
+    assert "Hotline.ie" in page
+    assert "You added 1 more places." in page or "example.ie/…" in page
+    assert row_counts(app)["locations"] == 2
+    token = csrf_token(survivor.client, "/my-request/add")
+    again = survivor.client.post("/my-request/add", data={
+        "csrf_token": token, "kind": "url", "value": "https://example.com/a"})
+    assert "already part of your request" in again.get_data(as_text=True)
+    assert row_counts(app)["locations"] == 2
+
+
+def test_idle_sign_in_expires_after_fifteen_minutes(survivor: Survivor, app):
+    number, passphrase = survivor.file("https://example.com/a")
+    survivor.sign_in(number, passphrase)
+    assert survivor.client.get("/my-request").status_code == 200
+    past = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=1)
+    with Database.engine(app).begin() as connection:
+        connection.execute(update(SessionRecord).values(expires_at=past))
+    response = survivor.client.get("/my-request")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/check")
+
+
+def test_an_abandoned_draft_expires_within_an_hour(survivor, app):
+    from sqlalchemy import select
+
+    survivor.add_places(value="https://example.com/draft")
+    with Database.engine(app).connect() as connection:
+        draft_expiry = connection.execute(select(SessionRecord.expires_at)).scalar_one()
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    assert dt.timedelta(minutes=59) < draft_expiry - now <= dt.timedelta(minutes=60)
+
+
+def test_sign_out_clears_site_data_and_ends_the_session(survivor: Survivor, app):
+    number, passphrase = survivor.file("https://example.com/a")
+    survivor.sign_in(number, passphrase)
+    token = csrf_token(survivor.client, "/my-request")
+    response = survivor.client.post("/my-request/sign-out", data={"csrf_token": token})
+    assert response.headers["Clear-Site-Data"] == '"cache", "cookies", "storage"'
+    assert row_counts(app)["sessions"] == 0
+    assert survivor.client.get("/my-request").status_code == 303
+
+
+def test_erase_needs_confirmation_then_removes_every_row(survivor: Survivor, app):
+    baseline = row_counts(app)
+    number, passphrase = survivor.file("https://example.com/a", "https://example.fr/b",
+                                       note="second post")
+    survivor.sign_in(number, passphrase)
+    token = csrf_token(survivor.client, "/my-request")
+    page = survivor.client.get("/my-request").get_data(as_text=True)
+    first_hotline = re.search(r'<option[^>]*value="(\d+)"', page)
+    assert first_hotline, "with two hotlines the survivor chooses whom to write to"
+    survivor.client.post("/my-request/message", data={
+        "csrf_token": token, "body": "hello", "referral": first_hotline.group(1)})
+    filled = row_counts(app)
+    assert filled["cases"] == 1 and filled["locations"] == 2 and filled["messages"] == 1
+    assert filled["referrals"] == 2 and filled["referral_events"] == 2
+    page = survivor.client.get("/my-request/erase").get_data(as_text=True)
+    assert "the 2 places you told us about" in page and "1 message" in page
+    token = csrf_token(survivor.client, "/my-request/erase")
+    unconfirmed = survivor.client.post("/my-request/erase", data={"csrf_token": token})
+    assert unconfirmed.status_code == 400
+    assert row_counts(app)["cases"] == 1
+    erased = survivor.client.post("/my-request/erase", data={"csrf_token": token,
+                                                             "confirm": "y"})
+    assert erased.status_code == 200
+    assert erased.headers["Clear-Site-Data"] == '"cache", "cookies", "storage"'
+    assert row_counts(app) == baseline
+    assert survivor.sign_in(number, passphrase).status_code == 401
+
+
+def test_a_signed_in_case_that_was_erased_elsewhere_signs_out(survivor: Survivor, app):
+    number, passphrase = survivor.file("https://example.com/a")
+    survivor.sign_in(number, passphrase)
+    with Database.engine(app).begin() as connection:
+        from sqlalchemy import delete
+
+        connection.execute(delete(Case))
+    assert survivor.client.get("/my-request").status_code == 303
