@@ -22,6 +22,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..case_status import MessageRejected, describe_case, post_survivor_message
@@ -120,9 +121,10 @@ def where() -> str | BaseResponse:
         journey.add_to_draft(data, outcome.added)
         journey.save_draft(data)
         if outcome.added:
-            flash(_("Added %(count)d places.", count=len(outcome.added)))
+            flash(ngettext("Added %(num)d place.", "Added %(num)d places.", len(outcome.added)))
         if outcome.duplicates:
-            flash(_("%(count)d places were already on your list.", count=outcome.duplicates))
+            flash(ngettext("%(num)d place was already on your list.",
+                           "%(num)d places were already on your list.", outcome.duplicates))
         problems = _problems_for_display(outcome.problems)
         if not problems and action == "continue":
             if not data.get("locations"):
@@ -355,7 +357,7 @@ def add(case: Case) -> str | BaseResponse:
                 problems = [{"where": "single", "excerpt": "",
                              "text": rejection_text(error.code, error.params)}]
             else:
-                flash(_("Added %(count)d places.", count=len(outcome.added)))
+                flash(ngettext("Added %(num)d place.", "Added %(num)d places.", len(outcome.added)))
                 return redirect(url_for(".status"), 303)
     return render_template("survivor/add.html", form=form, problems=problems)
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from babel import Locale
-from flask_babel import get_locale, lazy_gettext
+from flask_babel import get_locale, lazy_gettext, ngettext
 from flask_babel import gettext as _
 
 from ..routing import Directory
@@ -153,9 +153,10 @@ def reason_text(reason: Mapping[str, Any], directory: Directory) -> str:
 def event_text(code: str, params: Mapping[str, Any], directory: Directory) -> str:
     count = int(params.get("count", 0) or 0)
     if code == "routed":
-        return _("Your request was sent to the hotline (%(count)d places).", count=count)
+        return ngettext("Your request was sent to the hotline (%(num)d place).",
+                        "Your request was sent to the hotline (%(num)d places).", count)
     if code == "locations_added":
-        return _("You added %(count)d more places.", count=count)
+        return ngettext("You added %(num)d more place.", "You added %(num)d more places.", count)
     if code in STATUS_LABELS:
         return str(STATUS_EXPLANATIONS[code])
     return _("Update from the hotline")

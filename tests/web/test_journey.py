@@ -55,7 +55,7 @@ def test_pasted_links_are_normalised_deduplicated_and_bad_lines_explained(surviv
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Added 2 places." in page
-    assert "1 places were already on your list." in page
+    assert "1 place was already on your list." in page
     assert "“javascript:alert(1)”" in page and "A “javascript:” address" in page
     assert "A “data:” address" in page
     # The rejected lines stay in the box to be corrected; the accepted ones moved to the list.

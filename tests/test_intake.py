@@ -1,0 +1,74 @@
+"""Filing a request: one transaction, sealed values, routed referrals."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.crypto import FieldCipher
+from assistant.intake import IntakeError, IntakeRequest, add_locations, file_request
+from assistant.routing import normalise_location
+from tests.conftest import row_counts
+
+
+def _request(*values, **extra):
+    return IntakeRequest(locations=[normalise_location("url", v) for v in values], **extra)
+
+
+def test_a_request_is_stored_sealed_and_routed(db, services):
+    filed = file_request(db, services, _request("https://example.fr/a", "https://example.com/b",
+                                                survivor_country="IE"))
+    case = filed.case
+    assert [r.hotline_id for r in case.referrals] == ["point_de_contact_fr", "hotline_ie"]
+    first = case.locations[0]
+    assert b"example.fr" not in first.value_sealed
+    assert services.cipher.open(first.value_sealed, "location.value") == "https://example.fr/a"
+    assert first.host == "example.fr" and first.registrable_domain == "example.fr"
+    assert [r["code"] for r in first.route_reasons] == ["country_code_domain", "country_hotline"]
+    assert case.passphrase_hash.startswith("$argon2id$")
+    assert filed.passphrase.replace(" ", "") not in case.passphrase_hash
+
+
+def test_a_failure_halfway_leaves_nothing_behind(app, db, services, monkeypatch):
+    before = row_counts(app)
+    calls = {"n": 0}
+    real_seal = FieldCipher.seal
+
+    def failing_seal(self, plaintext, context):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("disk full")
+        return real_seal(self, plaintext, context)
+
+    monkeypatch.setattr(FieldCipher, "seal", failing_seal)
+    with pytest.raises(RuntimeError):
+        file_request(db, services, _request("https://example.fr/a", "https://example.de/b"))
+    assert row_counts(app) == before
+
+
+@pytest.mark.parametrize(
+    ("extra", "code"),
+    [
+        ({"categories": frozenset({"made_up"})}, "unknown_category"),
+        ({"minor_in_material": "maybe"}, "bad_minor_answer"),
+        ({"survivor_country": "France"}, "bad_country"),
+    ],
+)
+def test_bad_answers_are_refused_and_nothing_is_stored(app, db, services, extra, code):
+    before = row_counts(app)
+    with pytest.raises(IntakeError) as error:
+        file_request(db, services, _request("https://example.com/", **extra))
+    assert error.value.code == code
+    assert row_counts(app) == before
+
+
+def test_added_places_join_the_open_referral_and_repeats_are_skipped(db, services):
+    filed = file_request(db, services, _request("https://example.fr/a"))
+    added = add_locations(db, services, filed.case, [
+        normalise_location("url", "https://example.fr/a"),
+        normalise_location("url", "https://autre.example.fr/b"),
+    ])
+    assert added.kept == [1]
+    assert len(filed.case.referrals) == 1
+    assert [e.code for e in filed.case.referrals[0].events] == ["routed", "locations_added"]
+    with pytest.raises(IntakeError):
+        add_locations(db, services, filed.case, [normalise_location("url", "http://example.fr/a")])
