@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from .errors import Refused
 from .models import AuditEvent, Case, Message, Referral, today
 from .routing import Hotline, mask_location_for_display
 from .services import Services
@@ -26,11 +27,8 @@ FINISHED_STATUSES = frozenset({"removed", "not_removed", "unavailable", "closed"
 CASE_STATUSES = ("received", "in_progress", "finished")
 
 
-class MessageRejected(ValueError):
-    def __init__(self, code: str, **params: str) -> None:
-        super().__init__(code)
-        self.code = code
-        self.params = params
+class MessageRejected(Refused):
+    """A message that cannot be sent (``code`` says why); nothing was stored."""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .errors import Refused
 from .models import AuditEvent, Case, Location, Referral, ReferralEvent, today
 from .receipts import CaseNumber, Passphrase, new_case_number, new_passphrase
 from .routing import (
@@ -43,13 +44,8 @@ FILED_BY = ("survivor", "advocate")
 MAX_PASTED_LINES = 10_000
 
 
-class IntakeError(ValueError):
+class IntakeError(Refused):
     """The request as a whole cannot be accepted (``code`` says why); nothing was stored."""
-
-    def __init__(self, code: str, **params: str) -> None:
-        super().__init__(code)
-        self.code = code
-        self.params = params
 
 
 @dataclass(frozen=True)

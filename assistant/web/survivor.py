@@ -41,12 +41,12 @@ from .forms import (
     LocationForm,
     MessageForm,
 )
+from .public import CLEAR_SITE_DATA
 from .texts import rejection_text
 
 bp = Blueprint("survivor", __name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
-CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
 
 
 def signed_in_case() -> Case | None:
