@@ -59,9 +59,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         WTF_CSRF_SSL_STRICT=False,
         BABEL_TRANSLATION_DIRECTORIES=str(PROJECT_ROOT / "translations"),
         BABEL_DEFAULT_LOCALE="en",
-        JSON_SORT_KEYS=False,
         TEMPLATES_AUTO_RELOAD=not settings.is_production,
     )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
     from .web.session_interface import ServerSessionInterface
