@@ -57,6 +57,8 @@ class ReferralView:
     status: str
     location_ids: list[int]
     events: list[EventView]
+    # Where the survivor can also report, while this hotline is not yet connected to the service.
+    handoff_address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,7 @@ def describe_case(services: Services, case: Case) -> CaseView:
     referrals = [
         ReferralView(
             id=referral.id,
-            hotline=directory.get(referral.hotline_id),
+            hotline=(hotline := directory.get(referral.hotline_id)),
             hotline_id=referral.hotline_id,
             status=referral.status,
             location_ids=[location.id for location in referral.locations],
@@ -117,6 +119,11 @@ def describe_case(services: Services, case: Case) -> CaseView:
                 for event in referral.events
                 if event.visible_to_survivor
             ],
+            handoff_address=(
+                (hotline.report_url or hotline.website)
+                if hotline is not None and hotline.intake == "handoff"
+                else None
+            ),
         )
         for referral in case.referrals
     ]

@@ -153,8 +153,8 @@ def reason_text(reason: Mapping[str, Any], directory: Directory) -> str:
 def event_text(code: str, params: Mapping[str, Any], directory: Directory) -> str:
     count = int(params.get("count", 0) or 0)
     if code == "routed":
-        return ngettext("Your request was sent to the hotline (%(num)d place).",
-                        "Your request was sent to the hotline (%(num)d places).", count)
+        return ngettext("Your request was assigned to this hotline (%(num)d place).",
+                        "Your request was assigned to this hotline (%(num)d places).", count)
     if code == "locations_added":
         return ngettext("You added %(num)d more place.", "You added %(num)d more places.", count)
     if code in STATUS_LABELS:
