@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from .errors import Refused
 from .models import AuditEvent, Case, Message, Referral, today
 from .routing import Hotline, mask_location_for_display
+from .routing.normalise import has_control_characters
 from .services import Services
 
 LOCATION_STATUSES = (
@@ -157,7 +158,7 @@ def post_survivor_message(
         raise MessageRejected("empty")
     if len(text) > limit:
         raise MessageRejected("too_long", limit=str(limit))
-    if any(ord(ch) < 32 and ch not in "\n\t" for ch in text):
+    if has_control_characters(text.replace("\n", ""), allow_format=True):
         raise MessageRejected("control_characters")
     referral: Referral | None
     if referral_id is None:

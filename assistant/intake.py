@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -167,6 +168,7 @@ class IntakeRequest:
     survivor_country: str | None = None
     language: str = "en"
     filed_by: str = "survivor"
+    submission_key: str | None = None
 
     def validate(self, services: Services) -> None:
         if not self.locations:
@@ -255,6 +257,8 @@ def file_request(db: Session, services: Services, request: IntakeRequest) -> Fil
     The passphrase in the result is the only copy that will ever exist in readable form.
     """
     request.validate(services)
+    if request.submission_key is not None and _already_filed(db, request.submission_key):
+        raise IntakeError("already_sent")
     on = today()
     passphrase = new_passphrase()
     plan = plan_routes(request.locations, services, request.survivor_country)
@@ -269,6 +273,7 @@ def file_request(db: Session, services: Services, request: IntakeRequest) -> Fil
             categories=sorted(request.categories),
             minor_in_material=request.minor_in_material,
             filed_by=request.filed_by,
+            submission_key=request.submission_key,
             created_on=on,
             retain_until=on + dt.timedelta(days=services.settings.retention_days),
             failed_checks=0,
@@ -281,9 +286,10 @@ def file_request(db: Session, services: Services, request: IntakeRequest) -> Fil
             db.add(_audit("survivor", "case.filed", case))
             db.commit()
         except IntegrityError:
-            # A case number collision (40 random bits): try another one.
             db.rollback()
-            continue
+            if request.submission_key is not None and _already_filed(db, request.submission_key):
+                raise IntakeError("already_sent") from None  # a double submit that lost the race
+            continue  # a case number collision (40 random bits): try another one
         except Exception:
             db.rollback()
             raise
@@ -329,6 +335,11 @@ def add_locations(
         db.rollback()
         raise
     return AddedLocations(plan, kept)
+
+
+def _already_filed(db: Session, submission_key: str) -> bool:
+    found = db.scalar(select(Case.id).where(Case.submission_key == submission_key))
+    return found is not None
 
 
 def _audit(actor: str, action: str, case: Case) -> AuditEvent:

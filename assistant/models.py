@@ -36,6 +36,11 @@ NAMING_CONVENTION = {
 }
 
 
+# SQLite would otherwise hand an erased case's id to the next case; nothing that still names the
+# old id (a session, a log line, a staff bookmark) may ever point at someone else's case.
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -53,6 +58,7 @@ class Case(Base):
     """One survivor's request. Found by ``case_number``; unlocked by the passphrase."""
 
     __tablename__ = "cases"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_number: Mapped[str] = mapped_column(String(16), unique=True, index=True)
@@ -62,6 +68,8 @@ class Case(Base):
     categories: Mapped[list[str]] = mapped_column(JSON, default=list)
     minor_in_material: Mapped[str | None] = mapped_column(String(8))
     filed_by: Mapped[str] = mapped_column(String(16), default="survivor")
+    # Keyed hash of the web draft this case came from: sending the same draft twice files once.
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_on: Mapped[dt.date] = mapped_column(Date)
     retain_until: Mapped[dt.date] = mapped_column(Date, index=True)
     # Receipt throttling: a counter on the case, never an address.
@@ -85,6 +93,7 @@ class Referral(Base):
     """The locations of one case routed to one hotline."""
 
     __tablename__ = "referrals"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
@@ -105,6 +114,7 @@ class Location(Base):
     """One place where material appears. The value itself is sealed."""
 
     __tablename__ = "locations"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
@@ -132,6 +142,7 @@ class ReferralEvent(Base):
     """A step in a referral's timeline. Dated, never timed; no staff name."""
 
     __tablename__ = "referral_events"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     referral_id: Mapped[int] = mapped_column(
@@ -152,6 +163,7 @@ class Message(Base):
     """Between the survivor and a hotline; the body is sealed."""
 
     __tablename__ = "messages"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
@@ -173,6 +185,7 @@ class AuditEvent(Base):
     """
 
     __tablename__ = "audit_events"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     actor: Mapped[str] = mapped_column(String(64))

@@ -84,7 +84,7 @@ def normalise_passphrase(text: str) -> Passphrase | None:
     if len(text) > MAX_PASSPHRASE_INPUT:
         return None
     compact = "".join(ch for ch in text.lower() if ch not in " -\t\n\r.")
-    if not compact or len(compact) > 64:
+    if not compact or len(compact) > 64 or not (compact.isascii() and compact.isalpha()):
         return None
     return Passphrase(compact)
 
@@ -117,7 +117,7 @@ class PassphraseHasher:
         normalised = normalise_passphrase(candidate) if candidate else None
         try:
             return self._hasher.verify(stored_hash, normalised or "\x00invalid")
-        except (VerificationError, InvalidHashError):
+        except (VerificationError, InvalidHashError, ValueError):
             return False
 
     def burn(self) -> None:
@@ -152,6 +152,9 @@ def check_receipt(
     case = db.scalar(select(Case).where(Case.case_number == number)) if number else None
     if case is None:
         hasher.burn()
+        # The same write and commit a wrong passphrase costs, so timing does not tell them apart.
+        db.execute(update(Case).where(Case.id == -1).values(failed_checks=Case.failed_checks + 1))
+        db.commit()
         raise InvalidReceipt()
     if case.locked_until is not None and case.locked_until > now:
         # A locked case number tells an attacker it exists; with 40 bits of case number and an

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, or_
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from .crypto import DecryptionError, FieldCipher
 from .models import SessionRecord, utcnow
@@ -68,19 +70,30 @@ def save_session(
     idle: dt.timedelta,
     longest: dt.timedelta,
     case_id: int | None = None,
+    create: bool = False,
     now: dt.datetime | None = None,
-) -> None:
-    """Create or update a session, pushing its idle expiry forward."""
+) -> bool:
+    """Update a session (or create it, for an id made in this request), pushing its idle expiry
+    forward. False when the session has ended meanwhile: a request that was already running when
+    the person signed out, or erased their case, must not bring the session back."""
     now = now or utcnow()
     id_hash = hash_session_id(raw_id)
     record = db.get(SessionRecord, id_hash)
     if record is None:
+        if not create:
+            return False
         record = SessionRecord(id_hash=id_hash, kind=kind, ends_at=now + longest)
         db.add(record)
     record.case_id = case_id
     record.data_sealed = cipher.seal(json.dumps(data), CONTEXT) if data else None
     record.expires_at = min(now + idle, record.ends_at)
-    db.commit()
+    try:
+        db.commit()
+    except (StaleDataError, IntegrityError):
+        # Deleted (or its case erased) between our read and our write.
+        db.rollback()
+        return False
+    return True
 
 
 def end_session(db: Session, raw_id: str) -> None:

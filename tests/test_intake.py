@@ -72,3 +72,12 @@ def test_added_places_join_the_open_referral_and_repeats_are_skipped(db, service
     assert [e.code for e in filed.case.referrals[0].events] == ["routed", "locations_added"]
     with pytest.raises(IntakeError):
         add_locations(db, services, filed.case, [normalise_location("url", "http://example.fr/a")])
+
+
+def test_the_same_draft_sent_twice_files_one_case(app, db, services):
+    key = services.keyed_hasher.digest("draft-key", "submission")
+    file_request(db, services, _request("https://example.com/a", submission_key=key))
+    with pytest.raises(IntakeError) as error:
+        file_request(db, services, _request("https://example.com/a", submission_key=key))
+    assert error.value.code == "already_sent"
+    assert row_counts(app)["cases"] == 1

@@ -107,7 +107,10 @@ def _only_json() -> None:
 
 
 def _body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:
+        data = None  # absurdly deep nesting: not a request anyone means
     if data is None:
         raise ApiError(400, "malformed_json", "The body is not valid JSON.")
     if not isinstance(data, dict):
@@ -152,8 +155,9 @@ def token_required(view: F) -> F:
         if loaded is None or case is None:
             raise ApiError(401, "invalid_token", "This token is not valid or has expired.")
         idle, longest = _token_lifetimes()
-        save_session(db.session, current_services().cipher, raw_id, TOKEN_KIND, {},
-                     idle=idle, longest=longest, case_id=case.id)
+        if not save_session(db.session, current_services().cipher, raw_id, TOKEN_KIND, {},
+                            idle=idle, longest=longest, case_id=case.id):
+            raise ApiError(401, "invalid_token", "This token is not valid or has expired.")
         g.token_raw_id = raw_id
         return view(case, *args, **kwargs)
 
@@ -305,7 +309,7 @@ def create_session() -> Response:
     raw_id = new_session_id()
     idle, longest = _token_lifetimes()
     save_session(db.session, current_services().cipher, raw_id, TOKEN_KIND, {},
-                 idle=idle, longest=longest, case_id=case.id)
+                 idle=idle, longest=longest, case_id=case.id, create=True)
     return jsonify({"token": _serializer().dumps(raw_id),
                     "expires_in": int(idle.total_seconds())})
 

@@ -5,6 +5,7 @@ Only this module knows how a draft is laid out; views ask it for what they need.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -107,6 +108,8 @@ def gather_locations(
 
 
 def add_to_draft(data: dict[str, Any], locations: list[NormalisedLocation]) -> None:
+    # A random key per draft, so that sending the same draft twice files one case.
+    data.setdefault("key", secrets.token_urlsafe(16))
     stored = list(data.get("locations") or [])
     stored += [asdict(location) for location in locations]
     data["locations"] = stored

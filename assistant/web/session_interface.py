@@ -78,9 +78,10 @@ class ServerSessionInterface(SessionInterface):
                 session.raw_id = None
             if not session:
                 return
+            created = session.raw_id is None
             if session.raw_id is None:
                 session.raw_id = new_session_id()
-            save_session(
+            saved = save_session(
                 db,
                 self.services.cipher,
                 session.raw_id,
@@ -89,7 +90,11 @@ class ServerSessionInterface(SessionInterface):
                 idle=self._idle(session),
                 longest=dt.timedelta(hours=8),
                 case_id=session.get("case_id"),
+                create=created,
             )
+            if not saved:
+                response.delete_cookie(COOKIE_NAME, path="/", secure=secure, httponly=True)
+                return
         signed = self._signer(app).sign(session.raw_id.encode("ascii")).decode("ascii")
         response.set_cookie(
             COOKIE_NAME,

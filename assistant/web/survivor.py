@@ -200,7 +200,13 @@ def _current_language() -> str:
 
 
 def _intake_request(data: dict[str, Any]) -> IntakeRequest:
+    key = data.get("key")
     return IntakeRequest(
+        submission_key=(
+            current_services().keyed_hasher.digest(key, "submission")
+            if isinstance(key, str)
+            else None
+        ),
         locations=journey.draft_locations(data),
         categories=frozenset(data.get("categories") or ()),
         minor_in_material=data.get("minor"),
@@ -243,7 +249,11 @@ def send() -> str | BaseResponse:
         return redirect(url_for("public.landing"), 303)
     try:
         filed = file_request(db.session, current_services(), _intake_request(data))
-    except IntakeError:
+    except IntakeError as error:
+        if error.code == "already_sent":
+            journey.discard_draft()
+            flash(_("This request was already sent, or it expired. Nothing more was sent."))
+            return redirect(url_for("public.landing"), 303)
         flash(_("Something in your answers needs another look."))
         return redirect(url_for(".review"), 303)
     journey.discard_draft()

@@ -28,7 +28,8 @@ def upgrade() -> None:
     sa.Column('case_id', sa.Integer(), nullable=True),
     sa.Column('occurred_on', sa.Date(), nullable=False),
     sa.Column('occurred_at', sa.DateTime(), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_events'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_events')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_events_case_id'), ['case_id'], unique=False)
@@ -42,13 +43,16 @@ def upgrade() -> None:
     sa.Column('categories', sa.JSON(), nullable=False),
     sa.Column('minor_in_material', sa.String(length=8), nullable=True),
     sa.Column('filed_by', sa.String(length=16), nullable=False),
+    sa.Column('submission_key', sa.String(length=64), nullable=True),
     sa.Column('created_on', sa.Date(), nullable=False),
     sa.Column('retain_until', sa.Date(), nullable=False),
     sa.Column('failed_checks', sa.Integer(), nullable=False),
     sa.Column('failed_window_start', sa.DateTime(), nullable=True),
     sa.Column('lockouts', sa.Integer(), nullable=False),
     sa.Column('locked_until', sa.DateTime(), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_cases'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_cases')),
+    sa.UniqueConstraint('submission_key', name=op.f('uq_cases_submission_key')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_cases_case_number'), ['case_number'], unique=True)
@@ -61,7 +65,8 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('created_on', sa.Date(), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_referrals_case_id_cases'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_referrals'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_referrals')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('referrals', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_referrals_case_id'), ['case_id'], unique=False)
@@ -99,7 +104,8 @@ def upgrade() -> None:
     sa.Column('status_changed_on', sa.Date(), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_locations_case_id_cases'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['referral_id'], ['referrals.id'], name=op.f('fk_locations_referral_id_referrals'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_locations'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_locations')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('locations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_locations_case_id'), ['case_id'], unique=False)
@@ -116,7 +122,8 @@ def upgrade() -> None:
     sa.Column('sent_on', sa.Date(), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_messages_case_id_cases'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['referral_id'], ['referrals.id'], name=op.f('fk_messages_referral_id_referrals'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_messages'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_messages')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_messages_case_id'), ['case_id'], unique=False)
@@ -132,7 +139,8 @@ def upgrade() -> None:
     sa.Column('visible_to_survivor', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['location_id'], ['locations.id'], name=op.f('fk_referral_events_location_id_locations'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['referral_id'], ['referrals.id'], name=op.f('fk_referral_events_referral_id_referrals'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_referral_events'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_referral_events')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('referral_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_referral_events_location_id'), ['location_id'], unique=False)

@@ -183,3 +183,29 @@ def test_hotline_directory_and_openapi_document(client):
     documented = {(path, method) for path, item in spec["paths"].items() for method in item}
     assert ("/requests", "post") in documented and ("/requests/me", "delete") in documented
     assert ("/route", "post") in documented and ("/session", "post") in documented
+
+
+def test_a_lone_surrogate_passphrase_gets_the_same_401_for_known_and_unknown_cases(client):
+    receipt = file(client, "https://example.com/a")
+    raw = '{"case_number": "%s", "passphrase": "\\ud800abc"}'
+    known = client.post("/api/v1/session", data=raw % receipt["case_number"],
+                        content_type="application/json")
+    unknown = client.post("/api/v1/session", data=raw % "RQ-ZZZZZZZZ",
+                          content_type="application/json")
+    assert known.status_code == unknown.status_code == 401
+
+
+def test_a_message_with_a_lone_surrogate_is_refused_as_json(client, app):
+    headers = sign_in(client, file(client, "https://example.com/a"))
+    response = client.post("/api/v1/requests/me/messages", headers=headers,
+                           data='{"body": "hi \\ud800"}', content_type="application/json")
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == "control_characters"
+    assert row_counts(app)["messages"] == 0
+
+
+def test_absurdly_nested_json_is_a_400_not_a_crash(client):
+    response = client.post("/api/v1/route", data="[" * 100_000 + "]" * 100_000,
+                           content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "malformed_json"

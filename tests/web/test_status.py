@@ -161,3 +161,48 @@ def test_a_signed_in_case_that_was_erased_elsewhere_signs_out(survivor: Survivor
 
         connection.execute(delete(Case))
     assert survivor.client.get("/my-request").status_code == 303
+
+
+def test_a_request_still_running_at_sign_out_cannot_bring_the_session_back(survivor, app):
+    """The race a reviewer found: a slow request saving after sign-out must not revive it."""
+    from flask import Response
+
+    from assistant.sessions import end_session
+    from assistant.web.session_interface import COOKIE_NAME
+
+    number, passphrase = survivor.file("https://example.com/a")
+    survivor.sign_in(number, passphrase)
+    cookie = survivor.client.get_cookie(COOKIE_NAME).value
+    interface = app.session_interface
+    with app.test_request_context("/my-request", headers={"Cookie": f"{COOKIE_NAME}={cookie}"}):
+        from flask import request
+
+        slow = interface.open_session(app, request)
+        assert slow.get("case_id")
+        with Database.new_session(app) as db:  # meanwhile, in another tab: sign out
+            end_session(db, slow.raw_id)
+        slow["seen"] = True
+        response = Response()
+        interface.save_session(app, slow, response)
+    assert row_counts(app)["sessions"] == 0
+    assert "Max-Age=0" in response.headers.get("Set-Cookie", "")
+    assert survivor.client.get("/my-request").status_code == 303
+
+
+def test_pressing_enter_in_a_field_adds_the_place_and_never_removes_one(survivor):
+    survivor.add_places(value="https://example.com/first")
+    page = survivor.client.get("/request/where").get_data(as_text=True)
+    form = page[page.index('<form method="post" action="/request/where"'):]
+    first_button = re.search(r"<button[^>]*>", form)
+    assert first_button and 'value="add"' in first_button.group(0)
+
+
+def test_a_page_shown_once_offers_no_language_link_that_would_lose_it(survivor):
+    survivor.add_places(value="https://example.com/a")
+    survivor.add_places(action="continue")
+    token = csrf_token(survivor.client, "/request/review")
+    receipt = survivor.client.post("/request/send", data={"csrf_token": token})
+    page = receipt.get_data(as_text=True)
+    assert 'id="passphrase"' in page
+    assert "?lang=" not in page
+    assert "?lang=" in survivor.client.get("/").get_data(as_text=True)
