@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask, request, session
 
 from .config import SUPPORTED_LANGUAGES, load_settings
-from .extensions import babel, csrf, current_services, db
+from .extensions import babel, csrf, current_services, db, limiter
 from .services import build_services
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -60,7 +60,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         BABEL_TRANSLATION_DIRECTORIES=str(PROJECT_ROOT / "translations"),
         BABEL_DEFAULT_LOCALE="en",
         TEMPLATES_AUTO_RELOAD=not settings.is_production,
+        RATELIMIT_ENABLED=settings.ratelimit_enabled,
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_url,
+        RATELIMIT_HEADERS_ENABLED=True,
     )
+    if settings.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
+        )
+    # Flask-Limiter logs breaches with the client key; nothing about a client goes to the logs.
+    logging.getLogger("flask-limiter").setLevel(logging.CRITICAL)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
@@ -69,6 +80,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.session_interface = ServerSessionInterface(built)
     db.init_app(app, settings.database_url)
     csrf.init_app(app)
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
 
     from .web import register_web

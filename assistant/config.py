@@ -58,6 +58,14 @@ class Settings:
     argon2_time_cost: int = ARGON2_MIN_TIME_COST
     argon2_parallelism: int = 1
     secure_cookies: bool = False
+    # Per-address limits (the address is held only as a keyed hash, in memory or Redis, expiring).
+    ratelimit_enabled: bool = True
+    ratelimit_storage_url: str = "memory://"
+    ratelimit_receipt: str = "10 per minute;60 per hour"
+    ratelimit_filing: str = "10 per hour;40 per day"
+    ratelimit_lookup: str = "120 per minute"
+    # How many reverse proxies in front set X-Forwarded-For (0: use the connection's address).
+    trusted_proxies: int = 0
     instance_path: str = field(default="", compare=False)
 
     @property

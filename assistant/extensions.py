@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from flask_babel import Babel
+from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,6 +14,30 @@ from sqlalchemy.orm import Session, sessionmaker
 from .services import Services
 
 csrf = CSRFProtect()
+
+
+def rate_limit_key() -> str:
+    """A keyed hash of the client's address: the limiter's storage never holds the address."""
+    address = request.remote_addr or "unknown"
+    return current_services().keyed_hasher.digest(address, "rate-limit")[:32]
+
+
+limiter = Limiter(rate_limit_key)
+
+
+def receipt_limit() -> str:
+    """Tries of a receipt (web and API): each costs an Argon2 hash."""
+    return current_services().settings.ratelimit_receipt
+
+
+def filing_limit() -> str:
+    """New requests and added places: against floods of false reports."""
+    return current_services().settings.ratelimit_filing
+
+
+def lookup_limit() -> str:
+    """Dry runs and other work that stores nothing."""
+    return current_services().settings.ratelimit_lookup
 babel = Babel()
 
 

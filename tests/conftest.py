@@ -53,6 +53,7 @@ def make_app(database_url: str, instance: Path, **overrides: Any) -> Flask:
         "instance_path": str(instance),
         "database_url": database_url,
         "exit_url": "https://weather.example/",
+        "ratelimit_enabled": False,  # tests/web/test_rate_limits.py turns it on
         **SECRETS,
         **overrides,
     }

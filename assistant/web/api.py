@@ -20,7 +20,14 @@ from werkzeug.exceptions import HTTPException
 
 from ..case_status import MessageRejected, describe_case, post_survivor_message
 from ..config import SUPPORTED_LANGUAGES
-from ..extensions import current_services, db
+from ..extensions import (
+    current_services,
+    db,
+    filing_limit,
+    limiter,
+    lookup_limit,
+    receipt_limit,
+)
 from ..intake import (
     CATEGORIES,
     MINOR_ANSWERS,
@@ -260,6 +267,7 @@ def _language(raw: Any) -> str:
 
 
 @bp.post("/requests")
+@limiter.shared_limit(filing_limit, scope="filing")
 def create_request() -> tuple[Response, int]:
     """File a request. 201 with the receipt (the only time the passphrase is returned)."""
     body = _body()
@@ -291,6 +299,7 @@ def create_request() -> tuple[Response, int]:
 
 
 @bp.post("/session")
+@limiter.shared_limit(receipt_limit, scope="receipt")
 def create_session() -> Response:
     """Exchange a receipt for a token. One 401 whichever part is wrong; 429 when locked."""
     body = _body()
@@ -362,6 +371,7 @@ def my_request(case: Case) -> Response:
 
 
 @bp.post("/requests/me/locations")
+@limiter.shared_limit(filing_limit, scope="filing")
 @token_required
 def add_my_locations(case: Case) -> tuple[Response, int]:
     """Add locations to the case; routed the same way. 201 with where they went."""
@@ -399,6 +409,7 @@ def erase_my_request(case: Case) -> tuple[str, int]:
 
 
 @bp.post("/route")
+@limiter.limit(lookup_limit)
 def dry_run() -> Response:
     """Where each location would go, and why. Stores nothing."""
     body = _body()

@@ -26,7 +26,14 @@ from flask_babel import ngettext
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..case_status import MessageRejected, describe_case, post_survivor_message
-from ..extensions import current_services, db
+from ..extensions import (
+    current_services,
+    db,
+    filing_limit,
+    limiter,
+    lookup_limit,
+    receipt_limit,
+)
 from ..intake import IntakeError, IntakeRequest, LocationEntry, add_locations, file_request
 from ..models import Case
 from ..receipts import InvalidReceipt, ReceiptLocked, check_receipt
@@ -99,6 +106,7 @@ def before_you_begin() -> str:
 
 
 @bp.route("/request/where", methods=["GET", "POST"])
+@limiter.limit(lookup_limit, methods=["POST"])
 def where() -> str | BaseResponse:
     """Step 1: the places where the material appears."""
     form = LocationForm()
@@ -235,6 +243,7 @@ def review() -> str | BaseResponse:
 
 
 @bp.post("/request/send")
+@limiter.shared_limit(filing_limit, scope="filing")
 def send() -> str | BaseResponse:
     """File the request and show the receipt: the only time the passphrase is ever shown.
 
@@ -261,6 +270,7 @@ def send() -> str | BaseResponse:
 
 
 @bp.route("/check", methods=["GET", "POST"])
+@limiter.shared_limit(receipt_limit, scope="receipt", methods=["POST"])
 def check() -> str | BaseResponse | tuple[str, int]:
     """Sign in with the receipt. One answer for a wrong number or a wrong passphrase."""
     form = CheckForm()
@@ -345,6 +355,7 @@ def _message_error(rejected: MessageRejected) -> str:
 
 
 @bp.route("/my-request/add", methods=["GET", "POST"])
+@limiter.shared_limit(filing_limit, scope="filing", methods=["POST"])
 @case_required
 def add(case: Case) -> str | BaseResponse:
     """Add more places; they are routed the same way as the first ones."""
