@@ -10,7 +10,6 @@ import pytest
 
 from tests.conftest import Survivor, csrf_token, make_app
 
-
 REDIS_URL = os.environ.get("ASSISTANT_TEST_REDIS_URL", "")
 STORAGES = ["memory://"] + ([REDIS_URL] if REDIS_URL else [])
 
