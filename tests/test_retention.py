@@ -42,3 +42,17 @@ def test_purge_command_reports_what_it_removed(app):
 def test_init_db_can_run_again_on_an_existing_database(app):
     result = app.test_cli_runner().invoke(args=["init-db"])
     assert result.exit_code == 0 and "The database is ready." in result.output
+
+
+def test_expired_drafts_are_deleted_when_anyone_starts_a_new_session(app, survivor: Survivor):
+    from sqlalchemy import update
+
+    from assistant.extensions import Database
+    from assistant.models import SessionRecord
+
+    survivor.add_places(value="https://example.com/abandoned")
+    past = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=1)
+    with Database.engine(app).begin() as connection:
+        connection.execute(update(SessionRecord).values(expires_at=past))
+    Survivor(app.test_client()).add_places(value="https://example.com/someone-else")
+    assert row_counts(app)["sessions"] == 1

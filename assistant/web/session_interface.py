@@ -16,7 +16,13 @@ from werkzeug.datastructures import CallbackDict
 
 from ..extensions import Database
 from ..services import Services
-from ..sessions import end_session, load_session, new_session_id, save_session
+from ..sessions import (
+    end_session,
+    load_session,
+    new_session_id,
+    purge_expired_sessions,
+    save_session,
+)
 
 COOKIE_NAME = "rra_session"
 KIND = "web"
@@ -81,6 +87,9 @@ class ServerSessionInterface(SessionInterface):
             created = session.raw_id is None
             if session.raw_id is None:
                 session.raw_id = new_session_id()
+                # Expired sessions (abandoned drafts among them) go whenever a new one starts,
+                # as well as on `assistant purge`: an indexed delete, cheap enough to do here.
+                purge_expired_sessions(db)
             saved = save_session(
                 db,
                 self.services.cipher,

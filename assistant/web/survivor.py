@@ -347,7 +347,7 @@ def message(case: Case) -> str | BaseResponse | tuple[str, int]:
 def _message_error(rejected: MessageRejected) -> str:
     if rejected.code == "too_long":
         return _("This message is too long: at most %(limit)s characters.", **rejected.params)
-    if rejected.code == "choose_hotline":
+    if rejected.code in ("choose_hotline", "unknown_referral"):
         return _("Choose which hotline to write to.")
     if rejected.code == "control_characters":
         return _("This message contains invisible control characters. Please type it again.")
