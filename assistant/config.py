@@ -12,7 +12,7 @@ import logging
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -71,16 +71,6 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.env == "production"
-
-    def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
-        """A copy with some fields replaced (used by tests and the CLI), validated again."""
-        known = {f.name for f in fields(self)}
-        unknown = set(overrides) - known
-        if unknown:
-            raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}")
-        updated = replace(self, **dict(overrides))
-        updated.validate()
-        return updated
 
     def validate(self) -> None:
         if self.env not in ENVIRONMENTS:

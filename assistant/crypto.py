@@ -70,9 +70,6 @@ class FieldCipher:
             raise DecryptionError("sealed value failed authentication") from exc
         return plain.decode("utf-8")
 
-    def key_version(self, sealed: bytes) -> int:
-        (version,) = struct.unpack(">H", sealed[2:4])
-        return int(version)
 
 
 class KeyedHasher:

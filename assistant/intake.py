@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -33,12 +33,6 @@ CATEGORIES = (
     "threats_harassment",
     "unsure",
 )
-NOTICE_TYPE_OF_CATEGORY = {
-    "abuse_material": "csam",
-    "abuse_series": "harmful_abusive",
-    "sexualised_context": "harmful_abusive",
-    "physical_abuse": "harmful_abusive",
-}
 MINOR_ANSWERS = ("yes", "no", "unsure")
 FILED_BY = ("survivor", "advocate")
 # A pasted box longer than this is refused before it is split, whatever the location cap.
@@ -194,12 +188,6 @@ class FiledRequest:
     case_number: CaseNumber
     passphrase: Passphrase
     referrals: list[PlannedReferral]
-
-
-def notice_types(categories: Iterable[str]) -> list[str]:
-    """The notice types the survivor's answers suggest (``csam`` first)."""
-    found = {NOTICE_TYPE_OF_CATEGORY[c] for c in categories if c in NOTICE_TYPE_OF_CATEGORY}
-    return sorted(found)
 
 
 def _store_locations(

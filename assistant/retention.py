@@ -14,11 +14,10 @@ from .models import (
     Message,
     Referral,
     ReferralEvent,
-    SessionRecord,
     today,
     utcnow,
 )
-from .sessions import purge_expired_sessions
+from .sessions import end_case_sessions, purge_expired_sessions
 
 
 def erase_case(db: Session, case: Case) -> None:
@@ -30,7 +29,7 @@ def erase_case(db: Session, case: Case) -> None:
     case_id = case.id
     referral_ids = select(Referral.id).where(Referral.case_id == case_id)
     try:
-        db.execute(delete(SessionRecord).where(SessionRecord.case_id == case_id))
+        end_case_sessions(db, case_id)
         db.execute(delete(Message).where(Message.case_id == case_id))
         db.execute(delete(ReferralEvent).where(ReferralEvent.referral_id.in_(referral_ids)))
         db.execute(delete(Location).where(Location.case_id == case_id))

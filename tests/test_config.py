@@ -267,26 +267,16 @@ def test_other_bad_values_are_refused(tmp_path: Path, name: str, raw: str) -> No
 # --- overrides ---------------------------------------------------------------------------------
 
 
-def test_with_overrides_returns_a_changed_copy(tmp_path: Path) -> None:
-    settings = load_settings({}, tmp_path)
-    changed = settings.with_overrides({"max_locations": 3, "site_name": "Test"})
-    assert (changed.max_locations, changed.site_name) == (3, "Test")
-    assert settings.max_locations == Settings.max_locations
-    assert changed.secret_key == settings.secret_key
-
-
-def test_with_overrides_refuses_unknown_names(tmp_path: Path) -> None:
-    settings = load_settings({}, tmp_path)
+def test_overrides_with_unknown_names_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no_such_setting"):
-        settings.with_overrides({"no_such_setting": 1, "max_locations": 3})
+        load_settings({}, tmp_path, overrides={"no_such_setting": 1, "max_locations": 3})
 
 
-def test_with_overrides_validates_again(tmp_path: Path) -> None:
-    settings = load_settings({}, tmp_path)
+def test_overrides_are_validated_like_the_environment(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
-        settings.with_overrides({"argon2_memory_kib": 1024})
+        load_settings({}, tmp_path, overrides={"argon2_memory_kib": 1024})
     with pytest.raises(ConfigError):
-        settings.with_overrides({"env": "staging"})
+        load_settings({}, tmp_path, overrides={"env": "staging"})
 
 
 def test_load_settings_overrides_win_over_the_environment(tmp_path: Path) -> None:

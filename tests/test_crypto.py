@@ -82,14 +82,13 @@ def test_older_key_version_still_opens_after_rotation() -> None:
     sealed_before = before.seal(LINK, CONTEXT)
     after = FieldCipher({1: KEY_1, 2: KEY_2})
     assert after.open(sealed_before, CONTEXT) == LINK
-    assert after.key_version(sealed_before) == 1
+    assert struct.unpack(">H", sealed_before[2:4]) == (1,)
 
 
 def test_new_seals_use_the_newest_key_version() -> None:
     after = FieldCipher({1: KEY_1, 2: KEY_2})
     assert after.current_version == 2
     sealed = after.seal(LINK, CONTEXT)
-    assert after.key_version(sealed) == 2
     assert struct.unpack(">H", sealed[2:4]) == (2,)
     # Only the new key can open it: the old key alone cannot.
     with pytest.raises(DecryptionError):

@@ -150,7 +150,7 @@ def reason_text(reason: Mapping[str, Any], directory: Directory) -> str:
     return _("Routing decision")
 
 
-def event_text(code: str, params: Mapping[str, Any], directory: Directory) -> str:
+def event_text(code: str, params: Mapping[str, Any]) -> str:
     count = int(params.get("count", 0) or 0)
     if code == "routed":
         return ngettext("Your request was assigned to this hotline (%(num)d place).",
