@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, abort, render_template, request
-from flask_babel import format_date, get_locale
+from flask_babel import format_date
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -49,7 +49,7 @@ def _refuse_uploads() -> None:
 
 
 def _template_globals() -> dict[str, Any]:
-    language = str(get_locale() or "en")
+    language = texts.current_language()
     return {
         "site_name": current_services().settings.site_name,
         "current_language": language,

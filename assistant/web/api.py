@@ -48,7 +48,7 @@ from ..routing import KINDS, Hotline
 from ..routing.engine import ISO_COUNTRIES
 from ..sessions import end_session, load_session, new_session_id, save_session
 from .openapi import openapi_document
-from .texts import event_text, reason_text, rejection_text
+from .texts import current_language, event_text, reason_text, rejection_text
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -103,14 +103,11 @@ def _api_error(error: ApiError) -> Response:
 
 @bp.before_request
 def _only_json() -> None:
-    """Refuse anything but a JSON body before any of it is parsed (no multipart, no forms)."""
-    if request.method in ("POST", "PUT", "PATCH") or request.content_length:
-        mimetype = request.mimetype or ""
-        if mimetype.startswith("multipart/") or mimetype == "application/x-www-form-urlencoded":
-            raise ApiError(415, "unsupported_media_type",
-                           "Only JSON is accepted. Nothing can be uploaded.")
-        if request.method in ("POST", "PUT", "PATCH") and mimetype != "application/json":
-            raise ApiError(415, "unsupported_media_type", ERROR_MESSAGES[415])
+    """Refuse any body but JSON before it is parsed (multipart never gets this far: the app
+    refuses it for every route)."""
+    has_body = request.method in ("POST", "PUT", "PATCH") or bool(request.content_length)
+    if has_body and request.mimetype != "application/json":
+        raise ApiError(415, "unsupported_media_type", ERROR_MESSAGES[415])
 
 
 def _body() -> dict[str, Any]:
@@ -257,9 +254,7 @@ def _country(raw: Any) -> str | None:
 
 def _language(raw: Any) -> str:
     if raw in (None, ""):
-        from flask_babel import get_locale
-
-        return str(get_locale() or "en")
+        return current_language()
     if raw not in SUPPORTED_LANGUAGES:
         raise ApiError(422, "bad_language",
                        f"'language' must be one of {', '.join(SUPPORTED_LANGUAGES)}.")

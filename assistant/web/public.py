@@ -17,8 +17,6 @@ CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
 def remember_language() -> None:
     """A language picked with ``?lang=`` sticks for the rest of the visit."""
     asked = request.args.get("lang")
-    if request.blueprint == "api":
-        return  # the API keeps no cookie session
     if asked in SUPPORTED_LANGUAGES and session.get("lang") != asked:
         session["lang"] = asked
 

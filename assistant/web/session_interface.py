@@ -26,10 +26,18 @@ from ..sessions import (
 
 COOKIE_NAME = "rra_session"
 KIND = "web"
+# The API authenticates with bearer tokens: it neither reads nor sets the session cookie.
+STATELESS_PREFIX = "/api/"
 
 
 class ServerSession(CallbackDict[str, Any], SessionMixin):
-    def __init__(self, initial: dict[str, Any] | None = None, raw_id: str | None = None) -> None:
+    def __init__(
+        self,
+        initial: dict[str, Any] | None = None,
+        raw_id: str | None = None,
+        *,
+        persist: bool = True,
+    ) -> None:
         def on_update(_self: Any) -> None:
             self.modified = True
 
@@ -37,6 +45,7 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.raw_id = raw_id
         self.modified = False
         self.regenerate = False
+        self.persist = persist
 
     def renew(self) -> None:
         """Take a new id (at sign-in), so an id seen before sign-in is worthless after it."""
@@ -52,6 +61,8 @@ class ServerSessionInterface(SessionInterface):
         return Signer(str(app.secret_key), salt="rra-session-cookie")
 
     def open_session(self, app: Flask, request: Request) -> ServerSession:
+        if request.path.startswith(STATELESS_PREFIX):
+            return ServerSession(persist=False)
         cookie = request.cookies.get(COOKIE_NAME)
         if not cookie:
             return ServerSession()
@@ -74,6 +85,8 @@ class ServerSessionInterface(SessionInterface):
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         assert isinstance(session, ServerSession)
+        if not session.persist:
+            return
         secure = self.services.settings.secure_cookies
         with Database.new_session(app) as db:
             if session.raw_id and (session.regenerate or not session):

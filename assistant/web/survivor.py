@@ -49,7 +49,7 @@ from .forms import (
     MessageForm,
 )
 from .public import CLEAR_SITE_DATA
-from .texts import rejection_text
+from .texts import current_language, rejection_text
 
 bp = Blueprint("survivor", __name__)
 
@@ -187,7 +187,7 @@ def about() -> str | BaseResponse:
         data={
             "minor": data.get("minor"),
             "country": data.get("country", ""),
-            "language": data.get("language") or str(_current_language()),
+            "language": data.get("language") or str(current_language()),
         }
     )
     if request.method == "POST":
@@ -195,16 +195,10 @@ def about() -> str | BaseResponse:
         if form.validate_on_submit():
             data["minor"] = form.minor.data or None
             data["country"] = form.country.data or None
-            data["language"] = form.language.data or _current_language()
+            data["language"] = form.language.data or current_language()
             journey.save_draft(data)
             return redirect(url_for(".review"), 303)
     return render_template("survivor/about.html", form=form)
-
-
-def _current_language() -> str:
-    from flask_babel import get_locale
-
-    return str(get_locale() or "en")
 
 
 def _intake_request(data: dict[str, Any]) -> IntakeRequest:
@@ -219,7 +213,7 @@ def _intake_request(data: dict[str, Any]) -> IntakeRequest:
         categories=frozenset(data.get("categories") or ()),
         minor_in_material=data.get("minor"),
         survivor_country=data.get("country"),
-        language=data.get("language") or _current_language(),
+        language=data.get("language") or current_language(),
     )
 
 

@@ -81,6 +81,10 @@ CASE_STATUS_LABELS = {
 }
 
 
+def current_language() -> str:
+    return str(get_locale() or "en")
+
+
 def country_name(code: str | None) -> str:
     if not code:
         return ""

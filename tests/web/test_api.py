@@ -209,3 +209,14 @@ def test_absurdly_nested_json_is_a_400_not_a_crash(client):
                            content_type="application/json")
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "malformed_json"
+
+
+def test_the_api_neither_sets_nor_reads_the_session_cookie(client):
+    response = client.post("/api/v1/route?lang=fr",
+                           json={"locations": [{"kind": "url", "value": "https://a.example.fr/"}]})
+    assert "Set-Cookie" not in response.headers
+    page = client.get("/check?lang=fr")
+    assert "Set-Cookie" in page.headers  # the web pages do keep one, for the form's token
+    me = client.get("/api/v1/requests/me")
+    assert me.status_code == 401  # a cookie never stands in for a token
+    assert "Set-Cookie" not in me.headers
