@@ -14,6 +14,7 @@ from ..config import SUPPORTED_LANGUAGES
 from ..extensions import csrf, current_services
 from ..routing import mask_location_for_display
 from . import texts
+from .access import refuse_undeclared_routes
 from .forms import LANGUAGE_NAMES
 
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur"})
@@ -78,6 +79,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(survivor_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API takes bearer tokens, never cookies
+    app.before_request(refuse_undeclared_routes)
     app.before_request(_refuse_uploads)
     app.after_request(_security_headers)
     app.context_processor(_template_globals)

@@ -47,6 +47,7 @@ from ..retention import erase_case
 from ..routing import KINDS, Hotline
 from ..routing.engine import ISO_COUNTRIES
 from ..sessions import end_session, load_session, new_session_id, save_session
+from .access import SURVIVOR, declare, public
 from .openapi import openapi_document
 from .texts import current_language, event_text, reason_text, rejection_text
 
@@ -165,7 +166,7 @@ def token_required(view: F) -> F:
         g.token_raw_id = raw_id
         return view(case, *args, **kwargs)
 
-    return wrapped  # type: ignore[return-value]
+    return declare(SURVIVOR)(wrapped)  # type: ignore[return-value]
 
 
 def _hotline_json(hotline: Hotline) -> dict[str, Any]:
@@ -263,6 +264,7 @@ def _language(raw: Any) -> str:
 
 @bp.post("/requests")
 @limiter.shared_limit(filing_limit, scope="filing")
+@public
 def create_request() -> tuple[Response, int]:
     """File a request. 201 with the receipt (the only time the passphrase is returned)."""
     body = _body()
@@ -295,6 +297,7 @@ def create_request() -> tuple[Response, int]:
 
 @bp.post("/session")
 @limiter.shared_limit(receipt_limit, scope="receipt")
+@public
 def create_session() -> Response:
     """Exchange a receipt for a token. One 401 whichever part is wrong; 429 when locked."""
     body = _body()
@@ -404,6 +407,7 @@ def erase_my_request(case: Case) -> tuple[str, int]:
 
 @bp.post("/route")
 @limiter.limit(lookup_limit)
+@public
 def dry_run() -> Response:
     """Where each location would go, and why. Stores nothing."""
     body = _body()
@@ -421,6 +425,7 @@ def dry_run() -> Response:
 
 
 @bp.get("/hotlines")
+@public
 def hotlines() -> Response:
     """The directory, as shipped (with sources and the date a person verified each entry)."""
     items = [
@@ -434,6 +439,7 @@ def hotlines() -> Response:
 
 
 @bp.get("/openapi.json")
+@public
 def openapi() -> Response:
     """The OpenAPI 3.1 description of this API."""
     return jsonify(openapi_document())

@@ -7,6 +7,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ..config import SUPPORTED_LANGUAGES
 from ..extensions import current_services
+from .access import public
 
 bp = Blueprint("public", __name__)
 
@@ -22,12 +23,14 @@ def remember_language() -> None:
 
 
 @bp.get("/")
+@public
 def landing() -> str:
     """What this is and is not, what happens next, and three ways on."""
     return render_template("public/landing.html")
 
 
 @bp.get("/support")
+@public
 def support() -> str:
     """Help now: emergency numbers and the hotlines themselves."""
     directory = current_services().directory
@@ -36,6 +39,7 @@ def support() -> str:
 
 
 @bp.get("/exit")
+@public
 def quick_exit() -> BaseResponse:
     """Quick exit: end any sign-in, ask the browser to forget this site, go somewhere neutral."""
     session.clear()

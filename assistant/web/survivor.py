@@ -39,6 +39,7 @@ from ..models import Case
 from ..receipts import InvalidReceipt, ReceiptLocked, check_receipt
 from ..retention import erase_case
 from . import journey
+from .access import SURVIVOR, declare, public
 from .forms import (
     AboutForm,
     CategoriesForm,
@@ -77,7 +78,7 @@ def case_required(view: F) -> F:
             return redirect(url_for("survivor.check"), 303)
         return view(case, *args, **kwargs)
 
-    return wrapped  # type: ignore[return-value]
+    return declare(SURVIVOR)(wrapped)  # type: ignore[return-value]
 
 
 def _single_entry(form: LocationForm) -> LocationEntry | None:
@@ -100,6 +101,7 @@ def _problems_for_display(problems: list[journey.Problem]) -> list[dict[str, str
 
 
 @bp.get("/request/start")
+@public
 def before_you_begin() -> str:
     """What to expect, how the quick exit works, that you can stop at any time."""
     return render_template("survivor/before_you_begin.html")
@@ -107,6 +109,7 @@ def before_you_begin() -> str:
 
 @bp.route("/request/where", methods=["GET", "POST"])
 @limiter.limit(lookup_limit, methods=["POST"])
+@public
 def where() -> str | BaseResponse:
     """Step 1: the places where the material appears."""
     form = LocationForm()
@@ -161,6 +164,7 @@ def _draft_or_start() -> dict[str, Any] | None:
 
 
 @bp.route("/request/what", methods=["GET", "POST"])
+@public
 def what() -> str | BaseResponse:
     """Step 2: what kind of material (all optional). A content note comes first."""
     data = _draft_or_start()
@@ -178,6 +182,7 @@ def what() -> str | BaseResponse:
 
 
 @bp.route("/request/about", methods=["GET", "POST"])
+@public
 def about() -> str | BaseResponse:
     """Step 3: about you, all optional."""
     data = _draft_or_start()
@@ -218,6 +223,7 @@ def _intake_request(data: dict[str, Any]) -> IntakeRequest:
 
 
 @bp.get("/request/review")
+@public
 def review() -> str | BaseResponse:
     """Step 4: a masked summary, where each place will go and why, and a way back to each step."""
     data = _draft_or_start()
@@ -238,6 +244,7 @@ def review() -> str | BaseResponse:
 
 @bp.post("/request/send")
 @limiter.shared_limit(filing_limit, scope="filing")
+@public
 def send() -> str | BaseResponse:
     """File the request and show the receipt: the only time the passphrase is ever shown.
 
@@ -265,6 +272,7 @@ def send() -> str | BaseResponse:
 
 @bp.route("/check", methods=["GET", "POST"])
 @limiter.shared_limit(receipt_limit, scope="receipt", methods=["POST"])
+@public
 def check() -> str | BaseResponse | tuple[str, int]:
     """Sign in with the receipt. One answer for a wrong number or a wrong passphrase."""
     form = CheckForm()
@@ -394,6 +402,7 @@ def erase(case: Case) -> str | Response | tuple[str, int]:
 
 
 @bp.post("/my-request/sign-out")
+@public
 def sign_out() -> Response:
     """Sign out and ask the browser to forget this site's data."""
     form = ConfirmForm()

@@ -1,0 +1,41 @@
+"""Deny by default (DESIGN section 3, rule 8): each route says who may use it, or nobody can."""
+
+from __future__ import annotations
+
+from assistant.web.access import PUBLIC, SURVIVOR, access_level
+
+PUBLIC_ON_PURPOSE = {
+    "public.landing", "public.support", "public.quick_exit",
+    "survivor.before_you_begin", "survivor.where", "survivor.what", "survivor.about",
+    "survivor.review", "survivor.send", "survivor.check", "survivor.sign_out",
+    "api.create_request", "api.create_session", "api.dry_run", "api.hotlines", "api.openapi",
+}
+
+
+def test_every_route_declares_who_may_use_it_and_only_the_listed_ones_are_public(app):
+    levels = {
+        rule.endpoint: access_level(app.view_functions[rule.endpoint])
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+    }
+    assert None not in levels.values(), [e for e, level in levels.items() if level is None]
+    assert {e for e, level in levels.items() if level == PUBLIC} == PUBLIC_ON_PURPOSE
+    assert set(levels.values()) <= {PUBLIC, SURVIVOR}
+
+
+def test_survivor_routes_turn_away_anyone_not_signed_in(client):
+    for path in ("/my-request", "/my-request/add", "/my-request/erase"):
+        assert client.get(path).status_code == 303
+    for path in ("/api/v1/requests/me",):
+        assert client.get(path).status_code == 401
+        assert client.delete(path).status_code == 401
+
+
+def test_a_route_that_forgets_to_declare_its_access_is_refused(app):
+    def forgotten() -> str:
+        return "secret case list"
+
+    app.add_url_rule("/forgotten", "forgotten", forgotten)
+    response = app.test_client().get("/forgotten")
+    assert response.status_code == 403
+    assert "secret case list" not in response.get_data(as_text=True)
