@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask, Response, abort, render_template, request
 from flask_babel import format_date
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -101,5 +102,5 @@ def register_web(app: Flask) -> None:
         if request.path.startswith("/api/"):
             from .api import json_error
 
-            return json_error(500, "internal_error", "Something went wrong on our side.")
+            return json_error(500, "internal_error", _("Something went wrong on our side."))
         return render_template("error.html", code=500), 500

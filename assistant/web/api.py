@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, g, jsonify, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException
 
@@ -49,38 +50,45 @@ from ..routing.engine import ISO_COUNTRIES
 from ..sessions import end_session, load_session, new_session_id, save_session
 from .access import SURVIVOR, declare, public
 from .openapi import openapi_document
-from .texts import current_language, event_text, reason_text, rejection_text
+from .texts import (
+    current_language,
+    event_text,
+    message_rejection_text,
+    reason_text,
+    rejection_text,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 F = TypeVar("F", bound=Callable[..., Any])
 TOKEN_KIND = "api"  # noqa: S105 (a session kind, not a secret)
 ERROR_MESSAGES = {
-    400: "The request could not be read.",
-    401: "You need to sign in for this.",
-    403: "This is not allowed.",
-    404: "There is nothing here.",
-    405: "This method is not allowed here.",
-    409: "This conflicts with the current state.",
-    413: "The request is too large.",
-    415: "Send JSON (Content-Type: application/json). Nothing can be uploaded.",
-    422: "Some of the input could not be used.",
-    429: "Too many tries. Please wait and try again.",
+    400: _l("The request could not be read."),
+    401: _l("You need to sign in for this."),
+    403: _l("This is not allowed."),
+    404: _l("There is nothing here."),
+    405: _l("This method is not allowed here."),
+    409: _l("This conflicts with the current state."),
+    413: _l("The request is too large."),
+    415: _l("Send JSON (Content-Type: application/json). Nothing can be uploaded."),
+    422: _l("Some of the input could not be used."),
+    429: _l("Too many tries. Please wait and try again."),
 }
+INVALID_TOKEN = _l("This token is not valid or has expired.")
 
 
 class ApiError(Exception):
     def __init__(
-        self, status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
+        self, status: int, code: str, message: Any, details: list[dict[str, Any]] | None = None
     ) -> None:
         super().__init__(code)
-        self.status, self.code, self.message, self.details = status, code, message, details
+        self.status, self.code, self.message, self.details = status, code, str(message), details
 
 
 def json_error(
-    status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
+    status: int, code: str, message: Any, details: list[dict[str, Any]] | None = None
 ) -> Response:
-    body: dict[str, Any] = {"code": code, "message": message}
+    body: dict[str, Any] = {"code": code, "message": str(message)}
     if details:
         body["details"] = details
     response = jsonify({"error": body})
@@ -91,7 +99,7 @@ def json_error(
 def json_error_for(error: HTTPException) -> Response:
     status = error.code or 500
     code = (error.name or "error").lower().replace(" ", "_")
-    return json_error(status, code, ERROR_MESSAGES.get(status, "Something went wrong."))
+    return json_error(status, code, ERROR_MESSAGES.get(status, _l("Something went wrong.")))
 
 
 @bp.errorhandler(ApiError)
@@ -117,9 +125,9 @@ def _body() -> dict[str, Any]:
     except RecursionError:
         data = None  # absurdly deep nesting: not a request anyone means
     if data is None:
-        raise ApiError(400, "malformed_json", "The body is not valid JSON.")
+        raise ApiError(400, "malformed_json", _("The body is not valid JSON."))
     if not isinstance(data, dict):
-        raise ApiError(400, "malformed_json", "The body must be a JSON object.")
+        raise ApiError(400, "malformed_json", _("The body must be a JSON object."))
     return data
 
 
@@ -139,14 +147,14 @@ def _raw_id_from_header() -> str:
     header = request.headers.get("Authorization", "")
     scheme, _sep, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise ApiError(401, "unauthenticated", "Sign in first: POST /api/v1/session.")
+        raise ApiError(401, "unauthenticated", _("Sign in first: POST /api/v1/session."))
     _idle, longest = _token_lifetimes()
     try:
         raw_id = _serializer().loads(token.strip(), max_age=int(longest.total_seconds()))
     except BadSignature as exc:
-        raise ApiError(401, "invalid_token", "This token is not valid or has expired.") from exc
+        raise ApiError(401, "invalid_token", INVALID_TOKEN) from exc
     if not isinstance(raw_id, str):
-        raise ApiError(401, "invalid_token", "This token is not valid or has expired.")
+        raise ApiError(401, "invalid_token", INVALID_TOKEN)
     return raw_id
 
 
@@ -158,11 +166,11 @@ def token_required(view: F) -> F:
         case_id = loaded.record.case_id if loaded else None
         case = db.session.get(Case, case_id) if case_id is not None else None
         if loaded is None or case is None:
-            raise ApiError(401, "invalid_token", "This token is not valid or has expired.")
+            raise ApiError(401, "invalid_token", INVALID_TOKEN)
         idle, longest = _token_lifetimes()
         if not save_session(db.session, current_services().cipher, raw_id, TOKEN_KIND, {},
                             idle=idle, longest=longest, case_id=case.id):
-            raise ApiError(401, "invalid_token", "This token is not valid or has expired.")
+            raise ApiError(401, "invalid_token", INVALID_TOKEN)
         g.token_raw_id = raw_id
         return view(case, *args, **kwargs)
 
@@ -211,17 +219,18 @@ def _location_entries(raw: Any) -> list[LocationEntry]:
     for index, item in enumerate(raw):
         if not isinstance(item, dict) or not isinstance(item.get("value"), str):
             details.append({"index": index, "code": "bad_location",
-                            "message": "Each location is an object with a string 'value'."})
+                            "message": _("Each location is an object with a string 'value'.")})
             continue
         kind = item.get("kind", "url")
         if kind not in KINDS:
             details.append({"index": index, "code": "unknown_kind",
-                            "message": f"'kind' must be one of {', '.join(KINDS)}."})
+                            "message": _("'kind' must be one of %(kinds)s.",
+                                         kinds=", ".join(KINDS))})
             continue
         extras = {k: item.get(k) for k in ("note", "platform")}
         if any(v is not None and not isinstance(v, str) for v in extras.values()):
             details.append({"index": index, "code": "bad_location",
-                            "message": "'note' and 'platform' must be strings."})
+                            "message": _("'note' and 'platform' must be strings.")})
             continue
         entries.append(LocationEntry(kind=kind, value=item["value"], note=extras["note"],
                                      platform=extras["platform"]))
@@ -249,7 +258,8 @@ def _country(raw: Any) -> str | None:
     if raw in (None, ""):
         return None
     if not isinstance(raw, str) or raw.upper() not in ISO_COUNTRIES:
-        raise ApiError(422, "bad_country", "'survivor_country' must be an ISO 3166-1 alpha-2 code.")
+        raise ApiError(422, "bad_country",
+                       _("'survivor_country' must be an ISO 3166-1 alpha-2 code."))
     return raw.upper()
 
 
@@ -258,7 +268,8 @@ def _language(raw: Any) -> str:
         return current_language()
     if raw not in SUPPORTED_LANGUAGES:
         raise ApiError(422, "bad_language",
-                       f"'language' must be one of {', '.join(SUPPORTED_LANGUAGES)}.")
+                       _("'language' must be one of %(languages)s.",
+                         languages=", ".join(SUPPORTED_LANGUAGES)))
     return str(raw)
 
 
@@ -271,10 +282,11 @@ def create_request() -> tuple[Response, int]:
     categories = body.get("categories", [])
     if not isinstance(categories, list) or any(c not in CATEGORIES for c in categories):
         raise ApiError(422, "bad_categories",
-                       f"'categories' is a list of: {', '.join(CATEGORIES)}.")
+                       _("'categories' is a list of: %(categories)s.",
+                         categories=", ".join(CATEGORIES)))
     minor = body.get("minor_in_material")
     if minor not in (None, *MINOR_ANSWERS):
-        raise ApiError(422, "bad_minor_answer", "'minor_in_material' is yes, no or unsure.")
+        raise ApiError(422, "bad_minor_answer", _("'minor_in_material' is yes, no or unsure."))
     language = _language(body.get("language"))
     country = _country(body.get("survivor_country"))
     batch = _checked_locations(body.get("locations"))
@@ -303,12 +315,12 @@ def create_session() -> Response:
     body = _body()
     number, passphrase = body.get("case_number"), body.get("passphrase")
     if not isinstance(number, str) or not isinstance(passphrase, str):
-        raise ApiError(400, "bad_receipt", "Send 'case_number' and 'passphrase' as strings.")
+        raise ApiError(400, "bad_receipt", _("Send 'case_number' and 'passphrase' as strings."))
     try:
         case = check_receipt(db.session, current_services().passphrases, number, passphrase)
     except InvalidReceipt as exc:
         raise ApiError(401, "invalid_receipt",
-                       "That case number and passphrase do not match.") from exc
+                       _("That case number and passphrase do not match.")) from exc
     except ReceiptLocked as locked:
         g.retry_after = int(locked.retry_after.total_seconds()) + 1
         raise ApiError(429, "too_many_tries", ERROR_MESSAGES[429]) from locked
@@ -389,11 +401,13 @@ def write_message(case: Case) -> tuple[Response, int]:
     body = _body()
     text, referral_id = body.get("body"), body.get("referral_id")
     if not isinstance(text, str) or (referral_id is not None and not isinstance(referral_id, int)):
-        raise ApiError(422, "bad_message", "Send 'body' as a string and 'referral_id' as a number.")
+        raise ApiError(422, "bad_message",
+                       _("Send 'body' as a string and 'referral_id' as a number."))
     try:
         message = post_survivor_message(db.session, current_services(), case, text, referral_id)
     except MessageRejected as rejected:
-        raise ApiError(422, rejected.code, _("Your message could not be sent.")) from rejected
+        raise ApiError(422, rejected.code,
+                       message_rejection_text(rejected.code, rejected.params)) from rejected
     return jsonify({"id": message.id, "sent_on": message.sent_on.isoformat()}), 201
 
 

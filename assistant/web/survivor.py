@@ -50,7 +50,7 @@ from .forms import (
     MessageForm,
 )
 from .public import CLEAR_SITE_DATA
-from .texts import current_language, rejection_text
+from .texts import current_language, message_rejection_text, rejection_text
 
 bp = Blueprint("survivor", __name__)
 
@@ -337,23 +337,13 @@ def message(case: Case) -> str | BaseResponse | tuple[str, int]:
             post_survivor_message(db.session, current_services(), case, form.body.data or "",
                                   form.referral.data or None)
         except MessageRejected as rejected:
-            form.body.errors = [_message_error(rejected)]
+            form.body.errors = [message_rejection_text(rejected.code, rejected.params)]
         else:
             flash(_("Your message was sent."))
             return redirect(url_for(".status", _anchor="messages"), 303)
     return render_template(
         "survivor/status.html", case=view, message_form=form, form=ConfirmForm()
     ), 400
-
-
-def _message_error(rejected: MessageRejected) -> str:
-    if rejected.code == "too_long":
-        return _("This message is too long: at most %(limit)s characters.", **rejected.params)
-    if rejected.code in ("choose_hotline", "unknown_referral"):
-        return _("Choose which hotline to write to.")
-    if rejected.code == "control_characters":
-        return _("This message contains invisible control characters. Please type it again.")
-    return _("Write a message first.")
 
 
 @bp.route("/my-request/add", methods=["GET", "POST"])

@@ -208,3 +208,14 @@ def rejection_text(code: str, params: Mapping[str, str]) -> str:
     if template is None:
         return _("This could not be used.")
     return str(template) % dict(params) if params else str(template)
+
+
+def message_rejection_text(code: str, params: Mapping[str, str]) -> str:
+    """Why a message to the hotline could not be sent."""
+    if code == "too_long":
+        return _("This message is too long: at most %(limit)s characters.", **params)
+    if code in ("choose_hotline", "unknown_referral"):
+        return _("Choose which hotline to write to.")
+    if code == "control_characters":
+        return _("This message contains invisible control characters. Please type it again.")
+    return _("Write a message first.")

@@ -220,3 +220,22 @@ def test_the_api_neither_sets_nor_reads_the_session_cookie(client):
     me = client.get("/api/v1/requests/me")
     assert me.status_code == 401  # a cookie never stands in for a token
     assert "Set-Cookie" not in me.headers
+
+
+def test_api_error_messages_are_in_the_readers_language(client):
+    response = client.post("/api/v1/session?lang=fr",
+                           json={"case_number": "RQ-00000000", "passphrase": "abcd"})
+    assert response.get_json()["error"]["message"] == (
+        "Ce numéro de dossier et cette phrase secrète ne correspondent pas.")
+    malformed = client.post("/api/v1/route", data="{", content_type="application/json",
+                            headers={"Accept-Language": "fr"})
+    assert malformed.get_json()["error"]["message"] == "Le contenu n'est pas du JSON valide."
+
+
+def test_a_refused_message_says_why(client):
+    headers = sign_in(client, file(client, "https://example.com/a"))
+    response = client.post("/api/v1/requests/me/messages", headers=headers,
+                           json={"body": "x" * 6000})
+    assert response.status_code == 422
+    assert response.get_json()["error"]["message"] == (
+        "This message is too long: at most 5000 characters.")
