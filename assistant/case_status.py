@@ -9,22 +9,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from .errors import Refused
-from .models import AuditEvent, Case, Message, Referral, today
+from .models import FINISHED_STATUSES, AuditEvent, Case, Message, Referral, today
 from .routing import Hotline, mask_location_for_display
 from .routing.normalise import has_control_characters
 from .services import Services
 
-LOCATION_STATUSES = (
-    "received",
-    "with_hotline",
-    "notice_sent",
-    "removed",
-    "not_removed",
-    "unavailable",
-    "referred",
-    "closed",
-)
-FINISHED_STATUSES = frozenset({"removed", "not_removed", "unavailable", "closed"})
 CASE_STATUSES = ("received", "in_progress", "finished")
 
 

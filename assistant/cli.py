@@ -78,6 +78,51 @@ def purge_command() -> None:
     click.echo(f"Removed {counts['sessions']} expired sessions and {counts['cases']} cases.")
 
 
+@click.command("check-data")
+@click.option(
+    "--data-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A folder with hotlines.json and providers.json (default: the shipped data).",
+)
+@click.option("--quiet", is_flag=True, help="Do not list the entries no person has verified.")
+def check_data_command(data_dir: Path | None, quiet: bool) -> None:
+    """Check the directory data; list entries no person has verified yet.
+
+    Exits with status 1 when a file has a problem, so CI can run it.
+    """
+    from .routing.directory import (
+        DATA_DIR,
+        HOTLINES_FILE,
+        PROVIDERS_FILE,
+        DirectoryError,
+        check_data,
+        read_data_file,
+        unverified,
+    )
+
+    folder = data_dir or DATA_DIR
+    try:
+        hotlines = read_data_file(folder / HOTLINES_FILE)
+        providers = read_data_file(folder / PROVIDERS_FILE)
+    except DirectoryError as exc:
+        raise click.ClickException(str(exc)) from exc
+    problems = check_data(hotlines, providers)
+    for problem in problems:
+        click.echo(f"problem: {problem}", err=True)
+    if problems:
+        raise click.ClickException(f"{len(problems)} problem(s) in the directory data")
+    pending = unverified(hotlines, providers)
+    click.echo(
+        f"{len(hotlines['hotlines'])} hotlines and {len(providers['providers'])} providers: "
+        "no problems found."
+    )
+    if pending:
+        click.echo(f"{len(pending)} entries are not yet verified by a person (verified_on: null)")
+        if not quiet:
+            for item in pending:
+                click.echo(f"  {item}")
+
+
 def register_commands(app: Flask) -> None:
     for cmd in (init_db_command, serve_command, purge_command):
         app.cli.add_command(cmd)
@@ -93,3 +138,7 @@ def _create_app() -> Flask:
              add_version_option=False)
 def main() -> None:
     """Removal Request Assistant."""
+
+
+# Needs no app, no database and no secrets: it only reads the data files.
+main.add_command(check_data_command)

@@ -44,6 +44,10 @@ class Settings:
     site_name: str = "Request Assistant"
     exit_url: str = "https://www.bbc.com/weather"
     fallback_hotline: str = ""
+    # A folder with hotlines.json and providers.json to use instead of the shipped ones.
+    data_dir: str = ""
+    # A GeoIP database (.mmdb) turns on the DNS + GeoIP resolver; empty: no look-ups at all.
+    geoip_database: str = ""
     default_language: str = "en"
     survivor_idle_minutes: int = 15
     draft_idle_minutes: int = 60
@@ -97,6 +101,10 @@ class Settings:
                      "max_value_length", "max_body_bytes", "retention_days"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"ASSISTANT_{name.upper()} must be positive")
+        if self.geoip_database and not Path(self.geoip_database).is_file():
+            raise ConfigError("ASSISTANT_GEOIP_DATABASE does not name a file")
+        if self.data_dir and not Path(self.data_dir).is_dir():
+            raise ConfigError("ASSISTANT_DATA_DIR does not name a folder")
         if self.is_production:
             if self.database_url.startswith("sqlite"):
                 log.warning("Running in production on SQLite; PostgreSQL is recommended.")

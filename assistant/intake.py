@@ -6,12 +6,12 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .errors import Refused
-from .models import AuditEvent, Case, Location, Referral, ReferralEvent, today
+from .models import FINISHED_STATUSES, AuditEvent, Case, Location, Referral, ReferralEvent, today
 from .receipts import CaseNumber, Passphrase, new_case_number, new_passphrase
 from .routing import (
     Hotline,
@@ -201,6 +201,9 @@ def _store_locations(
     cipher, hasher = services.cipher, services.keyed_hasher
     open_referrals = {r.hotline_id: r for r in case.referrals if r.status != "closed"}
     start = len(case.locations)
+    hashes = [hasher.digest(location.canonical, "location") for location in locations]
+    elsewhere = open_cases_listing(db, hashes, exclude_case_id=case.id)
+    flagged: list[tuple[Referral, Location, int]] = []
     for planned in plan:
         referral = open_referrals.get(planned.hotline.id)
         is_new = referral is None
@@ -219,7 +222,7 @@ def _store_locations(
                     if location.platform
                     else None
                 ),
-                value_hash=hasher.digest(location.canonical, "location"),
+                value_hash=hashes[index],
                 host=location.host,
                 registrable_domain=location.registrable_domain,
                 route_reasons=[reason.as_dict() for reason in reasons],
@@ -229,6 +232,8 @@ def _store_locations(
             )
             case.locations.append(row)
             referral.locations.append(row)
+            if elsewhere.get(hashes[index]):
+                flagged.append((referral, row, elsewhere[hashes[index]]))
         referral.events.append(
             ReferralEvent(
                 code="routed" if is_new else "locations_added",
@@ -237,6 +242,38 @@ def _store_locations(
                 visible_to_survivor=True,
             )
         )
+    if flagged:
+        db.flush()  # the new locations need their ids
+        for referral, row, count in flagged:
+            referral.events.append(
+                ReferralEvent(
+                    code="already_reported",
+                    location_id=row.id,
+                    params={"open_cases": count},
+                    occurred_on=on,
+                    # Never shown to the survivor: it would let anyone probe whether a link has
+                    # been reported.
+                    visible_to_survivor=False,
+                )
+            )
+
+
+def open_cases_listing(
+    db: Session, value_hashes: Sequence[str], *, exclude_case_id: int | None
+) -> dict[str, int]:
+    """For each keyed hash: how many other cases list that place while it is still open (not
+    removed, gone or closed). One query for the whole batch; nothing is decrypted."""
+    if not value_hashes:
+        return {}
+    query = (
+        select(Location.value_hash, func.count(distinct(Location.case_id)))
+        .where(Location.value_hash.in_(set(value_hashes)))
+        .where(Location.status.not_in(FINISHED_STATUSES))
+        .group_by(Location.value_hash)
+    )
+    if exclude_case_id is not None:
+        query = query.where(Location.case_id != exclude_case_id)
+    return {value_hash: int(count) for value_hash, count in db.execute(query)}
 
 
 def file_request(db: Session, services: Services, request: IntakeRequest) -> FiledRequest:

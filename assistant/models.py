@@ -41,6 +41,20 @@ NAMING_CONVENTION = {
 NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
 
 
+
+# What a survivor sees per location (DESIGN section 5); the last four are outcomes.
+LOCATION_STATUSES = (
+    "received",
+    "with_hotline",
+    "notice_sent",
+    "removed",
+    "not_removed",
+    "unavailable",
+    "referred",
+    "closed",
+)
+FINISHED_STATUSES = frozenset({"removed", "not_removed", "unavailable", "closed"})
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

@@ -7,11 +7,13 @@ their own.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from .config import Settings, decode_key, parse_master_keys
 from .crypto import FieldCipher, KeyedHasher
 from .receipts import PassphraseHasher
 from .routing import Directory, Resolver, load_directory
+from .routing.resolver import GeoipResolver
 
 
 @dataclass(frozen=True)
@@ -34,5 +36,9 @@ def build_services(settings: Settings) -> Services:
             time_cost=settings.argon2_time_cost,
             parallelism=settings.argon2_parallelism,
         ),
-        directory=load_directory(fallback_id=settings.fallback_hotline or None),
+        directory=load_directory(
+            Path(settings.data_dir) if settings.data_dir else None,
+            fallback_id=settings.fallback_hotline or None,
+        ),
+        resolver=GeoipResolver(Path(settings.geoip_database)) if settings.geoip_database else None,
     )

@@ -81,3 +81,41 @@ def test_the_same_draft_sent_twice_files_one_case(app, db, services):
         file_request(db, services, _request("https://example.com/a", submission_key=key))
     assert error.value.code == "already_sent"
     assert row_counts(app)["cases"] == 1
+
+
+def _hidden_events(case):
+    return [
+        (e.code, dict(e.params), e.location_id)
+        for r in case.referrals
+        for e in r.events
+        if not e.visible_to_survivor
+    ]
+
+
+def test_a_place_already_in_another_open_case_is_flagged_for_the_hotline_only(db, services):
+    first = file_request(db, services, _request("https://example.fr/a"))
+    second = file_request(db, services, _request("http://EXAMPLE.fr/a/?utm_source=x",
+                                                  "https://example.fr/other"))
+    third = file_request(db, services, _request("https://example.fr/a"))
+    assert _hidden_events(first.case) == []
+    assert _hidden_events(second.case) == [
+        ("already_reported", {"open_cases": 1}, second.case.locations[0].id)
+    ]
+    assert _hidden_events(third.case) == [
+        ("already_reported", {"open_cases": 2}, third.case.locations[0].id)
+    ]
+
+
+def test_a_place_whose_other_case_is_finished_is_not_flagged(db, services):
+    first = file_request(db, services, _request("https://example.fr/a"))
+    first.case.locations[0].status = "removed"
+    db.commit()
+    second = file_request(db, services, _request("https://example.fr/a"))
+    assert _hidden_events(second.case) == []
+
+
+def test_a_place_added_later_is_flagged_too(db, services):
+    file_request(db, services, _request("https://example.fr/a"))
+    mine = file_request(db, services, _request("https://example.de/b"))
+    add_locations(db, services, mine.case, [normalise_location("url", "https://example.fr/a")])
+    assert [code for code, _params, _id in _hidden_events(mine.case)] == ["already_reported"]

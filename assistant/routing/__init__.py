@@ -3,7 +3,15 @@
 Nothing here imports Flask or the database; it can be used and tested on its own.
 """
 
-from .directory import Directory, DirectoryError, Hotline, build_directory, load_directory
+from .directory import (
+    Directory,
+    DirectoryError,
+    Hotline,
+    Provider,
+    build_directory,
+    check_data,
+    load_directory,
+)
 from .engine import Reason, Resolver, RouteDecision, country_of_tld, route_location
 from .normalise import (
     KINDS,
@@ -21,10 +29,12 @@ __all__ = [
     "Hotline",
     "LocationRejected",
     "NormalisedLocation",
+    "Provider",
     "Reason",
     "Resolver",
     "RouteDecision",
     "build_directory",
+    "check_data",
     "country_of_tld",
     "guess_kind",
     "load_directory",

@@ -1,18 +1,49 @@
-"""The hotline directory the engine routes to, loaded from ``assistant/data/hotlines.json``."""
+"""The directories the engine routes with: hotlines and known providers.
+
+Loaded from ``assistant/data/hotlines.json`` and ``assistant/data/providers.json``. Both files
+are checked as they load; :func:`check_data` reports every problem at once (``assistant
+check-data``), and :func:`build_directory` refuses data with any problem.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .countries import ISO_COUNTRIES
+
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+HOTLINES_FILE = "hotlines.json"
+PROVIDERS_FILE = "providers.json"
 INTAKE_CHANNELS = frozenset({"portal", "webhook", "email", "handoff"})
+PROVIDER_CATEGORIES = frozenset(
+    {
+        "social_network", "messaging", "video", "search_engine", "shortener", "image_host",
+        "file_host", "forum", "image_board", "adult", "cloud_storage",
+    }
+)
 _ID = re.compile(r"^[a-z0-9_]{2,64}$")
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+_HOST = re.compile(r"^(?=.{1,253}$)(?:(?!-)[a-z0-9-]{1,63}(?<!-)\.)+[a-z][a-z0-9-]{1,62}$")
+_ALIAS_KEY = re.compile(r"[\W_]+")
+
+HOTLINE_KEYS = (
+    "id", "name", "operator", "countries", "languages", "website", "report_url",
+    "accepts_dark_web", "accepts_p2p", "sends_notices_worldwide", "intake", "sources",
+    "verified_on",
+)
+PROVIDER_KEYS = (
+    "id", "name", "operator", "country", "category", "hosts", "aliases", "report_url",
+    "shortener", "sources", "verified_on",
+)
+# Keys an entry may have beyond the required ones.
+PROVIDER_OPTIONAL_KEYS = ("hotline", "remarks")
+HOTLINE_OPTIONAL_KEYS = ("remarks",)
 
 
 class DirectoryError(ValueError):
@@ -42,10 +73,37 @@ class Hotline:
 
 
 @dataclass(frozen=True)
+class Provider:
+    """An online service: where it is established decides which hotline can act on it."""
+
+    id: str
+    name: str
+    operator: str
+    country: str | None
+    category: str
+    hosts: tuple[str, ...]
+    aliases: tuple[str, ...]
+    report_url: str | None
+    shortener: bool
+    sources: tuple[str, ...]
+    verified_on: str | None
+    # A hotline chosen for this provider when its country has several (or an agreement exists).
+    hotline: str | None = None
+
+
+def alias_key(name: str) -> str:
+    """How a platform name is compared: case, spaces and punctuation do not matter."""
+    return _ALIAS_KEY.sub("", name.casefold())
+
+
+@dataclass(frozen=True)
 class Directory:
     hotlines: Mapping[str, Hotline]
     fallback_id: str
     by_country: Mapping[str, tuple[Hotline, ...]] = field(default_factory=dict)
+    providers: Mapping[str, Provider] = field(default_factory=dict)
+    provider_hosts: Mapping[str, Provider] = field(default_factory=dict)
+    provider_aliases: Mapping[str, Provider] = field(default_factory=dict)
 
     @property
     def fallback(self) -> Hotline:
@@ -58,64 +116,293 @@ class Directory:
         candidates = self.by_country.get(country.upper(), ())
         return candidates[0] if candidates else None
 
+    def hotlines_for_country(self, country: str) -> tuple[Hotline, ...]:
+        return self.by_country.get(country.upper(), ())
+
     def get(self, hotline_id: str) -> Hotline | None:
         return self.hotlines.get(hotline_id)
 
+    def provider(self, provider_id: str) -> Provider | None:
+        return self.providers.get(provider_id)
 
-def _hotline_from(entry: Mapping[str, Any], where: str) -> Hotline:
-    def text(key: str, *, optional: bool = False) -> str | None:
-        value = entry.get(key)
-        if value is None and optional:
+    def provider_for_host(self, host: str | None) -> Provider | None:
+        """The provider a host belongs to: the host itself, or the nearest parent domain listed
+        (so ``i.imgur.com`` finds ``imgur.com``)."""
+        if not host:
             return None
-        if not isinstance(value, str) or not value.strip():
-            raise DirectoryError(f"{where}: '{key}' must be a non-empty string")
-        return value
+        hosts = self.provider_hosts
+        candidate = host
+        while "." in candidate:
+            found = hosts.get(candidate)
+            if found is not None:
+                return found
+            candidate = candidate.split(".", 1)[1]
+        return None
 
-    def flag(key: str) -> bool | None:
-        value = entry.get(key)
-        if value is not None and not isinstance(value, bool):
-            raise DirectoryError(f"{where}: '{key}' must be true, false or null")
-        return value
+    def provider_named(self, name: str | None) -> Provider | None:
+        """The provider a person named ("Insta", "twitter", "x.com")."""
+        if not name:
+            return None
+        found = self.provider_aliases.get(alias_key(name))
+        if found is not None:
+            return found
+        written = name.strip().lower()
+        if written.startswith(("http://", "https://")):
+            written = written.split("://", 1)[1]
+        written = written.split("/", 1)[0]
+        return self.provider_for_host(written) if "." in written else None
 
-    hotline_id = text("id") or ""
-    if not _ID.match(hotline_id):
-        raise DirectoryError(f"{where}: id '{hotline_id}' must be lower-case letters, digits, _")
-    countries = tuple(entry.get("countries") or ())
-    if not countries or not all(isinstance(c, str) and _COUNTRY.match(c) for c in countries):
-        raise DirectoryError(f"{where}: 'countries' must list ISO 3166-1 alpha-2 codes")
-    intake = text("intake") or ""
-    if intake not in INTAKE_CHANNELS:
-        raise DirectoryError(f"{where}: intake must be one of {sorted(INTAKE_CHANNELS)}")
-    sources = tuple(entry.get("sources") or ())
-    if not sources:
-        raise DirectoryError(f"{where}: every entry needs at least one source")
-    return Hotline(
-        id=hotline_id,
-        name=text("name") or "",
-        operator=text("operator") or "",
-        countries=countries,
-        languages=tuple(entry.get("languages") or ()),
-        website=text("website") or "",
-        report_url=text("report_url", optional=True),
-        accepts_dark_web=flag("accepts_dark_web"),
-        accepts_p2p=flag("accepts_p2p"),
-        sends_notices_worldwide=bool(flag("sends_notices_worldwide")),
-        intake=intake,
-        sources=sources,
-        verified_on=text("verified_on", optional=True),
+
+# ---- checking -------------------------------------------------------------------------------
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, where: str, message: str) -> None:
+        self.items.append(f"{where}: {message}")
+
+
+def _is_web_address(value: object) -> bool:
+    return (
+        isinstance(value, str)
+        and value.startswith(("https://", "http://"))
+        and not any(ch.isspace() for ch in value)
     )
 
 
-def build_directory(data: Mapping[str, Any], fallback_id: str | None = None) -> Directory:
-    hotlines: dict[str, Hotline] = {}
-    for position, entry in enumerate(data.get("hotlines") or ()):
-        hotline = _hotline_from(entry, f"hotlines[{position}]")
-        if hotline.id in hotlines:
-            raise DirectoryError(f"hotlines[{position}]: duplicate id '{hotline.id}'")
-        hotlines[hotline.id] = hotline
-    chosen = fallback_id or data.get("fallback")
-    if not isinstance(chosen, str) or chosen not in hotlines:
-        raise DirectoryError(f"fallback hotline '{chosen}' is not in the directory")
+def _check_common(
+    entry: Mapping[str, Any],
+    where: str,
+    required: Sequence[str],
+    optional: Sequence[str],
+    problems: _Problems,
+) -> bool:
+    if not isinstance(entry, Mapping):
+        problems.add(where, "must be an object")
+        return False
+    missing = [key for key in required if key not in entry]
+    unknown = [key for key in entry if key not in required and key not in optional]
+    if missing:
+        problems.add(where, f"missing {', '.join(missing)}")
+    if unknown:
+        problems.add(where, f"unknown keys {', '.join(sorted(unknown))}")
+    entry_id = entry.get("id")
+    if not isinstance(entry_id, str) or not _ID.match(entry_id):
+        problems.add(where, f"id {entry_id!r} must be 2-64 lower-case letters, digits or _")
+    for key in ("name", "operator"):
+        if key in entry and (not isinstance(entry[key], str) or not entry[key].strip()):
+            problems.add(where, f"'{key}' must be a non-empty string")
+    report_url = entry.get("report_url")
+    if report_url is not None and not _is_web_address(report_url):
+        problems.add(where, "'report_url' must be a web address or null")
+    sources = entry.get("sources")
+    if not isinstance(sources, list) or not sources:
+        problems.add(where, "needs at least one source (a public page where it can be checked)")
+    elif not all(_is_web_address(source) for source in sources):
+        problems.add(where, "every source must be a web address")
+    verified = entry.get("verified_on")
+    if verified is not None:
+        try:
+            if not isinstance(verified, str):
+                raise ValueError
+            dt.date.fromisoformat(verified)
+        except ValueError:
+            problems.add(where, "'verified_on' must be a date (YYYY-MM-DD) or null")
+    return not missing
+
+
+def _country_problem(code: object) -> str | None:
+    if not isinstance(code, str) or code not in ISO_COUNTRIES:
+        return f"{code!r} is not an ISO 3166-1 alpha-2 country code"
+    return None
+
+
+def _check_hotline(entry: Mapping[str, Any], where: str, problems: _Problems) -> None:
+    if not _check_common(entry, where, HOTLINE_KEYS, HOTLINE_OPTIONAL_KEYS, problems):
+        return
+    countries = entry["countries"]
+    if not isinstance(countries, list) or not countries:
+        problems.add(where, "'countries' must list at least one country")
+    else:
+        for code in countries:
+            problem = _country_problem(code)
+            if problem:
+                problems.add(where, f"countries: {problem}")
+        if len(set(countries)) != len(countries):
+            problems.add(where, "countries: listed twice")
+    languages = entry["languages"]
+    if not isinstance(languages, list) or not all(
+        isinstance(code, str) and _LANGUAGE.match(code) for code in languages
+    ):
+        problems.add(where, "'languages' must list ISO 639 codes")
+    if not _is_web_address(entry["website"]):
+        problems.add(where, "'website' must be a web address")
+    for key in ("accepts_dark_web", "accepts_p2p"):
+        if entry[key] is not None and not isinstance(entry[key], bool):
+            problems.add(where, f"'{key}' must be true, false or null")
+    if not isinstance(entry["sends_notices_worldwide"], bool):
+        problems.add(where, "'sends_notices_worldwide' must be true or false")
+    if entry["intake"] not in INTAKE_CHANNELS:
+        problems.add(where, f"'intake' must be one of {', '.join(sorted(INTAKE_CHANNELS))}")
+
+
+def _check_provider(entry: Mapping[str, Any], where: str, problems: _Problems) -> None:
+    if not _check_common(entry, where, PROVIDER_KEYS, PROVIDER_OPTIONAL_KEYS, problems):
+        return
+    if entry["country"] is not None:
+        problem = _country_problem(entry["country"])
+        if problem:
+            problems.add(where, f"country: {problem}")
+    if entry["category"] not in PROVIDER_CATEGORIES:
+        problems.add(where, f"category {entry['category']!r} is not one of the known categories")
+    hosts = entry["hosts"]
+    aliases = entry["aliases"]
+    if not isinstance(hosts, list) or not hosts:
+        problems.add(where, "'hosts' must list at least one host name")
+    else:
+        for host in hosts:
+            if not isinstance(host, str) or not _HOST.match(host) or host.startswith("www."):
+                problems.add(where, f"host {host!r} must be a lower-case name without www.")
+    if not isinstance(aliases, list) or not all(
+        isinstance(a, str) and alias_key(a) for a in aliases
+    ):
+        problems.add(where, "'aliases' must list names")
+    if not isinstance(entry["shortener"], bool):
+        problems.add(where, "'shortener' must be true or false")
+    if entry["shortener"] is True and entry["category"] != "shortener":
+        problems.add(where, "a shortener's category must be 'shortener'")
+
+
+def _entries(data: object, key: str, problems: _Problems, name: str) -> list[Any]:
+    if not isinstance(data, Mapping):
+        problems.add(name, "must be a JSON object")
+        return []
+    entries = data.get(key)
+    if not isinstance(entries, list):
+        problems.add(name, f"'{key}' must be a list")
+        return []
+    return entries
+
+
+def _duplicates(pairs: Iterator[tuple[str, str]]) -> Iterator[tuple[str, str, str]]:
+    """(value, first owner, second owner) for every value claimed twice."""
+    owners: dict[str, str] = {}
+    for value, owner in pairs:
+        if value in owners and owners[value] != owner:
+            yield value, owners[value], owner
+        owners.setdefault(value, owner)
+
+
+def check_data(
+    hotlines_data: object, providers_data: object, fallback_id: str | None = None
+) -> list[str]:
+    """Every problem in the two files, as lines a person can act on. Empty when all is well."""
+    problems = _Problems()
+    hotline_entries = _entries(hotlines_data, "hotlines", problems, HOTLINES_FILE)
+    provider_entries = _entries(providers_data, "providers", problems, PROVIDERS_FILE)
+    for position, entry in enumerate(hotline_entries):
+        _check_hotline(entry, f"{HOTLINES_FILE} hotlines[{position}]", problems)
+    for position, entry in enumerate(provider_entries):
+        _check_provider(entry, f"{PROVIDERS_FILE} providers[{position}]", problems)
+    hotline_ids = [e.get("id") for e in hotline_entries if isinstance(e, Mapping)]
+    provider_ids = [e.get("id") for e in provider_entries if isinstance(e, Mapping)]
+    for name, ids in ((HOTLINES_FILE, hotline_ids), (PROVIDERS_FILE, provider_ids)):
+        for duplicate in sorted({i for i in ids if isinstance(i, str) and ids.count(i) > 1}):
+            problems.add(name, f"id '{duplicate}' is used twice")
+    known_hotlines = {i for i in hotline_ids if isinstance(i, str)}
+    chosen = fallback_id or (
+        hotlines_data.get("fallback") if isinstance(hotlines_data, Mapping) else None
+    )
+    if chosen not in known_hotlines:
+        problems.add(HOTLINES_FILE, f"the fallback hotline {chosen!r} is not in the directory")
+    providers = [e for e in provider_entries if isinstance(e, Mapping)]
+    for entry in providers:
+        hotline = entry.get("hotline")
+        if hotline is not None and hotline not in known_hotlines:
+            problems.add(
+                PROVIDERS_FILE, f"provider '{entry.get('id')}' names unknown hotline {hotline!r}"
+            )
+    host_pairs = (
+        (host, str(e.get("id"))) for e in providers for host in e.get("hosts") or ()
+        if isinstance(host, str)
+    )
+    for host, first, second in _duplicates(host_pairs):
+        problems.add(PROVIDERS_FILE, f"host '{host}' is listed by both '{first}' and '{second}'")
+    alias_pairs = (
+        (alias_key(alias), str(e.get("id"))) for e in providers for alias in e.get("aliases") or ()
+        if isinstance(alias, str)
+    )
+    for alias, first, second in _duplicates(alias_pairs):
+        problems.add(PROVIDERS_FILE, f"name '{alias}' is used by both '{first}' and '{second}'")
+    return problems.items
+
+
+def unverified(hotlines_data: object, providers_data: object) -> list[str]:
+    """The ids of entries no person has checked yet (``verified_on`` is null)."""
+    found = []
+    for name, data, key in (
+        ("hotline", hotlines_data, "hotlines"),
+        ("provider", providers_data, "providers"),
+    ):
+        entries = data.get(key) if isinstance(data, Mapping) else None
+        for entry in entries or ():
+            if isinstance(entry, Mapping) and entry.get("verified_on") is None:
+                found.append(f"{name} {entry.get('id')}")
+    return found
+
+
+# ---- building -------------------------------------------------------------------------------
+
+
+def _hotline_from(entry: Mapping[str, Any]) -> Hotline:
+    return Hotline(
+        id=entry["id"],
+        name=entry["name"],
+        operator=entry["operator"],
+        countries=tuple(entry["countries"]),
+        languages=tuple(entry["languages"]),
+        website=entry["website"],
+        report_url=entry["report_url"],
+        accepts_dark_web=entry["accepts_dark_web"],
+        accepts_p2p=entry["accepts_p2p"],
+        sends_notices_worldwide=entry["sends_notices_worldwide"],
+        intake=entry["intake"],
+        sources=tuple(entry["sources"]),
+        verified_on=entry["verified_on"],
+    )
+
+
+def _provider_from(entry: Mapping[str, Any]) -> Provider:
+    return Provider(
+        id=entry["id"],
+        name=entry["name"],
+        operator=entry["operator"],
+        country=entry["country"],
+        category=entry["category"],
+        hosts=tuple(entry["hosts"]),
+        aliases=tuple(entry["aliases"]),
+        report_url=entry["report_url"],
+        shortener=entry["shortener"],
+        sources=tuple(entry["sources"]),
+        verified_on=entry["verified_on"],
+        hotline=entry.get("hotline"),
+    )
+
+
+def build_directory(
+    hotlines_data: Mapping[str, Any],
+    providers_data: Mapping[str, Any] | None = None,
+    fallback_id: str | None = None,
+) -> Directory:
+    """The directory from already-parsed data; raises :class:`DirectoryError` on any problem."""
+    providers_data = providers_data if providers_data is not None else {"providers": []}
+    problems = check_data(hotlines_data, providers_data, fallback_id)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise DirectoryError(problems[0] + more)
+    hotlines = {entry["id"]: _hotline_from(entry) for entry in hotlines_data["hotlines"]}
     home: dict[str, list[Hotline]] = {}
     also: dict[str, list[Hotline]] = {}
     for hotline in sorted(hotlines.values(), key=lambda h: h.id):
@@ -125,13 +412,34 @@ def build_directory(data: Mapping[str, Any], fallback_id: str | None = None) -> 
         country: tuple(home.get(country, []) + also.get(country, []))
         for country in set(home) | set(also)
     }
-    return Directory(hotlines=hotlines, fallback_id=chosen, by_country=by_country)
+    providers = {entry["id"]: _provider_from(entry) for entry in providers_data["providers"]}
+    provider_hosts = {host: p for p in providers.values() for host in p.hosts}
+    provider_aliases = {alias_key(alias): p for p in providers.values() for alias in p.aliases}
+    # A provider's own name always finds it, even when not listed among its aliases.
+    for provider in providers.values():
+        provider_aliases.setdefault(alias_key(provider.name), provider)
+    return Directory(
+        hotlines=hotlines,
+        fallback_id=fallback_id or hotlines_data["fallback"],
+        by_country=by_country,
+        providers=providers,
+        provider_hosts=provider_hosts,
+        provider_aliases=provider_aliases,
+    )
 
 
-def load_directory(path: Path | None = None, fallback_id: str | None = None) -> Directory:
-    source = path or DATA_DIR / "hotlines.json"
+def read_data_file(path: Path) -> Any:
     try:
-        data = json.loads(source.read_text("utf-8"))
+        return json.loads(path.read_text("utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise DirectoryError(f"{source.name}: {exc}") from exc
-    return build_directory(data, fallback_id)
+        raise DirectoryError(f"{path.name}: {exc}") from exc
+
+
+def load_directory(data_dir: Path | None = None, fallback_id: str | None = None) -> Directory:
+    """The shipped directory, or the one in ``data_dir`` (both files must be there)."""
+    folder = data_dir or DATA_DIR
+    return build_directory(
+        read_data_file(folder / HOTLINES_FILE),
+        read_data_file(folder / PROVIDERS_FILE),
+        fallback_id,
+    )

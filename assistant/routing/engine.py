@@ -3,6 +3,18 @@
 ``route_location`` is a pure function of (location, survivor's country, directory, resolver):
 no network, no database, no Flask. Every decision carries reasons as codes with parameters; the
 web layer turns them into sentences in the reader's language.
+
+The order, first match wins:
+
+1. dark-web (``.onion``) and peer-to-peer places go to a hotline that says it takes them;
+2. a known provider (by host, by a parent domain, or by the platform a person named) goes to the
+   hotline of the country where the provider is established;
+3. a country-code domain goes to that country's hotline (a weaker signal, and said so);
+4. the optional resolver's hosting country, when one is configured;
+5. the hotline of the survivor's country, else the fallback that sends notices worldwide.
+
+Wherever a country has no hotline, or a hotline does not take a kind of report, the reasons say so
+and name what was chosen instead.
 """
 
 from __future__ import annotations
@@ -11,38 +23,28 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from .directory import Directory, Hotline
+from .countries import (
+    CCTLD_EXCEPTIONS,
+    GENERIC_USE_CCTLDS,
+    IDN_CCTLDS,
+    ISO_COUNTRIES,
+)
+from .directory import Directory, Hotline, Provider
 from .normalise import NormalisedLocation, is_onion
 
-# ISO 3166-1 alpha-2, officially assigned codes.
-ISO_COUNTRIES = frozenset(
-    (
-        "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW",
-        "AX", "AZ", "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN",
-        "BO", "BQ", "BR", "BS", "BT", "BV", "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG",
-        "CH", "CI", "CK", "CL", "CM", "CN", "CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ",
-        "DE", "DJ", "DK", "DM", "DO", "DZ", "EC", "EE", "EG", "EH", "ER", "ES", "ET", "FI",
-        "FJ", "FK", "FM", "FO", "FR", "GA", "GB", "GD", "GE", "GF", "GG", "GH", "GI", "GL",
-        "GM", "GN", "GP", "GQ", "GR", "GS", "GT", "GU", "GW", "GY", "HK", "HM", "HN", "HR",
-        "HT", "HU", "ID", "IE", "IL", "IM", "IN", "IO", "IQ", "IR", "IS", "IT", "JE", "JM",
-        "JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN", "KP", "KR", "KW", "KY", "KZ", "LA",
-        "LB", "LC", "LI", "LK", "LR", "LS", "LT", "LU", "LV", "LY", "MA", "MC", "MD", "ME",
-        "MF", "MG", "MH", "MK", "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS", "MT", "MU",
-        "MV", "MW", "MX", "MY", "MZ", "NA", "NC", "NE", "NF", "NG", "NI", "NL", "NO", "NP",
-        "NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG", "PH", "PK", "PL", "PM", "PN", "PR",
-        "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW", "SA", "SB", "SC", "SD",
-        "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS", "ST", "SV",
-        "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO",
-        "TR", "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE",
-        "VG", "VI", "VN", "VU", "WF", "WS", "YE", "YT", "ZA", "ZM", "ZW",
-    )
-)
-# Country-code domains whose letters are not the ISO code of the country they belong to.
-CCTLD_EXCEPTIONS: Mapping[str, str] = {"uk": "GB", "ac": "SH"}
+__all__ = [
+    "ISO_COUNTRIES",
+    "Reason",
+    "Resolver",
+    "RouteDecision",
+    "TopLevelDomain",
+    "route_location",
+    "top_level_domain",
+]
 
 
 class Resolver(Protocol):
-    """Optional: the country where a host is served from (DNS + GeoIP). Never fetches content."""
+    """Optional: the country where a host is served from. Never fetches content."""
 
     def hosting_country(self, host: str) -> str | None: ...
 
@@ -60,41 +62,103 @@ class Reason:
 class RouteDecision:
     hotline: Hotline
     reasons: tuple[Reason, ...]
+    provider: Provider | None = None
+
+
+@dataclass(frozen=True)
+class TopLevelDomain:
+    """The last label of a host: ``written`` as a person reads it, ``country`` if it has one."""
+
+    written: str
+    country: str | None
+    generic_use: bool = False
+
+
+def top_level_domain(host: str) -> TopLevelDomain:
+    tld = host.rsplit(".", 1)[-1].lower()
+    if tld in IDN_CCTLDS:
+        country, written = IDN_CCTLDS[tld]
+        return TopLevelDomain(written, country)
+    if tld in CCTLD_EXCEPTIONS:
+        return TopLevelDomain(tld, CCTLD_EXCEPTIONS[tld])
+    code = tld.upper()
+    if len(code) == 2 and code in ISO_COUNTRIES:
+        return TopLevelDomain(tld, code, generic_use=tld in GENERIC_USE_CCTLDS)
+    return TopLevelDomain(tld, None)
 
 
 def country_of_tld(host: str) -> str | None:
-    """The country a country-code top-level domain belongs to, or None for a generic one."""
-    tld = host.rsplit(".", 1)[-1].lower()
-    if tld in CCTLD_EXCEPTIONS:
-        return CCTLD_EXCEPTIONS[tld]
-    code = tld.upper()
-    return code if len(code) == 2 and code in ISO_COUNTRIES else None
+    """The country a country-code domain points to; None for a generic one (or one used as such)."""
+    tld = top_level_domain(host)
+    return None if tld.generic_use else tld.country
 
 
 def _is_ip_literal(host: str) -> bool:
     return host.startswith("[") or host.replace(".", "").isdigit()
 
 
-def _accepting(directory: Directory, wants_dark_web: bool) -> Hotline | None:
-    """The hotline that takes dark-web (or peer-to-peer) reports: the fallback first, if it does."""
-    ordered = [directory.fallback, *sorted(directory.hotlines.values(), key=lambda h: h.id)]
-    for hotline in ordered:
-        accepts = hotline.accepts_dark_web if wants_dark_web else hotline.accepts_p2p
-        if accepts:
-            return hotline
-    return None
+def _accepts(hotline: Hotline, dark_web: bool) -> bool:
+    return bool(hotline.accepts_dark_web if dark_web else hotline.accepts_p2p)
+
+
+def _route_special_kind(
+    directory: Directory, dark_web: bool, survivor_country: str | None
+) -> RouteDecision:
+    """Dark web or peer-to-peer: the survivor's own hotline if it takes them, else the fallback,
+    else any hotline that does."""
+    kind = "dark_web" if dark_web else "peer_to_peer"
+    reasons: list[Reason] = []
+    own = directory.for_country(survivor_country)
+    ordered = [
+        *directory.hotlines_for_country(survivor_country or ""),
+        directory.fallback,
+        *sorted(directory.hotlines.values(), key=lambda h: h.id),
+    ]
+    chosen = next((hotline for hotline in ordered if _accepts(hotline, dark_web)), None)
+    if chosen is None:
+        reasons.append(Reason(f"{kind}_no_hotline"))
+        reasons.append(Reason("fallback", {"hotline": directory.fallback_id}))
+        return RouteDecision(directory.fallback, tuple(reasons))
+    if own is not None and not _accepts(own, dark_web):
+        reasons.append(Reason("kind_not_accepted", {"hotline": own.id, "kind": kind}))
+    reasons.append(Reason(kind, {"hotline": chosen.id}))
+    return RouteDecision(chosen, tuple(reasons))
 
 
 def _country_route(
-    directory: Directory, country: str, reasons: list[Reason]
+    directory: Directory,
+    country: str,
+    reasons: list[Reason],
+    provider: Provider | None = None,
 ) -> RouteDecision:
     hotline = directory.for_country(country)
     if hotline is not None:
         reasons.append(Reason("country_hotline", {"country": country, "hotline": hotline.id}))
-        return RouteDecision(hotline, tuple(reasons))
+        return RouteDecision(hotline, tuple(reasons), provider)
     reasons.append(Reason("no_hotline_in_country", {"country": country}))
     reasons.append(Reason("fallback", {"hotline": directory.fallback_id}))
-    return RouteDecision(directory.fallback, tuple(reasons))
+    return RouteDecision(directory.fallback, tuple(reasons), provider)
+
+
+def _provider_route(
+    directory: Directory, provider: Provider, reasons: list[Reason]
+) -> RouteDecision | None:
+    """Route by where the provider is established; None when that is not known."""
+    if provider.shortener:
+        reasons.append(Reason("shortener", {"provider": provider.id}))
+    if provider.hotline is not None:
+        hotline = directory.hotlines[provider.hotline]
+        reasons.append(
+            Reason("provider_hotline", {"provider": provider.id, "hotline": hotline.id})
+        )
+        return RouteDecision(hotline, tuple(reasons), provider)
+    if provider.country is None:
+        reasons.append(Reason("provider_country_unknown", {"provider": provider.id}))
+        return None
+    reasons.append(
+        Reason("known_provider", {"provider": provider.id, "country": provider.country})
+    )
+    return _country_route(directory, provider.country, reasons, provider)
 
 
 def route_location(
@@ -106,36 +170,46 @@ def route_location(
 ) -> RouteDecision:
     """Choose the hotline for one location and say why."""
     host = location.host
-    reasons: list[Reason] = []
-
+    survivor_country = survivor_country.upper() if survivor_country else None
     if is_onion(host) or location.kind == "p2p":
-        dark_web = is_onion(host)
-        hotline = _accepting(directory, dark_web)
-        code = "dark_web" if dark_web else "peer_to_peer"
-        if hotline is not None:
-            reasons.append(Reason(code, {"hotline": hotline.id}))
-            return RouteDecision(hotline, tuple(reasons))
-        reasons.append(Reason(f"{code}_no_hotline"))
-        reasons.append(Reason("fallback", {"hotline": directory.fallback_id}))
-        return RouteDecision(directory.fallback, tuple(reasons))
+        return _route_special_kind(directory, is_onion(host), survivor_country)
+
+    reasons: list[Reason] = []
+    provider = directory.provider_for_host(host)
+    if provider is None and location.platform:
+        provider = directory.provider_named(location.platform)
+        if provider is not None:
+            reasons.append(Reason("named_platform", {"provider": provider.id}))
+        elif not host:
+            reasons.append(Reason("platform_not_known"))
+    if provider is not None:
+        decision = _provider_route(directory, provider, reasons)
+        if decision is not None:
+            return decision
 
     if host and not _is_ip_literal(host):
-        country = country_of_tld(host)
-        if country is not None:
-            tld = host.rsplit(".", 1)[-1]
-            reasons.append(Reason("country_code_domain", {"tld": tld, "country": country}))
-            return _country_route(directory, country, reasons)
-        reasons.append(Reason("generic_domain", {"tld": host.rsplit(".", 1)[-1]}))
+        tld = top_level_domain(host)
+        if tld.country is not None and not tld.generic_use:
+            reasons.append(
+                Reason("country_code_domain", {"tld": tld.written, "country": tld.country})
+            )
+            return _country_route(directory, tld.country, reasons, provider)
+        if tld.country is not None:
+            reasons.append(
+                Reason("generic_country_code", {"tld": tld.written, "country": tld.country})
+            )
+        else:
+            reasons.append(Reason("generic_domain", {"tld": tld.written}))
     elif host:
         reasons.append(Reason("ip_address"))
 
     if host and resolver is not None:
         hosting = resolver.hosting_country(host)
-        if hosting:
+        if hosting and hosting in ISO_COUNTRIES:
             reasons.append(Reason("hosting_country", {"country": hosting}))
-            return _country_route(directory, hosting, reasons)
+            return _country_route(directory, hosting, reasons, provider)
 
-    if not host:
+    if not host and provider is None:
         reasons.append(Reason("no_address"))
     if survivor_country:
         hotline = directory.for_country(survivor_country)
@@ -143,7 +217,7 @@ def route_location(
             reasons.append(
                 Reason("survivor_country", {"country": survivor_country, "hotline": hotline.id})
             )
-            return RouteDecision(hotline, tuple(reasons))
+            return RouteDecision(hotline, tuple(reasons), provider)
         reasons.append(Reason("no_hotline_in_country", {"country": survivor_country}))
     reasons.append(Reason("fallback", {"hotline": directory.fallback_id}))
-    return RouteDecision(directory.fallback, tuple(reasons))
+    return RouteDecision(directory.fallback, tuple(reasons), provider)

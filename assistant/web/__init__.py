@@ -75,8 +75,10 @@ def register_web(app: Flask) -> None:
     from .api import bp as api_bp
     from .public import bp as public_bp
     from .survivor import bp as survivor_bp
+    from .where import bp as where_bp
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(where_bp)
     app.register_blueprint(survivor_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API takes bearer tokens, never cookies
@@ -86,6 +88,8 @@ def register_web(app: Flask) -> None:
     app.context_processor(_template_globals)
     app.add_template_filter(_mask, "mask")
     app.add_template_filter(format_date, "format_date")
+    app.add_template_filter(texts.country_name, "country_name")
+    app.add_template_filter(texts.language_name, "language_name")
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:

@@ -108,3 +108,22 @@ class EraseForm(FlaskForm):
            "brought back."),
         validators=[InputRequired(_l("Tick the box to confirm."))],
     )
+
+
+class DryRunForm(FlaskForm):
+    """"Where would it go?": nothing from it is stored."""
+
+    places = TextAreaField(
+        _l("Links or names, one on each line"),
+        validators=[DataRequired(_l("Paste at least one link or name.")),
+                    Length(max=PASTE_BOUND)],
+    )
+    platform = StringField(
+        _l("Which site or app? (for an account or group name)"),
+        validators=[Optional(), Length(max=FIELD_BOUND)],
+    )
+    country = SelectField(_l("Where do you live? (optional)"), validators=[Optional()])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.country.choices = [("", _l("I'd rather not say")), *country_choices()]

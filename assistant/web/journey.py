@@ -51,7 +51,8 @@ def draft_locations(data: dict[str, Any] | None = None) -> list[NormalisedLocati
     return [NormalisedLocation(**item) for item in stored]
 
 
-def _excerpt(text: str) -> str:
+def excerpt(text: str) -> str:
+    """The start of what a person typed, short enough to point at it without repeating it."""
     flat = " ".join(text.split())
     return flat if len(flat) <= 60 else flat[:57] + "…"
 
@@ -87,7 +88,7 @@ def gather_locations(
         batch = collect_locations([single], already=already, **limits)
         added += batch.accepted
         duplicates += batch.duplicates
-        problems += [Problem("single", _excerpt(single.value), r.code, r.params)
+        problems += [Problem("single", excerpt(single.value), r.code, r.params)
                      for r in batch.rejections]
     remaining: list[str] = []
     if pasted.strip():
@@ -102,7 +103,7 @@ def gather_locations(
         for rejection in batch.rejections:
             entry = entries[rejection.position - 1]
             remaining.append(entry.value)
-            problems.append(Problem("pasted", _excerpt(entry.value), rejection.code,
+            problems.append(Problem("pasted", excerpt(entry.value), rejection.code,
                                     rejection.params))
     return AddOutcome(added, problems, "\n".join(remaining), duplicates)
 

@@ -11,9 +11,10 @@ import copy
 from functools import lru_cache
 from typing import Any
 
-from ..case_status import CASE_STATUSES, LOCATION_STATUSES
+from ..case_status import CASE_STATUSES
 from ..config import SUPPORTED_LANGUAGES, Settings
 from ..intake import CATEGORIES, MINOR_ANSWERS
+from ..models import LOCATION_STATUSES
 from ..routing import KINDS
 
 JSON = "application/json"

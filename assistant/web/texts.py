@@ -113,6 +113,48 @@ def reason_text(reason: Mapping[str, Any], directory: Directory) -> str:
     country = country_name(params.get("country"))
     hotline = hotline_name(directory, params.get("hotline"))
     tld = params.get("tld", "")
+    provider = directory.provider(params.get("provider") or "")
+    provider_name = provider.name if provider else _("this service")
+    if code == "known_provider":
+        if provider is None:
+            return _("The service is established in %(country)s.", country=country)
+        return _(
+            "%(provider)s is run by %(operator)s, established in %(country)s.",
+            provider=provider_name,
+            operator=provider.operator,
+            country=country,
+        )
+    if code == "named_platform":
+        return _("You said it is on %(provider)s.", provider=provider_name)
+    if code == "provider_country_unknown":
+        return _(
+            "%(provider)s is a service we know, but we are not sure where it is established.",
+            provider=provider_name,
+        )
+    if code == "provider_hotline":
+        return _("%(hotline)s handles reports about %(provider)s.", hotline=hotline,
+                 provider=provider_name)
+    if code == "shortener":
+        return _(
+            "%(provider)s makes short links. We never open a link, so we cannot see where this "
+            "one leads; it goes to the hotline that can ask %(provider)s to act on it.",
+            provider=provider_name,
+        )
+    if code == "platform_not_known":
+        return _("The platform you named is not in our list.")
+    if code == "generic_country_code":
+        return _(
+            "The address ends in .%(tld)s, the domain of %(country)s, but sites anywhere use it, "
+            "so it does not tell where the site is.",
+            tld=tld,
+            country=country,
+        )
+    if code == "kind_not_accepted":
+        if params.get("kind") == "dark_web":
+            return _("%(hotline)s, the hotline where you live, does not say it takes reports of "
+                     "dark-web sites.", hotline=hotline)
+        return _("%(hotline)s, the hotline where you live, does not say it takes reports of "
+                 "file-sharing.", hotline=hotline)
     if code == "dark_web":
         return _("It is on the dark web; %(hotline)s takes reports of dark-web sites.",
                  hotline=hotline)
@@ -219,3 +261,26 @@ def message_rejection_text(code: str, params: Mapping[str, str]) -> str:
     if code == "control_characters":
         return _("This message contains invisible control characters. Please type it again.")
     return _("Write a message first.")
+
+
+INTAKE_TEXTS = {
+    "handoff": lazy_gettext(
+        "Not connected to this service yet. Requests are assigned to it, and we show you its own "
+        "reporting page so that you can report there too."
+    ),
+    "portal": lazy_gettext("Connected: its staff receive requests in this service directly."),
+    "webhook": lazy_gettext("Connected: requests reach its own case system directly."),
+    "email": lazy_gettext("Connected: requests reach it by encrypted e-mail."),
+}
+
+
+def accepts_text(flag: bool | None) -> str:
+    """Whether a hotline takes a kind of report: yes, no, or it does not say."""
+    if flag is None:
+        return _("Not stated")
+    return _("Yes") if flag else _("No")
+
+
+def language_name(code: str) -> str:
+    locale = get_locale() or Locale("en")
+    return str(locale.languages.get(code, code))

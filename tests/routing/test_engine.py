@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from assistant.routing.countries import GENERIC_USE_CCTLDS
 from assistant.routing.directory import Directory, DirectoryError, build_directory, load_directory
 from assistant.routing.engine import ISO_COUNTRIES, country_of_tld, route_location
 from assistant.routing.normalise import (
@@ -36,6 +37,7 @@ def entry(
         "countries": countries,
         "languages": ["en"],
         "website": f"https://{hotline_id}.example",
+        "report_url": None,
         "accepts_dark_web": dark_web,
         "accepts_p2p": p2p,
         "sends_notices_worldwide": worldwide,
@@ -204,10 +206,32 @@ def test_onion_goes_to_a_hotline_that_accepts_dark_web_reports() -> None:
         entry("darkweb_ok", ["NL"], dark_web=True),
         entry("p2p_only", ["DE"], p2p=True),
     )
-    decision = route_location(url(f"http://{ONION_V3}/board"), directory, survivor_country="DE")
+    decision = route_location(url(f"http://{ONION_V3}/board"), directory)
     assert decision.hotline.id == "darkweb_ok"
     assert codes(decision) == ["dark_web"]
     assert dict(decision.reasons[0].params) == {"hotline": "darkweb_ok"}
+
+
+def test_survivors_hotline_that_does_not_take_dark_web_reports_is_named() -> None:
+    directory = directory_of(
+        entry("world", ["CA"], dark_web=False),
+        entry("darkweb_ok", ["NL"], dark_web=True),
+        entry("p2p_only", ["DE"], p2p=True),
+    )
+    decision = route_location(url(f"http://{ONION_V3}/board"), directory, survivor_country="DE")
+    assert decision.hotline.id == "darkweb_ok"
+    assert codes(decision) == ["kind_not_accepted", "dark_web"]
+    assert dict(decision.reasons[0].params) == {"hotline": "p2p_only", "kind": "dark_web"}
+
+
+def test_survivors_own_hotline_is_chosen_when_it_takes_peer_to_peer_reports() -> None:
+    directory = directory_of(
+        entry("world", ["CA"], dark_web=True, p2p=True),
+        entry("sharing_ok", ["DE"], p2p=True),
+    )
+    decision = route_location(normalise_location("p2p", MAGNET), directory, survivor_country="de")
+    assert decision.hotline.id == "sharing_ok"
+    assert codes(decision) == ["peer_to_peer"]
 
 
 def test_fallback_that_accepts_dark_web_is_chosen_first() -> None:
@@ -319,7 +343,7 @@ def test_directory_refuses_a_fallback_it_does_not_contain() -> None:
 
 
 def test_directory_refuses_duplicate_ids() -> None:
-    with pytest.raises(DirectoryError, match="duplicate"):
+    with pytest.raises(DirectoryError, match="used twice"):
         directory_of(entry("world", ["CA"]), entry("world", ["IE"]))
 
 
@@ -360,13 +384,19 @@ def test_shipped_every_hotlines_home_domain_routes_to_a_hotline_based_there(
 ) -> None:
     for hotline in shipped.hotlines.values():
         tld = "uk" if hotline.country == "GB" else hotline.country.lower()
+        if tld in GENERIC_USE_CCTLDS:
+            continue  # .co, .ad...: used by sites everywhere, so they point nowhere
         decision = route_location(url(f"https://example.{tld}/"), shipped)
         assert decision.hotline.country == hotline.country, tld
         assert codes(decision) == ["country_code_domain", "country_hotline"]
 
 
 def test_shipped_country_without_hotline_goes_to_the_fallback(shipped: Directory) -> None:
-    country = next(c for c in sorted(ISO_COUNTRIES) if shipped.for_country(c) is None)
+    country = next(
+        c
+        for c in sorted(ISO_COUNTRIES)
+        if shipped.for_country(c) is None and c.lower() not in GENERIC_USE_CCTLDS
+    )
     decision = route_location(url(f"https://example.{country.lower()}/"), shipped)
     assert decision.hotline.id == "cybertip_ca"
     assert codes(decision) == ["country_code_domain", "no_hotline_in_country", "fallback"]

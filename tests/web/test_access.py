@@ -5,7 +5,7 @@ from __future__ import annotations
 from assistant.web.access import PUBLIC, SURVIVOR, access_level
 
 PUBLIC_ON_PURPOSE = {
-    "public.landing", "public.support", "public.quick_exit",
+    "public.landing", "public.support", "public.quick_exit", "where.where", "where.try_routing",
     "survivor.before_you_begin", "survivor.where", "survivor.what", "survivor.about",
     "survivor.review", "survivor.send", "survivor.check", "survivor.sign_out",
     "api.create_request", "api.create_session", "api.dry_run", "api.hotlines", "api.openapi",

@@ -29,7 +29,8 @@ def test_no_page_has_a_file_input_or_a_link_to_a_reported_location(survivor: Sur
 
 
 def test_a_full_request_gives_a_receipt_that_opens_the_status_page(survivor: Survivor):
-    number, passphrase = survivor.file("https://example.fr/a", "x.com/b", country="BE")
+    number, passphrase = survivor.file("https://example.fr/a", "x.com/b", "example.org/c",
+                                       country="BE")
     assert number.startswith("RQ-") and len(number) == 11
     assert len(passphrase.replace(" ", "")) == 20
     response = survivor.sign_in(number, passphrase)
@@ -38,7 +39,8 @@ def test_a_full_request_gives_a_receipt_that_opens_the_status_page(survivor: Sur
     assert number in page
     assert "example.fr/…" in page and "x.com/…" in page
     assert "Point de Contact" in page  # .fr goes to France's hotline
-    assert "Child Focus" in page  # .com has no country; the survivor lives in Belgium
+    assert "CyberTipline" in page  # X is established in the United States
+    assert "Child Focus" in page  # .org has no country; the survivor lives in Belgium
     assert "Received" in page
 
 

@@ -1,0 +1,98 @@
+"""The public page "Where will my report go?": the directory, searchable, and a dry run."""
+
+from __future__ import annotations
+
+import re
+
+from tests.conftest import csrf_token, row_counts
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_the_page_lists_every_hotline_and_how_routing_works(client, services):
+    page = client.get("/hotlines")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    for hotline in services.directory.hotlines.values():
+        assert hotline.website in html
+    text = _text(html)
+    assert "How we choose a hotline" in text
+    assert f"{len(services.directory.hotlines)} hotlines" in text
+
+
+def test_searching_by_country_name_finds_its_hotline_without_javascript(client):
+    text = _text(client.get("/hotlines?q=Ireland").get_data(as_text=True))
+    assert "Hotline.ie" in text
+    assert "Internet Watch Foundation" not in text
+    assert "1 hotline" in text
+
+
+def test_searching_in_french_uses_french_country_names(client):
+    text = _text(client.get("/hotlines?q=Allemagne&lang=fr").get_data(as_text=True))
+    assert "jugendschutz.net" in text
+    assert "Hotline.ie" not in text
+
+
+def test_filtering_by_country_lists_only_the_hotlines_serving_it(client, services):
+    text = _text(client.get("/hotlines?country=DE").get_data(as_text=True))
+    german = [h for h in services.directory.hotlines.values() if "DE" in h.countries]
+    assert len(german) >= 2
+    for hotline in german:
+        assert hotline.name in text
+    assert f"{len(german)} hotlines" in text
+
+
+def test_searching_for_a_platform_says_who_runs_it(client):
+    text = _text(client.get("/hotlines?q=insta").get_data(as_text=True))
+    assert "Instagram" in text
+    assert "Run by Meta Platforms" in text
+
+
+def test_a_dry_run_shows_the_hotline_and_reasons_and_stores_nothing(app, client):
+    token = csrf_token(client, "/hotlines")  # the form token lives in a session
+    before = row_counts(app)
+    response = client.post("/hotlines", data={
+        "csrf_token": token,
+        "places": "https://i.imgur.com/abc.jpg\nhttps://example.co.uk/x\nnot a link at all",
+        "country": "",
+    })
+    assert response.status_code == 200
+    text = _text(response.get_data(as_text=True))
+    assert "Would go to CyberTipline" in text
+    assert "Imgur is run by Imgur, Inc., established in United States" in text
+    assert "Would go to Internet Watch Foundation" in text
+    assert "example.co.uk/…" in text
+    assert "abc.jpg" not in text  # shown masked, like everywhere else
+    assert row_counts(app) == before
+    assert response.headers["Cache-Control"].startswith("no-store")
+
+
+def test_a_dry_run_understands_a_platform_named_for_an_account(client):
+    token = csrf_token(client, "/hotlines")
+    response = client.post("/hotlines", data={
+        "csrf_token": token, "places": "someone_123", "platform": "Insta", "country": "FR",
+    })
+    text = _text(response.get_data(as_text=True))
+    assert "You said it is on Instagram." in text
+    assert "Would go to CyberTipline" in text
+
+
+def test_a_dry_run_without_a_country_uses_the_fallback_for_unknown_places(client, services):
+    token = csrf_token(client, "/hotlines")
+    response = client.post("/hotlines", data={"csrf_token": token, "places": "example.com/page"})
+    text = _text(response.get_data(as_text=True))
+    assert f"Would go to {services.directory.fallback.name}" in text
+
+
+def test_a_dry_run_explains_what_it_could_not_use(client):
+    token = csrf_token(client, "/hotlines")
+    response = client.post("/hotlines", data={"csrf_token": token, "places": "javascript:alert(1)"})
+    text = _text(response.get_data(as_text=True))
+    assert "is not a place on the internet" in text
+
+
+def test_a_dry_run_needs_its_form_token(client):
+    response = client.post("/hotlines", data={"places": "https://example.com/"})
+    assert response.status_code == 400
