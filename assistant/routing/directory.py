@@ -12,8 +12,11 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from publicsuffixlist import PublicSuffixList
 
 from .countries import ISO_COUNTRIES
 
@@ -156,6 +159,12 @@ class Directory:
 # ---- checking -------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1)
+def _icann_suffixes() -> PublicSuffixList:
+    """Domains like ``co.uk`` under which anyone may register: no provider owns them."""
+    return PublicSuffixList(only_icann=True)
+
+
 class _Problems:
     def __init__(self) -> None:
         self.items: list[str] = []
@@ -265,6 +274,8 @@ def _check_provider(entry: Mapping[str, Any], where: str, problems: _Problems) -
         for host in hosts:
             if not isinstance(host, str) or not _HOST.match(host) or host.startswith("www."):
                 problems.add(where, f"host {host!r} must be a lower-case name without www.")
+            elif _icann_suffixes().is_public(host):
+                problems.add(where, f"host {host!r} is a public suffix, not one provider's")
     if not isinstance(aliases, list) or not all(
         isinstance(a, str) and alias_key(a) for a in aliases
     ):

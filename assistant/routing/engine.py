@@ -34,6 +34,7 @@ from .normalise import NormalisedLocation, is_onion
 
 __all__ = [
     "ISO_COUNTRIES",
+    "REASON_CODES",
     "Reason",
     "Resolver",
     "RouteDecision",
@@ -41,6 +42,33 @@ __all__ = [
     "route_location",
     "top_level_domain",
 ]
+
+
+# Every reason code the engine gives, in the order they can appear. Stable: stored with each
+# location and part of the API.
+REASON_CODES = (
+    "dark_web",
+    "peer_to_peer",
+    "kind_not_accepted",
+    "dark_web_no_hotline",
+    "peer_to_peer_no_hotline",
+    "named_platform",
+    "platform_not_known",
+    "shortener",
+    "provider_hotline",
+    "provider_country_unknown",
+    "known_provider",
+    "country_code_domain",
+    "generic_country_code",
+    "generic_domain",
+    "ip_address",
+    "hosting_country",
+    "country_hotline",
+    "no_hotline_in_country",
+    "no_address",
+    "survivor_country",
+    "fallback",
+)
 
 
 class Resolver(Protocol):

@@ -76,6 +76,8 @@ def public_suffixes() -> PublicSuffixList:
 def has_control_characters(text: str, *, allow_format: bool = False) -> bool:
     """Control, private-use and surrogate characters; format characters (bidi overrides,
     zero-width joiners) too, unless ``allow_format`` (free text in right-to-left languages)."""
+    if text.isascii() and text.isprintable():
+        return False  # the common case, decided without looking at each character
     refused = ("Cc", "Co", "Cs") if allow_format else ("Cc", "Cf", "Co", "Cs")
     return any(unicodedata.category(ch) in refused and ch != "\t" for ch in text)
 

@@ -254,12 +254,12 @@ def _checked_locations(raw: Any) -> LocationBatch:
     return batch
 
 
-def _country(raw: Any) -> str | None:
+def _country(raw: Any, field: str = "survivor_country") -> str | None:
     if raw in (None, ""):
         return None
     if not isinstance(raw, str) or raw.upper() not in ISO_COUNTRIES:
         raise ApiError(422, "bad_country",
-                       _("'survivor_country' must be an ISO 3166-1 alpha-2 code."))
+                       _("'%(field)s' must be an ISO 3166-1 alpha-2 code.", field=field))
     return raw.upper()
 
 
@@ -442,12 +442,16 @@ def dry_run() -> Response:
 @public
 def hotlines() -> Response:
     """The directory, as shipped (with sources and the date a person verified each entry)."""
+    wanted = request.args.get("country")
+    country = _country(wanted, field="country") if wanted is not None else None
     items = [
-        {**_hotline_json(h), "countries": list(h.countries), "languages": list(h.languages),
+        {**_hotline_json(h), "operator": h.operator, "countries": list(h.countries),
+         "sends_notices_worldwide": h.sends_notices_worldwide, "languages": list(h.languages),
          "website": h.website, "report_url": h.report_url, "accepts_dark_web": h.accepts_dark_web,
          "accepts_p2p": h.accepts_p2p, "intake": h.intake, "sources": list(h.sources),
          "verified_on": h.verified_on}
         for h in sorted(current_services().directory.hotlines.values(), key=lambda h: h.id)
+        if country is None or country in h.countries
     ]
     return jsonify({"hotlines": items, "fallback": current_services().directory.fallback_id})
 

@@ -16,6 +16,7 @@ from ..config import SUPPORTED_LANGUAGES, Settings
 from ..intake import CATEGORIES, MINOR_ANSWERS
 from ..models import LOCATION_STATUSES
 from ..routing import KINDS
+from ..routing.engine import REASON_CODES
 
 JSON = "application/json"
 INTAKE_CHANNELS = ("email", "handoff", "portal", "webhook")
@@ -151,8 +152,10 @@ def _schemas() -> dict[str, Any]:
             {
                 "id": {"type": "string", "pattern": "^[a-z0-9_]{2,64}$"},
                 "name": {"type": "string"},
+                "operator": {"type": "string", "description": "The organisation that runs it."},
                 "country": {**country, "description": "ISO code of the country it serves first."},
                 "countries": _array(country, minItems=1),
+                "sends_notices_worldwide": {"type": "boolean"},
                 "languages": _array({"type": "string"}),
                 "website": {"type": "string"},
                 "report_url": {"type": ["string", "null"]},
@@ -166,13 +169,15 @@ def _schemas() -> dict[str, Any]:
                 "verified_on": {"type": ["string", "null"],
                                 "description": "The date a person last verified the entry."},
             },
-            ["id", "name", "country", "countries", "languages", "website", "report_url",
-             "accepts_dark_web", "accepts_p2p", "intake", "sources", "verified_on"],
+            ["id", "name", "operator", "country", "countries", "sends_notices_worldwide",
+             "languages", "website", "report_url", "accepts_dark_web", "accepts_p2p", "intake",
+             "sources", "verified_on"],
             "A directory entry as shipped, with its sources.",
         ),
         "Reason": _object(
             {
-                "code": {"type": "string", "description": "Stable code of the routing reason."},
+                "code": {"type": "string", "enum": list(REASON_CODES),
+                         "description": "Stable code of the routing reason."},
                 "params": {"type": "object", "additionalProperties": {"type": "string"}},
                 "text": {"type": "string", "description": "The reason in the requested language."},
             },
@@ -484,7 +489,20 @@ def _paths() -> dict[str, Any]:
                 "summary": "The hotline directory",
                 "description": "As shipped, with sources and the date a person verified each "
                 "entry.",
-                "responses": {"200": _json_response("The directory.", _ref("Directory"))},
+                "parameters": [
+                    {
+                        "name": "country",
+                        "in": "query",
+                        "required": False,
+                        "description": "Only the hotlines serving this country (ISO 3166-1 "
+                        "alpha-2).",
+                        "schema": {"type": "string", "pattern": "^[A-Za-z]{2}$"},
+                    }
+                ],
+                "responses": {
+                    "200": _json_response("The directory.", _ref("Directory")),
+                    **_errors(422),
+                },
             },
         },
         "/openapi.json": {

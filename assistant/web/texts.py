@@ -161,8 +161,10 @@ def reason_text(reason: Mapping[str, Any], directory: Directory) -> str:
     if code == "peer_to_peer":
         return _("It is shared peer-to-peer; %(hotline)s takes reports of file-sharing.",
                  hotline=hotline)
-    if code in ("dark_web_no_hotline", "peer_to_peer_no_hotline"):
-        return _("No hotline in our list says it takes this kind of report.")
+    if code == "dark_web_no_hotline":
+        return _("No hotline in our list says it takes reports of dark-web sites.")
+    if code == "peer_to_peer_no_hotline":
+        return _("No hotline in our list says it takes reports of file-sharing.")
     if code == "country_code_domain":
         return _(
             "The address ends in .%(tld)s, the domain of %(country)s. Sites are often, but not "

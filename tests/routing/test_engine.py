@@ -425,7 +425,10 @@ location_text = st.one_of(
         lambda scheme, host, tld, rest: f"{scheme}{host}.{tld}{rest}",
         st.sampled_from(["http://", "https://", "//", ""]),
         st.from_regex(r"[a-z0-9]{1,10}(\.[a-z0-9]{1,10}){0,2}", fullmatch=True),
-        st.sampled_from(["com", "ie", "uk", "jp", "it", "onion", "xn--p1ai", "org", "eu", "ac"]),
+        st.sampled_from(
+            ["com", "ie", "uk", "jp", "it", "onion", "xn--p1ai", "рф", "中国", "org", "eu", "ac",
+             "tv"]
+        ),
         st.text(alphabet="/?#=&ab", max_size=10),
     ),
     st.builds(lambda a, b, c, d: f"http://{a}.{b}.{c}.{d}/", *[st.integers(0, 255)] * 4),
@@ -439,7 +442,12 @@ directories = st.sampled_from(
         directory_of(entry("world", ["CA"], dark_web=False, p2p=False)),
     ]
 )
-resolvers = st.one_of(st.none(), st.builds(FakeResolver, st.sampled_from([None, "IE", "JP"])))
+resolvers = st.one_of(
+    st.none(), st.builds(FakeResolver, st.sampled_from([None, "IE", "JP", "ZZ", ""]))
+)
+platforms = st.one_of(
+    st.none(), st.text(max_size=20), st.sampled_from(["Insta", "X", "twitter.com", "TikTok", "."])
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -449,6 +457,7 @@ resolvers = st.one_of(st.none(), st.builds(FakeResolver, st.sampled_from([None, 
     directory=directories,
     survivor_country=st.one_of(st.none(), st.sampled_from(["IE", "gb", "JP", "XX", ""])),
     resolver=resolvers,
+    platform=platforms,
 )
 def test_every_accepted_location_is_routed_with_at_least_one_reason(
     kind: str,
@@ -456,9 +465,10 @@ def test_every_accepted_location_is_routed_with_at_least_one_reason(
     directory: Directory,
     survivor_country: str | None,
     resolver: FakeResolver | None,
+    platform: str | None,
 ) -> None:
     try:
-        location = normalise_location(kind, text)
+        location = normalise_location(kind, text, platform=platform)
     except LocationRejected:
         return
     decision = route_location(
@@ -467,3 +477,24 @@ def test_every_accepted_location_is_routed_with_at_least_one_reason(
     assert decision.hotline is directory.hotlines[decision.hotline.id]
     assert len(decision.reasons) >= 1
     assert all(reason.code for reason in decision.reasons)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    kind=st.sampled_from(KINDS),
+    host=st.one_of(st.none(), st.text(max_size=30), st.from_regex(r"[a-z.]{0,12}", fullmatch=True)),
+    platform=platforms,
+    survivor_country=st.one_of(st.none(), st.text(max_size=3)),
+    resolver=resolvers,
+)
+def test_routing_never_raises_even_for_locations_that_skipped_normalising(
+    kind: str, host: str | None, platform: str | None, survivor_country: str | None,
+    resolver: FakeResolver | None,
+) -> None:
+    location = NormalisedLocation(kind=kind, value="x", canonical="x", host=host,
+                                  platform=platform)
+    decision = route_location(
+        location, load_directory(), survivor_country=survivor_country, resolver=resolver
+    )
+    assert decision.hotline.id in load_directory().hotlines
+    assert decision.reasons

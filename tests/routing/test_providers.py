@@ -179,6 +179,7 @@ def test_onion_is_dark_web_even_on_a_platform_we_know() -> None:
         ([provider("one", "XX", ["a.example"])], "'XX' is not an ISO 3166-1"),
         ([provider("one", "IE", ["www.a.example"])], "without www."),
         ([provider("one", "IE", ["A.example"])], "lower-case"),
+        ([provider("one", "GB", ["co.uk"])], "'co.uk' is a public suffix"),
         ([provider("one", "IE", ["a.example"], hotline="nobody")], "unknown hotline 'nobody'"),
         ([provider("one", "IE", ["a.example"], category="blog")], "category 'blog'"),
         ([provider("one", "IE", ["a.example"], sources=[])], "at least one source"),

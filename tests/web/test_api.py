@@ -239,3 +239,44 @@ def test_a_refused_message_says_why(client):
     assert response.status_code == 422
     assert response.get_json()["error"]["message"] == (
         "This message is too long: at most 5000 characters.")
+
+
+def test_dry_run_names_the_provider_and_the_platform_in_the_readers_language(client):
+    response = client.post("/api/v1/route?lang=fr", json={
+        "locations": [{"kind": "url", "value": "https://i.imgur.com/a.jpg"},
+                      {"kind": "account", "value": "someone", "platform": "Insta"},
+                      {"kind": "url", "value": "https://bit.ly/abc"}]})
+    routes = response.get_json()["routes"]
+    assert [r["hotline"]["id"] for r in routes] == ["ncmec_us", "ncmec_us", "ncmec_us"]
+    first = routes[0]["reasons"][0]
+    assert first["code"] == "known_provider"
+    assert first["params"] == {"provider": "imgur", "country": "US"}
+    assert "Imgur" in first["text"] and "États-Unis" in first["text"]
+    assert [r["code"] for r in routes[1]["reasons"]][:2] == ["named_platform", "known_provider"]
+    assert routes[2]["reasons"][0]["code"] == "shortener"
+
+
+def test_hotline_directory_can_be_asked_for_one_country(client):
+    german = client.get("/api/v1/hotlines?country=de").get_json()["hotlines"]
+    assert len(german) >= 2 and all("DE" in h["countries"] for h in german)
+    assert {"operator", "sends_notices_worldwide"} <= set(german[0])
+    refused = client.get("/api/v1/hotlines?country=Germany")
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["code"] == "bad_country"
+
+
+def test_the_survivor_is_never_told_a_place_was_reported_before(client):
+    """The flag is for the hotline: the survivor's view is the same as for a new place."""
+    earlier = file(client, "https://example.com/same")
+    first_view = client.get("/api/v1/requests/me", headers=sign_in(client, earlier)).get_json()
+    later = file(client, "https://example.com/same")
+    second_view = client.get("/api/v1/requests/me", headers=sign_in(client, later)).get_json()
+
+    def shape(view):
+        return [
+            (r["hotline"], r["status"], [(e["code"], e.get("params")) for e in r["events"]])
+            for r in view["referrals"]
+        ]
+
+    assert shape(first_view) == shape(second_view)
+    assert "already" not in json.dumps(second_view)

@@ -1,0 +1,29 @@
+"""'Where will my report go?' in real Chromium at a phone's width, JavaScript on and off."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def test_search_the_hotlines_and_try_a_link_without_anything_leaving_the_site(page: Any) -> None:
+    page.goto("/")
+    page.get_by_role("link", name="Where will my report go? See the hotlines").click()
+    assert page.get_by_role("heading", name="Where will my report go?", level=1).is_visible()
+
+    page.get_by_label("Search by name, country or site").fill("Ireland")
+    page.get_by_role("button", name="Search").click()
+    assert "q=Ireland" in page.url
+    assert page.get_by_role("heading", name="Hotline.ie").is_visible()
+    assert page.get_by_text("1 hotline", exact=True).is_visible()
+
+    page.get_by_label("Links or names, one on each line").fill("https://i.imgur.com/secret.jpg")
+    page.get_by_label("Where do you live? (optional)").select_option("IE")
+    page.get_by_role("button", name="See where it would go").click()
+    assert page.get_by_text("Would go to CyberTipline").is_visible()
+    assert page.get_by_text("Imgur is run by Imgur, Inc.").is_visible()
+    assert "secret" not in page.content()
+    assert "secret" not in page.url
