@@ -22,6 +22,8 @@ from .routing import (
     normalise_location,
     route_location,
 )
+from .routing.engine import needs_resolver, place_key
+from .routing.resolver import StaticResolver
 from .services import Services
 
 CATEGORIES = (
@@ -132,16 +134,34 @@ class PlannedReferral:
 
 
 def plan_routes(
-    locations: Sequence[NormalisedLocation], services: Services, survivor_country: str | None
+    locations: Sequence[NormalisedLocation],
+    services: Services,
+    survivor_country: str | None,
+    *,
+    look_up_hosts: bool = True,
 ) -> list[PlannedReferral]:
-    """Route every location and group them by hotline, in the order they were given."""
+    """Route every location and group them by hotline, in the order they were given.
+
+    With a resolver configured, the hosts that need it are looked up together first, within one
+    time budget. ``look_up_hosts=False`` (the public dry runs) never asks it: a dry run must not
+    make the server look anything up for whoever asks.
+    """
+    resolver: StaticResolver | None = None
+    if look_up_hosts and services.resolver is not None:
+        hosts = [
+            location.host
+            for location in locations
+            if location.host and needs_resolver(location, services.directory)
+        ]
+        if hosts:
+            resolver = StaticResolver(services.resolver.countries_for(hosts))
     grouped: dict[str, tuple[Hotline, list[int], list[tuple[Reason, ...]]]] = {}
     for index, location in enumerate(locations):
         decision = route_location(
             location,
             services.directory,
             survivor_country=survivor_country,
-            resolver=services.resolver,
+            resolver=resolver,
         )
         _hotline, indexes, reasons = grouped.setdefault(
             decision.hotline.id, (decision.hotline, [], [])
@@ -201,7 +221,7 @@ def _store_locations(
     cipher, hasher = services.cipher, services.keyed_hasher
     open_referrals = {r.hotline_id: r for r in case.referrals if r.status != "closed"}
     start = len(case.locations)
-    hashes = [hasher.digest(location.canonical, "location") for location in locations]
+    hashes = [hasher.digest(place_key(loc, services.directory), "location") for loc in locations]
     elsewhere = open_cases_listing(db, hashes, exclude_case_id=case.id)
     flagged: list[tuple[Referral, Location, int]] = []
     for planned in plan:
@@ -344,7 +364,8 @@ def add_locations(
     kept = [
         index
         for index, location in enumerate(locations)
-        if services.keyed_hasher.digest(location.canonical, "location") not in listed
+        if services.keyed_hasher.digest(place_key(location, services.directory), "location")
+        not in listed
     ]
     if not kept:
         raise IntakeError("already_listed")

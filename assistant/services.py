@@ -12,8 +12,8 @@ from pathlib import Path
 from .config import Settings, decode_key, parse_master_keys
 from .crypto import FieldCipher, KeyedHasher
 from .receipts import PassphraseHasher
-from .routing import Directory, Resolver, load_directory
-from .routing.resolver import GeoipResolver
+from .routing import Directory, load_directory
+from .routing.resolver import BatchResolver, GeoipResolver
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class Services:
     keyed_hasher: KeyedHasher
     passphrases: PassphraseHasher
     directory: Directory
-    resolver: Resolver | None = None
+    resolver: BatchResolver | None = None
 
 
 def build_services(settings: Settings) -> Services:

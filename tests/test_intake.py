@@ -119,3 +119,15 @@ def test_a_place_added_later_is_flagged_too(db, services):
     mine = file_request(db, services, _request("https://example.de/b"))
     add_locations(db, services, mine.case, [normalise_location("url", "https://example.fr/a")])
     assert [code for code, _params, _id in _hidden_events(mine.case)] == ["already_reported"]
+
+
+def test_an_account_named_with_another_word_for_the_same_platform_is_the_same_place(db, services):
+    def account(platform):
+        return IntakeRequest(locations=[normalise_location("account", "Bob_123",
+                                                           platform=platform)])
+
+    file_request(db, services, account("Insta"))
+    second = file_request(db, services, account("instagram"))
+    third = file_request(db, services, account("Telegram"))
+    assert [code for code, _params, _id in _hidden_events(second.case)] == ["already_reported"]
+    assert _hidden_events(third.case) == []

@@ -58,6 +58,7 @@ IDN_CCTLDS_WRITTEN: Mapping[str, str] = {
     "ලංකා": "LK", "இலங்கை": "LK", "சிங்கப்பூர்": "SG", "இந்தியா": "IN", "भारत": "IN",
     "বাংলা": "BD", "ভারত": "IN", "ભારત": "IN", "ਭਾਰਤ": "IN", "భారత్": "IN", "ഭാരതം": "IN",
     "ಭಾರತ": "IN", "ଭାରତ": "IN", "भारतम्": "IN", "भारोत": "IN",
+    "بارت": "IN", "ڀارت": "IN",
 }
 # ASCII (punycode) form -> (country, the domain as written).
 IDN_CCTLDS: Mapping[str, tuple[str, str]] = {

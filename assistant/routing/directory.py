@@ -239,7 +239,7 @@ def _check_hotline(entry: Mapping[str, Any], where: str, problems: _Problems) ->
             problem = _country_problem(code)
             if problem:
                 problems.add(where, f"countries: {problem}")
-        if len(set(countries)) != len(countries):
+        if all(isinstance(c, str) for c in countries) and len(set(countries)) != len(countries):
             problems.add(where, "countries: listed twice")
     languages = entry["languages"]
     if not isinstance(languages, list) or not all(
@@ -253,7 +253,7 @@ def _check_hotline(entry: Mapping[str, Any], where: str, problems: _Problems) ->
             problems.add(where, f"'{key}' must be true, false or null")
     if not isinstance(entry["sends_notices_worldwide"], bool):
         problems.add(where, "'sends_notices_worldwide' must be true or false")
-    if entry["intake"] not in INTAKE_CHANNELS:
+    if not isinstance(entry["intake"], str) or entry["intake"] not in INTAKE_CHANNELS:
         problems.add(where, f"'intake' must be one of {', '.join(sorted(INTAKE_CHANNELS))}")
 
 
@@ -264,7 +264,7 @@ def _check_provider(entry: Mapping[str, Any], where: str, problems: _Problems) -
         problem = _country_problem(entry["country"])
         if problem:
             problems.add(where, f"country: {problem}")
-    if entry["category"] not in PROVIDER_CATEGORIES:
+    if not isinstance(entry["category"], str) or entry["category"] not in PROVIDER_CATEGORIES:
         problems.add(where, f"category {entry['category']!r} is not one of the known categories")
     hosts = entry["hosts"]
     aliases = entry["aliases"]
@@ -297,6 +297,10 @@ def _entries(data: object, key: str, problems: _Problems, name: str) -> list[Any
     return entries
 
 
+def _listed(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _duplicates(pairs: Iterator[tuple[str, str]]) -> Iterator[tuple[str, str, str]]:
     """(value, first owner, second owner) for every value claimed twice."""
     owners: dict[str, str] = {}
@@ -326,24 +330,24 @@ def check_data(
     chosen = fallback_id or (
         hotlines_data.get("fallback") if isinstance(hotlines_data, Mapping) else None
     )
-    if chosen not in known_hotlines:
+    if not isinstance(chosen, str) or chosen not in known_hotlines:
         problems.add(HOTLINES_FILE, f"the fallback hotline {chosen!r} is not in the directory")
     providers = [e for e in provider_entries if isinstance(e, Mapping)]
     for entry in providers:
         hotline = entry.get("hotline")
-        if hotline is not None and hotline not in known_hotlines:
+        if hotline is not None and (not isinstance(hotline, str) or hotline not in known_hotlines):
             problems.add(
                 PROVIDERS_FILE, f"provider '{entry.get('id')}' names unknown hotline {hotline!r}"
             )
     host_pairs = (
-        (host, str(e.get("id"))) for e in providers for host in e.get("hosts") or ()
+        (host, str(e.get("id"))) for e in providers for host in _listed(e.get("hosts"))
         if isinstance(host, str)
     )
     for host, first, second in _duplicates(host_pairs):
         problems.add(PROVIDERS_FILE, f"host '{host}' is listed by both '{first}' and '{second}'")
     alias_pairs = (
-        (alias_key(alias), str(e.get("id"))) for e in providers for alias in e.get("aliases") or ()
-        if isinstance(alias, str)
+        (alias_key(alias), str(e.get("id"))) for e in providers
+        for alias in _listed(e.get("aliases")) if isinstance(alias, str)
     )
     for alias, first, second in _duplicates(alias_pairs):
         problems.add(PROVIDERS_FILE, f"name '{alias}' is used by both '{first}' and '{second}'")

@@ -39,6 +39,8 @@ __all__ = [
     "Resolver",
     "RouteDecision",
     "TopLevelDomain",
+    "needs_resolver",
+    "place_key",
     "route_location",
     "top_level_domain",
 ]
@@ -172,7 +174,7 @@ def _provider_route(
     directory: Directory, provider: Provider, reasons: list[Reason]
 ) -> RouteDecision | None:
     """Route by where the provider is established; None when that is not known."""
-    if provider.shortener:
+    if provider.shortener and (provider.hotline is not None or provider.country is not None):
         reasons.append(Reason("shortener", {"provider": provider.id}))
     if provider.hotline is not None:
         hotline = directory.hotlines[provider.hotline]
@@ -187,6 +189,35 @@ def _provider_route(
         Reason("known_provider", {"provider": provider.id, "country": provider.country})
     )
     return _country_route(directory, provider.country, reasons, provider)
+
+
+def place_key(location: NormalisedLocation, directory: Directory) -> str:
+    """What two reports of the same place share (the keyed hash is taken of it).
+
+    An account or group on a platform we know is keyed by that provider, so "bob" on "Insta"
+    and "bob" on "Instagram" are one place.
+    """
+    if location.host or location.kind not in ("account", "group") or not location.platform:
+        return location.canonical
+    provider = directory.provider_named(location.platform)
+    if provider is None:
+        return location.canonical
+    return f"{location.kind}:@{provider.id}:{location.value.lower()}"
+
+
+def needs_resolver(location: NormalisedLocation, directory: Directory) -> bool:
+    """Whether routing would ask the resolver about this place: only when nothing else (the dark
+    web, a known provider, a country-code domain) says where it is."""
+    host = location.host
+    if not host or is_onion(host) or location.kind == "p2p":
+        return False
+    provider = directory.provider_for_host(host)
+    if provider is not None and (provider.hotline is not None or provider.country is not None):
+        return False
+    if _is_ip_literal(host):
+        return True
+    tld = top_level_domain(host)
+    return tld.country is None or tld.generic_use
 
 
 def route_location(
@@ -204,11 +235,12 @@ def route_location(
 
     reasons: list[Reason] = []
     provider = directory.provider_for_host(host)
-    if provider is None and location.platform:
+    # The platform a person named counts only when there is no address: a link says more.
+    if not host and location.platform:
         provider = directory.provider_named(location.platform)
         if provider is not None:
             reasons.append(Reason("named_platform", {"provider": provider.id}))
-        elif not host:
+        else:
             reasons.append(Reason("platform_not_known"))
     if provider is not None:
         decision = _provider_route(directory, provider, reasons)

@@ -3,27 +3,39 @@
 The resolver never fetches content: it asks the system's DNS resolver for the host's addresses and
 looks each address up in a local GeoIP database (MaxMind's GeoLite2/GeoIP2 Country or City format,
 or a compatible one such as DB-IP's). It is used only when ``ASSISTANT_GEOIP_DATABASE`` names such
-a file. Operators should know that a DNS look-up tells their DNS resolver which sites were
-reported; run a resolver you trust.
+a file, only for places nothing else locates, and never for the public dry runs. Operators should
+know that a DNS look-up tells their DNS resolver which sites were reported: run one you trust.
 
-``StaticResolver`` answers from a table: for tests and for trying routing without a database.
+The hosts of one request are looked up together, within one time budget, and a request that needs
+any look-up always takes that whole budget: how long it takes does not tell whether a site was
+looked up recently (by this server or by the DNS resolver's cache). Nothing is cached here.
+
+``StaticResolver`` answers from a table: for tests, and for the answers of one batch.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
-from collections import OrderedDict
+import time
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as LookupTimedOut
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from threading import Lock
-from typing import Any
+from typing import Any, Protocol
 
 from .countries import ISO_COUNTRIES
 
 AddressLookup = Callable[[str], Iterable[str]]
+log = logging.getLogger(__name__)
+
+
+class BatchResolver(Protocol):
+    """A resolver that can answer for many hosts at once (what the app uses)."""
+
+    def hosting_country(self, host: str) -> str | None: ...
+
+    def countries_for(self, hosts: Iterable[str]) -> dict[str, str | None]: ...
 
 
 def system_addresses(host: str) -> list[str]:
@@ -48,8 +60,10 @@ class GeoipResolver:
         database: Path,
         *,
         lookup_addresses: AddressLookup = system_addresses,
-        timeout_seconds: float = 2.0,
-        cache_size: int = 4096,
+        timeout_seconds: float = 1.5,
+        workers: int = 8,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         try:
             import maxminddb
@@ -60,17 +74,20 @@ class GeoipResolver:
         self._reader: Any = maxminddb.open_database(str(database))
         self._lookup_addresses = lookup_addresses
         self._timeout = timeout_seconds
-        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dns")
-        self._cache: OrderedDict[str, str | None] = OrderedDict()
-        self._cache_size = cache_size
-        self._lock = Lock()
+        # A hung DNS query cannot be interrupted; at most ``workers`` of them can be pending.
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dns")
+        self._sleep = sleep
+        self._clock = clock
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._reader.close()
 
     def country_of_address(self, address: str) -> str | None:
-        record = self._reader.get(address)
+        try:
+            record = self._reader.get(address)
+        except ValueError:  # e.g. an IPv6 address in an IPv4-only database
+            return None
         if not isinstance(record, Mapping):
             return None
         for key in ("country", "registered_country"):
@@ -81,39 +98,55 @@ class GeoipResolver:
         return None
 
     def _addresses(self, host: str) -> list[str]:
-        literal = _literal_address(host)
-        if literal is not None:
-            return [literal]
-        future = self._pool.submit(lambda: list(self._lookup_addresses(host)))
         try:
-            return future.result(timeout=self._timeout)
-        except (OSError, LookupTimedOut, UnicodeError, ValueError):
+            return [str(address) for address in self._lookup_addresses(host)]
+        except Exception:  # any failure to resolve means: we cannot tell
+            log.info("a host could not be resolved")
             return []
 
-    def hosting_country(self, host: str) -> str | None:
-        """The country most of the host's addresses are in; None when it cannot be told."""
-        with self._lock:
-            if host in self._cache:
-                self._cache.move_to_end(host)
-                return self._cache[host]
+    def _country_of_addresses(self, addresses: Iterable[str]) -> str | None:
+        """The country most addresses are in (the first alphabetically on a tie)."""
         counts: dict[str, int] = {}
-        for address in self._addresses(host):
+        for address in addresses:
             country = self.country_of_address(address)
             if country:
                 counts[country] = counts.get(country, 0) + 1
-        answer = max(sorted(counts), key=lambda c: counts[c]) if counts else None
-        with self._lock:
-            self._cache[host] = answer
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        return answer
+        return max(sorted(counts), key=lambda c: counts[c]) if counts else None
+
+    def countries_for(self, hosts: Iterable[str]) -> dict[str, str | None]:
+        """The hosting country of each host (None when it cannot be told), within one budget."""
+        started = self._clock()
+        answers: dict[str, str | None] = {}
+        pending: dict[str, Future[list[str]]] = {}
+        for host in dict.fromkeys(hosts):
+            literal = _literal_address(host)
+            if literal is not None:
+                answers[host] = self._country_of_addresses([literal])
+            else:
+                pending[host] = self._pool.submit(self._addresses, host)
+        if not pending:
+            return answers
+        done, late = wait(pending.values(), timeout=self._timeout)
+        for future in late:
+            future.cancel()
+        for host, future in pending.items():
+            answers[host] = self._country_of_addresses(future.result()) if future in done else None
+        left = self._timeout - (self._clock() - started)
+        if left > 0:
+            self._sleep(left)
+        return answers
+
+    def hosting_country(self, host: str) -> str | None:
+        return self.countries_for([host]).get(host)
 
 
 class StaticResolver:
     """Answers from a table of host -> country; a parent domain's answer covers its subdomains."""
 
-    def __init__(self, answers: Mapping[str, str]) -> None:
-        self._answers = {host.lower(): country.upper() for host, country in answers.items()}
+    def __init__(self, answers: Mapping[str, str | None]) -> None:
+        self._answers = {
+            host.lower(): country.upper() for host, country in answers.items() if country
+        }
         self.asked: list[str] = []
 
     def hosting_country(self, host: str) -> str | None:
@@ -126,3 +159,6 @@ class StaticResolver:
                 return None
             candidate = candidate.split(".", 1)[1]
         return None
+
+    def countries_for(self, hosts: Iterable[str]) -> dict[str, str | None]:
+        return {host: self.hosting_country(host) for host in hosts}

@@ -427,7 +427,7 @@ def dry_run() -> Response:
     body = _body()
     country = _country(body.get("survivor_country"))
     batch = _checked_locations(body.get("locations"))
-    plan = plan_routes(batch.accepted, current_services(), country)
+    plan = plan_routes(batch.accepted, current_services(), country, look_up_hosts=False)
     routes = []
     for planned in plan:
         for index, reasons in zip(planned.location_indexes, planned.reasons, strict=True):

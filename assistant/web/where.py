@@ -18,8 +18,7 @@ from ..intake import (
     entries_from_pasted_text,
     plan_routes,
 )
-from ..routing import Directory, Hotline, Provider, Reason
-from ..routing.directory import alias_key
+from ..routing import Directory, Hotline, Reason
 from .access import public
 from .forms import DryRunForm
 from .journey import Problem, excerpt
@@ -59,33 +58,21 @@ def find_hotlines(directory: Directory, query: str, country: str) -> list[Hotlin
     return hotlines
 
 
-def find_providers(directory: Directory, query: str) -> list[Provider]:
-    """Known services a search names ("insta", "imgur.com"), at most ten."""
-    key = alias_key(query)
-    if len(key) < 2:
-        return []
-    found = [
-        p
-        for p in directory.providers.values()
-        if key in alias_key(p.name)
-        or any(key == alias_key(alias) for alias in p.aliases)
-        or any(query.casefold().strip() in host for host in p.hosts)
-    ]
-    return sorted(found, key=lambda p: p.name.casefold())[:10]
-
-
 def _page(form: DryRunForm, **extra: object) -> str:
     directory = current_services().directory
     query = request.args.get("q", "")[:MAX_QUERY].strip()
     country = request.args.get("country", "")[:2].upper()
-    hotlines = find_hotlines(directory, query, country)
+    # A search stays in the browser's history: it is for hotlines, never for a reported site.
+    looks_like_a_site = "." in query or "/" in query
+    hotlines = find_hotlines(directory, "" if looks_like_a_site else query, country)
     return render_template(
         "public/where.html",
         form=form,
-        query=query,
+        query="" if looks_like_a_site else query,
+        looks_like_a_site=looks_like_a_site,
         country=country,
         hotlines=hotlines,
-        providers=find_providers(directory, query) if query else [],
+        resolver_on=current_services().resolver is not None,
         fallback=directory.fallback,
         serving_countries=sorted(
             {code for h in directory.hotlines.values() for code in h.countries},
@@ -117,11 +104,9 @@ def try_routing() -> str:
         platform = (form.platform.data or "").strip() or None
         try:
             entries = [
-                LocationEntry(
-                    "account" if platform and entry.kind == "other" else entry.kind,
-                    entry.value,
-                    platform=platform,
-                )
+                LocationEntry("account", entry.value, platform=platform)
+                if platform and entry.kind == "other"
+                else entry
                 for entry in entries_from_pasted_text(form.places.data or "")
             ]
         except IntakeError as error:
@@ -138,12 +123,14 @@ def try_routing() -> str:
             for r in batch.rejections
         ]
         by_index: dict[int, TriedPlace] = {}
-        for planned in plan_routes(batch.accepted, services, form.country.data or None):
+        plan = plan_routes(batch.accepted, services, form.country.data or None,
+                           look_up_hosts=False)
+        for planned in plan:
             for index, reasons in zip(planned.location_indexes, planned.reasons, strict=True):
                 location = batch.accepted[index]
                 by_index[index] = TriedPlace(location.kind, location.value, planned.hotline,
                                              reasons)
         tried = [by_index[index] for index in sorted(by_index)]
-        # The answer shows each place masked; the box is emptied rather than echo them in full.
-        form.places.data = ""
+    # The answer shows each place masked; the box is emptied rather than echo them in full.
+    form.places.data = ""
     return _page(form, tried=tried, problems=problems, tried_anything=True)

@@ -14,7 +14,7 @@ def test_search_the_hotlines_and_try_a_link_without_anything_leaving_the_site(pa
     page.get_by_role("link", name="Where will my report go? See the hotlines").click()
     assert page.get_by_role("heading", name="Where will my report go?", level=1).is_visible()
 
-    page.get_by_label("Search by name, country or site").fill("Ireland")
+    page.get_by_label("Search by hotline name or country").fill("Ireland")
     page.get_by_role("button", name="Search").click()
     assert "q=Ireland" in page.url
     assert page.get_by_role("heading", name="Hotline.ie").is_visible()

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from assistant.routing.directory import Directory, DirectoryError, build_directory
+from assistant.routing.directory import Directory, DirectoryError, build_directory, check_data
 from assistant.routing.engine import route_location
 from assistant.routing.normalise import normalise_location
 from tests.routing.test_engine import FakeResolver, codes, entry
@@ -192,3 +192,38 @@ def test_directory_refuses_broken_provider_data(
 ) -> None:
     with pytest.raises(DirectoryError, match=message.replace("(", r"\(")):
         directory_with(*providers)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"hosts": 5},
+        {"aliases": "Pics"},
+        {"category": ["image_host"]},
+        {"hotline": ["world"]},
+        {"country": ["IE"]},
+        {"sources": "https://source.example/"},
+    ],
+)
+def test_wrong_types_are_reported_as_problems_not_crashes(change: dict[str, Any]) -> None:
+    broken = {**provider("one", "IE", ["a.example"]), **change}
+    problems = check_data(
+        {"hotlines": [entry("world", ["CA"], worldwide=True)], "fallback": "world"},
+        {"providers": [broken]},
+    )
+    assert problems
+    hotline = {**entry("world", ["CA"]), "countries": [["CA"]], "intake": ["handoff"]}
+    assert len(check_data({"hotlines": [hotline], "fallback": ["world"]}, {"providers": []})) == 3
+
+
+def test_a_named_platform_does_not_override_the_address_given(directory: Directory) -> None:
+    location = normalise_location("account", "https://someone.example.de/x", platform="Pictures")
+    decision = route_location(location, directory)
+    assert decision.provider is None
+    assert codes(decision) == ["country_code_domain", "country_hotline"]
+
+
+def test_a_shortener_we_cannot_place_is_not_described_as_routed_by_its_maker() -> None:
+    directory = directory_with(provider("shorty", None, ["sho.rt"], shortener=True))
+    decision = route_location(normalise_location("url", "https://sho.rt/abc"), directory)
+    assert codes(decision) == ["provider_country_unknown", "generic_domain", "fallback"]

@@ -40,34 +40,90 @@ def answers(table: dict[str, list[str]]):  # type: ignore[no-untyped-def]
     return lookup, asked
 
 
+class FakeClock:
+    """Time that passes only when the resolver sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def resolver_for(database: Path, lookup, **extra):  # type: ignore[no-untyped-def]
+    clock = FakeClock()
+    return GeoipResolver(database, lookup_addresses=lookup, clock=clock, sleep=clock.sleep,
+                         **extra), clock
+
+
 def test_hosting_country_comes_from_the_addresses_dns_gives(geoip_database: Path) -> None:
     lookup, asked = answers({"files.example.com": ["192.0.2.10", "192.0.2.11", "198.51.100.1"]})
-    resolver = GeoipResolver(geoip_database, lookup_addresses=lookup)
+    resolver, _ = resolver_for(geoip_database, lookup)
     assert resolver.hosting_country("files.example.com") == "IE"
-    assert resolver.hosting_country("files.example.com") == "IE"
-    assert asked == ["files.example.com"]  # the answer is remembered
+    assert asked == ["files.example.com"]
+
+
+def test_many_hosts_are_looked_up_once_each_in_one_batch(geoip_database: Path) -> None:
+    lookup, asked = answers({"a.example": ["192.0.2.1"], "b.example": ["198.51.100.2"]})
+    resolver, clock = resolver_for(geoip_database, lookup, timeout_seconds=1.5)
+    found = resolver.countries_for(["a.example", "b.example", "a.example", "c.example"])
+    assert found == {"a.example": "IE", "b.example": "DE", "c.example": None}
+    assert sorted(asked) == ["a.example", "b.example", "c.example"]
+    # However fast DNS answered, the batch took the whole budget: timing tells nothing.
+    assert clock.slept == [1.5]
+
+
+def test_nothing_is_remembered_between_batches(geoip_database: Path) -> None:
+    lookup, asked = answers({"a.example": ["192.0.2.1"]})
+    resolver, _ = resolver_for(geoip_database, lookup)
+    resolver.hosting_country("a.example")
+    resolver.hosting_country("a.example")
+    assert asked == ["a.example", "a.example"]
 
 
 def test_registered_country_is_used_when_no_country_is_known(geoip_database: Path) -> None:
     lookup, _ = answers({"a.example": ["203.0.113.5"]})
-    assert GeoipResolver(geoip_database, lookup_addresses=lookup).hosting_country("a.example") == (
-        "JP"
-    )
+    resolver, _ = resolver_for(geoip_database, lookup)
+    assert resolver.hosting_country("a.example") == "JP"
 
 
-def test_ip_address_hosts_are_looked_up_without_dns(geoip_database: Path) -> None:
+def test_ip_address_hosts_are_looked_up_without_dns_or_waiting(geoip_database: Path) -> None:
     lookup, asked = answers({})
-    resolver = GeoipResolver(geoip_database, lookup_addresses=lookup)
+    resolver, clock = resolver_for(geoip_database, lookup)
     assert resolver.hosting_country("198.51.100.7") == "DE"
     assert resolver.hosting_country("[2001:db8::1]") == "NL"
     assert asked == []
+    assert clock.slept == []
 
 
 def test_unknown_host_or_address_gives_no_country(geoip_database: Path) -> None:
     lookup, _ = answers({"elsewhere.example": ["100.64.0.1"]})
-    resolver = GeoipResolver(geoip_database, lookup_addresses=lookup)
+    resolver, _ = resolver_for(geoip_database, lookup)
     assert resolver.hosting_country("nowhere.example") is None
     assert resolver.hosting_country("elsewhere.example") is None
+
+
+def test_any_failure_of_the_lookup_means_no_country(geoip_database: Path) -> None:
+    def broken(host: str) -> list[str]:
+        raise UnicodeError("label too long")
+
+    resolver, _ = resolver_for(geoip_database, broken)
+    assert resolver.hosting_country("a.example") is None
+
+
+def test_an_ipv6_address_in_an_ipv4_only_database_is_no_crash(tmp_path: Path) -> None:
+    writer = MMDBWriter(ip_version=4, database_type="GeoLite2-Country")
+    writer.insert_network(IPSet(["192.0.2.0/24"]), {"country": {"iso_code": "IE"}})
+    path = tmp_path / "v4.mmdb"
+    writer.to_db_file(str(path))
+    lookup, _ = answers({"dual.example": ["2001:db8::5", "192.0.2.8"]})
+    resolver, _ = resolver_for(path, lookup)
+    assert resolver.hosting_country("dual.example") == "IE"
 
 
 def test_a_slow_dns_answer_is_given_up_on(geoip_database: Path) -> None:
@@ -89,7 +145,7 @@ def test_a_slow_dns_answer_is_given_up_on(geoip_database: Path) -> None:
 
 def test_routing_uses_the_resolver_for_an_unknown_generic_domain(geoip_database: Path) -> None:
     lookup, _ = answers({"cdn.example.net": ["192.0.2.99"]})
-    resolver = GeoipResolver(geoip_database, lookup_addresses=lookup)
+    resolver, _ = resolver_for(geoip_database, lookup)
     decision = route_location(
         normalise_location("url", "https://cdn.example.net/x"),
         load_directory(),
@@ -115,6 +171,30 @@ def test_the_app_builds_the_resolver_only_when_a_database_is_configured(
     assert plain.extensions["assistant.services"].resolver is None
     configured = make_app(database_url, tmp_path / "two", geoip_database=str(geoip_database))
     assert isinstance(configured.extensions["assistant.services"].resolver, GeoipResolver)
+
+
+def test_a_filing_asks_only_about_places_nothing_else_locates_and_a_dry_run_asks_nothing(
+    database_url: str, tmp_path: Path, geoip_database: Path
+) -> None:
+    app = make_app(database_url, tmp_path / "app", geoip_database=str(geoip_database))
+    lookup, asked = answers({"unknown.example.com": ["192.0.2.3"]})
+    resolver, _ = resolver_for(geoip_database, lookup)
+    services = app.extensions["assistant.services"]
+    object.__setattr__(services, "resolver", resolver)
+    client = app.test_client()
+    places = ["https://unknown.example.com/a", "https://i.imgur.com/b", "https://example.de/c",
+              "http://192.0.2.44/d"]
+    dry = client.post("/api/v1/route", json={"locations": [{"kind": "url", "value": v}
+                                                           for v in places]})
+    assert dry.status_code == 200
+    assert asked == []
+    assert dry.get_json()["routes"][0]["reasons"][-1]["code"] == "fallback"
+    filed = client.post("/api/v1/requests", json=api_request_body(*places))
+    assert filed.status_code == 201
+    assert asked == ["unknown.example.com"]  # not the known provider, not the .de domain
+    first = filed.get_json()["referrals"][0]
+    assert first["hotline"]["id"] == "hotline_ie"
+    assert "hosting_country" in [r["code"] for r in first["reasons"]]
 
 
 class NetworkUsed(AssertionError):

@@ -77,7 +77,7 @@ TABLE = [
     ('url', 'https://tinyurl.com/abc', None, None, 'ncmec_us', 'shortener known_provider country_hotline'),
     ('url', 'https://cutt.ly/abc', None, None, 'dyzurnet_pl', 'shortener known_provider country_hotline'),
     ('url', 'https://ow.ly/abc', None, None, 'cybertip_ca', 'shortener known_provider country_hotline'),
-    ('url', 'https://rebrand.ly/abc', None, 'IE', 'cybertip_ca', 'shortener provider_country_unknown country_code_domain no_hotline_in_country fallback'),
+    ('url', 'https://rebrand.ly/abc', None, 'IE', 'cybertip_ca', 'provider_country_unknown country_code_domain no_hotline_in_country fallback'),
     ('url', 'https://example.de/a', None, None, 'eco_de', 'country_code_domain country_hotline'),
     ('url', 'https://www.example.fr/a', None, 'IE', 'point_de_contact_fr', 'country_code_domain country_hotline'),
     ('url', 'https://example.co.uk/a', None, None, 'iwf_gb', 'country_code_domain country_hotline'),
@@ -159,6 +159,10 @@ TABLE = [
     ('other', 'A file called holiday.jpg', None, None, 'cybertip_ca', 'no_address fallback'),
     ('other', 'A file called holiday.jpg', None, 'CA', 'cybertip_ca', 'no_address survivor_country'),
     ('other', 'example.co.uk/page', None, None, 'iwf_gb', 'country_code_domain country_hotline'),
+    ('account', 'https://someone.example.ru/x', 'Instagram', None, 'cybertip_ca', 'country_code_domain no_hotline_in_country fallback'),
+    ('url', 'http://192.0.2.7/x', None, 'DE', 'eco_de', 'ip_address survivor_country'),
+    ('url', 'https://example.xn--mgbbh1a/a', None, None, 'iwf_portal_in', 'country_code_domain country_hotline'),
+    ('url', 'https://example.भारत/a', None, None, 'iwf_portal_in', 'country_code_domain country_hotline'),
 ]
 
 

@@ -44,10 +44,18 @@ def test_filtering_by_country_lists_only_the_hotlines_serving_it(client, service
     assert f"{len(german)} hotlines" in text
 
 
-def test_searching_for_a_platform_says_who_runs_it(client):
-    text = _text(client.get("/hotlines?q=insta").get_data(as_text=True))
-    assert "Instagram" in text
-    assert "Run by Meta Platforms" in text
+def test_a_search_that_looks_like_a_site_is_not_run_and_says_where_to_go(client):
+    text = _text(client.get("/hotlines?q=imgur.com").get_data(as_text=True))
+    assert "This search is only for hotlines" in text
+    html = client.get("/hotlines?q=imgur.com").get_data(as_text=True)
+    assert 'value="imgur.com"' not in html
+
+
+def test_a_dry_run_that_fails_its_checks_does_not_echo_what_was_pasted(client):
+    token = csrf_token(client, "/hotlines")
+    response = client.post("/hotlines", data={
+        "csrf_token": token, "places": "https://example.com/private-path", "country": "ZZ"})
+    assert "private-path" not in response.get_data(as_text=True)
 
 
 def test_a_dry_run_shows_the_hotline_and_reasons_and_stores_nothing(app, client):
