@@ -11,10 +11,10 @@ import datetime as dt
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from publicsuffixlist import PublicSuffixList
 
@@ -92,6 +92,9 @@ class Provider:
     verified_on: str | None
     # A hotline chosen for this provider when its country has several (or an agreement exists).
     hotline: str | None = None
+
+
+_Entry = TypeVar("_Entry", Hotline, Provider)
 
 
 def alias_key(name: str) -> str:
@@ -371,39 +374,13 @@ def unverified(hotlines_data: object, providers_data: object) -> list[str]:
 # ---- building -------------------------------------------------------------------------------
 
 
-def _hotline_from(entry: Mapping[str, Any]) -> Hotline:
-    return Hotline(
-        id=entry["id"],
-        name=entry["name"],
-        operator=entry["operator"],
-        countries=tuple(entry["countries"]),
-        languages=tuple(entry["languages"]),
-        website=entry["website"],
-        report_url=entry["report_url"],
-        accepts_dark_web=entry["accepts_dark_web"],
-        accepts_p2p=entry["accepts_p2p"],
-        sends_notices_worldwide=entry["sends_notices_worldwide"],
-        intake=entry["intake"],
-        sources=tuple(entry["sources"]),
-        verified_on=entry["verified_on"],
-    )
-
-
-def _provider_from(entry: Mapping[str, Any]) -> Provider:
-    return Provider(
-        id=entry["id"],
-        name=entry["name"],
-        operator=entry["operator"],
-        country=entry["country"],
-        category=entry["category"],
-        hosts=tuple(entry["hosts"]),
-        aliases=tuple(entry["aliases"]),
-        report_url=entry["report_url"],
-        shortener=entry["shortener"],
-        sources=tuple(entry["sources"]),
-        verified_on=entry["verified_on"],
-        hotline=entry.get("hotline"),
-    )
+def _entry_as(cls: type[_Entry], entry: Mapping[str, Any]) -> _Entry:
+    """A checked entry as a :class:`Hotline` or :class:`Provider` (lists become tuples)."""
+    values: dict[str, Any] = {
+        f.name: tuple(entry[f.name]) if isinstance(entry.get(f.name), list) else entry.get(f.name)
+        for f in fields(cls)
+    }
+    return cls(**values)
 
 
 def build_directory(
@@ -417,7 +394,7 @@ def build_directory(
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise DirectoryError(problems[0] + more)
-    hotlines = {entry["id"]: _hotline_from(entry) for entry in hotlines_data["hotlines"]}
+    hotlines = {entry["id"]: _entry_as(Hotline, entry) for entry in hotlines_data["hotlines"]}
     home: dict[str, list[Hotline]] = {}
     also: dict[str, list[Hotline]] = {}
     for hotline in sorted(hotlines.values(), key=lambda h: h.id):
@@ -427,7 +404,7 @@ def build_directory(
         country: tuple(home.get(country, []) + also.get(country, []))
         for country in set(home) | set(also)
     }
-    providers = {entry["id"]: _provider_from(entry) for entry in providers_data["providers"]}
+    providers = {entry["id"]: _entry_as(Provider, entry) for entry in providers_data["providers"]}
     provider_hosts = {host: p for p in providers.values() for host in p.hosts}
     provider_aliases = {alias_key(alias): p for p in providers.values() for alias in p.aliases}
     # A provider's own name always finds it, even when not listed among its aliases.
