@@ -18,6 +18,7 @@ from .routing import (
     LocationRejected,
     NormalisedLocation,
     Reason,
+    RouteDecision,
     guess_kind,
     normalise_location,
     route_location,
@@ -73,12 +74,22 @@ class LocationBatch:
     duplicates: int = 0
 
 
-def entries_from_pasted_text(text: str) -> list[LocationEntry]:
-    """One location a line; blank lines are skipped; the kind is guessed from the line."""
+def entries_from_pasted_text(text: str, platform: str | None = None) -> list[LocationEntry]:
+    """One location a line; blank lines are skipped; the kind is guessed from the line.
+
+    With a ``platform`` named, a line that is not a link is an account on that platform.
+    """
     lines = [line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     if len(lines) > MAX_PASTED_LINES:
         raise IntakeError("too_many_lines", limit=str(MAX_PASTED_LINES))
-    return [LocationEntry(kind=guess_kind(line), value=line) for line in lines if line]
+    entries = []
+    for line in filter(None, lines):
+        kind = guess_kind(line)
+        if platform and kind == "other":
+            entries.append(LocationEntry("account", line, platform=platform))
+        else:
+            entries.append(LocationEntry(kind, line))
+    return entries
 
 
 def collect_locations(
@@ -124,6 +135,22 @@ def collect_locations(
     return batch
 
 
+def collect_within_limits(
+    entries: Sequence[LocationEntry],
+    services: Services,
+    already: Sequence[NormalisedLocation] = (),
+) -> LocationBatch:
+    """:func:`collect_locations` with the limits of the settings."""
+    settings = services.settings
+    return collect_locations(
+        entries,
+        max_locations=settings.max_locations,
+        max_value_length=settings.max_value_length,
+        max_note_length=settings.max_note_length,
+        already=already,
+    )
+
+
 @dataclass(frozen=True)
 class PlannedReferral:
     """Where a group of locations goes: indexes into the list given, with each one's reasons."""
@@ -137,17 +164,14 @@ def plan_routes(
     locations: Sequence[NormalisedLocation],
     services: Services,
     survivor_country: str | None,
-    *,
-    look_up_hosts: bool = True,
 ) -> list[PlannedReferral]:
     """Route every location and group them by hotline, in the order they were given.
 
     With a resolver configured, the hosts that need it are looked up together first, within one
-    time budget. ``look_up_hosts=False`` (the public dry runs) never asks it: a dry run must not
-    make the server look anything up for whoever asks.
+    time budget.
     """
     resolver: StaticResolver | None = None
-    if look_up_hosts and services.resolver is not None:
+    if services.resolver is not None:
         hosts = [
             location.host
             for location in locations
@@ -171,6 +195,17 @@ def plan_routes(
     return [
         PlannedReferral(hotline, tuple(indexes), tuple(reasons))
         for hotline, indexes, reasons in grouped.values()
+    ]
+
+
+def dry_run_routes(
+    locations: Sequence[NormalisedLocation], services: Services, survivor_country: str | None
+) -> list[RouteDecision]:
+    """Where each location would go, in the order given. Stores nothing, and never asks the
+    resolver: a public dry run must not make the server look anything up for whoever asks."""
+    return [
+        route_location(location, services.directory, survivor_country=survivor_country)
+        for location in locations
     ]
 
 

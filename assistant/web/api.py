@@ -38,9 +38,9 @@ from ..intake import (
     LocationEntry,
     PlannedReferral,
     add_locations,
-    collect_locations,
+    collect_within_limits,
+    dry_run_routes,
     file_request,
-    plan_routes,
 )
 from ..models import Case
 from ..receipts import InvalidReceipt, ReceiptLocked, check_receipt
@@ -240,13 +240,7 @@ def _location_entries(raw: Any) -> list[LocationEntry]:
 
 
 def _checked_locations(raw: Any) -> LocationBatch:
-    settings = current_services().settings
-    batch = collect_locations(
-        _location_entries(raw),
-        max_locations=settings.max_locations,
-        max_value_length=settings.max_value_length,
-        max_note_length=settings.max_note_length,
-    )
+    batch = collect_within_limits(_location_entries(raw), current_services())
     if batch.rejections:
         details = [{"index": r.position - 1, "code": r.code,
                     "message": rejection_text(r.code, r.params)} for r in batch.rejections]
@@ -427,13 +421,13 @@ def dry_run() -> Response:
     body = _body()
     country = _country(body.get("survivor_country"))
     batch = _checked_locations(body.get("locations"))
-    plan = plan_routes(batch.accepted, current_services(), country, look_up_hosts=False)
-    routes = []
-    for planned in plan:
-        for index, reasons in zip(planned.location_indexes, planned.reasons, strict=True):
-            for position in batch.positions[index]:
-                routes.append({"location": position - 1, "hotline": _hotline_json(planned.hotline),
-                               "reasons": _reasons_json(reasons)})
+    decisions = dry_run_routes(batch.accepted, current_services(), country)
+    routes = [
+        {"location": position - 1, "hotline": _hotline_json(decision.hotline),
+         "reasons": _reasons_json(decision.reasons)}
+        for decision, positions in zip(decisions, batch.positions, strict=True)
+        for position in positions
+    ]
     routes.sort(key=lambda route: int(str(route["location"])))
     return jsonify({"routes": routes})
 

@@ -14,7 +14,7 @@ from flask import session
 from ..intake import (
     IntakeError,
     LocationEntry,
-    collect_locations,
+    collect_within_limits,
     entries_from_pasted_text,
 )
 from ..routing import NormalisedLocation
@@ -70,22 +70,18 @@ def gather_locations(
     already: list[NormalisedLocation],
     single: LocationEntry | None,
     pasted: str,
+    platform: str | None = None,
 ) -> AddOutcome:
-    """Check the one place typed in the fields and the pasted lines against what is there.
+    """Check the one place typed in the fields and the pasted lines against what is there
+    (pasted lines that are not links are accounts on ``platform``, when one is named).
 
     Rejected pasted lines are handed back so that the person can correct them in place.
     """
-    settings = services.settings
-    limits = {
-        "max_locations": settings.max_locations,
-        "max_value_length": settings.max_value_length,
-        "max_note_length": settings.max_note_length,
-    }
     problems: list[Problem] = []
     added: list[NormalisedLocation] = []
     duplicates = 0
     if single is not None:
-        batch = collect_locations([single], already=already, **limits)
+        batch = collect_within_limits([single], services, already=already)
         added += batch.accepted
         duplicates += batch.duplicates
         problems += [Problem("single", excerpt(single.value), r.code, r.params)
@@ -93,11 +89,11 @@ def gather_locations(
     remaining: list[str] = []
     if pasted.strip():
         try:
-            entries = entries_from_pasted_text(pasted)
+            entries = entries_from_pasted_text(pasted, platform)
         except IntakeError as error:
             problems.append(Problem("pasted", "", error.code, error.params))
             return AddOutcome(added, problems, pasted, duplicates)
-        batch = collect_locations(entries, already=[*already, *added], **limits)
+        batch = collect_within_limits(entries, services, already=[*already, *added])
         added += batch.accepted
         duplicates += batch.duplicates
         for rejection in batch.rejections:

@@ -6,35 +6,19 @@ never lands in the browser's history or an address bar, and nothing about it is 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import Blueprint, render_template, request
 
 from ..extensions import current_services, limiter, lookup_limit
-from ..intake import (
-    IntakeError,
-    LocationEntry,
-    collect_locations,
-    entries_from_pasted_text,
-    plan_routes,
-)
-from ..routing import Directory, Hotline, Reason
+from ..intake import dry_run_routes
+from ..routing import Directory, Hotline, NormalisedLocation, RouteDecision
 from .access import public
 from .forms import DryRunForm
-from .journey import Problem, excerpt
+from .journey import Problem, gather_locations
 from .texts import country_name
 
 bp = Blueprint("where", __name__)
 
 MAX_QUERY = 100
-
-
-@dataclass(frozen=True)
-class TriedPlace:
-    kind: str
-    value: str
-    hotline: Hotline
-    reasons: tuple[Reason, ...]
 
 
 def _matches(query: str, *texts: str) -> bool:
@@ -96,41 +80,15 @@ def where() -> str:
 def try_routing() -> str:
     """Where some places would go, and why. Nothing is stored and nothing is opened."""
     form = DryRunForm()
-    tried: list[TriedPlace] = []
+    tried: list[tuple[NormalisedLocation, RouteDecision]] = []
     problems: list[Problem] = []
     if form.validate_on_submit():
         services = current_services()
-        settings = services.settings
         platform = (form.platform.data or "").strip() or None
-        try:
-            entries = [
-                LocationEntry("account", entry.value, platform=platform)
-                if platform and entry.kind == "other"
-                else entry
-                for entry in entries_from_pasted_text(form.places.data or "")
-            ]
-        except IntakeError as error:
-            entries = []
-            problems.append(Problem("pasted", "", error.code, error.params))
-        batch = collect_locations(
-            entries,
-            max_locations=settings.max_locations,
-            max_value_length=settings.max_value_length,
-            max_note_length=settings.max_note_length,
-        )
-        problems += [
-            Problem("pasted", excerpt(entries[r.position - 1].value), r.code, r.params)
-            for r in batch.rejections
-        ]
-        by_index: dict[int, TriedPlace] = {}
-        plan = plan_routes(batch.accepted, services, form.country.data or None,
-                           look_up_hosts=False)
-        for planned in plan:
-            for index, reasons in zip(planned.location_indexes, planned.reasons, strict=True):
-                location = batch.accepted[index]
-                by_index[index] = TriedPlace(location.kind, location.value, planned.hotline,
-                                             reasons)
-        tried = [by_index[index] for index in sorted(by_index)]
+        outcome = gather_locations(services, [], None, form.places.data or "", platform)
+        problems = outcome.problems
+        decisions = dry_run_routes(outcome.added, services, form.country.data or None)
+        tried = list(zip(outcome.added, decisions, strict=True))
     # The answer shows each place masked; the box is emptied rather than echo them in full.
     form.places.data = ""
     return _page(form, tried=tried, problems=problems, tried_anything=True)

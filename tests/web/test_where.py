@@ -104,3 +104,22 @@ def test_a_dry_run_explains_what_it_could_not_use(client):
 def test_a_dry_run_needs_its_form_token(client):
     response = client.post("/hotlines", data={"places": "https://example.com/"})
     assert response.status_code == 400
+
+
+def test_a_dry_run_with_nothing_pasted_says_what_to_do_and_stores_nothing(app, client):
+    token = csrf_token(client, "/hotlines")
+    before = row_counts(app)
+    response = client.post("/hotlines", data={"csrf_token": token, "places": "  \n "})
+    assert response.status_code == 200
+    assert "Paste at least one link or name." in _text(response.get_data(as_text=True))
+    assert "Would go to" not in response.get_data(as_text=True)
+    assert row_counts(app) == before
+
+
+def test_a_dry_run_with_a_country_not_in_the_list_is_refused_clearly(client):
+    token = csrf_token(client, "/hotlines")
+    response = client.post("/hotlines?lang=fr", data={
+        "csrf_token": token, "places": "https://example.com/", "country": "ZZ"})
+    text = _text(response.get_data(as_text=True))
+    assert "Would go to" not in text and "Serait transmis" not in text
+    assert "Un élément est à revoir" in text and "choix valide" in text
