@@ -37,6 +37,7 @@ class EventView:
     code: str
     params: dict[str, Any]
     occurred_on: dt.date
+    location_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ def describe_case(services: Services, case: Case) -> CaseView:
             status=referral.status,
             location_ids=[location.id for location in referral.locations],
             events=[
-                EventView(event.code, dict(event.params), event.occurred_on)
+                EventView(event.code, dict(event.params), event.occurred_on, event.location_id)
                 for event in referral.events
                 if event.visible_to_survivor
             ],

@@ -78,6 +78,96 @@ def purge_command() -> None:
     click.echo(f"Removed {counts['sessions']} expired sessions and {counts['cases']} cases.")
 
 
+@click.command("create-user")
+@click.option("--role", type=click.Choice(["staff", "admin"]), required=True)
+@click.option("--hotline", "hotline_id", default=None, help="The hotline id (staff only).")
+@click.argument("email")
+@with_appcontext
+def create_user_command(role: str, hotline_id: str | None, email: str) -> None:
+    """Create an account and print its one-time set-up link (valid 72 hours).
+
+    No password is ever chosen or stored here: the person sets their own password and TOTP.
+    """
+    from urllib.parse import urlencode
+
+    from .accounts import AccountRefused, create_account
+    from .extensions import current_services, db
+
+    services = current_services()
+    try:
+        created = create_account(db.session, services.directory, email, role, hotline_id)
+    except AccountRefused as refused:
+        raise click.ClickException(_account_problem(refused)) from None
+    base = services.settings.public_url.rstrip("/")
+    query = urlencode({"code": created.enrolment_code})
+    click.echo(f"Created {created.account.email} ({role}). Give them this one-time link, "
+               "valid for 72 hours, over a channel you trust:")
+    click.echo(f"  {base}/account/enrol?{query}")
+    click.echo(f"or the code, to enter at {base}/account/enrol?code=<code>:")
+    click.echo(f"  {created.enrolment_code}")
+
+
+def _account_problem(refused: Exception) -> str:
+    code = getattr(refused, "code", "")
+    params = getattr(refused, "params", {})
+    return {
+        "bad_email": "that is not an e-mail address",
+        "bad_role": "the role must be staff or admin",
+        "hotline_required": "a staff account needs --hotline",
+        "unknown_hotline": f"there is no hotline with the id {params.get('hotline', '')!r}",
+        "admin_has_no_hotline": "an administrator belongs to no hotline; leave out --hotline",
+        "account_exists": "an account with that e-mail address already exists",
+        "unknown_account": "there is no account with that e-mail address",
+    }.get(code, code)
+
+
+@click.command("disable-user")
+@click.argument("email")
+@with_appcontext
+def disable_user_command(email: str) -> None:
+    """Disable an account: it cannot sign in, and every session it has ends now."""
+    from .accounts import AccountRefused, disable_account
+    from .extensions import db
+
+    try:
+        account = disable_account(db.session, email)
+    except AccountRefused as refused:
+        raise click.ClickException(_account_problem(refused)) from None
+    click.echo(f"Disabled {account.email}; its sessions have ended.")
+
+
+@click.command("deliver")
+@click.option("--loop", is_flag=True, help="Keep running, a pass every --interval seconds.")
+@click.option("--interval", default=10.0, show_default=True, type=float)
+@with_appcontext
+def deliver_command(loop: bool, interval: float) -> None:
+    """Send what the outbox holds: signed webhooks and neutral e-mail notices to hotlines.
+
+    Several workers may run at once; none sends an item another is sending.
+    """
+    import signal
+    import threading
+
+    from .delivery import deliver_once, run_forever
+    from .extensions import current_services
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def new_session() -> Any:
+        return Database.new_session(app)
+
+    services = current_services()
+    if not loop:
+        report = deliver_once(new_session, services)
+        click.echo(f"Sent {report.sent}, to retry {report.retried}, given up {report.dead}.")
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_args: stop.set())
+    click.echo(f"Delivering every {interval:g} s (Ctrl+C to stop).")
+    run_forever(new_session, services, interval=interval, stop=stop)
+
+
 @click.command("check-data")
 @click.option(
     "--data-dir",
@@ -124,7 +214,8 @@ def check_data_command(data_dir: Path | None, quiet: bool) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for cmd in (init_db_command, serve_command, purge_command):
+    for cmd in (init_db_command, serve_command, purge_command, create_user_command,
+                disable_user_command, deliver_command):
         app.cli.add_command(cmd)
 
 

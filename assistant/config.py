@@ -48,9 +48,22 @@ class Settings:
     data_dir: str = ""
     # A GeoIP database (.mmdb) turns on the DNS + GeoIP resolver; empty: no look-ups at all.
     geoip_database: str = ""
+    # The address people reach this service at: enrolment links and e-mails point there.
+    public_url: str = "http://127.0.0.1:5000"
+    # Where hotlines that take webhooks or e-mail are reached: a JSON file (see README).
+    delivery_config: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_from: str = ""
+    # A CA bundle to trust for STARTTLS and webhooks besides the system's (a private CA).
+    tls_ca_file: str = ""
     default_language: str = "en"
     survivor_idle_minutes: int = 15
     draft_idle_minutes: int = 60
+    # Staff and administrators: 30 idle minutes; every session ends after 8 hours at most.
+    account_idle_minutes: int = 30
     api_token_max_hours: int = 8
     max_locations: int = 500
     max_value_length: int = 2048
@@ -97,7 +110,14 @@ class Settings:
             raise ConfigError("ASSISTANT_DEFAULT_LANGUAGE is not a supported language")
         if not self.exit_url.startswith(("https://", "http://", "/")):
             raise ConfigError("ASSISTANT_EXIT_URL must be an http(s) address or a path")
-        for name in ("survivor_idle_minutes", "draft_idle_minutes", "max_locations",
+        if not self.public_url.startswith(("https://", "http://")):
+            raise ConfigError("ASSISTANT_PUBLIC_URL must be an http(s) address")
+        for path_name in ("delivery_config", "tls_ca_file"):
+            value = getattr(self, path_name)
+            if value and not Path(value).is_file():
+                raise ConfigError(f"ASSISTANT_{path_name.upper()} does not name a file")
+        for name in ("survivor_idle_minutes", "draft_idle_minutes", "account_idle_minutes",
+                     "max_locations",
                      "max_value_length", "max_body_bytes", "retention_days"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"ASSISTANT_{name.upper()} must be positive")

@@ -10,6 +10,7 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .delivery import enqueue_delivery
 from .errors import Refused
 from .models import FINISHED_STATUSES, AuditEvent, Case, Location, Referral, ReferralEvent, today
 from .receipts import CaseNumber, Passphrase, new_case_number, new_passphrase
@@ -289,10 +290,13 @@ def _store_locations(
             referral.locations.append(row)
             if elsewhere.get(hashes[index]):
                 flagged.append((referral, row, elsewhere[hashes[index]]))
+        if not is_new:
+            referral.status = "received"  # new places wait for the hotline to take them on
+        enqueue_delivery(db, services.endpoints, referral)
         referral.events.append(
             ReferralEvent(
                 code="routed" if is_new else "locations_added",
-                params={"count": len(planned.location_indexes)},
+                params={"count": len(planned.location_indexes), "hotline": planned.hotline.id},
                 occurred_on=on,
                 visible_to_survivor=True,
             )

@@ -55,6 +55,16 @@ LOCATION_STATUSES = (
 )
 FINISHED_STATUSES = frozenset({"removed", "not_removed", "unavailable", "closed"})
 
+# Per location, the hotline's assessment (the two notice types of DESIGN section 1, or neither).
+ASSESSMENTS = ("csam", "harmful_abusive", "not_actionable", "not_found")
+# Sub-types of a harmful/abusive image: (a) from the abusive incident, (b) sexualised context,
+# (c) physical abuse.
+HARMFUL_SUBTYPES = ("a", "b", "c")
+NOTICE_TYPES = ("csam", "harmful_abusive")
+PROVIDER_RESPONSES = ("removed", "refused", "no_response")
+ACCOUNT_ROLES = ("staff", "admin")
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -112,8 +122,12 @@ class Referral(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     hotline_id: Mapped[str] = mapped_column(String(64), index=True)
+    # received (new, or new locations), with_hotline (acknowledged), referred (moved here by
+    # another hotline, not yet acknowledged), closed.
     status: Mapped[str] = mapped_column(String(16), default="received")
     created_on: Mapped[dt.date] = mapped_column(Date)
+    # Why it was closed (a code from referrals.CLOSE_REASONS), shown to the survivor in words.
+    closed_reason: Mapped[str | None] = mapped_column(String(32))
 
     case: Mapped[Case] = relationship(back_populates="referrals")
     locations: Mapped[list[Location]] = relationship(
@@ -121,6 +135,9 @@ class Referral(Base):
     )
     events: Mapped[list[ReferralEvent]] = relationship(
         back_populates="referral", order_by="ReferralEvent.id", cascade="all, delete-orphan"
+    )
+    notes: Mapped[list[InternalNote]] = relationship(
+        back_populates="referral", order_by="InternalNote.id", cascade="all, delete-orphan"
     )
 
 
@@ -147,9 +164,16 @@ class Location(Base):
     status: Mapped[str] = mapped_column(String(16), default="received")
     added_on: Mapped[dt.date] = mapped_column(Date)
     status_changed_on: Mapped[dt.date] = mapped_column(Date)
+    # The hotline's assessment (see ASSESSMENTS); the hosting country it found, if any.
+    assessment: Mapped[str | None] = mapped_column(String(20))
+    assessment_subtype: Mapped[str | None] = mapped_column(String(1))
+    hosting_country: Mapped[str | None] = mapped_column(String(2))
 
     case: Mapped[Case] = relationship(back_populates="locations")
     referral: Mapped[Referral | None] = relationship(back_populates="locations")
+    notices: Mapped[list[Notice]] = relationship(
+        back_populates="location", order_by="Notice.id", cascade="all, delete-orphan"
+    )
 
 
 class ReferralEvent(Base):
@@ -165,6 +189,8 @@ class ReferralEvent(Base):
     location_id: Mapped[int | None] = mapped_column(
         ForeignKey("locations.id", ondelete="CASCADE"), index=True
     )
+    # Staff actions: a status (DESIGN section 5) or a timeline code; the ICCAM action code, if any,
+    # goes in ``params["iccam"]``. Who did it is in the audit log, never here.
     code: Mapped[str] = mapped_column(String(40))
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     occurred_on: Mapped[dt.date] = mapped_column(Date)
@@ -189,6 +215,114 @@ class Message(Base):
     sent_on: Mapped[dt.date] = mapped_column(Date)
 
     case: Mapped[Case] = relationship(back_populates="messages")
+
+
+class Notice(Base):
+    """A hotline's removal request to a provider for one location, and what came of it.
+
+    A re-notice or an escalation to the upstream provider is a notice of its own.
+    """
+
+    __tablename__ = "notices"
+    __table_args__ = NEVER_REUSE_IDS
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    location_id: Mapped[int] = mapped_column(
+        ForeignKey("locations.id", ondelete="CASCADE"), index=True
+    )
+    notice_type: Mapped[str] = mapped_column(String(20))
+    # The provider's name or directory id, as the hotline recorded it (a company, not a link).
+    provider: Mapped[str] = mapped_column(String(200), index=True)
+    escalation: Mapped[bool] = mapped_column(default=False)
+    sent_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    # The provider's ticket number can identify the report to whoever sees it: sealed.
+    reference_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    response: Mapped[str | None] = mapped_column(String(16))
+    response_on: Mapped[dt.date | None] = mapped_column(Date)
+
+    location: Mapped[Location] = relationship(back_populates="notices")
+
+
+class InternalNote(Base):
+    """A note between a hotline's staff; never shown to the survivor. Sealed."""
+
+    __tablename__ = "internal_notes"
+    __table_args__ = NEVER_REUSE_IDS
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(
+        ForeignKey("referrals.id", ondelete="CASCADE"), index=True
+    )
+    # Kept so a note can be attributed inside the hotline; NULL once the account is gone.
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    body_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    written_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    referral: Mapped[Referral] = relationship(back_populates="notes")
+
+
+class Account(Base):
+    """Hotline staff or an administrator: Argon2id password and TOTP, both required.
+
+    Until enrolment the account has neither; it holds only a hash of the one-time enrolment code.
+    """
+
+    __tablename__ = "accounts"
+    __table_args__ = NEVER_REUSE_IDS
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    hotline_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # enrolling (waiting for the person to set a password and TOTP), active, disabled
+    status: Mapped[str] = mapped_column(String(16), default="enrolling")
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    totp_secret_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The last TOTP time step accepted: a code, once used, cannot be used again.
+    totp_last_step: Mapped[int] = mapped_column(Integer, default=0)
+    enrolment_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    enrolment_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    failed_window_start: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    lockouts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class OutboxItem(Base):
+    """A delivery to make to a hotline's own system, written with the referral it is about.
+
+    It holds no case content: the payload is built from the referral when it is sent, so erasing
+    the case (which deletes this row with it) leaves nothing to send.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = NEVER_REUSE_IDS
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hotline_id: Mapped[str] = mapped_column(String(64), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    referral_id: Mapped[int] = mapped_column(
+        ForeignKey("referrals.id", ondelete="CASCADE"), index=True
+    )
+    # pending, sent, dead (given up after the retry period; an administrator can retry it),
+    # cancelled (the referral was re-routed to another hotline before it was sent)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    # A worker's claim, so that several workers never send the same item at once.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # A short code (http_503, timeout, tls, ...): never a payload or an answer's body.
+    last_error: Mapped[str | None] = mapped_column(String(64))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # When an administrator last retried it after it died: the retry period counts from here
+    # instead of ``created_at``.
+    retry_from: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    referral: Mapped[Referral] = relationship()
 
 
 class AuditEvent(Base):
@@ -224,6 +358,9 @@ class SessionRecord(Base):
     kind: Mapped[str] = mapped_column(String(8))
     case_id: Mapped[int | None] = mapped_column(
         ForeignKey("cases.id", ondelete="CASCADE"), index=True
+    )
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
     )
     data_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)

@@ -6,11 +6,14 @@ their own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from .accounts import AccountPasswords
 from .config import Settings, decode_key, parse_master_keys
 from .crypto import FieldCipher, KeyedHasher
+from .delivery import Endpoint, load_endpoints
 from .receipts import PassphraseHasher
 from .routing import Directory, load_directory
 from .routing.resolver import BatchResolver, GeoipResolver
@@ -23,22 +26,31 @@ class Services:
     keyed_hasher: KeyedHasher
     passphrases: PassphraseHasher
     directory: Directory
+    passwords: AccountPasswords
     resolver: BatchResolver | None = None
+    # Where hotlines that take webhooks or e-mail are reached (see assistant.delivery).
+    endpoints: Mapping[str, Endpoint] = field(default_factory=dict)
 
 
 def build_services(settings: Settings) -> Services:
+    argon2 = {
+        "memory_kib": settings.argon2_memory_kib,
+        "time_cost": settings.argon2_time_cost,
+        "parallelism": settings.argon2_parallelism,
+    }
+    directory = load_directory(
+        Path(settings.data_dir) if settings.data_dir else None,
+        fallback_id=settings.fallback_hotline or None,
+    )
     return Services(
         settings=settings,
         cipher=FieldCipher(parse_master_keys(settings.master_keys)),
         keyed_hasher=KeyedHasher(decode_key(settings.hash_key, "ASSISTANT_HASH_KEY")),
-        passphrases=PassphraseHasher(
-            memory_kib=settings.argon2_memory_kib,
-            time_cost=settings.argon2_time_cost,
-            parallelism=settings.argon2_parallelism,
-        ),
-        directory=load_directory(
-            Path(settings.data_dir) if settings.data_dir else None,
-            fallback_id=settings.fallback_hotline or None,
+        passphrases=PassphraseHasher(**argon2),
+        passwords=AccountPasswords(**argon2),
+        directory=directory,
+        endpoints=load_endpoints(
+            Path(settings.delivery_config) if settings.delivery_config else None, directory
         ),
         resolver=GeoipResolver(Path(settings.geoip_database)) if settings.geoip_database else None,
     )

@@ -1,4 +1,4 @@
-"""Server-side sessions for survivors: behind a browser cookie or behind an API token.
+"""Server-side sessions, behind a browser cookie or an API token: survivors' and accounts'.
 
 The client holds only a random id (signed, in the cookie or token); the database holds a SHA-256 of
 that id, so a copy of the database cannot be used to resume anyone's session. Sessions expire after
@@ -70,6 +70,7 @@ def save_session(
     idle: dt.timedelta,
     longest: dt.timedelta,
     case_id: int | None = None,
+    account_id: int | None = None,
     create: bool = False,
     now: dt.datetime | None = None,
 ) -> bool:
@@ -85,6 +86,7 @@ def save_session(
         record = SessionRecord(id_hash=id_hash, kind=kind, ends_at=now + longest)
         db.add(record)
     record.case_id = case_id
+    record.account_id = account_id
     record.data_sealed = cipher.seal(json.dumps(data), CONTEXT) if data else None
     record.expires_at = min(now + idle, record.ends_at)
     try:
@@ -104,6 +106,11 @@ def end_session(db: Session, raw_id: str) -> None:
 def end_case_sessions(db: Session, case_id: int) -> None:
     """Sign out everywhere: every cookie and token that opens this case stops working."""
     db.execute(delete(SessionRecord).where(SessionRecord.case_id == case_id))
+
+
+def end_account_sessions(db: Session, account_id: int) -> None:
+    """Every session of this account ends (password changed, account disabled)."""
+    db.execute(delete(SessionRecord).where(SessionRecord.account_id == account_id))
 
 
 def purge_expired_sessions(db: Session, *, now: dt.datetime | None = None) -> int:

@@ -166,3 +166,101 @@ def api_request_body(*values: str, **extra: Any) -> dict[str, Any]:
         "minor_in_material": "yes",
         **extra,
     }
+
+
+STAFF_PASSWORD = "a long staff passphrase 4417"
+HOTLINE_A = "hotline_ie"  # .ie links go there
+HOTLINE_B = "offlimits_nl"  # .nl links go there
+
+
+class Staffer:
+    """A hotline staff member or administrator, enrolled with a TOTP secret the test knows.
+
+    Every sign-in needs a code from a time step not used before; ``code()`` picks the next one
+    inside the accepted window (one step either way), as an authenticator app would 30 s later.
+    """
+
+    def __init__(self, app: Flask, email: str, role: str, hotline_id: str | None) -> None:
+        import pyotp
+
+        from assistant.accounts import complete_enrolment, create_account
+
+        self.app = app
+        self.client = app.test_client()
+        self.email = email
+        self.secret = pyotp.random_base32()
+        services = app.extensions["assistant.services"]
+        with app.app_context():
+            session = Database.new_session(app)
+            created = create_account(session, services.directory, email, role, hotline_id)
+            complete_enrolment(session, services.passwords, services.cipher, created.account,
+                               STAFF_PASSWORD, self.secret, self.code_at(0))
+            self.id = created.account.id
+            session.close()
+
+    def code_at(self, offset: int) -> str:
+        import time
+
+        import pyotp
+
+        step = int(time.time()) // 30 + offset
+        return str(pyotp.TOTP(self.secret).at(step * 30))
+
+    def last_step(self) -> int:
+        from assistant.models import Account
+
+        with Database.new_session(self.app) as session:
+            account = session.get(Account, self.id)
+            assert account is not None
+            return account.totp_last_step
+
+    def code(self) -> str:
+        """A code the account has not used yet (the next step, or the one after)."""
+        import time
+
+        current = int(time.time()) // 30
+        for offset in (-1, 0, 1):
+            if current + offset > self.last_step():
+                return self.code_at(offset)
+        # Both usable steps are spent: let the account's clock fall back, as 30 s would.
+        from assistant.models import Account
+
+        with Database.new_session(self.app) as session:
+            account = session.get(Account, self.id)
+            assert account is not None
+            account.totp_last_step = current - 1
+            session.commit()
+        return self.code_at(0)
+
+    def sign_in(self, client: FlaskClient | None = None) -> Any:
+        client = client or self.client
+        token = csrf_token(client, "/account/sign-in")
+        return client.post("/account/sign-in", data={
+            "csrf_token": token, "email": self.email, "password": STAFF_PASSWORD,
+            "code": self.code()})
+
+    def post(self, path: str, data: dict[str, Any] | None = None) -> Any:
+        """POST a form as this person (the CSRF token of their session comes from any page)."""
+        token = csrf_token(self.client, "/account/password")
+        return self.client.post(path, data={"csrf_token": token, **(data or {})})
+
+
+@pytest.fixture
+def staff_a(app: Flask) -> Staffer:
+    staffer = Staffer(app, "analyst@hotline-a.example", "staff", HOTLINE_A)
+    assert staffer.sign_in().status_code == 303
+    return staffer
+
+
+@pytest.fixture
+def staff_b(app: Flask) -> Staffer:
+    staffer = Staffer(app, "analyst@hotline-b.example", "staff", HOTLINE_B)
+    assert staffer.sign_in().status_code == 303
+    return staffer
+
+
+@pytest.fixture
+def admin(app: Flask) -> Staffer:
+    staffer = Staffer(app, "admin@service.example", "admin", None)
+    assert staffer.sign_in().status_code == 303
+    return staffer

@@ -14,7 +14,7 @@ from .. import CONTENT_SECURITY_POLICY
 from ..config import SUPPORTED_LANGUAGES
 from ..extensions import csrf, current_services
 from ..routing import mask_location_for_display
-from . import texts
+from . import staff_texts, texts
 from .access import refuse_undeclared_routes
 from .forms import LANGUAGE_NAMES
 
@@ -52,12 +52,16 @@ def _refuse_uploads() -> None:
 
 def _template_globals() -> dict[str, Any]:
     language = texts.current_language()
+    from .access import signed_in_account
+
     return {
         "site_name": current_services().settings.site_name,
+        "signed_in_account": signed_in_account,
         "current_language": language,
         "text_direction": "rtl" if language in RTL_LANGUAGES else "ltr",
         "languages": [(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LANGUAGES],
         "texts": texts,
+        "staff_texts": staff_texts,
         "directory": current_services().directory,
     }
 
@@ -72,7 +76,10 @@ def _error_page(error: HTTPException) -> tuple[str, int] | HTTPException:
 
 
 def register_web(app: Flask) -> None:
+    from .account import bp as account_bp
+    from .admin import bp as admin_bp
     from .api import bp as api_bp
+    from .hotline import bp as hotline_bp
     from .public import bp as public_bp
     from .survivor import bp as survivor_bp
     from .where import bp as where_bp
@@ -81,6 +88,9 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(where_bp)
     app.register_blueprint(survivor_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(account_bp)
+    app.register_blueprint(hotline_bp)
+    app.register_blueprint(admin_bp)
     csrf.exempt(api_bp)  # the API takes bearer tokens, never cookies
     app.before_request(refuse_undeclared_routes)
     app.before_request(_refuse_uploads)

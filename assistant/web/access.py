@@ -1,21 +1,26 @@
 """Deny by default: every view declares who may call it, or nobody can.
 
 ``public`` marks a view anyone may reach on purpose; ``case_required`` (web) and
-``token_required`` (API) mark views for a signed-in survivor. A route without a declaration is
-refused before its view runs, so a forgotten decorator fails closed.
+``token_required`` (API) mark views for a signed-in survivor; ``staff_required`` and
+``admin_required`` mark views for a signed-in account of that role. A route without a declaration
+is refused before its view runs, so a forgotten decorator fails closed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort, current_app, request
+from flask import abort, current_app, g, redirect, request, session, url_for
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 PUBLIC = "public"
 SURVIVOR = "survivor"
+STAFF = "staff"
+ADMIN = "admin"
+ACCOUNT = "account"  # any signed-in account, staff or administrator
 ATTRIBUTE = "access_level"
 
 
@@ -41,3 +46,42 @@ def refuse_undeclared_routes() -> None:
     if access_level(current_app.view_functions.get(request.endpoint)) is None:
         current_app.logger.error("Refused %s: it declares no access level", request.endpoint)
         abort(403)
+
+
+def signed_in_account() -> Any:
+    """The active account signed in with this session, if any."""
+    from ..extensions import db
+    from ..models import Account
+
+    account_id = session.get("account_id")
+    if not isinstance(account_id, int):
+        return None
+    account = db.session.get(Account, account_id)
+    if account is None or account.status != "active":
+        return None
+    return account
+
+
+def _role_required(level: str, *roles: str) -> Callable[[F], F]:
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            account = signed_in_account()
+            if account is None:
+                if "account_id" in session:
+                    session.clear()
+                return redirect(url_for("account.sign_in"), 303)
+            if account.role not in roles:
+                abort(403)
+            g.account = account
+            return view(*args, **kwargs)
+
+        return declare(level)(wrapped)  # type: ignore[return-value]
+
+    return decorate
+
+
+# For hotline staff (the view then sees ``g.account``) and for administrators.
+staff_required = _role_required(STAFF, STAFF)
+admin_required = _role_required(ADMIN, ADMIN)
+account_required = _role_required(ACCOUNT, STAFF, ADMIN)

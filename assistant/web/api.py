@@ -340,6 +340,7 @@ def delete_session(_case: Case) -> tuple[str, int]:
 def my_request(case: Case) -> Response:
     """The case as its survivor sees it: masked locations, statuses, timelines, messages."""
     view = describe_case(current_services(), case)
+    directory = current_services().directory
     hotline_of = {r.id: r.hotline for r in view.referrals}
     return jsonify(
         {
@@ -359,7 +360,8 @@ def my_request(case: Case) -> Response:
                  "status": ref.status,
                  "locations": ref.location_ids,
                  "events": [{"code": e.code, "on": e.occurred_on.isoformat(),
-                             "text": event_text(e.code, e.params)}
+                             "location": e.location_id,
+                             "text": event_text(e.code, e.params, directory)}
                             for e in ref.events]}
                 for ref in view.referrals
             ],

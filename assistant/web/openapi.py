@@ -281,9 +281,13 @@ def _schemas() -> dict[str, Any]:
             {
                 "code": {"type": "string"},
                 "on": date,
+                "location": {
+                    "type": ["integer", "null"],
+                    "description": "The location (id) the event is about, if it is about one.",
+                },
                 "text": {"type": "string", "description": "In the requested language."},
             },
-            ["code", "on", "text"],
+            ["code", "on", "location", "text"],
         ),
         "CaseReferral": _object(
             {

@@ -78,6 +78,8 @@ class ServerSessionInterface(SessionInterface):
 
     def _idle(self, session: ServerSession) -> dt.timedelta:
         settings = self.services.settings
+        if "account_id" in session:
+            return dt.timedelta(minutes=settings.account_idle_minutes)
         minutes = settings.survivor_idle_minutes if "case_id" in session else (
             settings.draft_idle_minutes
         )
@@ -112,6 +114,7 @@ class ServerSessionInterface(SessionInterface):
                 idle=self._idle(session),
                 longest=dt.timedelta(hours=8),
                 case_id=session.get("case_id"),
+                account_id=session.get("account_id"),
                 create=created,
             )
             if not saved:

@@ -198,13 +198,63 @@ def reason_text(reason: Mapping[str, Any], directory: Directory) -> str:
     return _("Routing decision")
 
 
-def event_text(code: str, params: Mapping[str, Any]) -> str:
+SURVIVOR_REROUTE_REASONS = {
+    "hosted_elsewhere": lazy_gettext("The site is hosted in a country that hotline covers."),
+    "provider_elsewhere": lazy_gettext(
+        "The company that runs the site is established where that hotline works."
+    ),
+    "language": lazy_gettext("That hotline can write to you in your language."),
+}
+
+SURVIVOR_CLOSE_REASONS = {
+    "not_actionable": lazy_gettext(
+        "The hotline closed this place: it found nothing there that it can ask the site to remove."
+    ),
+    "duplicate": lazy_gettext(
+        "The hotline closed this place because it is already being handled in another report."
+    ),
+    "outside_remit": lazy_gettext(
+        "The hotline closed this place because it cannot act on it. Support is still here for "
+        "you."
+    ),
+}
+
+
+def event_text(code: str, params: Mapping[str, Any], directory: Directory | None = None) -> str:
+    """A timeline entry as the survivor reads it: what happened, in plain words, never who."""
     count = int(params.get("count", 0) or 0)
+    if code == "routed" and directory is not None and params.get("hotline"):
+        return ngettext("Your request was assigned to %(hotline)s (%(num)d place).",
+                        "Your request was assigned to %(hotline)s (%(num)d places).", count,
+                        hotline=hotline_name(directory, params.get("hotline")))
     if code == "routed":
         return ngettext("Your request was assigned to this hotline (%(num)d place).",
                         "Your request was assigned to this hotline (%(num)d places).", count)
     if code == "locations_added":
         return ngettext("You added %(num)d more place.", "You added %(num)d more places.", count)
+    if code == "with_hotline":
+        return ngettext(
+            "The hotline took on your request (%(num)d place) and is checking it. You do not "
+            "need to do anything.",
+            "The hotline took on your request (%(num)d places) and is checking them. You do not "
+            "need to do anything.",
+            count,
+        )
+    if code == "escalated":
+        return _("The site had not removed it, so the hotline asked the company that hosts the "
+                 "site to remove it.")
+    if code == "not_removed":
+        return _("The site refused to remove it. The hotline can ask the company that hosts the "
+                 "site.")
+    if code == "referred":
+        name = hotline_name(directory, params.get("hotline")) if directory else _(
+            "another hotline")
+        why = SURVIVOR_REROUTE_REASONS.get(str(params.get("reason")))
+        text = _("Passed to %(hotline)s, which can act where it is.", hotline=name)
+        return f"{text} {why}" if why else text
+    if code == "closed":
+        reason = SURVIVOR_CLOSE_REASONS.get(str(params.get("reason")))
+        return str(reason) if reason else str(STATUS_EXPLANATIONS["closed"])
     if code in STATUS_LABELS:
         return str(STATUS_EXPLANATIONS[code])
     return _("Update from the hotline")

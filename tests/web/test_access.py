@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from assistant.web.access import PUBLIC, SURVIVOR, access_level
+from assistant.web.access import ACCOUNT, ADMIN, PUBLIC, STAFF, SURVIVOR, access_level
 
 PUBLIC_ON_PURPOSE = {
     "public.landing", "public.support", "public.quick_exit", "where.where", "where.try_routing",
     "survivor.before_you_begin", "survivor.where", "survivor.what", "survivor.about",
     "survivor.review", "survivor.send", "survivor.check", "survivor.sign_out",
     "api.create_request", "api.create_session", "api.dry_run", "api.hotlines", "api.openapi",
+    "account.sign_in", "account.sign_out", "account.enrol",
 }
 
 
@@ -20,7 +21,13 @@ def test_every_route_declares_who_may_use_it_and_only_the_listed_ones_are_public
     }
     assert None not in levels.values(), [e for e, level in levels.items() if level is None]
     assert {e for e, level in levels.items() if level == PUBLIC} == PUBLIC_ON_PURPOSE
-    assert set(levels.values()) <= {PUBLIC, SURVIVOR}
+    assert set(levels.values()) <= {PUBLIC, SURVIVOR, STAFF, ADMIN, ACCOUNT}
+    # Every portal and administration page is for an account, never public.
+    for endpoint, level in levels.items():
+        if endpoint.startswith("hotline."):
+            assert level == STAFF, endpoint
+        if endpoint.startswith("admin."):
+            assert level == ADMIN, endpoint
 
 
 def test_survivor_routes_turn_away_anyone_not_signed_in(client):

@@ -42,7 +42,7 @@ def test_status_page_shows_timeline_and_takes_a_message(survivor: Survivor, app)
     number, passphrase = survivor.file("https://example.com/a")
     survivor.sign_in(number, passphrase)
     page = survivor.client.get("/my-request").get_data(as_text=True)
-    assert "Your request was assigned to this hotline (1 place)." in page
+    assert "Your request was assigned to Cybertip.ca (1 place)." in page
     # Not yet connected: the hotline's own reporting page is offered, as text only.
     assert "https://www.cybertip.ca/en/report/" in page
     assert 'href="https://www.cybertip.ca' not in page
@@ -84,7 +84,8 @@ def test_more_places_are_routed_and_repeats_are_recognised(survivor: Survivor, a
     assert "Hotline.ie" in page
     assert "example.ie/…" in page
     # A new hotline gets a referral of its own; the repeated link was left out.
-    assert page.count("Your request was assigned to this hotline (1 place).") == 2
+    assert "Your request was assigned to Hotline.ie (1 place)." in page
+    assert page.count("Your request was assigned to") == 2
     assert row_counts(app)["locations"] == 2
     token = csrf_token(survivor.client, "/my-request/add")
     again = survivor.client.post("/my-request/add", data={

@@ -1,0 +1,365 @@
+"""Accounts for hotline staff and administrators: enrolment, passwords, TOTP and sign-in.
+
+Nobody ever chooses a password for someone else: ``create_account`` makes an account that holds
+only a hash of a one-time enrolment code, and the person sets their own password and TOTP with it.
+Passwords are hashed with Argon2id (rehashed at sign-in when the settings change); a TOTP code is
+accepted once at most. Failed sign-ins are counted on the account and written to the audit log in
+a transaction of their own, so a failing request still leaves its trace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NewType
+
+import pyotp
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from . import audit
+from .crypto import FieldCipher
+from .errors import Refused
+from .models import ACCOUNT_ROLES, Account, utcnow
+from .routing import Directory
+from .sessions import end_account_sessions
+
+Password = NewType("Password", str)
+EnrolmentCode = NewType("EnrolmentCode", str)
+
+MIN_PASSWORD_LENGTH = 12
+# Checked before hashing: hashing is the expensive part.
+MAX_PASSWORD_LENGTH = 256
+ENROLMENT_VALID_FOR = dt.timedelta(hours=72)
+TOTP_STEP_SECONDS = 30
+TOTP_CONTEXT = "account.totp"
+
+MAX_FAILURES = 5
+FAILURE_WINDOW = dt.timedelta(minutes=15)
+FIRST_LOCKOUT = dt.timedelta(minutes=15)
+LONGEST_LOCKOUT = dt.timedelta(hours=24)
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s.]{2,63}$")
+
+
+class AccountRefused(Refused):
+    """An account operation that cannot be done (``code`` says why); nothing changed."""
+
+
+class SignInFailed(Exception):
+    """Wrong e-mail, password or code, or an account that cannot sign in: one answer for all."""
+
+
+class AccountLocked(Exception):
+    """Too many failed sign-ins for this account; try again later."""
+
+    def __init__(self, retry_after: dt.timedelta) -> None:
+        super().__init__("locked")
+        self.retry_after = retry_after
+
+
+class AccountPasswords:
+    """Argon2id for account passwords, with the same floor as receipts (OWASP's minimum)."""
+
+    def __init__(self, *, memory_kib: int, time_cost: int, parallelism: int) -> None:
+        self._hasher = PasswordHasher(
+            time_cost=time_cost,
+            memory_cost=memory_kib,
+            parallelism=parallelism,
+            hash_len=32,
+            salt_len=16,
+            type=Type.ID,
+        )
+        self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(24))
+
+    def hash(self, password: Password) -> str:
+        return self._hasher.hash(password)
+
+    def verify(self, stored_hash: str | None, candidate: str) -> bool:
+        """One Argon2 verification whatever the input; an account without a password burns one."""
+        if len(candidate) > MAX_PASSWORD_LENGTH:
+            candidate = ""
+        try:
+            return self._hasher.verify(stored_hash or self._dummy_hash, candidate or "\x00")
+        except (VerificationError, InvalidHashError, ValueError):
+            return False
+
+    def needs_rehash(self, stored_hash: str) -> bool:
+        return self._hasher.check_needs_rehash(stored_hash)
+
+
+def normalise_email(text: str) -> str | None:
+    email = text.strip().lower()
+    return email if len(email) <= 254 and _EMAIL.match(email) else None
+
+
+def check_password_rules(password: str, email: str) -> Password:
+    """At least 12 characters (a passphrase is welcome), at most 256, not the e-mail address."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountRefused("password_too_short", limit=str(MIN_PASSWORD_LENGTH))
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountRefused("password_too_long", limit=str(MAX_PASSWORD_LENGTH))
+    if password.strip().lower() in (email, email.split("@")[0]):
+        raise AccountRefused("password_is_email")
+    return Password(password)
+
+
+def _code_hash(code: str) -> str:
+    return hashlib.sha256(code.encode("utf-8", "replace")).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    account: Account
+    enrolment_code: EnrolmentCode
+
+
+def create_account(
+    db: Session,
+    directory: Directory,
+    email_text: str,
+    role: str,
+    hotline_id: str | None = None,
+    *,
+    actor: str = "cli",
+    now: dt.datetime | None = None,
+) -> NewAccount:
+    """A new account waiting for its owner to enrol. The code is returned once, never stored."""
+    now = now or utcnow()
+    email = normalise_email(email_text)
+    if email is None:
+        raise AccountRefused("bad_email")
+    if role not in ACCOUNT_ROLES:
+        raise AccountRefused("bad_role")
+    if role == "staff":
+        if not hotline_id:
+            raise AccountRefused("hotline_required")
+        if directory.get(hotline_id) is None:
+            raise AccountRefused("unknown_hotline", hotline=hotline_id)
+    elif hotline_id:
+        raise AccountRefused("admin_has_no_hotline")
+    if db.scalar(select(Account.id).where(Account.email == email)) is not None:
+        raise AccountRefused("account_exists")
+    code = EnrolmentCode(secrets.token_urlsafe(32))
+    account = Account(
+        email=email,
+        role=role,
+        hotline_id=hotline_id if role == "staff" else None,
+        status="enrolling",
+        enrolment_code_hash=_code_hash(code),
+        enrolment_expires_at=now + ENROLMENT_VALID_FOR,
+        totp_last_step=0,
+        failed_sign_ins=0,
+        lockouts=0,
+        created_at=now,
+    )
+    db.add(account)
+    db.flush()
+    audit.record(db, actor, "account.created", "account", account.id)
+    db.commit()
+    return NewAccount(account, code)
+
+
+def account_for_enrolment(
+    db: Session, code: str, *, now: dt.datetime | None = None
+) -> Account | None:
+    """The account this enrolment code opens, if the code is right and still valid."""
+    now = now or utcnow()
+    if not code or len(code) > 128:
+        return None
+    account = db.scalar(select(Account).where(Account.enrolment_code_hash == _code_hash(code)))
+    if (
+        account is None
+        or account.status != "enrolling"
+        or account.enrolment_expires_at is None
+        or account.enrolment_expires_at <= now
+    ):
+        return None
+    return account
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32(length=32)
+
+
+def totp_uri(secret: str, email: str, issuer: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=issuer)
+
+
+def matching_totp_step(
+    secret: str, code: str, *, after_step: int, now: dt.datetime | None = None
+) -> int | None:
+    """The time step this code belongs to (one step of clock drift either way), if it is newer
+    than ``after_step``: a code, once accepted, is never accepted again."""
+    digits = "".join(code.split())
+    if len(digits) != 6 or not digits.isdigit():
+        return None
+    now = now or utcnow()
+    current = int(now.replace(tzinfo=dt.UTC).timestamp()) // TOTP_STEP_SECONDS
+    totp = pyotp.TOTP(secret)
+    for step in (current - 1, current, current + 1):
+        if step > after_step and hmac.compare_digest(totp.at(step * TOTP_STEP_SECONDS), digits):
+            return step
+    return None
+
+
+def complete_enrolment(
+    db: Session,
+    passwords: AccountPasswords,
+    cipher: FieldCipher,
+    account: Account,
+    password: str,
+    totp_secret: str,
+    totp_code: str,
+    *,
+    now: dt.datetime | None = None,
+) -> None:
+    """Set the password and TOTP chosen by the account's owner; the enrolment code stops working."""
+    checked = check_password_rules(password, account.email)
+    step = matching_totp_step(totp_secret, totp_code, after_step=0, now=now)
+    if step is None:
+        raise AccountRefused("wrong_code")
+    account.password_hash = passwords.hash(checked)
+    account.totp_secret_sealed = cipher.seal(totp_secret, TOTP_CONTEXT)
+    account.totp_last_step = step
+    account.status = "active"
+    account.enrolment_code_hash = None
+    account.enrolment_expires_at = None
+    audit.record(db, audit.account_actor(account), "account.enrolled", "account", account.id)
+    db.commit()
+
+
+def _lockout_for(lockouts: int) -> dt.timedelta:
+    return min(FIRST_LOCKOUT * (2 ** max(lockouts - 1, 0)), LONGEST_LOCKOUT)
+
+
+def sign_in(
+    db: Session,
+    new_session: Callable[[], Session],
+    passwords: AccountPasswords,
+    cipher: FieldCipher,
+    email_text: str,
+    password: str,
+    totp_code: str,
+    *,
+    now: dt.datetime | None = None,
+) -> Account:
+    """The account, signed in; or :class:`SignInFailed` / :class:`AccountLocked`.
+
+    Every path runs one Argon2 verification, so timing does not tell an unknown address from a
+    wrong password. Failures are recorded through ``new_session`` in their own transaction.
+    """
+    now = now or utcnow()
+    email = normalise_email(email_text)
+    account = db.scalar(select(Account).where(Account.email == email)) if email else None
+    if account is None or account.status != "active":
+        passwords.verify(None, password)
+        _record_failure(new_session, account.id if account else None, now, counted=False)
+        raise SignInFailed()
+    if account.locked_until is not None and account.locked_until > now:
+        passwords.verify(None, password)
+        _record_failure(new_session, account.id, now, counted=False, action="signin.locked")
+        raise AccountLocked(account.locked_until - now)
+    password_ok = passwords.verify(account.password_hash, password)
+    step = None
+    if password_ok and account.totp_secret_sealed is not None:
+        secret = cipher.open(account.totp_secret_sealed, TOTP_CONTEXT)
+        step = matching_totp_step(secret, totp_code, after_step=account.totp_last_step, now=now)
+    if step is None:
+        _record_failure(new_session, account.id, now, counted=True)
+        raise SignInFailed()
+    account.totp_last_step = step
+    account.failed_sign_ins = 0
+    account.failed_window_start = None
+    account.lockouts = 0
+    account.locked_until = None
+    if account.password_hash and passwords.needs_rehash(account.password_hash):
+        account.password_hash = passwords.hash(Password(password))
+    audit.record(db, audit.account_actor(account), "signin.succeeded", "account", account.id)
+    db.commit()
+    return account
+
+
+def _record_failure(
+    new_session: Callable[[], Session],
+    account_id: int | None,
+    now: dt.datetime,
+    *,
+    counted: bool,
+    action: str = "signin.failed",
+) -> None:
+    """Count the failure on the account (atomically) and audit it, committed on its own."""
+    with new_session() as db:
+        actor = audit.account_actor(account_id) if account_id is not None else audit.UNKNOWN
+        audit.record(db, actor, action, "account", account_id)
+        if counted and account_id is not None:
+            account = db.get(Account, account_id)
+            assert account is not None
+            window_open = (
+                account.failed_window_start is not None
+                and now - account.failed_window_start < FAILURE_WINDOW
+            )
+            values: dict[str, object] = (
+                {"failed_sign_ins": Account.failed_sign_ins + 1}
+                if window_open
+                else {"failed_sign_ins": 1, "failed_window_start": now}
+            )
+            db.execute(update(Account).where(Account.id == account_id).values(**values))
+            db.flush()
+            db.refresh(account)
+            if account.failed_sign_ins >= MAX_FAILURES:
+                account.lockouts += 1
+                account.locked_until = now + _lockout_for(account.lockouts)
+                account.failed_sign_ins = 0
+                account.failed_window_start = None
+                audit.record(db, actor, "account.locked", "account", account_id)
+        db.commit()
+
+
+def change_password(
+    db: Session,
+    passwords: AccountPasswords,
+    cipher: FieldCipher,
+    account: Account,
+    current: str,
+    new: str,
+    totp_code: str,
+    *,
+    now: dt.datetime | None = None,
+) -> None:
+    """A new password, confirmed with the current one and a fresh code. Every session of the
+    account ends, this one included: whoever else was signed in with the old password is out."""
+    if not passwords.verify(account.password_hash, current):
+        raise AccountRefused("wrong_password")
+    checked = check_password_rules(new, account.email)
+    secret = cipher.open(account.totp_secret_sealed or b"", TOTP_CONTEXT)
+    step = matching_totp_step(secret, totp_code, after_step=account.totp_last_step, now=now)
+    if step is None:
+        raise AccountRefused("wrong_code")
+    account.totp_last_step = step
+    account.password_hash = passwords.hash(checked)
+    end_account_sessions(db, account.id)
+    audit.record(db, audit.account_actor(account), "account.password_changed", "account",
+                 account.id)
+    db.commit()
+
+
+def disable_account(db: Session, email_text: str, *, actor: str = "cli") -> Account:
+    """The account can no longer sign in, and every session it has ends now."""
+    email = normalise_email(email_text)
+    account = db.scalar(select(Account).where(Account.email == email)) if email else None
+    if account is None:
+        raise AccountRefused("unknown_account")
+    account.status = "disabled"
+    account.enrolment_code_hash = None
+    end_account_sessions(db, account.id)
+    audit.record(db, actor, "account.disabled", "account", account.id)
+    db.commit()
+    return account

@@ -1,0 +1,41 @@
+"""The audit trail: who did what to which object, and when. Never the content.
+
+An account's actions carry a time (staff and administrators answer for what they do); a survivor's
+carry only a date (DESIGN section 8: no exact timestamps for survivors).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from .models import Account, AuditEvent, today, utcnow
+
+SURVIVOR = "survivor"
+UNKNOWN = "unknown"
+
+
+def account_actor(account: Account | int) -> str:
+    return f"account:{account if isinstance(account, int) else account.id}"
+
+
+def record(
+    db: Session,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: int | None = None,
+    *,
+    case_id: int | None = None,
+) -> AuditEvent:
+    """Add an audit event to ``db``'s transaction (the caller commits)."""
+    event = AuditEvent(
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        case_id=case_id,
+        occurred_on=today(),
+        occurred_at=None if actor == SURVIVOR else utcnow(),
+    )
+    db.add(event)
+    return event

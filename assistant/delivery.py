@@ -1,0 +1,758 @@
+"""Delivery to hotlines that use their own systems: the outbox, its endpoints, and the worker.
+
+A hotline's directory entry says how it takes referrals (``intake``): ``portal`` (its staff use
+this service; nothing to send), ``webhook`` (a signed POST of the referral to its HTTPS endpoint),
+``email`` (a neutral notice that referrals are waiting, never their content), or ``handoff`` (not
+connected). Where to send is deployment configuration, not public data: a JSON file named by
+``ASSISTANT_DELIVERY_CONFIG``::
+
+    {"hotlines": {"hotline-a": {"webhook_url": "https://...", "webhook_secret": "..."},
+                  "hotline-b": {"email": "referrals@hotline-b.example"}}}
+
+An outbox row is written in the same transaction as the referral it is about
+(:func:`enqueue_delivery`); it holds no case content. :func:`deliver_once` is one pass of the
+worker (``assistant deliver``; :func:`run_forever` for ``--loop``):
+
+- it *claims* the items that are due with a conditional UPDATE (and, on PostgreSQL, ``SELECT ...
+  FOR UPDATE SKIP LOCKED``), committed before anything is sent, so several workers never send the
+  same item;
+- an item whose referral has since been re-routed to another hotline is ``cancelled``;
+- webhook: the referral as compact UTF-8 JSON (:func:`assistant.referral_reports.export_referral`,
+  built at send time and never stored), POSTed over verified HTTPS without following redirects,
+  signed with the hotline's secret (:func:`sign`; hotlines check with :func:`verify_signature`)
+  and carrying the item's ``Idempotency-Key``, the same on every retry;
+- e-mail: one neutral message per hotline and pass saying how many referrals are waiting in the
+  portal, sent over SMTP with STARTTLS required and the certificate verified;
+- a failure is retried with exponential backoff (30 s doubling, at most an hour apart) and
+  recorded as a short code, never an answer's body; after 24 hours of failures the item is
+  ``dead`` until an administrator retries it (:func:`dead_letters`, :func:`retry_dead_letter`).
+
+Logs carry outbox ids, hotline ids and error codes only: never a payload, a reported location or
+a case number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import http.client
+import ipaddress
+import json
+import logging
+import os
+import secrets
+import smtplib
+import socket
+import ssl
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit
+
+from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy.orm import Session
+
+from . import audit
+from .config import ConfigError, Settings
+from .models import OutboxItem, Referral, utcnow
+from .routing import Directory
+
+if TYPE_CHECKING:
+    from .services import Services
+
+log = logging.getLogger(__name__)
+
+CHANNELS = ("webhook", "email")
+MIN_WEBHOOK_SECRET = 32
+
+# Retries: 30 s, doubling, at most an hour apart, for 24 hours; then the item is dead.
+FIRST_RETRY = dt.timedelta(seconds=30)
+MAX_RETRY = dt.timedelta(hours=1)
+RETRY_PERIOD = dt.timedelta(hours=24)
+# A claim outlives the longest pass: a worker stops starting sends SEND_MARGIN before its claim
+# ends, and every network operation times out after NETWORK_TIMEOUT seconds.
+CLAIM_FOR = dt.timedelta(minutes=15)
+SEND_MARGIN = dt.timedelta(minutes=3)
+NETWORK_TIMEOUT = 10.0
+
+TIMESTAMP_HEADER = "X-RRA-Timestamp"
+SIGNATURE_HEADER = "X-RRA-Signature"
+SIGNATURE_VERSION = "v1"
+EMAIL_SUBJECT = "New referrals are waiting"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where one hotline's deliveries go."""
+
+    channel: str
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    email: str | None = None
+
+
+def load_endpoints(path: Path | None, directory: Directory) -> dict[str, Endpoint]:
+    """The endpoints of every hotline whose intake is ``webhook`` or ``email``.
+
+    Refuses (:class:`ConfigError`) a hotline that takes deliveries but has no endpoint, a webhook
+    that is not HTTPS or has a short secret, and an endpoint for a hotline that takes none.
+    """
+    raw: Mapping[str, object] = {}
+    if path is not None:
+        try:
+            loaded = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError("ASSISTANT_DELIVERY_CONFIG cannot be read as JSON") from exc
+        hotlines = loaded.get("hotlines") if isinstance(loaded, dict) else None
+        if not isinstance(hotlines, dict):
+            raise ConfigError("ASSISTANT_DELIVERY_CONFIG needs a \"hotlines\" object")
+        raw = hotlines
+    endpoints: dict[str, Endpoint] = {}
+    for hotline in directory.hotlines.values():
+        if hotline.intake not in CHANNELS:
+            continue
+        entry = raw.get(hotline.id)
+        if not isinstance(entry, dict):
+            raise ConfigError(
+                f"hotline {hotline.id} takes {hotline.intake} deliveries, but "
+                "ASSISTANT_DELIVERY_CONFIG has no endpoint for it"
+            )
+        if hotline.intake == "webhook":
+            url, secret = entry.get("webhook_url"), entry.get("webhook_secret")
+            if not isinstance(url, str) or not url.startswith("https://"):
+                raise ConfigError(f"hotline {hotline.id}: webhook_url must be an https:// address")
+            if not isinstance(secret, str) or len(secret) < MIN_WEBHOOK_SECRET:
+                raise ConfigError(
+                    f"hotline {hotline.id}: webhook_secret must be at least "
+                    f"{MIN_WEBHOOK_SECRET} characters"
+                )
+            endpoints[hotline.id] = Endpoint("webhook", webhook_url=url, webhook_secret=secret)
+        else:
+            email = entry.get("email")
+            if not isinstance(email, str) or "@" not in email:
+                raise ConfigError(f"hotline {hotline.id}: email must be an e-mail address")
+            endpoints[hotline.id] = Endpoint("email", email=email)
+    extra = sorted(set(raw) - set(endpoints))
+    if extra:
+        raise ConfigError(
+            f"ASSISTANT_DELIVERY_CONFIG names hotlines that take no deliveries: {', '.join(extra)}"
+        )
+    return endpoints
+
+
+def enqueue_delivery(db: Session, endpoints: Mapping[str, Endpoint], referral: Referral) -> None:
+    """Add an outbox row for this referral if its hotline takes deliveries (in the caller's
+    transaction, so the referral and its delivery are written together or not at all)."""
+    endpoint = endpoints.get(referral.hotline_id)
+    if endpoint is None:
+        return
+    now = utcnow()
+    db.add(
+        OutboxItem(
+            hotline_id=referral.hotline_id,
+            channel=endpoint.channel,
+            referral=referral,
+            status="pending",
+            idempotency_key=secrets.token_hex(16),
+            attempts=0,
+            created_at=now,
+            next_attempt_at=now,
+        )
+    )
+
+
+# --- the worker ---
+
+
+class DeliveryFailure(Exception):
+    """A delivery that did not go through. ``code`` is short and safe to store and log."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """What one pass did, in outbox items (an e-mail may stand for several)."""
+
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+    cancelled: int = 0
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.retried + self.dead + self.cancelled
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    """A claimed item, read once so that nothing depends on the session after a commit."""
+
+    id: int
+    hotline_id: str
+    referral_id: int
+    referral_hotline_id: str
+    idempotency_key: str
+    attempts: int
+    window_start: dt.datetime
+
+
+Clock = Callable[[], dt.datetime]
+
+
+# --- signatures, for the worker and for hotlines checking what they receive ---
+
+
+def sign(secret: str, timestamp: str | int, body: bytes) -> str:
+    """HMAC-SHA256 over ``b"<timestamp>." + body`` with the hotline's secret, in hex."""
+    message = f"{timestamp}.".encode("ascii") + body
+    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def verify_signature(
+    secret: str,
+    timestamp: str,
+    body: bytes,
+    header: str,
+    *,
+    now: dt.datetime | None = None,
+    tolerance: int = 300,
+) -> bool:
+    """Whether a webhook request is genuine: the ``X-RRA-Signature`` header (``v1=<hex>``, or
+    several comma-separated during a secret rotation) matches the timestamp and the raw body, and
+    the timestamp is within ``tolerance`` seconds of ``now`` so a captured request cannot be
+    replayed later. Compared in constant time."""
+    if not (timestamp.isascii() and timestamp.isdigit()):
+        return False
+    if abs(_epoch(now or utcnow()) - int(timestamp)) > tolerance:
+        return False
+    expected = f"{SIGNATURE_VERSION}={sign(secret, timestamp, body)}".encode("ascii")
+    found = False
+    for candidate in header.split(","):
+        # No early exit: every candidate is compared.
+        found |= hmac.compare_digest(candidate.strip().encode("utf-8"), expected)
+    return found
+
+
+def _epoch(moment: dt.datetime) -> int:
+    """Seconds since the epoch; a naive time is UTC, as everywhere in this app."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return int(moment.timestamp())
+
+
+# --- the two channels ---
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext:
+    """Certificates verified against the system's CAs, plus ``tls_ca_file`` when it is set."""
+    context = ssl.create_default_context()
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if settings.tls_ca_file:
+        context.load_verify_locations(cafile=settings.tls_ca_file)
+    return context
+
+
+def post_webhook(
+    endpoint: Endpoint,
+    body: bytes,
+    idempotency_key: str,
+    moment: dt.datetime,
+    context: ssl.SSLContext,
+) -> None:
+    """POST a signed body; anything but a 2xx answer raises :class:`DeliveryFailure`.
+
+    http.client rather than urllib: no redirect is ever followed (a 3xx is a failure, so the
+    referral cannot be bounced to another address), no proxy from the environment, no other
+    scheme. The answer's body is never read.
+    """
+    if not endpoint.webhook_url or not endpoint.webhook_secret:
+        raise DeliveryFailure("no_endpoint")
+    try:
+        url = urlsplit(endpoint.webhook_url)
+        port = url.port or 443
+    except ValueError:
+        raise DeliveryFailure("bad_endpoint") from None
+    if url.scheme != "https" or not url.hostname:
+        raise DeliveryFailure("bad_endpoint")
+    timestamp = str(_epoch(moment))
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "removal-request-assistant",
+        "Idempotency-Key": idempotency_key,
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: f"{SIGNATURE_VERSION}={sign(endpoint.webhook_secret, timestamp, body)}",
+    }
+    path = (url.path or "/") + (f"?{url.query}" if url.query else "")
+    connection = http.client.HTTPSConnection(
+        url.hostname, port, timeout=NETWORK_TIMEOUT, context=context
+    )
+    try:
+        connection.request("POST", path, body=body, headers=headers)
+        status = connection.getresponse().status
+    finally:
+        connection.close()
+    if not 200 <= status < 300:
+        raise DeliveryFailure(f"http_{status}")
+
+
+def notification_email(settings: Settings, to_address: str, count: int) -> EmailMessage:
+    """The neutral notice: how many referrals wait, and where. Nothing about any of them (no
+    case, place, category or reference), because e-mail is read on phones, forwarded and kept."""
+    portal = settings.public_url.rstrip("/") + "/hotline/"
+    waiting = "1 new referral is" if count == 1 else f"{count} new referrals are"
+    message = EmailMessage()
+    message["Subject"] = EMAIL_SUBJECT
+    message["From"] = settings.smtp_from
+    message["To"] = to_address
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = make_msgid(domain=_domain(settings.smtp_from))
+    message.set_content(
+        f"{waiting} waiting in the portal: {portal}\n\n"
+        "Sign in there to read them. This message says nothing about them on purpose.\n"
+    )
+    return message
+
+
+def send_email(
+    settings: Settings, message: EmailMessage, to_address: str, context: ssl.SSLContext
+) -> None:
+    """Send over SMTP with STARTTLS and a verified certificate; refuse to send in clear."""
+    if not settings.smtp_host or not settings.smtp_from:
+        raise DeliveryFailure("smtp_not_configured")
+    with smtplib.SMTP(
+        settings.smtp_host,
+        settings.smtp_port,
+        # Named here: smtplib would otherwise look up this machine's name in the DNS.
+        local_hostname=_ehlo_name(settings.public_url),
+        timeout=NETWORK_TIMEOUT,
+    ) as smtp:
+        smtp.ehlo()
+        if not smtp.has_extn("starttls"):
+            raise DeliveryFailure("no_starttls")
+        smtp.starttls(context=context)
+        smtp.ehlo()
+        if settings.smtp_username:
+            smtp.login(settings.smtp_username, settings.smtp_password)
+        smtp.send_message(message, from_addr=settings.smtp_from, to_addrs=[to_address])
+
+
+def _domain(address: str) -> str:
+    _name, _at, domain = address.rpartition("@")
+    return domain.strip(" >") or "localhost"
+
+
+def _ehlo_name(public_url: str) -> str:
+    host = urlsplit(public_url).hostname or "localhost"
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    return f"[IPv6:{ip}]" if ip.version == 6 else f"[{ip}]"
+
+
+def failure_code(exc: BaseException) -> str:
+    """A short code for what went wrong: never a message, an answer or an address."""
+    if isinstance(exc, DeliveryFailure):
+        return exc.code
+    # smtplib's and ssl's errors are OSErrors too: the specific ones first.
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"smtp_{exc.smtp_code}"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "smtp_recipient_refused"
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return "smtp_disconnected"
+    if isinstance(exc, smtplib.SMTPException):
+        return "smtp_error"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return "tls_certificate"
+    if isinstance(exc, ssl.SSLError):
+        return "tls"
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection_refused"
+    if isinstance(exc, ConnectionResetError):
+        return "connection_reset"
+    if isinstance(exc, socket.gaierror):
+        return "dns"
+    if isinstance(exc, http.client.HTTPException):
+        return "http_protocol"
+    if isinstance(exc, OSError):
+        return "network"
+    return "error"
+
+
+_NETWORK_ERRORS = (DeliveryFailure, OSError, http.client.HTTPException)
+
+
+# --- the worker ---
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def retry_delay(attempts: int) -> dt.timedelta:
+    """30 s after the first failure, doubling, at most an hour; up to 10% later so that items
+    that failed together do not all come back at the same second."""
+    delay = min(FIRST_RETRY * 2 ** min(attempts - 1, 16), MAX_RETRY)
+    return delay * (1 + secrets.randbelow(101) / 1000)
+
+
+class _Tally:
+    def __init__(self) -> None:
+        self.counts = {"sent": 0, "retried": 0, "dead": 0, "cancelled": 0}
+
+    def add(self, outcomes: Iterable[str]) -> None:
+        for outcome in outcomes:
+            self.counts[outcome] += 1
+
+    def report(self) -> DeliveryReport:
+        return DeliveryReport(**self.counts)
+
+
+def deliver_once(
+    new_session: Callable[[], Session],
+    services: Services,
+    *,
+    now: Clock = utcnow,
+    worker_id: str | None = None,
+    batch: int = 50,
+    stop: threading.Event | None = None,
+) -> DeliveryReport:
+    """One pass: claim up to ``batch`` due items, send them, record what happened.
+
+    The claim is committed before anything is sent, and every outcome is recorded only while the
+    claim is still this worker's, so several workers never send the same item. A worker stops
+    starting sends when ``stop`` is set or its claim is about to run out; what it did not reach
+    is released for the next pass.
+    """
+    worker = worker_id or new_worker_id()
+    tally = _Tally()
+    with new_session() as db:
+        started = now()
+        items = _claim(db, worker, started, batch)
+        if not items:
+            return tally.report()
+        send_until = started + CLAIM_FOR - SEND_MARGIN
+        jobs: list[tuple[Endpoint, list[_Claimed]]] = []
+        by_email: dict[str, list[_Claimed]] = {}
+        for item in items:
+            endpoint = services.endpoints.get(item.hotline_id)
+            if item.referral_hotline_id != item.hotline_id:
+                # Re-routed: the new hotline has an item of its own; this one must not see it.
+                tally.add(_finish(db, [item], worker, status="cancelled"))
+            elif endpoint is None:
+                # The hotline stopped taking deliveries; fixing the configuration revives it.
+                tally.add(_record_failure(db, [item], "no_endpoint", worker, now()))
+            elif endpoint.channel == "webhook":
+                jobs.append((endpoint, [item]))
+            else:
+                by_email.setdefault(item.hotline_id, []).append(item)
+        jobs.extend((services.endpoints[hotline], group) for hotline, group in by_email.items())
+        context = tls_context(services.settings) if jobs else None
+        for index, (endpoint, group) in enumerate(jobs):
+            if (stop is not None and stop.is_set()) or now() >= send_until:
+                _release(db, [item for _e, rest in jobs[index:] for item in rest], worker)
+                break
+            assert context is not None
+            if endpoint.channel == "webhook":
+                tally.add(_deliver_webhook(db, services, endpoint, group[0], context, worker, now))
+            else:
+                tally.add(_deliver_email(db, services, endpoint, group, context, worker, now))
+    return tally.report()
+
+
+def _claim(db: Session, worker: str, moment: dt.datetime, batch: int) -> list[_Claimed]:
+    unclaimed = or_(OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until < moment)
+    due = (
+        select(OutboxItem.id)
+        .where(OutboxItem.status == "pending", OutboxItem.next_attempt_at <= moment, unclaimed)
+        .order_by(OutboxItem.next_attempt_at, OutboxItem.id)
+        .limit(batch)
+    )
+    if db.get_bind().dialect.name == "postgresql":
+        # Rows another worker is claiming right now are passed over, not waited for.
+        due = due.with_for_update(skip_locked=True)
+    claimed: list[int] = []
+    try:
+        for item_id in db.scalars(due).all():
+            # The conditions again: on SQLite (no row locks) this UPDATE is what decides.
+            result = db.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id == item_id, OutboxItem.status == "pending", unclaimed)
+                .values(claimed_by=worker, claimed_until=moment + CLAIM_FOR)
+                .execution_options(synchronize_session=False)
+            )
+            if cast(CursorResult[Any], result).rowcount == 1:
+                claimed.append(item_id)
+        db.commit()
+    except Exception:
+        db.rollback()
+        raise
+    if not claimed:
+        return []
+    rows = db.execute(
+        select(
+            OutboxItem.id,
+            OutboxItem.hotline_id,
+            OutboxItem.referral_id,
+            Referral.hotline_id,
+            OutboxItem.idempotency_key,
+            OutboxItem.attempts,
+            OutboxItem.created_at,
+            OutboxItem.retry_from,
+        )
+        .join(Referral, Referral.id == OutboxItem.referral_id)
+        .where(OutboxItem.id.in_(claimed))
+        .order_by(OutboxItem.id)
+    ).all()
+    db.rollback()
+    return [
+        _Claimed(item_id, hotline, referral_id, referral_hotline, key, attempts,
+                 retry_from or created_at)
+        for item_id, hotline, referral_id, referral_hotline, key, attempts, created_at, retry_from
+        in rows
+    ]
+
+
+def _deliver_webhook(
+    db: Session,
+    services: Services,
+    endpoint: Endpoint,
+    item: _Claimed,
+    context: ssl.SSLContext,
+    worker: str,
+    now: Clock,
+) -> list[str]:
+    # Imported here: assistant.services imports this module, and referral_reports imports it.
+    from .referral_reports import export_referral
+
+    referral = db.get(Referral, item.referral_id)
+    if referral is None:
+        db.rollback()
+        return []  # the case was erased since the claim; its outbox row went with it
+    case_id = referral.case_id
+    try:
+        body = json.dumps(
+            export_referral(db, services, referral), separators=(",", ":"), ensure_ascii=False
+        ).encode("utf-8")
+    except Exception as exc:  # one unreadable referral must not stop the others
+        db.rollback()
+        log.error("outbox item %d: the referral could not be exported (%s)",
+                  item.id, type(exc).__name__)
+        return _record_failure(db, [item], "export_failed", worker, now())
+    db.rollback()  # end the read: no transaction stays open while the network is slow
+    try:
+        post_webhook(endpoint, body, item.idempotency_key, now(), context)
+    except _NETWORK_ERRORS as exc:
+        return _record_failure(db, [item], failure_code(exc), worker, now())
+    return _finish(db, [item], worker, status="sent", moment=now(), delivered_case=case_id)
+
+
+def _deliver_email(
+    db: Session,
+    services: Services,
+    endpoint: Endpoint,
+    group: list[_Claimed],
+    context: ssl.SSLContext,
+    worker: str,
+    now: Clock,
+) -> list[str]:
+    live = _still_claimed(db, group, worker)
+    if not live or endpoint.email is None:
+        return []
+    settings = services.settings
+    message = notification_email(settings, endpoint.email, len(live))
+    try:
+        send_email(settings, message, endpoint.email, context)
+    except _NETWORK_ERRORS as exc:
+        return _record_failure(db, live, failure_code(exc), worker, now())
+    return _finish(db, live, worker, status="sent", moment=now())
+
+
+def _still_claimed(db: Session, items: Sequence[_Claimed], worker: str) -> list[_Claimed]:
+    """The items still here and still ours (a case erased since the claim takes its rows)."""
+    found = set(
+        db.scalars(
+            select(OutboxItem.id).where(
+                OutboxItem.id.in_([item.id for item in items]),
+                OutboxItem.claimed_by == worker,
+                OutboxItem.status == "pending",
+            )
+        )
+    )
+    db.rollback()
+    return [item for item in items if item.id in found]
+
+
+def _update_claimed(db: Session, item: _Claimed, worker: str, **values: Any) -> bool:
+    result = db.execute(
+        update(OutboxItem)
+        .where(
+            OutboxItem.id == item.id,
+            OutboxItem.claimed_by == worker,
+            OutboxItem.status == "pending",
+        )
+        .values(claimed_by=None, claimed_until=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return cast(CursorResult[Any], result).rowcount == 1
+
+
+def _finish(
+    db: Session,
+    items: Sequence[_Claimed],
+    worker: str,
+    *,
+    status: str,
+    moment: dt.datetime | None = None,
+    delivered_case: int | None = None,
+) -> list[str]:
+    """Mark items sent (``moment``) or cancelled, and audit a delivered referral."""
+    outcomes: list[str] = []
+    try:
+        for item in items:
+            values: dict[str, Any] = {"status": status, "last_error": None}
+            if status == "sent":
+                values.update(sent_at=moment, attempts=item.attempts + 1)
+            if not _update_claimed(db, item, worker, **values):
+                continue  # erased meanwhile: nothing may name its case now
+            outcomes.append(status)
+            if delivered_case is not None:
+                audit.record(db, "delivery", "referral.delivered", "referral", item.referral_id,
+                             case_id=delivered_case)
+        db.commit()
+    except Exception:
+        db.rollback()
+        raise
+    return outcomes
+
+
+def _record_failure(
+    db: Session, items: Sequence[_Claimed], code: str, worker: str, moment: dt.datetime
+) -> list[str]:
+    """Schedule a retry, or give up once the retry period has passed."""
+    outcomes: list[str] = []
+    try:
+        for item in items:
+            attempts = item.attempts + 1
+            if moment - item.window_start >= RETRY_PERIOD:
+                changed = _update_claimed(db, item, worker, status="dead", attempts=attempts,
+                                          last_error=code)
+                outcome = "dead"
+            else:
+                changed = _update_claimed(db, item, worker, attempts=attempts, last_error=code,
+                                          next_attempt_at=moment + retry_delay(attempts))
+                outcome = "retried"
+            if changed:
+                outcomes.append(outcome)
+                log.warning("outbox item %d for %s: %s on attempt %d%s", item.id,
+                            item.hotline_id, code, attempts,
+                            "; giving up" if outcome == "dead" else "")
+        db.commit()
+    except Exception:
+        db.rollback()
+        raise
+    return outcomes
+
+
+def _release(db: Session, items: Sequence[_Claimed], worker: str) -> None:
+    if not items:
+        return
+    db.execute(
+        update(OutboxItem)
+        .where(OutboxItem.id.in_([item.id for item in items]), OutboxItem.claimed_by == worker)
+        .values(claimed_by=None, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.commit()
+
+
+def run_forever(
+    new_session: Callable[[], Session],
+    services: Services,
+    *,
+    interval: float = 10.0,
+    stop: threading.Event | None = None,
+    now: Clock = utcnow,
+    batch: int = 50,
+) -> None:
+    """Pass after pass until ``stop`` is set (``assistant deliver --loop``).
+
+    After a full batch the next pass starts at once; otherwise it waits ``interval`` seconds (or
+    until ``stop``). A pass that fails (the database is away) is logged by the error's type and
+    tried again: a worker that dies quietly would leave referrals unsent.
+    """
+    stop = stop or threading.Event()
+    worker = new_worker_id()
+    while not stop.is_set():
+        try:
+            report = deliver_once(
+                new_session, services, now=now, worker_id=worker, batch=batch, stop=stop
+            )
+        except Exception as exc:
+            log.error("a delivery pass failed (%s)", type(exc).__name__)
+            report = DeliveryReport()
+        if report.handled:
+            log.info("delivery: %d sent, %d to retry, %d dead, %d cancelled",
+                     report.sent, report.retried, report.dead, report.cancelled)
+        if report.handled < batch:
+            stop.wait(interval)
+
+
+# --- for administrators ---
+
+
+def dead_letters(db: Session) -> list[OutboxItem]:
+    """Deliveries given up on, newest first."""
+    return list(
+        db.scalars(
+            select(OutboxItem)
+            .where(OutboxItem.status == "dead")
+            .order_by(OutboxItem.created_at.desc(), OutboxItem.id.desc())
+        )
+    )
+
+
+def retry_dead_letter(
+    db: Session, item_id: int, *, now: dt.datetime | None = None, actor: str = "cli"
+) -> bool:
+    """Put a dead item back in the queue, due at once, with a fresh 24-hour retry period
+    (``retry_from``) and backoff starting again from 30 s. Audited; committed.
+
+    False (and nothing changed) for an unknown item or one that is not dead.
+    """
+    moment = now or utcnow()
+    found = db.execute(
+        select(Referral.case_id)
+        .join(OutboxItem, OutboxItem.referral_id == Referral.id)
+        .where(OutboxItem.id == item_id)
+    ).first()
+    if found is None:
+        return False
+    try:
+        result = db.execute(
+            update(OutboxItem)
+            .where(OutboxItem.id == item_id, OutboxItem.status == "dead")
+            .values(status="pending", attempts=0, next_attempt_at=moment, retry_from=moment,
+                    claimed_by=None, claimed_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        if cast(CursorResult[Any], result).rowcount != 1:
+            db.rollback()
+            return False
+        audit.record(db, actor, "outbox.retried", "outbox", item_id, case_id=found[0])
+        db.commit()
+    except Exception:
+        db.rollback()
+        raise
+    return True

@@ -1,0 +1,452 @@
+"""What hotline staff read: the queue, a referral in full, what is due today, how providers
+respond, and the export for a hotline's own case system.
+
+Only :func:`referral_detail` and :func:`export_referral` decrypt anything; the views that call
+them write an audit event each time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from .models import (
+    FINISHED_STATUSES,
+    Case,
+    InternalNote,
+    Location,
+    Message,
+    Notice,
+    Referral,
+    ReferralEvent,
+    today,
+)
+from .routing import Hotline
+from .services import Services
+
+EXPORT_FORMAT = "removal-request-assistant/referral/1"
+QUEUE_FILTERS = ("open", "received", "with_hotline", "referred", "closed", "all")
+RENOTICE_AFTER = dt.timedelta(days=1)
+ACKNOWLEDGE_WITHIN = dt.timedelta(days=2)
+NO_RESPONSE_AFTER = dt.timedelta(days=7)
+
+# Categories a survivor ticked -> the notice type they suggest (DESIGN section 5).
+_HARMFUL_CATEGORIES = {"abuse_series": "a", "sexualised_context": "b", "physical_abuse": "c"}
+
+
+def suggested_notice_type(categories: Sequence[str]) -> str | None:
+    if "abuse_material" in categories:
+        return "csam"
+    if any(category in _HARMFUL_CATEGORIES for category in categories):
+        return "harmful_abusive"
+    return None
+
+
+def suggested_subtypes(categories: Sequence[str]) -> list[str]:
+    return sorted({_HARMFUL_CATEGORIES[c] for c in categories if c in _HARMFUL_CATEGORIES})
+
+
+def reporting_reference(referral: Referral) -> str:
+    return f"RRA-{referral.id}"
+
+
+@dataclass(frozen=True)
+class Flags:
+    minor: bool
+    identifying_information: bool
+    dark_web: bool
+    already_reported: bool
+
+
+def referral_flags(referral: Referral) -> Flags:
+    case = referral.case
+    return Flags(
+        minor=case.minor_in_material == "yes",
+        identifying_information="identifying_information" in case.categories,
+        dark_web=any(
+            (loc.host or "").endswith(".onion")
+            or any(r.get("code") == "dark_web" for r in loc.route_reasons)
+            for loc in referral.locations
+        ),
+        already_reported=any(event.code == "already_reported" for event in referral.events),
+    )
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    id: int
+    reference: str
+    created_on: dt.date
+    age_days: int
+    status: str
+    unacknowledged: bool
+    location_count: int
+    categories: list[str]
+    notice_type: str | None
+    flags: Flags
+
+
+def queue(
+    db: Session, hotline_id: str, status_filter: str = "open", *, on: dt.date | None = None
+) -> list[QueueRow]:
+    """This hotline's referrals: unacknowledged first, newest first within each group."""
+    on = on or today()
+    query = (
+        select(Referral)
+        .where(Referral.hotline_id == hotline_id)
+        .options(
+            selectinload(Referral.locations),
+            selectinload(Referral.events),
+            selectinload(Referral.case),
+        )
+    )
+    if status_filter == "open":
+        query = query.where(Referral.status != "closed")
+    elif status_filter in QUEUE_FILTERS and status_filter != "all":
+        query = query.where(Referral.status == status_filter)
+    rows = [
+        QueueRow(
+            id=referral.id,
+            reference=reporting_reference(referral),
+            created_on=referral.created_on,
+            age_days=(on - referral.created_on).days,
+            status=referral.status,
+            unacknowledged=referral.status in ("received", "referred"),
+            location_count=len(referral.locations),
+            categories=list(referral.case.categories),
+            notice_type=suggested_notice_type(referral.case.categories),
+            flags=referral_flags(referral),
+        )
+        for referral in db.scalars(query)
+    ]
+    rows.sort(key=lambda row: (not row.unacknowledged, -row.created_on.toordinal(), -row.id))
+    return rows
+
+
+@dataclass(frozen=True)
+class NoticeView:
+    id: int
+    notice_type: str
+    provider: str
+    escalation: bool
+    sent_on: dt.date
+    reference: str | None
+    response: str | None
+    response_on: dt.date | None
+
+
+@dataclass(frozen=True)
+class StaffLocationView:
+    id: int
+    position: int
+    kind: str
+    value: str
+    platform: str | None
+    note: str | None
+    host: str | None
+    status: str
+    status_changed_on: dt.date
+    assessment: str | None
+    assessment_subtype: str | None
+    hosting_country: str | None
+    reasons: list[dict[str, Any]]
+    notices: list[NoticeView]
+    already_reported_in: int
+
+
+@dataclass(frozen=True)
+class StaffMessageView:
+    id: int
+    author: str
+    body: str
+    sent_on: dt.date
+
+
+@dataclass(frozen=True)
+class StaffNoteView:
+    id: int
+    body: str
+    written_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ReferralDetail:
+    id: int
+    reference: str
+    hotline: Hotline | None
+    status: str
+    closed_reason: str | None
+    created_on: dt.date
+    language: str
+    survivor_country: str | None
+    filed_by: str
+    categories: list[str]
+    minor_in_material: str | None
+    notice_type: str | None
+    subtypes: list[str]
+    flags: Flags
+    locations: list[StaffLocationView]
+    events: list[ReferralEvent]
+    messages: list[StaffMessageView]
+    notes: list[StaffNoteView]
+    other_referrals: int = field(default=0)
+
+
+def _routed_country(location: Location) -> str | None:
+    for reason in reversed(location.route_reasons):
+        country = (reason.get("params") or {}).get("country")
+        if reason.get("code") in ("known_provider", "country_code_domain", "hosting_country") and (
+            country
+        ):
+            return str(country)
+    return None
+
+
+def referral_detail(db: Session, services: Services, referral: Referral) -> ReferralDetail:
+    """Everything about one referral, decrypted: only for its hotline's staff, audited by the
+    caller."""
+    cipher = services.cipher
+    case: Case = referral.case
+    already = {
+        event.location_id: int(event.params.get("open_cases", 0) or 0)
+        for event in referral.events
+        if event.code == "already_reported"
+    }
+    locations = [
+        StaffLocationView(
+            id=loc.id,
+            position=loc.position,
+            kind=loc.kind,
+            value=cipher.open(loc.value_sealed, "location.value"),
+            platform=cipher.open(loc.platform_sealed, "location.platform")
+            if loc.platform_sealed else None,
+            note=cipher.open(loc.note_sealed, "location.note") if loc.note_sealed else None,
+            host=loc.host,
+            status=loc.status,
+            status_changed_on=loc.status_changed_on,
+            assessment=loc.assessment,
+            assessment_subtype=loc.assessment_subtype,
+            hosting_country=loc.hosting_country or _routed_country(loc),
+            reasons=list(loc.route_reasons),
+            notices=[
+                NoticeView(
+                    id=n.id,
+                    notice_type=n.notice_type,
+                    provider=n.provider,
+                    escalation=n.escalation,
+                    sent_on=n.sent_on,
+                    reference=cipher.open(n.reference_sealed, "notice.reference")
+                    if n.reference_sealed else None,
+                    response=n.response,
+                    response_on=n.response_on,
+                )
+                for n in loc.notices
+            ],
+            already_reported_in=already.get(loc.id, 0),
+        )
+        for loc in referral.locations
+    ]
+    messages = [
+        StaffMessageView(m.id, m.author, cipher.open(m.body_sealed, "message.body"), m.sent_on)
+        for m in db.scalars(
+            select(Message).where(Message.referral_id == referral.id).order_by(Message.id)
+        )
+    ]
+    notes = [
+        StaffNoteView(n.id, cipher.open(n.body_sealed, "note.body"), n.written_at)
+        for n in referral.notes
+    ]
+    return ReferralDetail(
+        id=referral.id,
+        reference=reporting_reference(referral),
+        hotline=services.directory.get(referral.hotline_id),
+        status=referral.status,
+        closed_reason=referral.closed_reason,
+        created_on=referral.created_on,
+        language=case.language,
+        survivor_country=case.survivor_country,
+        filed_by=case.filed_by,
+        categories=list(case.categories),
+        minor_in_material=case.minor_in_material,
+        notice_type=suggested_notice_type(case.categories),
+        subtypes=suggested_subtypes(case.categories),
+        flags=referral_flags(referral),
+        locations=locations,
+        events=list(referral.events),
+        messages=messages,
+        notes=notes,
+    )
+
+
+def export_referral(db: Session, services: Services, referral: Referral) -> dict[str, Any]:
+    """The referral as JSON for a hotline's case system, with the fields hotlines exchange
+    (location, hosting country, categories, notice type, received date, reporting reference).
+
+    Internal notes and messages are not part of it.
+    """
+    detail = referral_detail(db, services, referral)
+    hotline = detail.hotline
+    return {
+        "format": EXPORT_FORMAT,
+        "reporting_reference": detail.reference,
+        "received_date": detail.created_on.isoformat(),
+        "hotline": {
+            "id": referral.hotline_id,
+            "name": hotline.name if hotline else None,
+            "country": hotline.country if hotline else None,
+        },
+        "status": detail.status,
+        "reporter": {
+            "type": "survivor_advocate" if detail.filed_by == "advocate" else "survivor",
+            "language": detail.language,
+            "country": detail.survivor_country,
+            "minor_in_material": detail.minor_in_material,
+        },
+        "categories": detail.categories,
+        "notice_type": detail.notice_type,
+        "harmful_abusive_subtypes": detail.subtypes,
+        "flags": {
+            "minor": detail.flags.minor,
+            "identifying_information": detail.flags.identifying_information,
+            "dark_web": detail.flags.dark_web,
+            "already_reported": detail.flags.already_reported,
+        },
+        "locations": [
+            {
+                "id": loc.id,
+                "kind": loc.kind,
+                "location": loc.value,
+                "platform": loc.platform,
+                "note": loc.note,
+                "host": loc.host,
+                "hosting_country": loc.hosting_country,
+                "status": loc.status,
+                "assessment": loc.assessment,
+                "assessment_subtype": loc.assessment_subtype,
+                "notice_type": loc.assessment
+                if loc.assessment in ("csam", "harmful_abusive") else detail.notice_type,
+                "routing_reasons": [
+                    {"code": r.get("code"), "params": r.get("params") or {}} for r in loc.reasons
+                ],
+                "notices": [
+                    {
+                        "notice_type": n.notice_type,
+                        "provider": n.provider,
+                        "escalation": n.escalation,
+                        "sent_on": n.sent_on.isoformat(),
+                        "reference": n.reference,
+                        "response": n.response,
+                        "response_on": n.response_on.isoformat() if n.response_on else None,
+                    }
+                    for n in loc.notices
+                ],
+            }
+            for loc in detail.locations
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class DueItem:
+    referral_id: int
+    reference: str
+    location_id: int | None
+    kind: str  # "renotice" or "acknowledge"
+    since: dt.date
+
+
+def due_today(db: Session, hotline_id: str, *, on: dt.date | None = None) -> list[DueItem]:
+    """Notices without removal after 24 hours (send again), and referrals unacknowledged for two
+    days, oldest first."""
+    on = on or today()
+    due: list[DueItem] = []
+    last_notice = (
+        select(Notice.location_id, func.max(Notice.sent_on).label("last_sent"))
+        .group_by(Notice.location_id)
+        .subquery()
+    )
+    renotice = db.execute(
+        select(Location.id, Location.referral_id, last_notice.c.last_sent)
+        .join(last_notice, last_notice.c.location_id == Location.id)
+        .join(Referral, Referral.id == Location.referral_id)
+        .where(Referral.hotline_id == hotline_id, Referral.status != "closed")
+        .where(Location.status == "notice_sent")
+        .where(last_notice.c.last_sent <= on - RENOTICE_AFTER)
+    )
+    for location_id, referral_id, last_sent in renotice:
+        due.append(DueItem(referral_id, f"RRA-{referral_id}", location_id, "renotice", last_sent))
+    waiting = db.execute(
+        select(Referral.id, func.min(Location.status_changed_on))
+        .join(Location, Location.referral_id == Referral.id)
+        .where(Referral.hotline_id == hotline_id)
+        .where(Location.status.in_(("received", "referred")))
+        .group_by(Referral.id)
+        .having(func.min(Location.status_changed_on) <= on - ACKNOWLEDGE_WITHIN)
+    )
+    for referral_id, since in waiting:
+        due.append(DueItem(referral_id, f"RRA-{referral_id}", None, "acknowledge", since))
+    due.sort(key=lambda item: (item.since, item.referral_id, item.location_id or 0))
+    return due
+
+
+@dataclass(frozen=True)
+class ProviderRecord:
+    provider: str
+    notices: int
+    removed: int
+    median_days_to_removal: float | None
+    # Of the notices sent at least 7 days ago: the share still without any answer.
+    no_response_share: float | None
+
+
+def provider_responsiveness(
+    db: Session, hotline_id: str, *, on: dt.date | None = None
+) -> list[ProviderRecord]:
+    """Per provider, over this hotline's notices: how many, how many removed, the median days from
+    notice to removal, and the share without a response after 7 days. Most notices first."""
+    on = on or today()
+    rows = db.execute(
+        select(Notice.provider, Notice.sent_on, Notice.response, Notice.response_on)
+        .join(Location, Location.id == Notice.location_id)
+        .join(Referral, Referral.id == Location.referral_id)
+        .where(Referral.hotline_id == hotline_id)
+    )
+    grouped: dict[str, list[tuple[dt.date, str | None, dt.date | None]]] = {}
+    for provider, sent_on, response, response_on in rows:
+        grouped.setdefault(provider, []).append((sent_on, response, response_on))
+    records = []
+    for provider, notices in grouped.items():
+        removal_days = [
+            (response_on - sent_on).days
+            for sent_on, response, response_on in notices
+            if response == "removed" and response_on is not None
+        ]
+        old_enough = [n for n in notices if n[0] <= on - NO_RESPONSE_AFTER]
+        silent = [n for n in old_enough if n[1] in (None, "no_response")]
+        records.append(
+            ProviderRecord(
+                provider=provider,
+                notices=len(notices),
+                removed=len(removal_days),
+                median_days_to_removal=statistics.median(removal_days) if removal_days else None,
+                no_response_share=len(silent) / len(old_enough) if old_enough else None,
+            )
+        )
+    records.sort(key=lambda r: (-r.notices, r.provider.casefold()))
+    return records
+
+
+def unfinished(locations: Sequence[Location]) -> list[Location]:
+    return [loc for loc in locations if loc.status not in FINISHED_STATUSES]
+
+
+def notes_count(db: Session, referral_id: int) -> int:
+    return int(db.scalar(
+        select(func.count(InternalNote.id)).where(InternalNote.referral_id == referral_id)
+    ) or 0)

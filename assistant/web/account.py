@@ -1,0 +1,171 @@
+"""Sign-in, enrolment and password change for staff and administrators (``/account``).
+
+Enrolment links carry their code in the query string, which no access log here records; the page
+posts it back in a hidden field. The TOTP secret chosen for an enrolment waits in the server-side
+session (sealed) until the first code confirms it.
+"""
+
+from __future__ import annotations
+
+import segno
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from markupsafe import Markup
+from werkzeug.wrappers import Response as BaseResponse
+
+from .. import accounts
+from ..accounts import (
+    AccountLocked,
+    AccountRefused,
+    SignInFailed,
+    account_for_enrolment,
+    change_password,
+    complete_enrolment,
+    new_totp_secret,
+    totp_uri,
+)
+from ..extensions import Database, current_services, db, limiter, receipt_limit
+from .access import account_required, public, signed_in_account
+from .public import CLEAR_SITE_DATA
+from .staff_forms import EnrolForm, PasswordForm, SignInForm
+from .staff_texts import ACCOUNT_REFUSALS, refusal_text
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+
+def home_for(role: str) -> str:
+    return url_for("admin.index") if role == "admin" else url_for("hotline.queue")
+
+
+def qr_svg(text: str) -> Markup:
+    """A QR code drawn by the app itself as inline SVG (no image service, no script)."""
+    code = segno.make(text, error="m")
+    svg = code.svg_inline(scale=4, border=4, dark="#000", light="#fff", omitsize=False)
+    return Markup(svg)  # noqa: S704 (segno's own SVG markup from a URI we built)
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.shared_limit(receipt_limit, scope="account-sign-in", methods=["POST"])
+@public
+def sign_in() -> str | BaseResponse | tuple[str, int]:
+    """E-mail, password and a TOTP code. One answer for any wrong part."""
+    account = signed_in_account()
+    if account is not None and request.method == "GET":
+        return redirect(home_for(account.role), 303)
+    form = SignInForm()
+    error = None
+    status = 200
+    if form.validate_on_submit():
+        services = current_services()
+        try:
+            account = accounts.sign_in(
+                db.session,
+                lambda: Database.new_session(current_app),
+                services.passwords,
+                services.cipher,
+                form.email.data or "",
+                form.password.data or "",
+                form.code.data or "",
+            )
+        except SignInFailed:
+            error = _("The e-mail address, password or code is not right. Check them and try "
+                      "again.")
+            status = 401
+        except AccountLocked as locked:
+            minutes = max(1, int(locked.retry_after.total_seconds() // 60) + 1)
+            error = _("Too many failed sign-ins. This account is locked for about %(minutes)d "
+                      "minutes.", minutes=minutes)
+            status = 429
+        else:
+            language = session.get("lang")
+            session.clear()
+            session.renew()  # type: ignore[attr-defined]
+            session["account_id"] = account.id
+            if language:
+                session["lang"] = language
+            return redirect(home_for(account.role), 303)
+    elif request.method == "POST":
+        status = 400
+    return render_template("account/sign_in.html", form=form, error=error), status
+
+
+@bp.post("/sign-out")
+@public
+def sign_out() -> BaseResponse:
+    """End this session, and ask the browser to forget this site's data (CSRF-checked, like
+    every POST)."""
+    session.clear()
+    response = redirect(url_for(".sign_in"), 303)
+    response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
+    return response
+
+
+@bp.route("/enrol", methods=["GET", "POST"])
+@limiter.shared_limit(receipt_limit, scope="account-enrol", methods=["POST"])
+@public
+def enrol() -> str | BaseResponse | tuple[str, int]:
+    """Set your own password and TOTP with the one-time code an administrator gave you."""
+    form = EnrolForm()
+    code = (form.code.data if request.method == "POST" else request.args.get("code")) or ""
+    account = account_for_enrolment(db.session, code)
+    if account is None:
+        return render_template("account/enrol_invalid.html"), 404
+    pending = session.get("enrolment")
+    if not isinstance(pending, dict) or pending.get("account_id") != account.id:
+        pending = {"account_id": account.id, "secret": new_totp_secret()}
+        session["enrolment"] = pending
+    secret = str(pending["secret"])
+    error = None
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate_on_submit():
+            services = current_services()
+            try:
+                complete_enrolment(db.session, services.passwords, services.cipher, account,
+                                   form.password.data or "", secret, form.totp.data or "")
+            except AccountRefused as refused:
+                error = refusal_text(ACCOUNT_REFUSALS, refused.code, refused.params)
+            else:
+                session.pop("enrolment", None)
+                flash(_("Your account is ready. Sign in with your password and a new code."))
+                return redirect(url_for(".sign_in"), 303)
+    form.code.data = code
+    uri = totp_uri(secret, account.email, current_services().settings.site_name)
+    return render_template(
+        "account/enrol.html", form=form, error=error, account=account, secret=secret,
+        qr=qr_svg(uri),
+    ), status
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@account_required
+def password() -> str | BaseResponse | tuple[str, int]:
+    """Change your password. Every session of the account ends, this one too."""
+    form = PasswordForm()
+    error = None
+    if form.validate_on_submit():
+        services = current_services()
+        try:
+            change_password(db.session, services.passwords, services.cipher, g.account,
+                            form.current.data or "", form.password.data or "",
+                            form.totp.data or "")
+        except AccountRefused as refused:
+            error = refusal_text(ACCOUNT_REFUSALS, refused.code, refused.params)
+        else:
+            session.clear()
+            flash(_("Your password was changed, and you were signed out everywhere. Sign in "
+                    "with the new password."))
+            return redirect(url_for(".sign_in"), 303)
+    status = 400 if request.method == "POST" else 200
+    return render_template("account/password.html", form=form, error=error), status
