@@ -403,7 +403,7 @@ def new_worker_id() -> str:
 def retry_delay(attempts: int) -> dt.timedelta:
     """30 s after the first failure, doubling, at most an hour; up to 10% later so that items
     that failed together do not all come back at the same second."""
-    delay = min(FIRST_RETRY * 2 ** min(attempts - 1, 16), MAX_RETRY)
+    delay = min(FIRST_RETRY * (1 << min(max(attempts - 1, 0), 16)), MAX_RETRY)
     return delay * (1 + secrets.randbelow(101) / 1000)
 
 
@@ -568,11 +568,15 @@ def _deliver_email(
     now: Clock,
 ) -> list[str]:
     live = _still_claimed(db, group, worker)
-    if not live or endpoint.email is None:
+    if not live:
         return []
     settings = services.settings
-    message = notification_email(settings, endpoint.email, len(live))
     try:
+        if endpoint.email is None:
+            raise DeliveryFailure("no_endpoint")
+        # Referrals, not items: places added to a waiting referral make a second item.
+        waiting = len({item.referral_id for item in live})
+        message = notification_email(settings, endpoint.email, waiting)
         send_email(settings, message, endpoint.email, context)
     except _NETWORK_ERRORS as exc:
         return _record_failure(db, live, failure_code(exc), worker, now())

@@ -70,7 +70,8 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("not_removed", "escalate"): "notice_sent",
     **{
         (status, action): target
-        for status in ("received", "with_hotline", "notice_sent", "not_removed", "referred")
+        # Places without an outcome; a refusal (not_removed) stays on record as it is.
+        for status in ("received", "with_hotline", "notice_sent", "referred")
         for action, target in (("reroute", "referred"), ("close", "closed"))
     },
 }
@@ -304,8 +305,7 @@ def record_notice(
     if escalation:
         _event(referral, "escalated", location=location)
     elif changed:
-        _event(referral, "notice_sent", location=location, iccam=ICCAM_ACTIONS["notice_sent"],
-               notice_type=notice_type)
+        _event(referral, "notice_sent", location=location, iccam=ICCAM_ACTIONS["notice_sent"])
     else:
         _event(referral, "notice_repeated", location=location, visible=False)
     db.flush()

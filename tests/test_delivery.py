@@ -6,19 +6,20 @@ Time is the injected clock: no test waits for a retry to come due.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from assistant.delivery import (
     SIGNATURE_HEADER,
@@ -32,7 +33,7 @@ from assistant.delivery import (
     verify_signature,
 )
 from assistant.extensions import Database
-from assistant.intake import IntakeRequest, file_request
+from assistant.intake import IntakeRequest, add_locations, file_request
 from assistant.models import AuditEvent, Case, OutboxItem, Referral, utcnow
 from assistant.referrals import Staff, reroute
 from assistant.retention import erase_case
@@ -282,16 +283,37 @@ def test_after_a_day_of_failures_an_item_is_dead_until_an_administrator_retries_
         assert not retry_dead_letter(db, item_id, now=world.clock())  # sent, not dead
 
 
+def claiming_together(world: World, barrier: threading.Barrier) -> Callable[[], Session]:
+    """Sessions for one worker whose first claim waits, after choosing its items and before
+    taking them, until the other worker has chosen too: the race the claim must win."""
+    waiting = [True]
+
+    def new_session() -> Session:
+        session = world.session()
+
+        @event.listens_for(session, "do_orm_execute")
+        def _meet_before_claiming(state: ORMExecuteState) -> None:
+            if state.is_update and waiting[0]:
+                waiting[0] = False
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    barrier.wait(timeout=10)
+
+        return session
+
+    return new_session
+
+
 def test_two_workers_at_once_deliver_every_referral_exactly_once(world: World):
     for n in range(12):
         world.file(f"https://news.example.ie/story-{n}")
     failures: list[BaseException] = []
+    claims = threading.Barrier(2)
 
     def work(name: str) -> None:
+        sessions = claiming_together(world, claims)
         try:
             while world.pending():
-                deliver_once(world.session, world.services, now=world.clock,
-                             worker_id=name, batch=3)
+                deliver_once(sessions, world.services, now=world.clock, worker_id=name, batch=3)
         except BaseException as exc:
             failures.append(exc)
 
@@ -327,7 +349,7 @@ def test_erasing_a_case_removes_its_delivery_and_nothing_is_sent(world: World):
     case_id, _number = world.file("https://news.example.ie/story")
     assert len(world.outbox()) == 1
     with world.session() as db:
-        erase_case(db, db.get(Case, case_id))
+        erase_case(db, db.get_one(Case, case_id))
     assert world.outbox() == []
     with world.receiver() as receiver:
         assert world.deliver() == DeliveryReport()
@@ -352,13 +374,17 @@ def test_the_loop_delivers_and_stops_when_asked(world: World):
 
 
 def test_an_email_hotline_gets_one_neutral_message_for_all_that_waits(world: World):
-    numbers = [world.file("https://photos.example.fr/album/123")[1],
-               world.file("https://forum.example.fr/t/456")[1]]
+    first_case, first_number = world.file("https://photos.example.fr/album-quokka")
+    _second_case, second_number = world.file("https://forum.example.fr/thread-wombat")
+    with world.session() as db:  # more places for a waiting referral: a second item, same one
+        add_locations(db, world.services, db.get_one(Case, first_case),
+                      [normalise_location("url", "https://photos.example.fr/album-numbat")])
+    assert len(world.outbox()) == 3
     mailbox = Mailbox(SMTP_USER, SMTP_PASSWORD)
     server = smtp_server(world.smtp_port, mailbox, world.tls)
     server.start()
     try:
-        assert world.deliver() == DeliveryReport(sent=2)
+        assert world.deliver() == DeliveryReport(sent=3)
         world.clock.advance(hours=1)
         assert world.deliver() == DeliveryReport()
     finally:
@@ -372,14 +398,14 @@ def test_an_email_hotline_gets_one_neutral_message_for_all_that_waits(world: Wor
     body = message.get_content()
     assert "2 new referrals are waiting in the portal: https://assistant.example/hotline/" in body
     raw = mail.raw.decode("utf-8", "replace").lower()
-    for secret in (*numbers, "example.fr", "photos", "album", "123", "forum", "456", "rra-",
-                   *CATEGORIES, "abuse", "identifying", "minor"):
+    for secret in (first_number, second_number, "example.fr", "photos", "quokka", "numbat",
+                   "wombat", "rra-", *CATEGORIES, "abuse", "identifying", "minor"):
         assert secret.lower() not in raw, secret
 
 
 def test_email_waits_while_the_mail_server_is_down(world: World):
-    world.file("https://photos.example.fr/album/123")
-    world.file("https://forum.example.fr/t/456")
+    world.file("https://photos.example.fr/album-quokka")
+    world.file("https://forum.example.fr/thread-wombat")
     assert world.deliver() == DeliveryReport(retried=2)
     assert {i.last_error for i in world.outbox()} == {"connection_refused"}
 
@@ -396,7 +422,7 @@ def test_email_waits_while_the_mail_server_is_down(world: World):
 
 
 def test_email_is_never_sent_in_clear(world: World):
-    world.file("https://photos.example.fr/album/123")
+    world.file("https://photos.example.fr/album-quokka")
     mailbox = Mailbox()
     server = smtp_server(world.smtp_port, mailbox, tls=None)  # offers no STARTTLS
     server.start()

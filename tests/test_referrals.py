@@ -1,0 +1,220 @@
+"""The referral state machine (DESIGN section 5): every allowed transition, every refused one,
+and what each leaves behind (timeline, audit log, what the survivor sees)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from assistant import referrals
+from assistant.case_status import describe_case
+from assistant.intake import IntakeRequest, file_request
+from assistant.models import (
+    LOCATION_STATUSES,
+    Account,
+    AuditEvent,
+    Location,
+    Notice,
+    Referral,
+    ReferralEvent,
+    today,
+    utcnow,
+)
+from assistant.referrals import TRANSITIONS, ActionRefused, Staff
+from assistant.routing import normalise_location
+from tests.conftest import HOTLINE_A, HOTLINE_B
+
+ACTIONS = sorted(referrals.LOCATION_ACTIONS)
+
+
+@pytest.fixture
+def staff(db: Any) -> Staff:
+    account = Account(email="a@hotline-a.example", role="staff", hotline_id=HOTLINE_A,
+                      status="active", totp_last_step=0, failed_sign_ins=0, lockouts=0,
+                      created_at=utcnow())
+    db.add(account)
+    db.commit()
+    return Staff.of(account)
+
+
+def file_case(db: Any, services: Any, *values: str) -> Referral:
+    locations = [normalise_location("url", value) for value in values]
+    filed = file_request(db, services, IntakeRequest(locations=locations,
+                                                     categories=frozenset({"abuse_material"}),
+                                                     survivor_country="IE"))
+    referral = filed.case.referrals[0]
+    assert referral.hotline_id == HOTLINE_A
+    return referral
+
+
+def put_in_status(db: Any, referral: Referral, status: str) -> Location:
+    """One location in ``status``, assessed as CSAM and with an unanswered notice, so that only
+    the transition itself decides what is allowed."""
+    location = referral.locations[0]
+    location.status = status
+    location.assessment = "csam"
+    location.notices.append(Notice(notice_type="csam", provider="Example Host",
+                                   sent_on=today() - dt.timedelta(days=2)))
+    referrals.refresh_referral_status(referral)
+    db.commit()
+    return location
+
+
+def run(action: str, db: Any, services: Any, staff: Staff, referral: Referral,
+        location: Location) -> None:
+    yesterday = today() - dt.timedelta(days=1)
+    if action == "acknowledge":
+        referrals.acknowledge(db, staff, referral)
+    elif action.startswith("assess_"):
+        assessment = {"assess_actionable": "csam", "assess_not_actionable": "not_actionable",
+                      "assess_not_found": "not_found"}[action]
+        referrals.assess(db, staff, referral, location.id, assessment)
+    elif action in ("notice", "escalate"):
+        referrals.record_notice(db, services, staff, referral, location.id, notice_type="csam",
+                                provider="Example Host", sent_on=yesterday,
+                                escalation=action == "escalate")
+    elif action.startswith("response_"):
+        referrals.record_response(db, staff, referral, location.notices[0].id,
+                                  action.removeprefix("response_"), yesterday)
+    elif action == "reroute":
+        referrals.reroute(db, services, staff, referral, HOTLINE_B, "hosted_elsewhere")
+    elif action == "close":
+        referrals.close(db, staff, referral, "duplicate")
+    else:  # pragma: no cover - a new action needs a line here
+        raise AssertionError(action)
+
+
+def snapshot(db: Any, location: Location) -> tuple[Any, ...]:
+    db.expire_all()
+    row = db.get(Location, location.id)
+    return (row.status, row.assessment, row.referral.hotline_id, row.referral.status,
+            len(row.notices), db.scalar(select(func.count(ReferralEvent.id))),
+            db.scalar(select(func.count(AuditEvent.id))))
+
+
+@pytest.mark.parametrize("status", LOCATION_STATUSES)
+@pytest.mark.parametrize("action", ACTIONS)
+def test_each_action_moves_a_location_only_as_the_table_allows(db, services, staff, status,
+                                                               action):
+    referral = file_case(db, services, "https://example.ie/one")
+    location = put_in_status(db, referral, status)
+    target = TRANSITIONS.get((status, action))
+    before = snapshot(db, location)
+    if target is None and action != "close":
+        with pytest.raises(ActionRefused):
+            run(action, db, services, staff, referral, location)
+        db.rollback()
+        assert snapshot(db, location) == before  # a refused action changes nothing
+        return
+    run(action, db, services, staff, referral, location)
+    db.expire_all()
+    after = db.get(Location, location.id)
+    # Closing a referral leaves places that already have an outcome as they are.
+    assert after.status == (target or status)
+    audit = db.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert audit.actor == f"account:{staff.account_id}"
+    assert audit.case_id == referral.case_id
+
+
+def test_the_table_covers_every_status_and_only_known_ones():
+    assert {status for status, _ in TRANSITIONS} <= set(LOCATION_STATUSES)
+    assert set(TRANSITIONS.values()) <= set(LOCATION_STATUSES)
+    # Outcomes are final except that a refusal can be escalated or noticed again.
+    for (status, _action), _target in TRANSITIONS.items():
+        assert status not in ("removed", "unavailable", "closed")
+
+
+def test_a_notice_needs_an_actionable_assessment_first(db, services, staff):
+    referral = file_case(db, services, "https://example.ie/a")
+    referrals.acknowledge(db, staff, referral)
+    location = referral.locations[0]
+    with pytest.raises(ActionRefused) as refused:
+        referrals.record_notice(db, services, staff, referral, location.id, notice_type="csam",
+                                provider="Host", sent_on=today())
+    assert refused.value.code == "assess_first"
+
+
+def test_a_harmful_abusive_assessment_needs_its_subtype(db, services, staff):
+    referral = file_case(db, services, "https://example.ie/a")
+    referrals.acknowledge(db, staff, referral)
+    location = referral.locations[0]
+    with pytest.raises(ActionRefused):
+        referrals.assess(db, staff, referral, location.id, "harmful_abusive")
+    with pytest.raises(ActionRefused):
+        referrals.assess(db, staff, referral, location.id, "csam", "b")
+    referrals.assess(db, staff, referral, location.id, "harmful_abusive", "b", "nl")
+    assert (location.assessment, location.assessment_subtype, location.hosting_country) == (
+        "harmful_abusive", "b", "NL")
+
+
+def test_dates_cannot_be_in_the_future_or_before_the_notice(db, services, staff):
+    referral = file_case(db, services, "https://example.ie/a")
+    referrals.acknowledge(db, staff, referral)
+    location = referral.locations[0]
+    referrals.assess(db, staff, referral, location.id, "csam")
+    with pytest.raises(ActionRefused):
+        referrals.record_notice(db, services, staff, referral, location.id, notice_type="csam",
+                                provider="Host", sent_on=today() + dt.timedelta(days=1))
+    notice = referrals.record_notice(db, services, staff, referral, location.id,
+                                     notice_type="csam", provider="Host", sent_on=today())
+    with pytest.raises(ActionRefused):
+        referrals.record_response(db, staff, referral, notice.id, "removed",
+                                  today() - dt.timedelta(days=1))
+
+
+def test_a_rerouted_referral_leaves_this_hotline_and_the_survivor_sees_where_it_went(
+        db, services, staff):
+    referral = file_case(db, services, "https://example.ie/a", "https://example.ie/b")
+    referrals.acknowledge(db, staff, referral)
+    first, second = referral.locations
+    referrals.assess(db, staff, referral, first.id, "not_found")
+    referrals.reroute(db, services, staff, referral, HOTLINE_B, "hosted_elsewhere")
+    assert referral.hotline_id == HOTLINE_B
+    assert referral.status == "referred"
+    assert (first.status, second.status) == ("unavailable", "referred")
+    assert referrals.referral_for_staff(db, staff, referral.id) is None
+    assert second.route_reasons[-1] == {
+        "code": "staff_rerouted",
+        "params": {"hotline": HOTLINE_B, "from": HOTLINE_A, "reason": "hosted_elsewhere"}}
+    view = describe_case(services, referral.case)
+    codes = [event.code for event in view.referrals[0].events]
+    assert codes == ["routed", "with_hotline", "unavailable", "referred"]
+
+
+def test_what_the_survivor_sees_has_no_staff_detail(db, services, staff):
+    referral = file_case(db, services, "https://example.ie/a")
+    location = referral.locations[0]
+    referrals.acknowledge(db, staff, referral)
+    referrals.assess(db, staff, referral, location.id, "csam")
+    notice = referrals.record_notice(db, services, staff, referral, location.id,
+                                     notice_type="csam", provider="Secret Host Ltd",
+                                     sent_on=today(), reference="TICKET-99")
+    referrals.record_notice(db, services, staff, referral, location.id, notice_type="csam",
+                            provider="Secret Host Ltd", sent_on=today())
+    referrals.add_internal_note(db, services, staff, referral, "internal only 4471")
+    referrals.record_response(db, staff, referral, notice.id, "removed", today())
+    view = describe_case(services, referral.case)
+    events = view.referrals[0].events
+    assert [e.code for e in events] == ["routed", "with_hotline", "notice_sent", "removed"]
+    assert all(e.occurred_on == today() for e in events)
+    shown = repr(view)
+    for hidden in ("Secret Host", "TICKET-99", "internal only", "account:", "csam"):
+        assert hidden not in shown, hidden
+
+
+def test_a_closed_referral_takes_no_more_actions(db, services, staff):
+    referral = file_case(db, services, "https://example.ie/a")
+    referrals.close(db, staff, referral, "outside_remit")
+    assert referral.status == "closed"
+    assert referral.locations[0].status == "closed"
+    for attempt in (
+        lambda: referrals.acknowledge(db, staff, referral),
+        lambda: referrals.close(db, staff, referral, "other"),
+    ):
+        with pytest.raises(ActionRefused):
+            attempt()
+    # The hotline can still explain the closure to the survivor.
+    referrals.message_survivor(db, services, staff, referral, "We closed this because ...")
