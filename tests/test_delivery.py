@@ -190,8 +190,8 @@ def test_a_webhook_waits_for_the_receiver_and_then_delivers_each_referral_once(
     assert all(r.signature_ok and r.path == "/ie" for r in receiver.requests)
     assert all(r.headers["content-type"] == "application/json" for r in receiver.requests)
     payloads = [r.json() for r in receiver.requests]
-    assert sorted(p["reporting_reference"] for p in payloads) == [
-        f"RRA-{rid}" for rid in referral_ids(world, "hotline_ie")]
+    references = [p["reporting_reference"] for p in payloads]
+    assert sorted(references) == sorted(f"RRA-{rid}" for rid in referral_ids(world, "hotline_ie"))
     assert {p["locations"][0]["location"] for p in payloads} == {
         "https://news.example.ie/story-1", "https://forum.example.ie/thread-2"}
     assert receiver.requests[0].body == json.dumps(

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from flask import Flask
 from werkzeug.serving import make_server
 
 from tests.conftest import empty_all_tables, make_app
@@ -51,11 +52,18 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def live_server(database_url: str, tmp_path: Any) -> Iterator[str]:
-    """The app on 127.0.0.1 at a free port; its quick exit leads to a page on the same server."""
+def live_app(database_url: str, tmp_path: Any) -> Iterator[Flask]:
+    """The app the live server runs; its quick exit leads to a page on the same server."""
     app = make_app(database_url, tmp_path / "instance", exit_url="/?left=1")
     empty_all_tables(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    yield app
+    empty_all_tables(app)
+
+
+@pytest.fixture
+def live_server(live_app: Flask) -> Iterator[str]:
+    """The app on 127.0.0.1 at a free port."""
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -63,7 +71,6 @@ def live_server(database_url: str, tmp_path: Any) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
-        empty_all_tables(app)
 
 
 @pytest.fixture(params=[True, False], ids=["javascript-on", "javascript-off"])
