@@ -49,6 +49,8 @@ ICCAM_ACTIONS = {
     "unavailable": "CU",
     "referred": "Moved",
 }
+# Reasons a place carries besides the routing engine's (``routing.REASON_CODES``).
+STAFF_REASON_CODES = ("staff_rerouted",)
 MAX_REFERENCE_LENGTH = 200
 MAX_PROVIDER_LENGTH = 200
 MAX_NOTE_LENGTH = 5000

@@ -15,6 +15,7 @@ from ..case_status import CASE_STATUSES
 from ..config import SUPPORTED_LANGUAGES, Settings
 from ..intake import CATEGORIES, MINOR_ANSWERS
 from ..models import LOCATION_STATUSES
+from ..referrals import STAFF_REASON_CODES
 from ..routing import KINDS
 from ..routing.engine import REASON_CODES
 
@@ -176,7 +177,7 @@ def _schemas() -> dict[str, Any]:
         ),
         "Reason": _object(
             {
-                "code": {"type": "string", "enum": list(REASON_CODES),
+                "code": {"type": "string", "enum": [*REASON_CODES, *STAFF_REASON_CODES],
                          "description": "Stable code of the routing reason."},
                 "params": {"type": "object", "additionalProperties": {"type": "string"}},
                 "text": {"type": "string", "description": "The reason in the requested language."},

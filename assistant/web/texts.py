@@ -191,6 +191,11 @@ def reason_text(reason: Mapping[str, Any], directory: Directory) -> str:
             hotline=hotline,
             country=country,
         )
+    if code == "staff_rerouted":
+        why = REROUTE_EXPLANATIONS.get(str(params.get("reason")))
+        text = _("%(old)s passed it to %(hotline)s.",
+                 old=hotline_name(directory, params.get("from")), hotline=hotline)
+        return f"{text} {why}" if why else text
     if code == "fallback":
         return _(
             "%(hotline)s sends removal requests to sites anywhere in the world.", hotline=hotline
@@ -198,7 +203,7 @@ def reason_text(reason: Mapping[str, Any], directory: Directory) -> str:
     return _("Routing decision")
 
 
-SURVIVOR_REROUTE_REASONS = {
+REROUTE_EXPLANATIONS = {
     "hosted_elsewhere": lazy_gettext("The site is hosted in a country that hotline covers."),
     "provider_elsewhere": lazy_gettext(
         "The company that runs the site is established where that hotline works."
@@ -249,7 +254,7 @@ def event_text(code: str, params: Mapping[str, Any], directory: Directory | None
     if code == "referred":
         name = hotline_name(directory, params.get("hotline")) if directory else _(
             "another hotline")
-        why = SURVIVOR_REROUTE_REASONS.get(str(params.get("reason")))
+        why = REROUTE_EXPLANATIONS.get(str(params.get("reason")))
         text = _("Passed to %(hotline)s, which can act where it is.", hotline=name)
         return f"{text} {why}" if why else text
     if code == "closed":

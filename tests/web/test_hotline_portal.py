@@ -247,3 +247,30 @@ def test_a_signed_in_staff_member_is_sent_to_the_queue_and_an_admin_to_admin(app
     staffer = Staffer(app, "x@hotline-a.example", "staff", HOTLINE_A)
     assert staffer.sign_in().headers["Location"].endswith("/hotline/")
     assert admin.client.get("/account/sign-in").headers["Location"].endswith("/admin/")
+
+
+def test_erasing_a_case_takes_the_hotlines_records_of_it_too(app, staff_a):
+    survivor, referral_id = file_for_a(app, "https://example.ie/one")
+    (one,) = location_ids(app, referral_id)
+    base = f"/hotline/referrals/{referral_id}"
+    staff_a.post(f"{base}/acknowledge")
+    staff_a.post(f"{base}/locations/{one}/assess", {f"l{one}a-assessment": "csam"})
+    staff_a.post(f"{base}/locations/{one}/notice", {
+        f"l{one}n-notice_type": "csam", f"l{one}n-provider": "Host", f"l{one}n-sent_on": TODAY})
+    staff_a.post(f"{base}/note", {"note-body": "internal"})
+    staff_a.post(f"{base}/message", {"message-body": "hello"})
+    token = csrf_token(survivor.client, "/my-request/erase")
+    erased = survivor.client.post("/my-request/erase", data={"csrf_token": token,
+                                                             "confirm": "y"})
+    assert erased.status_code == 200
+    from tests.conftest import row_counts
+
+    counts = row_counts(app)
+    for table in ("cases", "locations", "referrals", "referral_events", "messages", "notices",
+                  "internal_notes", "outbox"):
+        assert counts[table] == 0, table
+    # Nothing about the case is left in the audit log either; the accounts remain.
+    with Database.new_session(app) as db:
+        assert db.scalars(select(AuditEvent).where(AuditEvent.case_id.is_not(None))).all() == []
+    assert counts["accounts"] == 1
+    assert staff_a.client.get(base).status_code == 404

@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 
 from assistant.config import SUPPORTED_LANGUAGES
-from assistant.routing.engine import REASON_CODES
+from assistant.referrals import STAFF_REASON_CODES
+from assistant.routing.engine import REASON_CODES as ENGINE_CODES
 from assistant.web.texts import reason_text
 
+REASON_CODES = (*ENGINE_CODES, *STAFF_REASON_CODES)
 PARAMS = {"country": "DE", "hotline": "eco_de", "provider": "imgur", "tld": "de",
-          "kind": "dark_web"}
+          "kind": "dark_web", "from": "hotline_ie", "reason": "hosted_elsewhere"}
 
 
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
