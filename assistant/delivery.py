@@ -19,8 +19,8 @@ worker (``assistant deliver``; :func:`run_forever` for ``--loop``):
 - an item whose referral has since been re-routed to another hotline is ``cancelled``;
 - webhook: the referral as compact UTF-8 JSON (:func:`assistant.referral_reports.export_referral`,
   built at send time and never stored), POSTed over verified HTTPS without following redirects,
-  signed with the hotline's secret (:func:`sign`; hotlines check with :func:`verify_signature`)
-  and carrying the item's ``Idempotency-Key``, the same on every retry;
+  signed with the hotline's secret (see :mod:`assistant.delivery_channels`, whose
+  ``verify_signature`` hotlines can use) and carrying the item's ``Idempotency-Key``, the same on every retry;
 - e-mail: one neutral message per hotline and pass saying how many referrals are waiting in the
   portal, sent over SMTP with STARTTLS required and the certificate verified;
 - a failure is retried with exponential backoff (30 s doubling, at most an hour apart) and
@@ -34,31 +34,33 @@ a case number.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
-import http.client
-import ipaddress
 import json
 import logging
 import os
 import secrets
-import smtplib
 import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import urlsplit
 
 from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session
 
 from . import audit
-from .config import ConfigError, Settings
+from .config import SUPPORTED_LANGUAGES, ConfigError
+from .delivery_channels import (
+    NETWORK_ERRORS,
+    DeliveryFailure,
+    Endpoint,
+    failure_code,
+    notification_email,
+    post_webhook,
+    send_email,
+    tls_context,
+)
 from .models import OutboxItem, Referral, utcnow
 from .routing import Directory
 
@@ -78,22 +80,6 @@ RETRY_PERIOD = dt.timedelta(hours=24)
 # ends, and every network operation times out after NETWORK_TIMEOUT seconds.
 CLAIM_FOR = dt.timedelta(minutes=15)
 SEND_MARGIN = dt.timedelta(minutes=3)
-NETWORK_TIMEOUT = 10.0
-
-TIMESTAMP_HEADER = "X-RRA-Timestamp"
-SIGNATURE_HEADER = "X-RRA-Signature"
-SIGNATURE_VERSION = "v1"
-EMAIL_SUBJECT = "New referrals are waiting"
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """Where one hotline's deliveries go."""
-
-    channel: str
-    webhook_url: str | None = None
-    webhook_secret: str | None = None
-    email: str | None = None
 
 
 def load_endpoints(path: Path | None, directory: Directory) -> dict[str, Endpoint]:
@@ -169,14 +155,6 @@ def enqueue_delivery(db: Session, endpoints: Mapping[str, Endpoint], referral: R
 # --- the worker ---
 
 
-class DeliveryFailure(Exception):
-    """A delivery that did not go through. ``code`` is short and safe to store and log."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-
 @dataclass(frozen=True)
 class DeliveryReport:
     """What one pass did, in outbox items (an e-mail may stand for several)."""
@@ -207,190 +185,13 @@ class _Claimed:
 Clock = Callable[[], dt.datetime]
 
 
-# --- signatures, for the worker and for hotlines checking what they receive ---
-
-
-def sign(secret: str, timestamp: str | int, body: bytes) -> str:
-    """HMAC-SHA256 over ``b"<timestamp>." + body`` with the hotline's secret, in hex."""
-    message = f"{timestamp}.".encode("ascii") + body
-    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
-
-
-def verify_signature(
-    secret: str,
-    timestamp: str,
-    body: bytes,
-    header: str,
-    *,
-    now: dt.datetime | None = None,
-    tolerance: int = 300,
-) -> bool:
-    """Whether a webhook request is genuine: the ``X-RRA-Signature`` header (``v1=<hex>``, or
-    several comma-separated during a secret rotation) matches the timestamp and the raw body, and
-    the timestamp is within ``tolerance`` seconds of ``now`` so a captured request cannot be
-    replayed later. Compared in constant time."""
-    if not (timestamp.isascii() and timestamp.isdigit()):
-        return False
-    if abs(_epoch(now or utcnow()) - int(timestamp)) > tolerance:
-        return False
-    expected = f"{SIGNATURE_VERSION}={sign(secret, timestamp, body)}".encode("ascii")
-    found = False
-    for candidate in header.split(","):
-        # No early exit: every candidate is compared.
-        found |= hmac.compare_digest(candidate.strip().encode("utf-8"), expected)
-    return found
-
-
-def _epoch(moment: dt.datetime) -> int:
-    """Seconds since the epoch; a naive time is UTC, as everywhere in this app."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return int(moment.timestamp())
-
-
-# --- the two channels ---
-
-
-def tls_context(settings: Settings) -> ssl.SSLContext:
-    """Certificates verified against the system's CAs, plus ``tls_ca_file`` when it is set."""
-    context = ssl.create_default_context()
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    if settings.tls_ca_file:
-        context.load_verify_locations(cafile=settings.tls_ca_file)
-    return context
-
-
-def post_webhook(
-    endpoint: Endpoint,
-    body: bytes,
-    idempotency_key: str,
-    moment: dt.datetime,
-    context: ssl.SSLContext,
-) -> None:
-    """POST a signed body; anything but a 2xx answer raises :class:`DeliveryFailure`.
-
-    http.client rather than urllib: no redirect is ever followed (a 3xx is a failure, so the
-    referral cannot be bounced to another address), no proxy from the environment, no other
-    scheme. The answer's body is never read.
-    """
-    if not endpoint.webhook_url or not endpoint.webhook_secret:
-        raise DeliveryFailure("no_endpoint")
-    try:
-        url = urlsplit(endpoint.webhook_url)
-        port = url.port or 443
-    except ValueError:
-        raise DeliveryFailure("bad_endpoint") from None
-    if url.scheme != "https" or not url.hostname:
-        raise DeliveryFailure("bad_endpoint")
-    timestamp = str(_epoch(moment))
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": "removal-request-assistant",
-        "Idempotency-Key": idempotency_key,
-        TIMESTAMP_HEADER: timestamp,
-        SIGNATURE_HEADER: f"{SIGNATURE_VERSION}={sign(endpoint.webhook_secret, timestamp, body)}",
-    }
-    path = (url.path or "/") + (f"?{url.query}" if url.query else "")
-    connection = http.client.HTTPSConnection(
-        url.hostname, port, timeout=NETWORK_TIMEOUT, context=context
-    )
-    try:
-        connection.request("POST", path, body=body, headers=headers)
-        status = connection.getresponse().status
-    finally:
-        connection.close()
-    if not 200 <= status < 300:
-        raise DeliveryFailure(f"http_{status}")
-
-
-def notification_email(settings: Settings, to_address: str, count: int) -> EmailMessage:
-    """The neutral notice: how many referrals wait, and where. Nothing about any of them (no
-    case, place, category or reference), because e-mail is read on phones, forwarded and kept."""
-    portal = settings.public_url.rstrip("/") + "/hotline/"
-    waiting = "1 new referral is" if count == 1 else f"{count} new referrals are"
-    message = EmailMessage()
-    message["Subject"] = EMAIL_SUBJECT
-    message["From"] = settings.smtp_from
-    message["To"] = to_address
-    message["Date"] = formatdate(usegmt=True)
-    message["Message-ID"] = make_msgid(domain=_domain(settings.smtp_from))
-    message.set_content(
-        f"{waiting} waiting in the portal: {portal}\n\n"
-        "Sign in there to read them. This message says nothing about them on purpose.\n"
-    )
-    return message
-
-
-def send_email(
-    settings: Settings, message: EmailMessage, to_address: str, context: ssl.SSLContext
-) -> None:
-    """Send over SMTP with STARTTLS and a verified certificate; refuse to send in clear."""
-    if not settings.smtp_host or not settings.smtp_from:
-        raise DeliveryFailure("smtp_not_configured")
-    with smtplib.SMTP(
-        settings.smtp_host,
-        settings.smtp_port,
-        # Named here: smtplib would otherwise look up this machine's name in the DNS.
-        local_hostname=_ehlo_name(settings.public_url),
-        timeout=NETWORK_TIMEOUT,
-    ) as smtp:
-        smtp.ehlo()
-        if not smtp.has_extn("starttls"):
-            raise DeliveryFailure("no_starttls")
-        smtp.starttls(context=context)
-        smtp.ehlo()
-        if settings.smtp_username:
-            smtp.login(settings.smtp_username, settings.smtp_password)
-        smtp.send_message(message, from_addr=settings.smtp_from, to_addrs=[to_address])
-
-
-def _domain(address: str) -> str:
-    _name, _at, domain = address.rpartition("@")
-    return domain.strip(" >") or "localhost"
-
-
-def _ehlo_name(public_url: str) -> str:
-    host = urlsplit(public_url).hostname or "localhost"
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return host
-    return f"[IPv6:{ip}]" if ip.version == 6 else f"[{ip}]"
-
-
-def failure_code(exc: BaseException) -> str:
-    """A short code for what went wrong: never a message, an answer or an address."""
-    if isinstance(exc, DeliveryFailure):
-        return exc.code
-    # smtplib's and ssl's errors are OSErrors too: the specific ones first.
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return f"smtp_{exc.smtp_code}"
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return "smtp_recipient_refused"
-    if isinstance(exc, smtplib.SMTPServerDisconnected):
-        return "smtp_disconnected"
-    if isinstance(exc, smtplib.SMTPException):
-        return "smtp_error"
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return "tls_certificate"
-    if isinstance(exc, ssl.SSLError):
-        return "tls"
-    if isinstance(exc, TimeoutError):
-        return "timeout"
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection_refused"
-    if isinstance(exc, ConnectionResetError):
-        return "connection_reset"
-    if isinstance(exc, socket.gaierror):
-        return "dns"
-    if isinstance(exc, http.client.HTTPException):
-        return "http_protocol"
-    if isinstance(exc, OSError):
-        return "network"
-    return "error"
-
-
-_NETWORK_ERRORS = (DeliveryFailure, OSError, http.client.HTTPException)
+def email_language(services: Services, hotline_id: str) -> str:
+    """The hotline's first language, if the app speaks it; else the default language."""
+    hotline = services.directory.get(hotline_id)
+    for language in hotline.languages if hotline else ():
+        if language in SUPPORTED_LANGUAGES:
+            return language
+    return services.settings.default_language
 
 
 # --- the worker ---
@@ -435,7 +236,7 @@ def deliver_once(
     starting sends when ``stop`` is set or its claim is about to run out; what it did not reach
     is released for the next pass.
     """
-    worker = worker_id or new_worker_id()
+    worker = (worker_id or new_worker_id())[:64]  # the width of claimed_by
     tally = _Tally()
     with new_session() as db:
         started = now()
@@ -553,7 +354,7 @@ def _deliver_webhook(
     db.rollback()  # end the read: no transaction stays open while the network is slow
     try:
         post_webhook(endpoint, body, item.idempotency_key, now(), context)
-    except _NETWORK_ERRORS as exc:
+    except NETWORK_ERRORS as exc:
         return _record_failure(db, [item], failure_code(exc), worker, now())
     return _finish(db, [item], worker, status="sent", moment=now(), delivered_case=case_id)
 
@@ -576,9 +377,10 @@ def _deliver_email(
             raise DeliveryFailure("no_endpoint")
         # Referrals, not items: places added to a waiting referral make a second item.
         waiting = len({item.referral_id for item in live})
-        message = notification_email(settings, endpoint.email, waiting)
+        language = email_language(services, live[0].hotline_id)
+        message = notification_email(settings, endpoint.email, waiting, language)
         send_email(settings, message, endpoint.email, context)
-    except _NETWORK_ERRORS as exc:
+    except NETWORK_ERRORS as exc:
         return _record_failure(db, live, failure_code(exc), worker, now())
     return _finish(db, live, worker, status="sent", moment=now())
 

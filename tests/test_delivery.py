@@ -22,16 +22,13 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from assistant.delivery import (
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
     DeliveryReport,
     dead_letters,
     deliver_once,
     retry_dead_letter,
     run_forever,
-    sign,
-    verify_signature,
 )
+from assistant.delivery_channels import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign, verify_signature
 from assistant.extensions import Database
 from assistant.intake import IntakeRequest, add_locations, file_request
 from assistant.models import AuditEvent, Case, OutboxItem, Referral, utcnow
