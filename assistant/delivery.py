@@ -20,7 +20,8 @@ worker (``assistant deliver``; :func:`run_forever` for ``--loop``):
 - webhook: the referral as compact UTF-8 JSON (:func:`assistant.referral_reports.export_referral`,
   built at send time and never stored), POSTed over verified HTTPS without following redirects,
   signed with the hotline's secret (see :mod:`assistant.delivery_channels`, whose
-  ``verify_signature`` hotlines can use) and carrying the item's ``Idempotency-Key``, the same on every retry;
+  ``verify_signature`` hotlines can use) and carrying the item's ``Idempotency-Key``, the same
+  on every retry;
 - e-mail: one neutral message per hotline and pass saying how many referrals are waiting in the
   portal, sent over SMTP with STARTTLS required and the certificate verified;
 - a failure is retried with exponential backoff (30 s doubling, at most an hour apart) and
