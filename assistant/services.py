@@ -13,7 +13,8 @@ from pathlib import Path
 from .accounts import AccountPasswords
 from .config import Settings, decode_key, parse_master_keys
 from .crypto import FieldCipher, KeyedHasher
-from .delivery import Endpoint, load_endpoints
+from .delivery import load_endpoints
+from .delivery_channels import Endpoint
 from .receipts import PassphraseHasher
 from .routing import Directory, load_directory
 from .routing.resolver import BatchResolver, GeoipResolver
