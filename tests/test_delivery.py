@@ -429,3 +429,32 @@ def test_email_is_never_sent_in_clear(world: World):
         server.stop()
     assert mailbox.messages == []
     assert world.outbox()[0].last_error == "no_starttls"
+
+
+def test_the_deliver_command_runs_one_pass_and_says_what_it_did(app):
+    result = app.test_cli_runner().invoke(args=["deliver"])
+    assert result.exit_code == 0, result.output
+    assert "Sent 0, to retry 0, given up 0." in result.output
+
+
+def test_an_administrator_sees_a_dead_letter_and_sends_it_again(app, admin):
+    from tests.conftest import Survivor
+
+    Survivor(app.test_client()).file("https://example.org/x")
+    with Database.new_session(app) as db:
+        referral = db.scalars(select(Referral)).first()
+        db.add(OutboxItem(hotline_id=referral.hotline_id, channel="webhook",
+                          referral_id=referral.id, status="dead", idempotency_key="d" * 32,
+                          attempts=12, created_at=utcnow(), next_attempt_at=utcnow(),
+                          last_error="http_503"))
+        db.commit()
+        item_id = db.scalars(select(OutboxItem.id)).one()
+    page = admin.client.get("/admin/").get_data(as_text=True)
+    assert "http_503" in page and "Try again" in page
+    assert admin.post(f"/admin/outbox/{item_id}/retry").status_code == 303
+    with Database.new_session(app) as db:
+        item = db.get(OutboxItem, item_id)
+        assert item.status == "pending"
+        retried = db.scalars(select(AuditEvent).where(AuditEvent.action == "outbox.retried")).one()
+        assert retried.actor == f"account:{admin.id}"
+    assert admin.post(f"/admin/outbox/{item_id}/retry").status_code == 404  # no longer dead

@@ -33,10 +33,9 @@ def index() -> str:
 @admin_required
 def retry(item_id: int) -> BaseResponse:
     """Put a dead letter back in the outbox; the next delivery pass sends it."""
-    if not delivery.retry_dead_letter(db.session, item_id):
+    if not delivery.retry_dead_letter(db.session, item_id,
+                                      actor=audit.account_actor(g.account)):
         abort(404)
-    audit.record(db.session, audit.account_actor(g.account), "outbox.retried", "outbox", item_id)
-    db.session.commit()
     flash(_("The delivery will be tried again on the next pass."))
     return redirect(url_for(".index"), 303)
 
