@@ -236,6 +236,20 @@ def complete_enrolment(
     db.commit()
 
 
+def _use_step(db: Session, account: Account, step: int) -> bool:
+    """Spend a TOTP time step, atomically: of two requests with the same code, one wins."""
+    result = db.execute(
+        update(Account)
+        .where(Account.id == account.id, Account.totp_last_step < step)
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        return False
+    account.totp_last_step = step
+    return True
+
+
 def _lockout_for(lockouts: int) -> dt.timedelta:
     return min(FIRST_LOCKOUT * (2 ** max(lockouts - 1, 0)), LONGEST_LOCKOUT)
 
@@ -272,10 +286,9 @@ def sign_in(
     if password_ok and account.totp_secret_sealed is not None:
         secret = cipher.open(account.totp_secret_sealed, TOTP_CONTEXT)
         step = matching_totp_step(secret, totp_code, after_step=account.totp_last_step, now=now)
-    if step is None:
+    if step is None or not _use_step(db, account, step):
         _record_failure(new_session, account.id, now, counted=True)
         raise SignInFailed()
-    account.totp_last_step = step
     account.failed_sign_ins = 0
     account.failed_window_start = None
     account.lockouts = 0
@@ -341,9 +354,8 @@ def change_password(
     checked = check_password_rules(new, account.email)
     secret = cipher.open(account.totp_secret_sealed or b"", TOTP_CONTEXT)
     step = matching_totp_step(secret, totp_code, after_step=account.totp_last_step, now=now)
-    if step is None:
+    if step is None or not _use_step(db, account, step):
         raise AccountRefused("wrong_code")
-    account.totp_last_step = step
     account.password_hash = passwords.hash(checked)
     end_account_sessions(db, account.id)
     audit.record(db, audit.account_actor(account), "account.password_changed", "account",

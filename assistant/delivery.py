@@ -16,7 +16,7 @@ worker (``assistant deliver``; :func:`run_forever` for ``--loop``):
 - it *claims* the items that are due with a conditional UPDATE (and, on PostgreSQL, ``SELECT ...
   FOR UPDATE SKIP LOCKED``), committed before anything is sent, so several workers never send the
   same item;
-- an item whose referral has since been re-routed to another hotline is ``cancelled``;
+- an item whose referral no longer belongs to the item's hotline is ``cancelled``;
 - webhook: the referral as compact UTF-8 JSON (:func:`assistant.referral_reports.export_referral`,
   built at send time and never stored), POSTed over verified HTTPS without following redirects,
   signed with the hotline's secret (see :mod:`assistant.delivery_channels`, whose
@@ -342,11 +342,16 @@ def _deliver_webhook(
     if referral is None:
         db.rollback()
         return []  # the case was erased since the claim; its outbox row went with it
+    if referral.hotline_id != item.hotline_id or not referral.locations:
+        # Every place was passed to another hotline since: that hotline gets its own item.
+        db.rollback()
+        return _finish(db, [item], worker, status="cancelled")
     case_id = referral.case_id
     try:
-        body = json.dumps(
-            export_referral(db, services, referral), separators=(",", ":"), ensure_ascii=False
-        ).encode("utf-8")
+        payload = export_referral(db, services, referral)
+        # Inside the signed body, so a receiver can trust the key it de-duplicates on.
+        payload["delivery_id"] = item.idempotency_key
+        body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     except Exception as exc:  # one unreadable referral must not stop the others
         db.rollback()
         log.error("outbox item %d: the referral could not be exported (%s)",

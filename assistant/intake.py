@@ -14,6 +14,7 @@ from .delivery import enqueue_delivery
 from .errors import Refused
 from .models import FINISHED_STATUSES, AuditEvent, Case, Location, Referral, ReferralEvent, today
 from .receipts import CaseNumber, Passphrase, new_case_number, new_passphrase
+from .referrals import refresh_referral_status
 from .routing import (
     Hotline,
     LocationRejected,
@@ -291,7 +292,7 @@ def _store_locations(
             if elsewhere.get(hashes[index]):
                 flagged.append((referral, row, elsewhere[hashes[index]]))
         if not is_new:
-            referral.status = "received"  # new places wait for the hotline to take them on
+            refresh_referral_status(referral)  # new places wait for the hotline
         enqueue_delivery(db, services.endpoints, referral)
         referral.events.append(
             ReferralEvent(

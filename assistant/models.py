@@ -230,6 +230,9 @@ class Notice(Base):
     location_id: Mapped[int] = mapped_column(
         ForeignKey("locations.id", ondelete="CASCADE"), index=True
     )
+    # The hotline that sent it: a place passed to another hotline takes its notices along, but only
+    # the hotline that sent a notice sees it.
+    hotline_id: Mapped[str] = mapped_column(String(64), index=True)
     notice_type: Mapped[str] = mapped_column(String(20))
     # The provider's name or directory id, as the hotline recorded it (a company, not a link).
     provider: Mapped[str] = mapped_column(String(200), index=True)

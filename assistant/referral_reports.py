@@ -17,9 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from .models import (
-    FINISHED_STATUSES,
     Case,
-    InternalNote,
     Location,
     Message,
     Notice,
@@ -247,6 +245,7 @@ def referral_detail(db: Session, services: Services, referral: Referral) -> Refe
                     response_on=n.response_on,
                 )
                 for n in loc.notices
+                if n.hotline_id == referral.hotline_id
             ],
             already_reported_in=already.get(loc.id, 0),
         )
@@ -368,6 +367,7 @@ def due_today(db: Session, hotline_id: str, *, on: dt.date | None = None) -> lis
     due: list[DueItem] = []
     last_notice = (
         select(Notice.location_id, func.max(Notice.sent_on).label("last_sent"))
+        .where(Notice.hotline_id == hotline_id)
         .group_by(Notice.location_id)
         .subquery()
     )
@@ -413,9 +413,7 @@ def provider_responsiveness(
     on = on or today()
     rows = db.execute(
         select(Notice.provider, Notice.sent_on, Notice.response, Notice.response_on)
-        .join(Location, Location.id == Notice.location_id)
-        .join(Referral, Referral.id == Location.referral_id)
-        .where(Referral.hotline_id == hotline_id)
+        .where(Notice.hotline_id == hotline_id)
     )
     grouped: dict[str, list[tuple[dt.date, str | None, dt.date | None]]] = {}
     for provider, sent_on, response, response_on in rows:
@@ -440,13 +438,3 @@ def provider_responsiveness(
         )
     records.sort(key=lambda r: (-r.notices, r.provider.casefold()))
     return records
-
-
-def unfinished(locations: Sequence[Location]) -> list[Location]:
-    return [loc for loc in locations if loc.status not in FINISHED_STATUSES]
-
-
-def notes_count(db: Session, referral_id: int) -> int:
-    return int(db.scalar(
-        select(func.count(InternalNote.id)).where(InternalNote.referral_id == referral_id)
-    ) or 0)

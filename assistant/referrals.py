@@ -41,6 +41,8 @@ from .routing.normalise import has_control_characters
 from .services import Services
 
 CLOSE_REASONS = ("completed", "duplicate", "not_actionable", "outside_remit", "other")
+# Set by the app, never chosen: every place of the referral was passed to another hotline.
+MOVED = "moved"
 REROUTE_REASONS = ("hosted_elsewhere", "provider_elsewhere", "language", "other")
 # ICCAM action codes recorded alongside the statuses they map onto (DESIGN section 5).
 ICCAM_ACTIONS = {
@@ -284,17 +286,20 @@ def record_notice(
         raise ActionRefused("bad_notice_type")
     if location.assessment not in NOTICE_TYPES:
         raise ActionRefused("assess_first")
+    if notice_type != location.assessment:
+        raise ActionRefused("notice_type_mismatch")
     provider_name = _clean_text(provider, MAX_PROVIDER_LENGTH, "provider")
     if provider_name is None:
         raise ActionRefused("provider_required")
     if sent_on > today():
         raise ActionRefused("date_in_future")
-    if escalation and not location.notices:
+    if escalation and not any(n.hotline_id == staff.hotline_id for n in location.notices):
         raise ActionRefused("notice_first")
     reference_text = _clean_text(reference, MAX_REFERENCE_LENGTH, "reference")
     before = location.status
     changed = _move(location, "escalate" if escalation else "notice")
     notice = Notice(
+        hotline_id=staff.hotline_id,
         notice_type=notice_type,
         provider=provider_name,
         escalation=escalation,
@@ -327,7 +332,9 @@ def record_response(
     """What the provider did about a notice: removed (on a date), refused, or no response."""
     _ensure_open(referral)
     notice = next(
-        (n for loc in referral.locations for n in loc.notices if n.id == notice_id), None
+        (n for loc in referral.locations for n in loc.notices
+         if n.id == notice_id and n.hotline_id == staff.hotline_id),
+        None,
     )
     if notice is None:
         raise ActionRefused("unknown_notice")
@@ -358,10 +365,12 @@ def reroute(
     referral: Referral,
     to_hotline_id: str,
     reason: str,
-) -> None:
-    """Move the referral, with every location not yet finished, to another hotline's queue.
+) -> Referral:
+    """Pass every location without an outcome to another hotline, as a new referral in its queue.
 
-    The survivor sees ``referred`` and where it went; this hotline no longer sees the referral.
+    This hotline keeps its own referral: its notes, notices, messages and the places that have an
+    outcome stay with it, and the other hotline sees none of them. When nothing is left here, the
+    referral closes. The survivor sees ``referred`` and where the places went.
     """
     _ensure_open(referral)
     target = services.directory.get(to_hotline_id)
@@ -374,6 +383,8 @@ def reroute(
     moving = [loc for loc in referral.locations if loc.status not in FINISHED_STATUSES]
     if not moving:
         raise ActionRefused("nothing_to_move")
+    moved = Referral(hotline_id=target.id, status="referred", created_on=today())
+    referral.case.referrals.append(moved)
     for location in moving:
         _move(location, "reroute")
         location.route_reasons = [
@@ -381,11 +392,17 @@ def reroute(
             {"code": "staff_rerouted",
              "params": {"hotline": target.id, "from": referral.hotline_id, "reason": reason}},
         ]
+        location.referral = moved
     _event(referral, "referred", iccam=ICCAM_ACTIONS["referred"], hotline=target.id,
            reason=reason, count=len(moving))
-    referral.hotline_id = target.id
-    enqueue_delivery(db, services.endpoints, referral)
+    _event(moved, "passed_here", count=len(moving), hotline=referral.hotline_id, reason=reason)
+    if not referral.locations:
+        referral.closed_reason = MOVED
+    refresh_referral_status(moved)
+    enqueue_delivery(db, services.endpoints, moved)
+    db.flush()
     _finish(db, staff, referral, "referral.rerouted")
+    return moved
 
 
 def close(db: Session, staff: Staff, referral: Referral, reason: str) -> None:

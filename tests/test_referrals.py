@@ -56,7 +56,7 @@ def put_in_status(db: Any, referral: Referral, status: str) -> Location:
     location = referral.locations[0]
     location.status = status
     location.assessment = "csam"
-    location.notices.append(Notice(notice_type="csam", provider="Example Host",
+    location.notices.append(Notice(hotline_id=HOTLINE_A, notice_type="csam", provider="Example Host",
                                    sent_on=today() - dt.timedelta(days=2)))
     referrals.refresh_referral_status(referral)
     db.commit()
@@ -165,23 +165,34 @@ def test_dates_cannot_be_in_the_future_or_before_the_notice(db, services, staff)
                                   today() - dt.timedelta(days=1))
 
 
-def test_a_rerouted_referral_leaves_this_hotline_and_the_survivor_sees_where_it_went(
+def test_a_rerouted_referral_passes_only_unfinished_places_and_keeps_this_hotlines_records(
         db, services, staff):
     referral = file_case(db, services, "https://example.ie/a", "https://example.ie/b")
     referrals.acknowledge(db, staff, referral)
     first, second = referral.locations
     referrals.assess(db, staff, referral, first.id, "not_found")
-    referrals.reroute(db, services, staff, referral, HOTLINE_B, "hosted_elsewhere")
-    assert referral.hotline_id == HOTLINE_B
-    assert referral.status == "referred"
+    referrals.add_internal_note(db, services, staff, referral, "our own note")
+    moved = referrals.reroute(db, services, staff, referral, HOTLINE_B, "hosted_elsewhere")
+    assert (referral.hotline_id, moved.hotline_id) == (HOTLINE_A, HOTLINE_B)
+    assert [loc.id for loc in referral.locations] == [first.id]
+    assert [loc.id for loc in moved.locations] == [second.id]
     assert (first.status, second.status) == ("unavailable", "referred")
-    assert referrals.referral_for_staff(db, staff, referral.id) is None
+    assert moved.status == "referred" and moved.notes == []
+    assert referral.status == "with_hotline"  # the finished place stays here, with the note
+    assert referrals.referral_for_staff(db, staff, moved.id) is None
     assert second.route_reasons[-1] == {
         "code": "staff_rerouted",
         "params": {"hotline": HOTLINE_B, "from": HOTLINE_A, "reason": "hosted_elsewhere"}}
     view = describe_case(services, referral.case)
-    codes = [event.code for event in view.referrals[0].events]
-    assert codes == ["routed", "with_hotline", "unavailable", "referred"]
+    here, there = view.referrals
+    assert [e.code for e in here.events] == ["routed", "with_hotline", "unavailable", "referred"]
+    assert [e.code for e in there.events] == ["passed_here"]
+
+
+def test_a_referral_with_nothing_left_closes_when_its_places_are_passed_on(db, services, staff):
+    referral = file_case(db, services, "https://example.ie/a")
+    referrals.reroute(db, services, staff, referral, HOTLINE_B, "language")
+    assert (referral.status, referral.closed_reason) == ("closed", "moved")
 
 
 def test_what_the_survivor_sees_has_no_staff_detail(db, services, staff):

@@ -77,15 +77,12 @@ def sign_in() -> str | BaseResponse | tuple[str, int]:
                 form.password.data or "",
                 form.code.data or "",
             )
-        except SignInFailed:
-            error = _("The e-mail address, password or code is not right. Check them and try "
-                      "again.")
+        except (SignInFailed, AccountLocked):
+            # A locked account gets the same answer as any failure: a different one would tell
+            # a stranger that the address belongs to a staff member.
+            error = _("The e-mail address, password or code is not right, or there were too "
+                      "many tries. Check them and try again later.")
             status = 401
-        except AccountLocked as locked:
-            minutes = max(1, int(locked.retry_after.total_seconds() // 60) + 1)
-            error = _("Too many failed sign-ins. This account is locked for about %(minutes)d "
-                      "minutes.", minutes=minutes)
-            status = 429
         else:
             language = session.get("lang")
             session.clear()
@@ -149,6 +146,7 @@ def enrol() -> str | BaseResponse | tuple[str, int]:
 
 
 @bp.route("/password", methods=["GET", "POST"])
+@limiter.shared_limit(receipt_limit, scope="account-password", methods=["POST"])
 @account_required
 def password() -> str | BaseResponse | tuple[str, int]:
     """Change your password. Every session of the account ends, this one too."""
@@ -164,6 +162,7 @@ def password() -> str | BaseResponse | tuple[str, int]:
             error = refusal_text(ACCOUNT_REFUSALS, refused.code, refused.params)
         else:
             session.clear()
+            session.renew()  # type: ignore[attr-defined]  # the old session row is gone
             flash(_("Your password was changed, and you were signed out everywhere. Sign in "
                     "with the new password."))
             return redirect(url_for(".sign_in"), 303)

@@ -41,6 +41,7 @@ CLOSE_REASON_LABELS = {
     "not_actionable": lazy_gettext("Nothing here that we can act on"),
     "outside_remit": lazy_gettext("Outside what this hotline can act on"),
     "other": lazy_gettext("Other"),
+    "moved": lazy_gettext("Every place was passed to another hotline"),
 }
 
 REROUTE_REASON_LABELS = {
@@ -107,6 +108,8 @@ ACTION_REFUSALS = {
         "A sub-type only applies to a harmful/abusive image."),
     "bad_country": lazy_gettext("Give the hosting country as two letters, such as NL."),
     "bad_notice_type": lazy_gettext("Choose a notice type."),
+    "notice_type_mismatch": lazy_gettext(
+        "The notice type must match the assessment (type 1 or type 2)."),
     "assess_first": lazy_gettext(
         "Assess the place as type 1 or type 2 before recording a notice."),
     "provider_required": lazy_gettext("Name the provider."),
@@ -157,6 +160,11 @@ def staff_event_text(code: str, params: Mapping[str, Any], directory: Directory)
     if code == "referred":
         return _("Moved to %(hotline)s: %(reason)s.",
                  hotline=hotline_name(directory, params.get("hotline")),
+                 reason=REROUTE_REASON_LABELS.get(str(params.get("reason")), ""))
+    if code == "passed_here":
+        return _("Passed here by %(hotline)s (%(count)s places): %(reason)s.",
+                 hotline=hotline_name(directory, params.get("hotline")),
+                 count=params.get("count", 0),
                  reason=REROUTE_REASON_LABELS.get(str(params.get("reason")), ""))
     if code == "referral_closed":
         return _("Referral closed: %(reason)s.",

@@ -211,12 +211,11 @@ REROUTE_EXPLANATIONS = {
     "language": lazy_gettext("That hotline can write to you in your language."),
 }
 
+# A reason not listed here (a duplicate among them: saying so would tell the survivor that someone
+# else reported the place) reads as the plain "closed" explanation.
 SURVIVOR_CLOSE_REASONS = {
     "not_actionable": lazy_gettext(
         "The hotline closed this place: it found nothing there that it can ask the site to remove."
-    ),
-    "duplicate": lazy_gettext(
-        "The hotline closed this place because it is already being handled in another report."
     ),
     "outside_remit": lazy_gettext(
         "The hotline closed this place because it cannot act on it. Support is still here for "
@@ -257,6 +256,11 @@ def event_text(code: str, params: Mapping[str, Any], directory: Directory | None
         why = REROUTE_EXPLANATIONS.get(str(params.get("reason")))
         text = _("Passed to %(hotline)s, which can act where it is.", hotline=name)
         return f"{text} {why}" if why else text
+    if code == "passed_here":
+        name = hotline_name(directory, params.get("hotline")) if directory else _(
+            "another hotline")
+        return ngettext("%(hotline)s passed %(num)d place to this hotline.",
+                        "%(hotline)s passed %(num)d places to this hotline.", count, hotline=name)
     if code == "closed":
         reason = SURVIVOR_CLOSE_REASONS.get(str(params.get("reason")))
         return str(reason) if reason else str(STATUS_EXPLANATIONS["closed"])

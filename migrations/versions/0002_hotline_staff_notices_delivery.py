@@ -86,6 +86,7 @@ def upgrade() -> None:
     op.create_table('notices',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('location_id', sa.Integer(), nullable=False),
+    sa.Column('hotline_id', sa.String(length=64), nullable=False),
     sa.Column('notice_type', sa.String(length=20), nullable=False),
     sa.Column('provider', sa.String(length=200), nullable=False),
     sa.Column('escalation', sa.Boolean(), nullable=False),
@@ -98,6 +99,7 @@ def upgrade() -> None:
     sqlite_autoincrement=True
     )
     with op.batch_alter_table('notices', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notices_hotline_id'), ['hotline_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_notices_location_id'), ['location_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_notices_provider'), ['provider'], unique=False)
         batch_op.create_index(batch_op.f('ix_notices_sent_on'), ['sent_on'], unique=False)
@@ -137,6 +139,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_notices_sent_on'))
         batch_op.drop_index(batch_op.f('ix_notices_provider'))
         batch_op.drop_index(batch_op.f('ix_notices_location_id'))
+        batch_op.drop_index(batch_op.f('ix_notices_hotline_id'))
 
     op.drop_table('notices')
     with op.batch_alter_table('outbox', schema=None) as batch_op:

@@ -93,17 +93,24 @@ def test_messages_go_both_ways_and_internal_notes_never_reach_the_survivor(app, 
 def test_a_moved_referral_reaches_the_other_hotlines_queue_and_the_survivor_sees_it(
         app, staff_a, staff_b):
     survivor, referral_id = file_for_a(app, "https://example.ie/one")
+    staff_a.post(f"/hotline/referrals/{referral_id}/note", {"note-body": "our own note 5512"})
     moved = staff_a.post(f"/hotline/referrals/{referral_id}/reroute", {
         "reroute-hotline": HOTLINE_B, "reroute-reason": "hosted_elsewhere"})
-    assert moved.status_code == 303 and moved.headers["Location"].endswith("/hotline/")
-    assert staff_a.client.get(f"/hotline/referrals/{referral_id}").status_code == 404
+    assert moved.status_code == 303
+    kept = staff_a.client.get(f"/hotline/referrals/{referral_id}").get_data(as_text=True)
+    assert "Every place was passed to another hotline" in kept  # closed here, records kept
+    assert "https://example.ie/one" not in kept
+    (new_id,) = referral_ids(app, HOTLINE_B)
     queue = staff_b.client.get("/hotline/").get_data(as_text=True)
-    assert f"RRA-{referral_id}" in queue and "Moved here" in queue
+    assert f"RRA-{new_id}" in queue and "Moved here" in queue
+    theirs = staff_b.client.get(f"/hotline/referrals/{new_id}").get_data(as_text=True)
+    assert "https://example.ie/one" in theirs
+    assert "our own note 5512" not in theirs  # hotline A's notes stay with hotline A
     page = survivor_page(survivor)
     assert "Passed to Meldpunt Kinderporno (Offlimits), which can act where it is." in page
     assert "The site is hosted in a country that hotline covers." in page
     assert "Passed on" in page  # the place's status
-    assert staff_b.post(f"/hotline/referrals/{referral_id}/acknowledge").status_code == 303
+    assert staff_b.post(f"/hotline/referrals/{new_id}/acknowledge").status_code == 303
     assert "With the hotline" in survivor_page(survivor)
 
 

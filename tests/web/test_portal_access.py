@@ -27,7 +27,8 @@ def world(app: Any, staff_a: Staffer, staff_b: Staffer, admin: Staffer) -> dict[
         location = db.query(Location).filter_by(referral_id=referral.id).one()
         location.status = "notice_sent"
         location.assessment = "csam"
-        notice = Notice(notice_type="csam", provider="Example Host", sent_on=today())
+        notice = Notice(hotline_id=HOTLINE_A, notice_type="csam", provider="Example Host",
+                        sent_on=today())
         location.notices.append(notice)
         item = OutboxItem(hotline_id=HOTLINE_A, channel="webhook", referral_id=referral.id,
                           status="dead", idempotency_key="k" * 32, attempts=9,
