@@ -56,7 +56,8 @@ def put_in_status(db: Any, referral: Referral, status: str) -> Location:
     location = referral.locations[0]
     location.status = status
     location.assessment = "csam"
-    location.notices.append(Notice(hotline_id=HOTLINE_A, notice_type="csam", provider="Example Host",
+    location.notices.append(Notice(hotline_id=HOTLINE_A, notice_type="csam",
+                                   provider="Example Host",
                                    sent_on=today() - dt.timedelta(days=2)))
     referrals.refresh_referral_status(referral)
     db.commit()
