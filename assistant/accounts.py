@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import NewType
 
 import pyotp
-from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -28,6 +27,7 @@ from . import audit
 from .crypto import FieldCipher
 from .errors import Refused
 from .models import ACCOUNT_ROLES, Account, utcnow
+from .receipts import argon2id
 from .routing import Directory
 from .sessions import end_account_sessions
 
@@ -69,13 +69,8 @@ class AccountPasswords:
     """Argon2id for account passwords, with the same floor as receipts (OWASP's minimum)."""
 
     def __init__(self, *, memory_kib: int, time_cost: int, parallelism: int) -> None:
-        self._hasher = PasswordHasher(
-            time_cost=time_cost,
-            memory_cost=memory_kib,
-            parallelism=parallelism,
-            hash_len=32,
-            salt_len=16,
-            type=Type.ID,
+        self._hasher = argon2id(
+            memory_kib=memory_kib, time_cost=time_cost, parallelism=parallelism
         )
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(24))
 

@@ -89,17 +89,24 @@ def normalise_passphrase(text: str) -> Passphrase | None:
     return Passphrase(compact)
 
 
+def argon2id(*, memory_kib: int, time_cost: int, parallelism: int) -> PasswordHasher:
+    """Argon2id with the configured cost (at or above OWASP's minimum, checked in config)."""
+    return PasswordHasher(
+        time_cost=time_cost,
+        memory_cost=memory_kib,
+        parallelism=parallelism,
+        hash_len=32,
+        salt_len=16,
+        type=Type.ID,
+    )
+
+
 class PassphraseHasher:
-    """Argon2id with settings at or above OWASP's minimum."""
+    """Argon2id for receipt passphrases."""
 
     def __init__(self, *, memory_kib: int, time_cost: int, parallelism: int) -> None:
-        self._hasher = PasswordHasher(
-            time_cost=time_cost,
-            memory_cost=memory_kib,
-            parallelism=parallelism,
-            hash_len=32,
-            salt_len=16,
-            type=Type.ID,
+        self._hasher = argon2id(
+            memory_kib=memory_kib, time_cost=time_cost, parallelism=parallelism
         )
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(24))
 
