@@ -391,9 +391,11 @@ def test_an_email_hotline_gets_one_neutral_message_for_all_that_waits(world: Wor
     assert (mail.mail_from, mail.rcpt_tos, mail.over_tls, mail.login) == (
         SMTP_FROM, [FR_INBOX], True, SMTP_USER)
     message = mail.message()
-    assert message["Subject"] == "New referrals are waiting"
+    # In the hotline's own language (Point de Contact works in French).
+    assert message["Subject"] == "Nouveaux signalements en attente"
     body = message.get_content()
-    assert "2 new referrals are waiting in the portal: https://assistant.example/hotline/" in body
+    assert ("2 nouveaux signalements sont en attente dans le portail : "
+            "https://assistant.example/hotline/") in body
     raw = mail.raw.decode("utf-8", "replace").lower()
     for secret in (first_number, second_number, "example.fr", "photos", "quokka", "numbat",
                    "wombat", "rra-", *CATEGORIES, "abuse", "identifying", "minor"):
@@ -415,7 +417,7 @@ def test_email_waits_while_the_mail_server_is_down(world: World):
     finally:
         server.stop()
     [mail] = mailbox.messages
-    assert "2 new referrals are waiting" in mail.message().get_content()
+    assert "2 nouveaux signalements sont en attente" in mail.message().get_content()
 
 
 def test_email_is_never_sent_in_clear(world: World):
