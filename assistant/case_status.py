@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from . import audit
 from .errors import Refused
-from .models import FINISHED_STATUSES, AuditEvent, Case, Message, Referral, today
+from .models import FINISHED_STATUSES, Case, Message, Referral, today
 from .routing import Hotline, mask_location_for_display
 from .routing.normalise import has_control_characters
 from .services import Services
@@ -167,15 +168,6 @@ def post_survivor_message(
     )
     case.messages.append(message)
     db.flush()
-    db.add(
-        AuditEvent(
-            actor="survivor",
-            action="message.sent",
-            object_type="message",
-            object_id=message.id,
-            case_id=case.id,
-            occurred_on=today(),
-        )
-    )
+    audit.record(db, audit.SURVIVOR, "message.sent", "message", message.id, case_id=case.id)
     db.commit()
     return message

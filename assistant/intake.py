@@ -10,9 +10,10 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from . import audit
 from .delivery import enqueue_delivery
 from .errors import Refused
-from .models import FINISHED_STATUSES, AuditEvent, Case, Location, Referral, ReferralEvent, today
+from .models import FINISHED_STATUSES, Case, Location, Referral, ReferralEvent, today
 from .receipts import CaseNumber, Passphrase, new_case_number, new_passphrase
 from .referrals import refresh_referral_status
 from .routing import (
@@ -368,7 +369,7 @@ def file_request(db: Session, services: Services, request: IntakeRequest) -> Fil
         try:
             _store_locations(db, services, case, request.locations, plan, on)
             db.flush()
-            db.add(_audit("survivor", "case.filed", case))
+            audit.record(db, audit.SURVIVOR, "case.filed", "case", case.id, case_id=case.id)
             db.commit()
         except IntegrityError:
             db.rollback()
@@ -415,7 +416,8 @@ def add_locations(
     plan = plan_routes(fresh, services, case.survivor_country)
     try:
         _store_locations(db, services, case, fresh, plan, today())
-        db.add(_audit("survivor", "case.locations_added", case))
+        audit.record(db, audit.SURVIVOR, "case.locations_added", "case", case.id,
+                     case_id=case.id)
         db.commit()
     except Exception:
         db.rollback()
@@ -427,13 +429,3 @@ def _already_filed(db: Session, submission_key: str) -> bool:
     found = db.scalar(select(Case.id).where(Case.submission_key == submission_key))
     return found is not None
 
-
-def _audit(actor: str, action: str, case: Case) -> AuditEvent:
-    return AuditEvent(
-        actor=actor,
-        action=action,
-        object_type="case",
-        object_id=case.id,
-        case_id=case.id,
-        occurred_on=today(),
-    )

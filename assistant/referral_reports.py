@@ -50,8 +50,8 @@ def suggested_subtypes(categories: Sequence[str]) -> list[str]:
     return sorted({_HARMFUL_CATEGORIES[c] for c in categories if c in _HARMFUL_CATEGORIES})
 
 
-def reporting_reference(referral: Referral) -> str:
-    return f"RRA-{referral.id}"
+def reporting_reference(referral: Referral | int) -> str:
+    return f"RRA-{referral if isinstance(referral, int) else referral.id}"
 
 
 @dataclass(frozen=True)
@@ -380,7 +380,8 @@ def due_today(db: Session, hotline_id: str, *, on: dt.date | None = None) -> lis
         .where(last_notice.c.last_sent <= on - RENOTICE_AFTER)
     )
     for location_id, referral_id, last_sent in renotice:
-        due.append(DueItem(referral_id, f"RRA-{referral_id}", location_id, "renotice", last_sent))
+        due.append(DueItem(referral_id, reporting_reference(referral_id), location_id,
+                           "renotice", last_sent))
     waiting = db.execute(
         select(Referral.id, func.min(Location.status_changed_on))
         .join(Location, Location.referral_id == Referral.id)
@@ -390,7 +391,8 @@ def due_today(db: Session, hotline_id: str, *, on: dt.date | None = None) -> lis
         .having(func.min(Location.status_changed_on) <= on - ACKNOWLEDGE_WITHIN)
     )
     for referral_id, since in waiting:
-        due.append(DueItem(referral_id, f"RRA-{referral_id}", None, "acknowledge", since))
+        due.append(DueItem(referral_id, reporting_reference(referral_id), None, "acknowledge",
+                           since))
     due.sort(key=lambda item: (item.since, item.referral_id, item.location_id or 0))
     return due
 

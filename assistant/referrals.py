@@ -12,7 +12,6 @@ audit log says who did what.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -458,10 +457,19 @@ def add_internal_note(
     return note
 
 
-def allowed_actions(location: Location) -> list[str]:
-    """The location actions the state machine allows now (for the portal's buttons)."""
-    return sorted(action for (status, action) in TRANSITIONS if status == location.status)
+def allowed_actions(location: Location, hotline_id: str) -> set[str]:
+    """The location actions that would be accepted now (the portal shows only these): the
+    transitions from its status, less those whose own precondition is not met."""
+    own_notices = [n for n in location.notices if n.hotline_id == hotline_id]
+    allowed = {action for (status, action) in TRANSITIONS if status == location.status}
+    if location.assessment not in NOTICE_TYPES:
+        allowed.discard("notice")
+    if not own_notices:
+        allowed.discard("escalate")
+    if not any(n.response in (None, "no_response") for n in own_notices):
+        allowed -= {"response_removed", "response_refused", "response_no_response"}
+    return allowed
 
 
-def statuses_reached(locations: Iterable[Location]) -> set[str]:
-    return {location.status for location in locations}
+def can_acknowledge(referral: Referral) -> bool:
+    return referral.status in ("received", "referred")

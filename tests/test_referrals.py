@@ -230,3 +230,23 @@ def test_a_closed_referral_takes_no_more_actions(db, services, staff):
             attempt()
     # The hotline can still explain the closure to the survivor.
     referrals.message_survivor(db, services, staff, referral, "We closed this because ...")
+
+
+def test_the_portal_offers_only_actions_that_would_be_accepted(db, services, staff):
+    referral = file_case(db, services, "https://example.ie/a")
+    location = referral.locations[0]
+    assert referrals.can_acknowledge(referral)
+    referrals.acknowledge(db, staff, referral)
+    assert not referrals.can_acknowledge(referral)
+    offered = referrals.allowed_actions(location, HOTLINE_A)
+    assert "notice" not in offered and "escalate" not in offered  # assess first
+    referrals.assess(db, staff, referral, location.id, "csam")
+    assert "notice" in referrals.allowed_actions(location, HOTLINE_A)
+    notice = referrals.record_notice(db, services, staff, referral, location.id,
+                                     notice_type="csam", provider="Host", sent_on=today())
+    offered = referrals.allowed_actions(location, HOTLINE_A)
+    assert {"escalate", "response_removed", "notice"} <= offered
+    # Another hotline's notice opens nothing for this one.
+    assert "escalate" not in referrals.allowed_actions(location, HOTLINE_B)
+    referrals.record_response(db, staff, referral, notice.id, "removed", today())
+    assert referrals.allowed_actions(location, HOTLINE_A) == set()

@@ -52,11 +52,8 @@ def _refuse_uploads() -> None:
 
 def _template_globals() -> dict[str, Any]:
     language = texts.current_language()
-    from .access import signed_in_account
-
     return {
         "site_name": current_services().settings.site_name,
-        "signed_in_account": signed_in_account,
         "current_language": language,
         "text_direction": "rtl" if language in RTL_LANGUAGES else "ltr",
         "languages": [(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LANGUAGES],

@@ -91,7 +91,9 @@ def _render_referral(referral: Referral, *, error: str | None = None, status: in
         detail=detail,
         referral=referral,
         forms=forms,
-        allowed={loc.id: set(referrals.allowed_actions(loc)) for loc in referral.locations},
+        allowed={loc.id: referrals.allowed_actions(loc, referral.hotline_id)
+                 for loc in referral.locations},
+        can_acknowledge=referrals.can_acknowledge(referral),
         reroute_form=_reroute_form(referral),
         close_form=CloseForm(prefix="close"),
         message_form=StaffMessageForm(prefix="message"),
@@ -113,8 +115,6 @@ def _act(referral_id: int, action: Callable[[Referral], str], anchor: str = "") 
             status=409,
         )
     flash(done)
-    if referral.hotline_id != _staff().hotline_id:
-        return redirect(url_for(".queue"), 303)  # moved away: no longer ours to show
     return redirect(url_for(".referral", referral_id=referral_id, _anchor=anchor or None), 303)
 
 

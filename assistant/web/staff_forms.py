@@ -24,7 +24,6 @@ from .staff_texts import (
 )
 
 FIELD_BOUND = 4096
-CODE_FIELD = {"autocomplete": "one-time-code", "inputmode": "numeric"}
 
 
 class SignInForm(FlaskForm):

@@ -58,6 +58,11 @@ REFERRAL_STATUS_LABELS = {
     "closed": lazy_gettext("Closed"),
 }
 
+CHANNEL_LABELS = {
+    "webhook": lazy_gettext("Webhook"),
+    "email": lazy_gettext("E-mail notice"),
+}
+
 ACCOUNT_STATUS_LABELS = {
     "enrolling": lazy_gettext("Not set up yet"),
     "active": lazy_gettext("Active"),
@@ -71,20 +76,6 @@ QUEUE_FILTER_LABELS = {
     "referred": lazy_gettext("Moved here"),
     "closed": lazy_gettext("Closed"),
     "all": lazy_gettext("All"),
-}
-
-ACTION_LABELS = {
-    "acknowledge": lazy_gettext("Acknowledge"),
-    "assess_actionable": lazy_gettext("Assess"),
-    "assess_not_actionable": lazy_gettext("Assess"),
-    "assess_not_found": lazy_gettext("Assess"),
-    "notice": lazy_gettext("Record a notice"),
-    "escalate": lazy_gettext("Record an escalation"),
-    "response_removed": lazy_gettext("Record the response"),
-    "response_refused": lazy_gettext("Record the response"),
-    "response_no_response": lazy_gettext("Record the response"),
-    "reroute": lazy_gettext("Move to another hotline"),
-    "close": lazy_gettext("Close"),
 }
 
 ACCOUNT_REFUSALS = {
