@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask, request, session
 
-from .config import SUPPORTED_LANGUAGES, load_settings
+from .config import SUPPORTED_LANGUAGES, load_settings, supported_language
 from .extensions import babel, csrf, current_services, db, limiter
 from .services import build_services
 
@@ -24,15 +24,17 @@ CONTENT_SECURITY_POLICY = (
 
 def select_locale() -> str:
     """``?lang=``, then the language chosen earlier in this session, then the browser's."""
-    asked = request.args.get("lang", "")
-    if asked in SUPPORTED_LANGUAGES:
+    asked = supported_language(request.args.get("lang"))
+    if asked:
         return asked
     chosen = session.get("lang") if session else None
     if chosen in SUPPORTED_LANGUAGES:
         return str(chosen)
-    best = request.accept_languages.best_match(SUPPORTED_LANGUAGES)
-    return best or current_services().settings.default_language
-
+    for tag, _quality in request.accept_languages:
+        offered = supported_language(tag)
+        if offered:
+            return offered
+    return current_services().settings.default_language
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

@@ -172,11 +172,12 @@ def deliver_command(loop: bool, interval: float) -> None:
 @click.option(
     "--data-dir",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="A folder with hotlines.json and providers.json (default: the shipped data).",
+    help="A folder with hotlines.json and providers.json, and optionally resources.json "
+    "(default: the shipped data).",
 )
 @click.option("--quiet", is_flag=True, help="Do not list the entries no person has verified.")
 def check_data_command(data_dir: Path | None, quiet: bool) -> None:
-    """Check the directory data; list entries no person has verified yet.
+    """Check the directory and support data; list entries no person has verified yet.
 
     Exits with status 1 when a file has a problem, so CI can run it.
     """
@@ -189,21 +190,31 @@ def check_data_command(data_dir: Path | None, quiet: bool) -> None:
         read_data_file,
         unverified,
     )
+    from .support_resources import (
+        ResourcesError,
+        check_resources,
+        read_resources_file,
+        resources_path,
+        unverified_resources,
+    )
 
     folder = data_dir or DATA_DIR
     try:
         hotlines = read_data_file(folder / HOTLINES_FILE)
         providers = read_data_file(folder / PROVIDERS_FILE)
-    except DirectoryError as exc:
+        resources = read_resources_file(resources_path(data_dir))
+    except (DirectoryError, ResourcesError) as exc:
         raise click.ClickException(str(exc)) from exc
-    problems = check_data(hotlines, providers)
+    problems = check_data(hotlines, providers) + check_resources(resources)
     for problem in problems:
         click.echo(f"problem: {problem}", err=True)
     if problems:
-        raise click.ClickException(f"{len(problems)} problem(s) in the directory data")
-    pending = unverified(hotlines, providers)
+        raise click.ClickException(f"{len(problems)} problem(s) in the data")
+    pending = unverified(hotlines, providers) + unverified_resources(resources)
+    countries = {entry["country"] for entry in resources["resources"] if entry["country"]}
     click.echo(
-        f"{len(hotlines['hotlines'])} hotlines and {len(providers['providers'])} providers: "
+        f"{len(hotlines['hotlines'])} hotlines, {len(providers['providers'])} providers and "
+        f"{len(resources['resources'])} support resources in {len(countries)} countries: "
         "no problems found."
     )
     if pending:

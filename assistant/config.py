@@ -19,12 +19,35 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 ENVIRONMENTS = ("development", "production")
-SUPPORTED_LANGUAGES = ("en", "fr")
+# Complete catalogues ship for these; Babel's locale names (pt_BR), shown to browsers as pt-BR.
+SUPPORTED_LANGUAGES = ("en", "fr", "es", "de", "nl", "pt_BR", "ar")
+RTL_LANGUAGES = frozenset({"ar"})
 SECRET_NAMES = ("secret_key", "master_keys", "hash_key")
 
 # OWASP's minimum for Argon2id (m=19456 KiB, t=2, p=1); settings may raise it, never lower it.
 ARGON2_MIN_MEMORY_KIB = 19456
 ARGON2_MIN_TIME_COST = 2
+
+
+def supported_language(raw: object) -> str | None:
+    """The supported language a tag names, or None: "pt-BR", "pt_br" and "pt" all name pt_BR,
+    "fr-CA" names fr."""
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    wanted = raw.strip().replace("-", "_").casefold()
+    for code in SUPPORTED_LANGUAGES:
+        if code.casefold() == wanted:
+            return code
+    primary = wanted.split("_")[0]
+    for code in SUPPORTED_LANGUAGES:
+        if code.split("_")[0].casefold() == primary:
+            return code
+    return None
+
+
+def language_tag(code: str) -> str:
+    """A BCP 47 tag for HTML and HTTP ("pt_BR" -> "pt-BR")."""
+    return code.replace("_", "-")
 
 
 class ConfigError(Exception):
@@ -41,7 +64,10 @@ class Settings:
     master_keys: str = ""
     # Key for the keyed hash that recognises the same location twice without decrypting it.
     hash_key: str = ""
+    # The name on every page, in the browser's tab and on a home screen: neutral on purpose.
     site_name: str = "Request Assistant"
+    # A square PNG (at least 192 px) to use as the home-screen icon instead of the shipped one.
+    app_icon: str = ""
     exit_url: str = "https://www.bbc.com/weather"
     fallback_hotline: str = ""
     # A folder with hotlines.json and providers.json to use instead of the shipped ones.
@@ -121,6 +147,12 @@ class Settings:
                      "max_value_length", "max_body_bytes", "retention_days"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"ASSISTANT_{name.upper()} must be positive")
+        if self.app_icon:
+            size = png_size(self.app_icon)
+            if size is None or size[0] != size[1] or size[0] < 192:
+                raise ConfigError("ASSISTANT_APP_ICON must name a square PNG of at least 192 px")
+        if not self.site_name.strip():
+            raise ConfigError("ASSISTANT_SITE_NAME must not be empty")
         if self.geoip_database and not Path(self.geoip_database).is_file():
             raise ConfigError("ASSISTANT_GEOIP_DATABASE does not name a file")
         if self.data_dir and not Path(self.data_dir).is_dir():
@@ -130,6 +162,18 @@ class Settings:
                 log.warning("Running in production on SQLite; PostgreSQL is recommended.")
             if not self.secure_cookies:
                 raise ConfigError("ASSISTANT_SECURE_COOKIES must be true in production")
+
+
+def png_size(path: str | Path) -> tuple[int, int] | None:
+    """Width and height from a PNG file's header, or None if it is not a readable PNG."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(24)
+    except OSError:
+        return None
+    if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
 
 
 def decode_key(text: str, name: str) -> bytes:

@@ -51,7 +51,7 @@ from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session
 
 from . import audit
-from .config import SUPPORTED_LANGUAGES, ConfigError
+from .config import ConfigError, supported_language
 from .delivery_channels import (
     NETWORK_ERRORS,
     DeliveryFailure,
@@ -190,8 +190,8 @@ def email_language(services: Services, hotline_id: str) -> str:
     """The hotline's first language, if the app speaks it; else the default language."""
     hotline = services.directory.get(hotline_id)
     for language in hotline.languages if hotline else ():
-        if language in SUPPORTED_LANGUAGES:
-            return language
+        if supported_language(language):
+            return str(supported_language(language))
     return services.settings.default_language
 
 

@@ -18,6 +18,7 @@ from .delivery_channels import Endpoint
 from .receipts import PassphraseHasher
 from .routing import Directory, load_directory
 from .routing.resolver import BatchResolver, GeoipResolver
+from .support_resources import Resources, load_resources
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Services:
     passphrases: PassphraseHasher
     directory: Directory
     passwords: AccountPasswords
+    resources: Resources = field(default_factory=lambda: Resources(()))
     resolver: BatchResolver | None = None
     # Where hotlines that take webhooks or e-mail are reached (see assistant.delivery).
     endpoints: Mapping[str, Endpoint] = field(default_factory=dict)
@@ -39,8 +41,9 @@ def build_services(settings: Settings) -> Services:
         "time_cost": settings.argon2_time_cost,
         "parallelism": settings.argon2_parallelism,
     }
+    data_dir = Path(settings.data_dir) if settings.data_dir else None
     directory = load_directory(
-        Path(settings.data_dir) if settings.data_dir else None,
+        data_dir,
         fallback_id=settings.fallback_hotline or None,
     )
     return Services(
@@ -50,6 +53,7 @@ def build_services(settings: Settings) -> Services:
         passphrases=PassphraseHasher(**argon2),
         passwords=AccountPasswords(**argon2),
         directory=directory,
+        resources=load_resources(data_dir),
         endpoints=load_endpoints(
             Path(settings.delivery_config) if settings.delivery_config else None, directory
         ),

@@ -103,7 +103,7 @@ def test_a_broken_file_fails_and_says_where(
     result = run("--data-dir", str(data_copy))
     assert result.exit_code == 1
     assert expected in result.output
-    assert "problem(s) in the directory data" in result.output
+    assert "problem(s) in the data" in result.output
 
 
 def test_a_file_that_is_not_json_fails(data_copy: Path) -> None:

@@ -11,14 +11,12 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .. import CONTENT_SECURITY_POLICY
-from ..config import SUPPORTED_LANGUAGES
+from ..config import RTL_LANGUAGES, SUPPORTED_LANGUAGES, language_tag
 from ..extensions import csrf, current_services
 from ..routing import mask_location_for_display
 from . import staff_texts, texts
 from .access import refuse_undeclared_routes
 from .forms import LANGUAGE_NAMES
-
-RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur"})
 
 
 def _security_headers(response: Response) -> Response:
@@ -55,8 +53,10 @@ def _template_globals() -> dict[str, Any]:
     return {
         "site_name": current_services().settings.site_name,
         "current_language": language,
+        "language_tag": language_tag(language),
         "text_direction": "rtl" if language in RTL_LANGUAGES else "ltr",
-        "languages": [(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LANGUAGES],
+        "languages": [(code, language_tag(code), LANGUAGE_NAMES[code])
+                      for code in SUPPORTED_LANGUAGES],
         "texts": texts,
         "staff_texts": staff_texts,
         "directory": current_services().directory,
@@ -78,10 +78,12 @@ def register_web(app: Flask) -> None:
     from .api import bp as api_bp
     from .hotline import bp as hotline_bp
     from .public import bp as public_bp
+    from .pwa import bp as pwa_bp
     from .survivor import bp as survivor_bp
     from .where import bp as where_bp
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(pwa_bp)
     app.register_blueprint(where_bp)
     app.register_blueprint(survivor_bp)
     app.register_blueprint(api_bp)

@@ -8,6 +8,7 @@ limit. Cookies are never read here, so CSRF does not apply.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any, TypeVar
@@ -20,7 +21,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException
 
 from ..case_status import MessageRejected, describe_case, post_survivor_message
-from ..config import SUPPORTED_LANGUAGES
+from ..config import SUPPORTED_LANGUAGES, language_tag, supported_language
 from ..extensions import (
     current_services,
     db,
@@ -48,6 +49,8 @@ from ..retention import erase_case
 from ..routing import KINDS, Hotline
 from ..routing.engine import ISO_COUNTRIES
 from ..sessions import end_session, load_session, new_session_id, save_session
+from ..support_resources import Resource
+from . import texts
 from .access import SURVIVOR, declare, public
 from .openapi import openapi_document
 from .texts import (
@@ -260,11 +263,12 @@ def _country(raw: Any, field: str = "survivor_country") -> str | None:
 def _language(raw: Any) -> str:
     if raw in (None, ""):
         return current_language()
-    if raw not in SUPPORTED_LANGUAGES:
+    language = supported_language(raw)
+    if language is None:
         raise ApiError(422, "bad_language",
                        _("'language' must be one of %(languages)s.",
-                         languages=", ".join(SUPPORTED_LANGUAGES)))
-    return str(raw)
+                         languages=", ".join(map(language_tag, SUPPORTED_LANGUAGES))))
+    return language
 
 
 @bp.post("/requests")
@@ -450,6 +454,53 @@ def hotlines() -> Response:
         if country is None or country in h.countries
     ]
     return jsonify({"hotlines": items, "fallback": current_services().directory.fallback_id})
+
+
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
+
+
+def resource_json(entry: Resource) -> dict[str, Any]:
+    """One support service; ``kind_label``, ``audience_label`` and ``hours_text`` are in the
+    language of the answer."""
+    return {
+        "id": entry.id, "country": entry.country, "name": entry.name, "kind": entry.kind,
+        "kind_label": str(texts.RESOURCE_KIND_LABELS[entry.kind]), "audience": entry.audience,
+        "audience_label": str(texts.AUDIENCE_LABELS[entry.audience]),
+        "phone": entry.phone,
+        "text": ({"number": entry.text_number, "keyword": entry.text_keyword}
+                 if entry.text_number else None),
+        "web": entry.web,
+        "hours": ("24/7" if entry.always_open else [
+            {"days": list(item.days), "opens": item.opens, "closes": item.closes}
+            for item in entry.hours] or None),
+        "timezone": entry.timezone, "hours_text": texts.hours_text(entry),
+        "languages": list(entry.languages), "free": entry.free,
+        "sources": list(entry.sources),
+        "verified_on": entry.verified_on.isoformat() if entry.verified_on else None,
+    }
+
+
+@bp.get("/resources")
+@public
+def resources() -> Response:
+    """Support services for a country (and the international ones), those that answer in the
+    reader's language first within each kind. Without ``country``: the international ones."""
+    country = _country(request.args.get("country"), field="country")
+    wanted = request.args.get("lang")
+    if wanted is not None and not _LANGUAGE_TAG.match(wanted):
+        raise ApiError(422, "bad_language", _("'lang' must be a language tag such as fr or pt-BR."))
+    language = (wanted or current_language()).replace("-", "_")
+    services = current_services()
+    entries = services.resources.for_reader(country, language)
+    return jsonify({
+        "country": country,
+        "language": language_tag(current_language()),
+        "covered": country in services.resources.countries() if country else False,
+        "resources": [
+            {**resource_json(entry), "speaks_your_language": entry.speaks(language)}
+            for entry in entries
+        ],
+    })
 
 
 @bp.get("/openapi.json")

@@ -19,13 +19,17 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ..config import SUPPORTED_LANGUAGES
 from ..intake import CATEGORIES, MINOR_ANSWERS
 from ..routing import KINDS
-from .texts import CATEGORY_LABELS, KIND_LABELS, MINOR_LABELS, country_choices
+from .texts import CATEGORY_LABELS, KIND_CHOICE_LABELS, MINOR_LABELS, country_choices
 
 # Generous bounds that stop abuse early; the domain gives the precise, kind message.
 FIELD_BOUND = 4096
 PASTE_BOUND = 1_500_000
 
-LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
+# Each language named in itself, so a reader finds their own whatever the page is in.
+LANGUAGE_NAMES = {
+    "en": "English", "fr": "Français", "es": "Español", "de": "Deutsch", "nl": "Nederlands",
+    "pt_BR": "Português (Brasil)", "ar": "العربية",
+}
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -36,7 +40,7 @@ class MultiCheckboxField(SelectMultipleField):
 class LocationForm(FlaskForm):
     kind = RadioField(
         _l("What kind of place is it?"),
-        choices=[(kind, KIND_LABELS[kind]) for kind in KINDS],
+        choices=[(kind, KIND_CHOICE_LABELS[kind]) for kind in KINDS],
         default="url",
         validators=[Optional()],
     )

@@ -18,6 +18,8 @@ from ..models import LOCATION_STATUSES
 from ..referrals import STAFF_REASON_CODES
 from ..routing import KINDS
 from ..routing.engine import REASON_CODES
+from ..support_resources import AUDIENCES, DAYS
+from ..support_resources import KINDS as RESOURCE_KINDS
 
 JSON = "application/json"
 INTAKE_CHANNELS = ("email", "handoff", "portal", "webhook")
@@ -363,6 +365,56 @@ def _schemas() -> dict[str, Any]:
         "Routes": _object(
             {"routes": _array(_ref("Route"), description="Sorted by `location`.")}, ["routes"]
         ),
+        "Resource": _object(
+            {
+                "id": {"type": "string"},
+                "country": {"type": ["string", "null"], "pattern": "^[A-Z]{2}$",
+                            "description": "ISO 3166-1 alpha-2; null for a service that helps "
+                            "people in any country."},
+                "name": {"type": "string"},
+                "kind": {"type": "string", "enum": list(RESOURCE_KINDS)},
+                "kind_label": {"type": "string", "description": "`kind` in words."},
+                "audience": {"type": "string", "enum": list(AUDIENCES)},
+                "audience_label": {"type": "string"},
+                "phone": {"type": ["string", "null"], "description": "As dialled in the country."},
+                "text": {"type": ["object", "null"],
+                         "properties": {"number": {"type": "string"},
+                                        "keyword": {"type": ["string", "null"]}}},
+                "web": {"type": ["string", "null"]},
+                "hours": {"description": "\"24/7\", opening hours, or null when not known.",
+                          "oneOf": [{"const": "24/7"}, {"type": "null"},
+                                    _array({"type": "object", "properties": {
+                                        "days": _array({"type": "string", "enum": list(DAYS)}),
+                                        "opens": {"type": "string"},
+                                        "closes": {"type": "string"}}})]},
+                "timezone": {"type": ["string", "null"],
+                             "description": "IANA zone of the opening hours."},
+                "hours_text": {"type": "string", "description": "The hours in words."},
+                "languages": _array({"type": "string"},
+                                    description="ISO 639-1 codes it answers in."),
+                "speaks_your_language": {"type": "boolean"},
+                "free": {"type": ["boolean", "null"]},
+                "sources": _array({"type": "string"}, minItems=1),
+                "verified_on": {"type": ["string", "null"],
+                                "description": "The date a person last checked the entry."},
+            },
+            ["id", "country", "name", "kind", "kind_label", "audience", "audience_label",
+             "phone", "text", "web", "hours", "timezone", "hours_text", "languages",
+             "speaks_your_language", "free", "sources", "verified_on"],
+            "A support service.",
+        ),
+        "Resources": _object(
+            {
+                "country": {"type": ["string", "null"]},
+                "language": {"type": "string", "description": "The language of the texts."},
+                "covered": {"type": "boolean",
+                            "description": "Whether the list has services for this country."},
+                "resources": _array(_ref("Resource"), description="The country's services by "
+                                    "kind (emergency first), then those for any country; within "
+                                    "a kind, those that answer in `lang` first."),
+            },
+            ["country", "language", "covered", "resources"],
+        ),
         "Directory": _object(
             {
                 "hotlines": _array(_ref("HotlineEntry"), description="Sorted by id."),
@@ -506,6 +558,36 @@ def _paths() -> dict[str, Any]:
                 ],
                 "responses": {
                     "200": _json_response("The directory.", _ref("Directory")),
+                    **_errors(422),
+                },
+            },
+        },
+        "/resources": {
+            "get": {
+                "operationId": "listResources",
+                "summary": "Support services by country and language",
+                "description": "Crisis lines, child helplines, survivor organisations, reporting "
+                "help and the emergency number, with their sources.",
+                "parameters": [
+                    {
+                        "name": "country",
+                        "in": "query",
+                        "required": False,
+                        "description": "ISO 3166-1 alpha-2. Without it, only the services that "
+                        "help in any country.",
+                        "schema": {"type": "string", "pattern": "^[A-Za-z]{2}$"},
+                    },
+                    {
+                        "name": "lang",
+                        "in": "query",
+                        "required": False,
+                        "description": "The reader's language (e.g. fr, pt-BR): services that "
+                        "answer in it come first, and texts are in it when the app has it.",
+                        "schema": {"type": "string"},
+                    },
+                ],
+                "responses": {
+                    "200": _json_response("The services.", _ref("Resources")),
                     **_errors(422),
                 },
             },

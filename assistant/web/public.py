@@ -1,12 +1,16 @@
-"""Pages anyone may see: the landing page, support, and the quick exit."""
+"""Pages anyone may see: the landing page, support, using this safely, and the quick exit."""
 
 from __future__ import annotations
+
+from itertools import groupby
 
 from flask import Blueprint, redirect, render_template, request, session
 from werkzeug.wrappers import Response as BaseResponse
 
-from ..config import SUPPORTED_LANGUAGES
+from ..config import supported_language
 from ..extensions import current_services
+from ..routing.countries import ISO_COUNTRIES
+from . import journey, texts
 from .access import public
 
 bp = Blueprint("public", __name__)
@@ -17,8 +21,8 @@ CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
 @bp.before_app_request
 def remember_language() -> None:
     """A language picked with ``?lang=`` sticks for the rest of the visit."""
-    asked = request.args.get("lang")
-    if asked in SUPPORTED_LANGUAGES and session.get("lang") != asked:
+    asked = supported_language(request.args.get("lang"))
+    if asked and session.get("lang") != asked:
         session["lang"] = asked
 
 
@@ -29,13 +33,57 @@ def landing() -> str:
     return render_template("public/landing.html")
 
 
+def reader_country() -> str | None:
+    """The country to show support for: the one asked for, else the one given in the request
+    being filled in, else the region of the browser's language ("fr-CA" -> CA). Never the
+    address the request came from."""
+    asked = request.args.get("country", "").strip().upper()
+    if asked in ISO_COUNTRIES:
+        return asked
+    drafted = (journey.draft() or {}).get("country")
+    if isinstance(drafted, str) and drafted in ISO_COUNTRIES:
+        return drafted
+    for tag, _quality in request.accept_languages:
+        parts = tag.replace("_", "-").split("-")
+        if len(parts) > 1 and parts[-1].upper() in ISO_COUNTRIES:
+            return parts[-1].upper()
+    return None
+
+
 @bp.get("/support")
 @public
 def support() -> str:
-    """Help now: emergency numbers and the hotlines themselves."""
-    directory = current_services().directory
-    hotlines = sorted(directory.hotlines.values(), key=lambda h: h.name.casefold())
-    return render_template("public/support.html", hotlines=hotlines)
+    """Help now, for the reader's country and in their language: emergency number, crisis lines,
+    helplines, survivor organisations and reporting help; then the hotlines themselves."""
+    services = current_services()
+    country = reader_country()
+    resources = services.resources
+    listed = sorted(resources.countries(), key=lambda code: texts.country_name(code).casefold())
+    hotlines = sorted(services.directory.hotlines.values(), key=lambda h: h.name.casefold())
+    return render_template(
+        "public/support.html",
+        country=country,
+        covered=country in resources.countries(),
+        countries=listed,
+        emergency=resources.emergency_number(country),
+        groups=[
+            (place, list(entries))
+            for place, entries in groupby(
+                (entry for entry in resources.for_reader(country, texts.current_language())
+                 if entry.kind != "emergency"),
+                key=lambda entry: entry.country,
+            )
+        ],
+        hotlines=hotlines,
+    )
+
+
+@bp.get("/safety")
+@public
+def safety() -> str:
+    """Using this safely: private windows, shared devices, what the quick exit does and does not."""
+    address = current_services().settings.public_url.rstrip("/") + "/"
+    return render_template("public/safety.html", public_address=address)
 
 
 @bp.get("/exit")

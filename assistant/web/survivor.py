@@ -107,6 +107,13 @@ def before_you_begin() -> str:
     return render_template("survivor/before_you_begin.html")
 
 
+@bp.get("/request/not-sure")
+@public
+def not_sure() -> str:
+    """For someone who does not know where the material is: what they can still do."""
+    return render_template("survivor/not_sure.html")
+
+
 @bp.route("/request/where", methods=["GET", "POST"])
 @limiter.limit(lookup_limit, methods=["POST"])
 @public

@@ -20,6 +20,10 @@ KIND_LABELS = {
     "p2p": lazy_gettext("File-sharing (peer-to-peer)"),
     "other": lazy_gettext("Something else"),
 }
+# In the question itself, "other" also takes "I'm not sure": every question has that answer.
+KIND_CHOICE_LABELS = {
+    **KIND_LABELS, "other": lazy_gettext("Something else, or I'm not sure"),
+}
 
 CATEGORY_LABELS = {
     "abuse_material": lazy_gettext("Images or videos of the sexual abuse itself"),
@@ -58,18 +62,25 @@ STATUS_EXPLANATIONS = {
         "working days."
     ),
     "with_hotline": lazy_gettext(
-        "The hotline is checking this place. You do not need to do anything."
+        "The hotline is checking this place. This usually takes a few days. You do not need to do "
+        "anything."
     ),
     "notice_sent": lazy_gettext(
-        "The hotline asked the site to remove it, and will keep asking until it is gone."
+        "The hotline asked the site to remove it, and asks again every day until it is gone. Many "
+        "sites act within a few days."
     ),
     "removed": lazy_gettext("The site removed it."),
     "not_removed": lazy_gettext(
-        "The site has not removed it yet. The hotline may contact the company that hosts the site."
+        "The site has not removed it yet. The hotline may contact the company that hosts the site. "
+        "This can take a few weeks."
     ),
-    "unavailable": lazy_gettext("It could no longer be found at this place."),
+    "unavailable": lazy_gettext(
+        "It could no longer be found at this place. If you learn that it is back, you can add the "
+        "place again."
+    ),
     "referred": lazy_gettext(
-        "It was passed to another hotline or to the police, who can act where it is."
+        "It was passed to another hotline or to the police, who can act where it is. Any news "
+        "appears on this page."
     ),
     "closed": lazy_gettext("The hotline closed this place without sending a removal request."),
 }
@@ -345,3 +356,65 @@ def accepts_text(flag: bool | None) -> str:
 def language_name(code: str) -> str:
     locale = get_locale() or Locale("en")
     return str(locale.languages.get(code, code))
+
+
+# ---- support resources ----------------------------------------------------------------------
+
+RESOURCE_KIND_LABELS = {
+    "emergency": lazy_gettext("Emergency number"),
+    "crisis_line": lazy_gettext("Crisis line: someone to talk to now"),
+    "child_helpline": lazy_gettext("Helpline for children and young people"),
+    "survivor_organisation": lazy_gettext("Support for survivors of sexual abuse"),
+    "reporting_help": lazy_gettext("Help with reporting images online"),
+}
+
+AUDIENCE_LABELS = {
+    "everyone": lazy_gettext("For everyone"),
+    "children": lazy_gettext("For children and young people"),
+    "adults": lazy_gettext("For adults"),
+}
+
+
+def _day_range(days: tuple[str, ...]) -> str:
+    """"mon".."fri" as the reader's short day names; a run of 3 or more days as a range."""
+    from babel.dates import get_day_names
+
+    from ..support_resources import DAYS
+
+    names = get_day_names("abbreviated", locale=get_locale() or Locale("en"))
+    indexes = sorted(DAYS.index(day) for day in days)
+    runs: list[list[int]] = []
+    for index in indexes:
+        if runs and index == runs[-1][-1] + 1:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    parts = []
+    for run in runs:
+        if len(run) >= 3:
+            parts.append(f"{names[run[0]]}–{names[run[-1]]}")
+        else:
+            parts.extend(str(names[index]) for index in run)
+    return ", ".join(parts)
+
+
+def hours_text(resource: Any) -> str:
+    """When a service answers, in the reader's words, with the time zone the hours are in."""
+    if resource.always_open:
+        return _("Open day and night, every day")
+    if not resource.hours:
+        return _("Opening hours: see their website")
+    from babel.dates import get_timezone_location
+
+    times = "; ".join(
+        f"{_day_range(item.days)} {item.opens}–{item.closes}" for item in resource.hours
+    )
+    zone = get_timezone_location(resource.timezone, locale=get_locale() or Locale("en"))
+    return _("%(times)s (%(zone)s)", times=times, zone=zone)
+
+
+def languages_text(resource: Any) -> str:
+    """The languages a service answers in, each named in the reader's language."""
+    locale = get_locale() or Locale("en")
+    names = [str(locale.languages.get(code, code)) for code in resource.languages]
+    return ", ".join(names)

@@ -6,10 +6,13 @@ from assistant.web.access import ACCOUNT, ADMIN, PUBLIC, STAFF, SURVIVOR, access
 
 PUBLIC_ON_PURPOSE = {
     "public.landing", "public.support", "public.quick_exit", "where.where", "where.try_routing",
-    "survivor.before_you_begin", "survivor.where", "survivor.what", "survivor.about",
+    "survivor.before_you_begin", "survivor.not_sure", "survivor.where", "survivor.what",
+    "survivor.about",
     "survivor.review", "survivor.send", "survivor.check", "survivor.sign_out",
     "api.create_request", "api.create_session", "api.dry_run", "api.hotlines", "api.openapi",
     "account.sign_in", "account.sign_out", "account.enrol",
+    "public.safety", "pwa.manifest", "pwa.icon", "pwa.service_worker", "pwa.offline",
+    "api.resources",
 }
 
 
