@@ -79,3 +79,53 @@ def test_pages_render_in_french_with_lang_and_dir(client):
     assert '<html lang="fr" dir="ltr">' in page
     assert "Sortie rapide" in page
     assert "Quick exit" not in page
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LANGUAGES)
+def test_every_language_renders_with_its_tag_direction_and_its_own_words(client, locale):
+    from assistant.config import RTL_LANGUAGES, language_tag
+
+    tag = language_tag(locale)
+    page = client.get(f"/?lang={tag}").get_data(as_text=True)
+    direction = "rtl" if locale in RTL_LANGUAGES else "ltr"
+    assert f'<html lang="{tag}" dir="{direction}">' in page
+    if locale != "en":
+        # Every visible word of the page comes from the catalogue, so no English is left.
+        for english in ("Quick exit", "Get support now", "Using this safely", "Start a request"):
+            assert english not in page, (locale, english)
+    manifest = client.get(f"/manifest.webmanifest?lang={tag}").get_json(force=True)
+    assert (manifest["lang"], manifest["dir"]) == (tag, direction)
+
+
+def test_arabic_pages_are_mirrored_by_logical_css_only():
+    css = (ROOT / "static" / "app.css").read_text("utf-8")
+    # Physical sides would not flip in right-to-left pages: only logical properties are used.
+    assert not re.search(r"(margin|padding|border)-(left|right)\b|\b(left|right):", css)
+
+
+def test_the_language_comes_from_the_address_then_the_choice_then_the_browser(client):
+    arabic_browser = {"Accept-Language": "ar-EG,ar;q=0.9,en;q=0.5"}
+    assert '<html lang="ar" dir="rtl">' in client.get("/", headers=arabic_browser).get_data(
+        as_text=True)
+    # ?lang= wins over the browser, and is remembered as the choice for the next pages.
+    assert '<html lang="de"' in client.get("/?lang=de", headers=arabic_browser).get_data(
+        as_text=True)
+    assert '<html lang="de"' in client.get("/check", headers=arabic_browser).get_data(
+        as_text=True)
+    # A new choice replaces it; the links to switch are plain links (no script needed).
+    page = client.get("/check?lang=pt-BR").get_data(as_text=True)
+    assert '<html lang="pt-BR" dir="ltr">' in page
+    assert 'href="?lang=nl" lang="nl" hreflang="nl">Nederlands</a>' in page
+
+
+def test_language_tags_are_matched_loosely_and_unknown_ones_fall_back(client):
+    from assistant.config import supported_language
+
+    assert supported_language("pt-BR") == supported_language("pt_br") == "pt_BR"
+    assert supported_language("pt-PT") == "pt_BR"  # the closest the app has
+    assert supported_language("fr-CA") == "fr"
+    assert supported_language("tlh") is None and supported_language("") is None
+    assert '<html lang="en"' in client.get("/", headers={"Accept-Language": "tlh"}).get_data(
+        as_text=True)
+    assert '<html lang="nl"' in client.get(
+        "/", headers={"Accept-Language": "tlh, nl-BE;q=0.5"}).get_data(as_text=True)

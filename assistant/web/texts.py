@@ -399,18 +399,23 @@ def _day_range(days: tuple[str, ...]) -> str:
 
 
 def hours_text(resource: Any) -> str:
-    """When a service answers, in the reader's words, with the time zone the hours are in."""
+    """When a service answers, in the reader's words, and where those hours are counted."""
     if resource.always_open:
         return _("Open day and night, every day")
     if not resource.hours:
         return _("Opening hours: see their website")
-    from babel.dates import get_timezone_location
-
     times = "; ".join(
         f"{_day_range(item.days)} {item.opens}–{item.closes}" for item in resource.hours
     )
-    zone = get_timezone_location(resource.timezone, locale=get_locale() or Locale("en"))
-    return _("%(times)s (%(zone)s)", times=times, zone=zone)
+    if resource.country:
+        place = country_name(resource.country)
+    else:
+        from babel.dates import get_timezone_location
+
+        place = get_timezone_location(
+            resource.timezone, locale=get_locale() or Locale("en"), return_city=True
+        )
+    return _("%(times)s (%(zone)s)", times=times, zone=place)
 
 
 def languages_text(resource: Any) -> str:
