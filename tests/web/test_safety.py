@@ -199,7 +199,7 @@ def test_resource_hours_are_in_the_readers_words(app):
         Opening(("mon", "tue", "wed", "thu", "fri"), "09:00", "17:00"),
         Opening(("sat",), "10:00", "12:00")), "timezone": "Europe/Berlin"})
     with app.test_request_context("/?lang=de"):
-        assert hours_text(weekdays) == "Mo.–Fr. 09:00–17:00; Sa. 10:00–12:00 (Deutschland)"
+        assert hours_text(weekdays) == "Mo.–Fr. 09:00–17:00; Sa. 10:00–12:00 – Deutschland"
     with app.test_request_context("/?lang=en"):
         assert hours_text(weekdays) == "Mon–Fri 09:00–17:00; Sat 10:00–12:00 (Germany)"
         always = sample.__class__(**{**sample.__dict__, "always_open": True, "hours": ()})
