@@ -190,8 +190,9 @@ def email_language(services: Services, hotline_id: str) -> str:
     """The hotline's first language, if the app speaks it; else the default language."""
     hotline = services.directory.get(hotline_id)
     for language in hotline.languages if hotline else ():
-        if supported_language(language):
-            return str(supported_language(language))
+        spoken = supported_language(language)
+        if spoken:
+            return spoken
     return services.settings.default_language
 
 

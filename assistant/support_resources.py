@@ -224,7 +224,8 @@ def check_resources(data: object) -> list[str]:
                 problems.append(f"{where}: id is used twice")
             seen.add(entry_id)
     countries = {
-        e.get("country") for e in data["resources"] if isinstance(e, Mapping) and e.get("country")
+        e["country"] for e in data["resources"]
+        if isinstance(e, Mapping) and isinstance(e.get("country"), str)
     }
     if len(countries) < MIN_COUNTRIES:
         problems.append(f"{RESOURCES_FILE}: covers {len(countries)} countries; "

@@ -11,6 +11,8 @@
   var WINDOW_MS = 5000;
   var presses = [];
   var leaving = false;
+  var shiftDown = false;
+  var shiftAlone = false;
 
   document.documentElement.classList.add("js");
 
@@ -39,8 +41,39 @@
     });
   }
 
+  function resetCount() {
+    if (presses.length && status) {
+      status.textContent = "";
+    }
+    presses = [];
+  }
+
+  // A press counts when Shift goes up without any other key or a click while it was down, so
+  // typing capitals, Shift+Tab or Shift+click never adds up to an exit, and never makes a screen
+  // reader speak.
   document.addEventListener("keydown", function (event) {
-    if (event.key !== "Shift" || event.repeat) {
+    if (event.key === "Shift") {
+      if (!event.repeat) {
+        shiftDown = true;
+        shiftAlone = true;
+      }
+      return;
+    }
+    shiftAlone = false;
+    resetCount();
+  });
+
+  document.addEventListener("mousedown", function () {
+    shiftAlone = false;
+    resetCount();
+  });
+
+  document.addEventListener("keyup", function (event) {
+    if (event.key !== "Shift" || !shiftDown) {
+      return;
+    }
+    shiftDown = false;
+    if (!shiftAlone) {
       return;
     }
     var now = Date.now();
@@ -52,16 +85,6 @@
       leave();
     } else if (status && bar) {
       status.textContent = bar.getAttribute(left === 2 ? "data-press-two" : "data-press-one") || "";
-    }
-  });
-
-  document.addEventListener("keyup", function (event) {
-    // Any other key clears the count, so typing capitals never adds up to an exit.
-    if (event.key !== "Shift" && presses.length) {
-      presses = [];
-      if (status) {
-        status.textContent = "";
-      }
     }
   });
 
@@ -81,7 +104,9 @@
 
   if ("serviceWorker" in navigator && window.isSecureContext) {
     window.addEventListener("load", function () {
-      navigator.serviceWorker.register("/service-worker.js", { scope: "/" }).catch(function () {
+      // The worker is asked for in the page's language, so its offline page is in that language.
+      var worker = "/service-worker.js?lang=" + encodeURIComponent(document.documentElement.lang);
+      navigator.serviceWorker.register(worker, { scope: "/" }).catch(function () {
         // Without the worker everything still works; there is nothing to tell the reader.
       });
     });

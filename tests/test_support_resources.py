@@ -61,6 +61,7 @@ def test_the_shipped_file_passes_and_covers_at_least_twenty_countries(shipped):
         ({"kind": "chat"}, "'kind' must be one of"),
         ({"audience": "teens"}, "'audience' must be one of"),
         ({"country": "XX"}, "not an ISO 3166-1 alpha-2 code"),
+        ({"country": ["FR"]}, "not an ISO 3166-1 alpha-2 code"),
         ({"phone": "call 3114"}, "'phone' must be digits"),
         ({"phone": None, "web": None, "text": None}, "needs at least one way to reach it"),
         ({"web": "http://line.example"}, "'web' must be an https address"),

@@ -33,21 +33,21 @@ def landing() -> str:
     return render_template("public/landing.html")
 
 
-def reader_country() -> str | None:
-    """The country to show support for: the one asked for, else the one given in the request
-    being filled in, else the region of the browser's language ("fr-CA" -> CA). Never the
-    address the request came from."""
+def reader_country() -> tuple[str | None, bool]:
+    """The country to show support for, and whether it is only a guess: the one asked for, else
+    the one given in the request being filled in, else (a guess) the region of the browser's
+    language ("fr-CA" -> CA). Never the address the request came from."""
     asked = request.args.get("country", "").strip().upper()
     if asked in ISO_COUNTRIES:
-        return asked
+        return asked, False
     drafted = (journey.draft() or {}).get("country")
     if isinstance(drafted, str) and drafted in ISO_COUNTRIES:
-        return drafted
+        return drafted, False
     for tag, _quality in request.accept_languages:
         parts = tag.replace("_", "-").split("-")
         if len(parts) > 1 and parts[-1].upper() in ISO_COUNTRIES:
-            return parts[-1].upper()
-    return None
+            return parts[-1].upper(), True
+    return None, False
 
 
 @bp.get("/support")
@@ -56,24 +56,24 @@ def support() -> str:
     """Help now, for the reader's country and in their language: emergency number, crisis lines,
     helplines, survivor organisations and reporting help; then the hotlines themselves."""
     services = current_services()
-    country = reader_country()
+    country, guessed = reader_country()
     resources = services.resources
     listed = sorted(resources.countries(), key=lambda code: texts.country_name(code).casefold())
     hotlines = sorted(services.directory.hotlines.values(), key=lambda h: h.name.casefold())
+    shown = [entry for entry in resources.for_reader(country, texts.current_language())
+             if entry.kind != "emergency"]
     return render_template(
         "public/support.html",
         country=country,
+        guessed=guessed,
         covered=country in resources.countries(),
         countries=listed,
-        emergency=resources.emergency_number(country),
-        groups=[
-            (place, list(entries))
-            for place, entries in groupby(
-                (entry for entry in resources.for_reader(country, texts.current_language())
-                 if entry.kind != "emergency"),
-                key=lambda entry: entry.country,
-            )
-        ],
+        # A number is named only for a country the reader chose or gave: a browser set to en-US
+        # says little about where someone is.
+        emergency=None if guessed else resources.emergency_number(country),
+        groups=[(place, list(entries))
+                for place, entries in groupby(shown, key=lambda entry: entry.country)],
+        unchecked=any(entry.verified_on is None for entry in shown),
         hotlines=hotlines,
     )
 

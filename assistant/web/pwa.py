@@ -46,6 +46,11 @@ def icons(settings: Settings) -> tuple[Icon, ...]:
     return tuple(Icon(size, static / name) for size, name in SHIPPED_ICONS.items())
 
 
+def offline_path() -> str:
+    """The offline page in the reader's language (the worker fetches it without cookies)."""
+    return url_for("pwa.offline", lang=language_tag(current_language()))
+
+
 def shell_paths() -> list[str]:
     """What the worker keeps: everything a page needs to look right, and the offline page."""
     settings = current_services().settings
@@ -53,7 +58,7 @@ def shell_paths() -> list[str]:
         url_for("static", filename="app.css"),
         url_for("static", filename="app.js"),
         *(url_for("pwa.icon", size=icon.size) for icon in icons(settings)),
-        url_for("pwa.offline"),
+        offline_path(),
     ]
 
 
@@ -66,12 +71,15 @@ def _digest(paths: tuple[Path, ...]) -> str:
 
 
 def shell_version() -> str:
-    """Changes whenever a file of the shell changes, so a new deployment replaces the old copy."""
+    """Changes whenever a file of the shell changes (its words included), so that a new
+    deployment replaces the old copy."""
     settings = current_services().settings
     static = Path(current_app.static_folder or "")
     templates = Path(current_app.template_folder or "")
+    catalogues = sorted((templates.parent / "translations").glob("*/LC_MESSAGES/messages.mo"))
     files = (static / "app.css", static / "app.js", templates / "base.html",
-             templates / "pwa" / "offline.html", *(icon.path for icon in icons(settings)))
+             templates / "pwa" / "offline.html", *catalogues,
+             *(icon.path for icon in icons(settings)))
     return _digest(files)
 
 
@@ -123,7 +131,7 @@ def service_worker() -> Response:
         "pwa/service-worker.js",
         cache_name=f"shell-{shell_version()}",
         shell=shell_paths(),
-        offline=url_for("pwa.offline"),
+        offline=offline_path(),
         never=list(NEVER_FROM_WORKER),
     )
     response = Response(script, mimetype="text/javascript")

@@ -5,6 +5,7 @@ language. The domain speaks in codes with parameters; only this module turns the
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from babel import Locale
@@ -407,19 +408,32 @@ def hours_text(resource: Any) -> str:
     times = "; ".join(
         f"{_day_range(item.days)} {item.opens}–{item.closes}" for item in resource.hours
     )
-    if resource.country:
-        place = country_name(resource.country)
-    else:
-        from babel.dates import get_timezone_location
+    from babel.dates import get_timezone_location
 
-        place = get_timezone_location(
-            resource.timezone, locale=get_locale() or Locale("en"), return_city=True
-        )
+    city = get_timezone_location(resource.timezone, locale=get_locale() or Locale("en"),
+                                 return_city=True)
+    if not resource.country:
+        place = city
+    elif _one_clock(resource.country):
+        place = country_name(resource.country)
+    else:  # "Australia, Sydney": the country alone would not say which clock
+        place = f"{country_name(resource.country)}, {city}"
     return _("%(times)s (%(zone)s)", times=times, zone=place)
+
+
+@cache
+def _one_clock(country: str) -> bool:
+    """Whether every time zone of a country keeps the same time today."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from babel.core import get_global
+
+    zones = get_global("territory_zones").get(country, ())
+    now = dt.datetime.now(dt.UTC)
+    return len({ZoneInfo(zone).utcoffset(now) for zone in zones}) <= 1
 
 
 def languages_text(resource: Any) -> str:
     """The languages a service answers in, each named in the reader's language."""
-    locale = get_locale() or Locale("en")
-    names = [str(locale.languages.get(code, code)) for code in resource.languages]
-    return ", ".join(names)
+    return ", ".join(map(language_name, resource.languages))

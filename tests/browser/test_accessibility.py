@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 from werkzeug.exceptions import NotFound
 
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import PHONE, sign_in_with_receipt
 from tests.conftest import HOTLINE_A, STAFF_PASSWORD, Staffer, Survivor
 
 pytestmark = pytest.mark.browser
@@ -125,10 +125,7 @@ def _request_journey(page: Any, audit: Audit) -> None:
 
 
 def _survivor_pages(page: Any, audit: Audit, number: str, passphrase: str) -> None:
-    page.goto("/check")
-    page.get_by_label("Case number").fill(number)
-    page.get_by_label("Passphrase").fill(passphrase)
-    page.get_by_role("button", name="Show my request").click()
+    sign_in_with_receipt(page, number, passphrase)
     audit.check(page, "/my-request")
     page.get_by_role("button", name="Send message").click()
     audit.check(page, "empty message (error)", "POST")
@@ -147,10 +144,7 @@ def _survivor_pages(page: Any, audit: Audit, number: str, passphrase: str) -> No
 
 
 def _signed_out_page(page: Any, audit: Audit, number: str, passphrase: str) -> None:
-    page.goto("/check")
-    page.get_by_label("Case number").fill(number)
-    page.get_by_label("Passphrase").fill(passphrase)
-    page.get_by_role("button", name="Show my request").click()
+    sign_in_with_receipt(page, number, passphrase)
     page.get_by_role("button", name="Sign out").click()
     audit.check(page, "signed out", "POST")
 
@@ -234,10 +228,7 @@ def test_every_public_and_survivor_page_reflows_without_sideways_scrolling(
     for path in paths:
         page.goto(path)
         assert page.evaluate("document.documentElement.scrollWidth") <= width, path
-    page.goto("/check")
-    page.get_by_label("Case number").fill(number)
-    page.get_by_label("Passphrase").fill(passphrase)
-    page.get_by_role("button", name="Show my request").click()
+    sign_in_with_receipt(page, number, passphrase)
     for path in ("/my-request", "/my-request/add", "/my-request/erase"):
         page.goto(path)
         assert page.evaluate("document.documentElement.scrollWidth") <= width, path

@@ -15,13 +15,13 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import PHONE, sign_in_with_receipt
 from tests.conftest import Survivor, empty_all_tables, make_app
 
 pytestmark = pytest.mark.browser
 
 SHELL = {"/static/app.css", "/static/app.js", "/app-icon-192.png", "/app-icon-512.png",
-         "/offline"}
+         "/offline?lang=en"}
 
 
 def _serve(app: Any) -> tuple[Any, str]:
@@ -79,26 +79,22 @@ def js_page(browser: Any, site: str) -> Iterator[Any]:
     context.close()
 
 
-def _sign_in(page: Any, number: str, passphrase: str) -> None:
-    page.goto("/check")
-    page.get_by_label("Case number").fill(number)
-    page.get_by_label("Passphrase").fill(passphrase)
-    page.get_by_role("button", name="Show my request").click()
-    assert page.get_by_role("heading", name="Your request").is_visible()
-
-
 def test_three_shift_presses_leave_and_a_screen_reader_hears_the_count(
     js_page: Any, exit_app: Flask, neutral_site: str
 ) -> None:
     number, passphrase = Survivor(exit_app.test_client()).file("https://example.com/a")
     page = js_page
-    _sign_in(page, number, passphrase)
+    sign_in_with_receipt(page, number, passphrase)
+    page.goto("/my-request/add")
+    page.goto("/my-request")
     status = page.locator("#exit-status")
     assert status.get_attribute("role") == "status"
-    # Typing capitals never adds up to an exit: another key clears the count.
+    # Typing capitals, Shift+Tab and Shift+click never add up to an exit, and stay silent.
     page.get_by_label("Your message").focus()
     for _ in range(3):
         page.keyboard.press("Shift+A")
+        page.keyboard.press("Shift+Tab")
+        page.locator("h1").click(modifiers=["Shift"])
     assert page.url.endswith("/my-request") and status.inner_text() == ""
     page.locator("h1").click()
     page.keyboard.press("Shift")
@@ -108,18 +104,40 @@ def test_three_shift_presses_leave_and_a_screen_reader_hears_the_count(
     page.keyboard.press("Shift")
     page.wait_for_url(neutral_site)
     assert page.get_by_role("heading", name="Sunny, 21 degrees").is_visible()
-    # The case page was replaced in the tab's history; what is behind it asks the server again,
-    # and the sign-in is gone.
+    # The case page was replaced in the tab's history; the case page behind it (adding places)
+    # is asked of the server again, and the sign-in is gone.
     page.go_back()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Check on my request").is_visible()
+    assert page.get_by_role("heading", name="Add more places").count() == 0
     assert page.get_by_role("heading", name="Your request").count() == 0
     page.goto("/my-request")
     assert page.get_by_role("heading", name="Check on my request").is_visible()
     assert page.outside_requests == []
 
 
+def test_a_page_brought_back_from_the_cache_asks_the_server_again(
+    js_page: Any, exit_app: Flask
+) -> None:
+    number, passphrase = Survivor(exit_app.test_client()).file("https://example.com/a")
+    page = js_page
+    sign_in_with_receipt(page, number, passphrase)
+    # Meanwhile the sign-in ends (here: the quick exit in another tab of the same browser).
+    other = page.context.new_page()
+    other.goto("/exit")
+    other.close()
+    # Chromium keeps no-store pages out of its back-forward cache, so the restore is simulated:
+    # the page hears the same event a restored page hears, and must not go on showing the case.
+    with page.expect_navigation():
+        page.evaluate("""() => window.dispatchEvent(
+            new PageTransitionEvent("pageshow", {persisted: true}))""")
+    assert page.get_by_role("heading", name="Check on my request").is_visible()
+    assert page.get_by_text(number).count() == 0
+
+
 def test_quick_exit_button_then_back_never_shows_the_case(page: Any, live_app: Flask) -> None:
     number, passphrase = Survivor(live_app.test_client()).file("https://example.com/a")
-    _sign_in(page, number, passphrase)
+    sign_in_with_receipt(page, number, passphrase)
     page.locator("#quick-exit").click()
     page.wait_for_url(re.compile(r"/\?left=1$"))
     page.go_back()
@@ -137,7 +155,7 @@ def test_the_worker_keeps_only_the_shell_and_leaving_removes_it(
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.reload()  # now the worker controls the page
     assert page.evaluate("navigator.serviceWorker.controller !== null")
-    _sign_in(page, number, passphrase)
+    sign_in_with_receipt(page, number, passphrase)
     page.get_by_role("link", name="Add more places").click()
     page.goto("/my-request")
     page.goto("/api/v1/hotlines")
@@ -297,3 +315,21 @@ def test_focus_is_never_hidden_under_the_exit_bar_on_long_pages(page: Any) -> No
             page.keyboard.press("Tab")
             if page.locator(":focus").count():
                 _focus_is_visible(page)
+        # Going back up, the bar sits over what is being scrolled to: nothing may hide there.
+        for _ in range(stops):
+            page.keyboard.press("Shift+Tab")
+            if page.locator(":focus").count():
+                _focus_is_visible(page)
+
+
+def test_error_summary_links_land_on_their_field_in_view(page: Any) -> None:
+    page.goto("/request/where")
+    page.get_by_label("Where is it?").fill("javascript:alert(1)")
+    page.get_by_role("button", name="Add this place").click()
+    summary_link = page.locator("#error-summary a").first
+    assert summary_link.get_attribute("href") == "#value"
+    summary_link.focus()
+    page.keyboard.press("Enter")
+    field = page.locator("#value")
+    box, bar = field.bounding_box(), page.locator("#exit-bar").bounding_box()
+    assert box and bar and box["y"] >= bar["y"] + bar["height"] - 1

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Staffer, make_app
+from tests.conftest import Staffer, csrf_token, make_app
 
 EXIT = '"cache", "cookies", "storage"'
 
@@ -88,7 +88,7 @@ def test_the_shift_key_exit_has_its_words_on_the_page_for_the_script(client):
     html = client.get("/").get_data(as_text=True)
     assert 'data-exit-url="/exit"' in html
     assert 'data-press-two="Press Shift 2 more times to leave this site."' in html
-    assert 'role="status" aria-live="assertive"' in html
+    assert 'role="status" aria-live="polite"' in html
     assert '<script src="/static/app.js" defer></script>' in html
     script = (Path(__file__).resolve().parents[2] / "static" / "app.js").read_text("utf-8")
     # Shift three times, never Escape; the exit replaces the page in the tab's history.
@@ -137,18 +137,21 @@ def test_support_shows_the_readers_country_in_their_language(client):
     assert page.index("<h2>Deutschland</h2>") < page.index("Child Helpline International")
 
 
-def test_support_guesses_the_country_from_the_browser_language_never_the_address(client):
-    page = client.get("/support", headers={"Accept-Language": "fr-CA,fr;q=0.8"})
+def test_support_guesses_the_country_from_the_browser_language_and_says_it_is_a_guess(client):
+    page = client.get("/support", headers={"Accept-Language": "en-CA,en;q=0.8"})
     html = page.get_data(as_text=True)
     assert '<option value="CA" selected>' in html
-    assert "911" in html
+    assert "Showing Canada, guessed from your browser&#39;s language." in html or (
+        "Showing Canada, guessed from your browser's language." in html)
+    # A guess never names an emergency number: a browser set to en-CA may be anywhere.
+    assert "call your local emergency number" in html and "call 911" not in html
+    chosen = client.get("/support?country=CA").get_data(as_text=True)
+    assert "call 911." in chosen and "guessed" not in chosen
 
 
 def test_support_takes_the_country_given_in_the_request_being_filled_in(survivor):
     survivor.add_places(value="https://example.com/a")
     survivor.add_places(action="continue")
-    from tests.conftest import csrf_token
-
     token = csrf_token(survivor.client, "/request/about")
     survivor.client.post("/request/about", data={"csrf_token": token, "country": "NL",
                                                  "language": "en"})
@@ -204,6 +207,9 @@ def test_resource_hours_are_in_the_readers_words(app):
         assert hours_text(weekdays) == "Mon–Fri 09:00–17:00; Sat 10:00–12:00 (Germany)"
         always = sample.__class__(**{**sample.__dict__, "always_open": True, "hours": ()})
         assert hours_text(always) == "Open day and night, every day"
+        sydney = sample.__class__(**{**weekdays.__dict__, "country": "AU",
+                                     "timezone": "Australia/Sydney"})
+        assert hours_text(sydney).endswith("(Australia, Sydney)")  # one of several clocks
 
 
 # ---- the installable shell ----------------------------------------------------------------------
@@ -270,11 +276,13 @@ def test_the_service_worker_keeps_only_the_static_shell_and_never_the_exit(clien
     script = response.get_data(as_text=True)
     shell = json.loads(re.search(r"var SHELL = (\[.*?\]);", script).group(1))
     assert shell == ["/static/app.css", "/static/app.js", "/app-icon-192.png",
-                     "/app-icon-512.png", "/offline"]
+                     "/app-icon-512.png", "/offline?lang=en"]
+    french = client.get("/service-worker.js?lang=fr").get_data(as_text=True)
+    assert '"/offline?lang=fr"' in french
     assert json.loads(re.search(r"var NEVER = (\[.*?\]);", script).group(1)) == ["/exit"]
     assert 'credentials: "omit"' in script
     # Nothing but the shell is ever put in the cache.
-    assert script.count("cache.put") == 0 and script.count("addAll") == 1
+    assert not re.search(r"cache\.(put|add)\(", script) and script.count("addAll") == 1
 
 
 def test_the_cache_name_changes_when_a_file_of_the_shell_changes(tmp_path):
