@@ -8,7 +8,8 @@ from flask import Blueprint, redirect, render_template, request, session
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..config import supported_language
-from ..extensions import current_services
+from ..extensions import current_services, db
+from ..models import Case
 from ..routing.countries import ISO_COUNTRIES
 from . import journey, texts
 from .access import public
@@ -35,14 +36,19 @@ def landing() -> str:
 
 def reader_country() -> tuple[str | None, bool]:
     """The country to show support for, and whether it is only a guess: the one asked for, else
-    the one given in the request being filled in, else (a guess) the region of the browser's
-    language ("fr-CA" -> CA). Never the address the request came from."""
+    the one given in the request being filled in or already sent (when signed in), else (a
+    guess) the region of the browser's language ("fr-CA" -> CA). Never the address the request
+    came from."""
     asked = request.args.get("country", "").strip().upper()
     if asked in ISO_COUNTRIES:
         return asked, False
-    drafted = (journey.draft() or {}).get("country")
-    if isinstance(drafted, str) and drafted in ISO_COUNTRIES:
-        return drafted, False
+    given = (journey.draft() or {}).get("country")
+    case_id = session.get("case_id")
+    if not given and isinstance(case_id, int):
+        case = db.session.get(Case, case_id)
+        given = case.survivor_country if case else None
+    if isinstance(given, str) and given in ISO_COUNTRIES:
+        return given, False
     for tag, _quality in request.accept_languages:
         parts = tag.replace("_", "-").split("-")
         if len(parts) > 1 and parts[-1].upper() in ISO_COUNTRIES:

@@ -159,6 +159,13 @@ def test_support_takes_the_country_given_in_the_request_being_filled_in(survivor
     assert '<option value="NL" selected>' in page
 
 
+def test_support_takes_the_country_of_the_signed_in_request(survivor):
+    number, passphrase = survivor.file("https://example.com/a", country="BR")
+    survivor.sign_in(number, passphrase)
+    page = survivor.client.get("/support").get_data(as_text=True)
+    assert '<option value="BR" selected>' in page and "guessed" not in page
+
+
 def test_support_for_a_country_not_listed_says_so_and_shows_the_international_services(client):
     page = client.get("/support?country=IS").get_data(as_text=True)
     assert "We do not have a list for Iceland yet." in page
