@@ -72,10 +72,6 @@ class Resource:
         """Whether the service answers in a language ("pt_BR" is answered by "pt")."""
         return language.split("_")[0].casefold() in self.languages
 
-    @property
-    def hours_known(self) -> bool:
-        return self.always_open or bool(self.hours)
-
 
 @dataclass(frozen=True)
 class Resources:

@@ -84,8 +84,9 @@ def shell_version() -> str:
 
 
 @bp.app_context_processor
-def _icon_for_pages() -> dict[str, int]:
-    return {"page_icon_size": icons(current_services().settings)[0].size}
+def _icon_for_pages() -> dict[str, object]:
+    return {"page_icon_size": icons(current_services().settings)[0].size,
+            "theme_colour": THEME_COLOUR}
 
 
 @bp.get("/manifest.webmanifest")
