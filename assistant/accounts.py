@@ -1,4 +1,4 @@
-"""Accounts for hotline staff and administrators: enrolment, passwords, TOTP and sign-in.
+"""Accounts for hotline staff, administrators and advocates: enrolment, passwords, TOTP and sign-in.
 
 Nobody ever chooses a password for someone else: ``create_account`` makes an account that holds
 only a hash of a one-time enrolment code, and the person sets their own password and TOTP with it.
@@ -133,6 +133,9 @@ def create_account(
         raise AccountRefused("bad_email")
     if role not in ACCOUNT_ROLES:
         raise AccountRefused("bad_role")
+    if role == "advocate":
+        # An advocate registers (assistant.advocates), so their organisation is on record.
+        raise AccountRefused("advocates_register")
     if role == "staff":
         if not hotline_id:
             raise AccountRefused("hotline_required")
@@ -142,24 +145,39 @@ def create_account(
         raise AccountRefused("admin_has_no_hotline")
     if db.scalar(select(Account.id).where(Account.email == email)) is not None:
         raise AccountRefused("account_exists")
-    code = EnrolmentCode(secrets.token_urlsafe(32))
     account = Account(
         email=email,
         role=role,
         hotline_id=hotline_id if role == "staff" else None,
-        status="enrolling",
-        enrolment_code_hash=_code_hash(code),
-        enrolment_expires_at=now + ENROLMENT_VALID_FOR,
         totp_last_step=0,
         failed_sign_ins=0,
         lockouts=0,
         created_at=now,
     )
+    code = issue_enrolment_code(account, now=now)
     db.add(account)
     db.flush()
     audit.record(db, actor, "account.created", "account", account.id)
     db.commit()
     return NewAccount(account, code)
+
+
+def issue_enrolment_code(account: Account, *, now: dt.datetime | None = None) -> EnrolmentCode:
+    """A fresh one-time code for the account's owner to set a password and TOTP with; any
+    earlier code stops working. Only its hash is kept."""
+    code = EnrolmentCode(secrets.token_urlsafe(32))
+    account.status = "enrolling"
+    account.enrolment_code_hash = _code_hash(code)
+    account.enrolment_expires_at = (now or utcnow()) + ENROLMENT_VALID_FOR
+    return code
+
+
+def enrolment_link(public_url: str, code: EnrolmentCode) -> str:
+    """The one-time link an administrator passes on (the code in the query string, which no
+    access log here records)."""
+    from urllib.parse import urlencode
+
+    return f"{public_url.rstrip('/')}/account/enrol?{urlencode({'code': code})}"
 
 
 def account_for_enrolment(

@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from . import audit
+from .case_access import advocates_on_case
 from .errors import Refused
-from .models import FINISHED_STATUSES, Case, Message, Referral, today
+from .models import FINISHED_STATUSES, Account, Case, Message, Referral, today
 from .routing import Hotline, mask_location_for_display
 from .routing.normalise import has_control_characters
 from .services import Services
@@ -60,6 +61,8 @@ class MessageView:
     body: str
     sent_on: dt.date
     referral_id: int | None
+    # For an advocate's message: who wrote it ("name, organisation"), if their account remains.
+    advocate: str | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,8 @@ def describe_case(services: Services, case: Case) -> CaseView:
         )
         for referral in case.referrals
     ]
+    advocates = {a.account_id: f"{a.name}, {a.organisation}"
+                 for a in advocates_on_case(cipher, case)}
     messages = [
         MessageView(
             id=message.id,
@@ -126,6 +131,7 @@ def describe_case(services: Services, case: Case) -> CaseView:
             body=cipher.open(message.body_sealed, "message.body"),
             sent_on=message.sent_on,
             referral_id=message.referral_id,
+            advocate=advocates.get(message.account_id) if message.account_id else None,
         )
         for message in case.messages
     ]
@@ -140,9 +146,16 @@ def describe_case(services: Services, case: Case) -> CaseView:
 
 
 def post_survivor_message(
-    db: Session, services: Services, case: Case, body: str, referral_id: int | None = None
+    db: Session,
+    services: Services,
+    case: Case,
+    body: str,
+    referral_id: int | None = None,
+    *,
+    advocate: Account | None = None,
 ) -> Message:
-    """A message from the survivor to the hotline handling one of their referrals."""
+    """A message from the survivor (or an advocate with access to the case) to the hotline
+    handling one of the case's referrals."""
     text = body.replace("\r\n", "\n").strip()
     limit = services.settings.max_message_length
     if not text:
@@ -161,13 +174,15 @@ def post_survivor_message(
         if referral is None:
             raise MessageRejected("unknown_referral")
     message = Message(
-        author="survivor",
+        author="advocate" if advocate else "survivor",
+        account_id=advocate.id if advocate else None,
         body_sealed=services.cipher.seal(text, "message.body"),
         sent_on=today(),
         referral_id=referral.id,
     )
     case.messages.append(message)
     db.flush()
-    audit.record(db, audit.SURVIVOR, "message.sent", "message", message.id, case_id=case.id)
+    actor = audit.account_actor(advocate) if advocate else audit.SURVIVOR
+    audit.record(db, actor, "message.sent", "message", message.id, case_id=case.id)
     db.commit()
     return message

@@ -88,9 +88,7 @@ def create_user_command(role: str, hotline_id: str | None, email: str) -> None:
 
     No password is ever chosen or stored here: the person sets their own password and TOTP.
     """
-    from urllib.parse import urlencode
-
-    from .accounts import AccountRefused, create_account
+    from .accounts import AccountRefused, create_account, enrolment_link
     from .extensions import current_services, db
 
     services = current_services()
@@ -99,10 +97,9 @@ def create_user_command(role: str, hotline_id: str | None, email: str) -> None:
     except AccountRefused as refused:
         raise click.ClickException(_account_problem(refused)) from None
     base = services.settings.public_url.rstrip("/")
-    query = urlencode({"code": created.enrolment_code})
     click.echo(f"Created {created.account.email} ({role}). Give them this one-time link, "
                "valid for 72 hours, over a channel you trust:")
-    click.echo(f"  {base}/account/enrol?{query}")
+    click.echo(f"  {enrolment_link(base, created.enrolment_code)}")
     click.echo(f"or the code, to enter at {base}/account/enrol?code=<code>:")
     click.echo(f"  {created.enrolment_code}")
 
@@ -118,7 +115,48 @@ def _account_problem(refused: Exception) -> str:
         "admin_has_no_hotline": "an administrator belongs to no hotline; leave out --hotline",
         "account_exists": "an account with that e-mail address already exists",
         "unknown_account": "there is no account with that e-mail address",
+        "unknown_advocate": "there is no advocate's registration with that e-mail address",
+        "already_approved": "that advocate is already approved and set up",
+        "not_active": "that advocate's account is not active",
     }.get(code, code)
+
+
+@click.command("approve-advocate")
+@click.argument("email")
+@with_appcontext
+def approve_advocate_command(email: str) -> None:
+    """Approve an advocate's registration and print their one-time set-up link (valid 72 hours).
+
+    Check with their organisation first. Run it again for an advocate still setting up to issue a
+    new link; the old one stops working.
+    """
+    from .accounts import AccountRefused, enrolment_link
+    from .advocates import approve_advocate
+    from .extensions import current_services, db
+
+    try:
+        account, code = approve_advocate(db.session, email=email)
+    except AccountRefused as refused:
+        raise click.ClickException(_account_problem(refused)) from None
+    click.echo(f"Approved {account.email}. Send them this one-time link, valid for 72 hours, "
+               "at that address only:")
+    click.echo(f"  {enrolment_link(current_services().settings.public_url, code)}")
+
+
+@click.command("suspend-advocate")
+@click.argument("email")
+@with_appcontext
+def suspend_advocate_command(email: str) -> None:
+    """Suspend an advocate: every session ends now, and no case opens for them."""
+    from .accounts import AccountRefused
+    from .advocates import suspend_advocate
+    from .extensions import db
+
+    try:
+        account = suspend_advocate(db.session, email=email)
+    except AccountRefused as refused:
+        raise click.ClickException(_account_problem(refused)) from None
+    click.echo(f"Suspended {account.email}; its sessions have ended.")
 
 
 @click.command("disable-user")
@@ -226,7 +264,8 @@ def check_data_command(data_dir: Path | None, quiet: bool) -> None:
 
 def register_commands(app: Flask) -> None:
     for cmd in (init_db_command, serve_command, purge_command, create_user_command,
-                disable_user_command, deliver_command):
+                disable_user_command, approve_advocate_command, suspend_advocate_command,
+                deliver_command):
         app.cli.add_command(cmd)
 
 

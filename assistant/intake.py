@@ -11,9 +11,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import audit
+from .case_access import Consent, seal_consent
 from .delivery import enqueue_delivery
 from .errors import Refused
-from .models import FINISHED_STATUSES, Case, Location, Referral, ReferralEvent, today
+from .models import (
+    FINISHED_STATUSES,
+    Case,
+    CaseAccess,
+    Location,
+    Referral,
+    ReferralEvent,
+    today,
+)
 from .receipts import CaseNumber, Passphrase, new_case_number, new_passphrase
 from .referrals import refresh_referral_status
 from .routing import (
@@ -93,6 +102,55 @@ def entries_from_pasted_text(text: str, platform: str | None = None) -> list[Loc
         else:
             entries.append(LocationEntry(kind, line))
     return entries
+
+
+@dataclass(frozen=True)
+class LineResult:
+    """What became of one line of a pasted list. ``line`` counts every line, blank ones too, so
+    that it matches what the person sees in their own list.
+
+    ``outcome`` is ``accepted``, ``duplicate`` (of ``same_as``, an earlier line, or of a place
+    already listed when ``same_as`` is None) or ``rejected`` (``code`` and ``params`` say why).
+    """
+
+    line: int
+    text: str
+    outcome: str
+    location: NormalisedLocation | None = None
+    same_as: int | None = None
+    code: str = ""
+    params: dict[str, str] = field(default_factory=dict)
+
+
+def check_pasted_lines(
+    text: str,
+    services: Services,
+    *,
+    already: Sequence[NormalisedLocation] = (),
+    platform: str | None = None,
+) -> list[LineResult]:
+    """Every non-blank line checked as in :func:`entries_from_pasted_text` and
+    :func:`collect_locations`, with its own verdict."""
+    entries = entries_from_pasted_text(text, platform)  # refuses an over-long list first
+    raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    line_numbers = [number for number, raw in enumerate(raw_lines, start=1) if raw.strip()]
+    batch = collect_within_limits(entries, services, already=already)
+    results: dict[int, LineResult] = {}
+    for location, positions in zip(batch.accepted, batch.positions, strict=True):
+        first = line_numbers[positions[0] - 1]
+        results[positions[0]] = LineResult(first, entries[positions[0] - 1].value, "accepted",
+                                           location)
+        for later in positions[1:]:
+            results[later] = LineResult(line_numbers[later - 1], entries[later - 1].value,
+                                        "duplicate", location, same_as=first)
+    for rejection in batch.rejections:
+        results[rejection.position] = LineResult(
+            line_numbers[rejection.position - 1], entries[rejection.position - 1].value,
+            "rejected", code=rejection.code, params=dict(rejection.params))
+    for position, entry in enumerate(entries, start=1):
+        results.setdefault(position, LineResult(line_numbers[position - 1], entry.value,
+                                                "duplicate"))
+    return [results[position] for position in range(1, len(entries) + 1)]
 
 
 def collect_locations(
@@ -221,6 +279,9 @@ class IntakeRequest:
     language: str = "en"
     filed_by: str = "survivor"
     submission_key: str | None = None
+    # For a request an advocate files: their account and the survivor's consent.
+    advocate_id: int | None = None
+    consent: Consent | None = None
 
     def validate(self, services: Services) -> None:
         if not self.locations:
@@ -237,6 +298,10 @@ class IntakeRequest:
         ):
             raise IntakeError("bad_country")
         if self.filed_by not in FILED_BY:
+            raise IntakeError("bad_filed_by")
+        if (self.filed_by == "advocate") != (self.advocate_id is not None) or (
+            self.advocate_id is not None and self.consent is None
+        ):
             raise IntakeError("bad_filed_by")
 
 
@@ -364,12 +429,22 @@ def file_request(db: Session, services: Services, request: IntakeRequest) -> Fil
             retain_until=on + dt.timedelta(days=services.settings.retention_days),
             failed_checks=0,
             lockouts=0,
+            consent_sealed=(
+                seal_consent(services.cipher, request.consent) if request.consent else None
+            ),
+            # A receipt an advocate hands over is replaced at the survivor's first sign-in.
+            must_change_passphrase=bool(request.consent and request.consent.survivor_receipt),
         )
         db.add(case)
+        actor = audit.SURVIVOR
+        if request.advocate_id is not None:
+            case.advocates.append(CaseAccess(account_id=request.advocate_id, origin="filed",
+                                             granted_on=on, messages_read_up_to=0))
+            actor = audit.account_actor(request.advocate_id)
         try:
             _store_locations(db, services, case, request.locations, plan, on)
             db.flush()
-            audit.record(db, audit.SURVIVOR, "case.filed", "case", case.id, case_id=case.id)
+            audit.record(db, actor, "case.filed", "case", case.id, case_id=case.id)
             db.commit()
         except IntegrityError:
             db.rollback()

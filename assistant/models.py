@@ -24,6 +24,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -62,7 +63,11 @@ ASSESSMENTS = ("csam", "harmful_abusive", "not_actionable", "not_found")
 HARMFUL_SUBTYPES = ("a", "b", "c")
 NOTICE_TYPES = ("csam", "harmful_abusive")
 PROVIDER_RESPONSES = ("removed", "refused", "no_response")
-ACCOUNT_ROLES = ("staff", "admin")
+ACCOUNT_ROLES = ("staff", "admin", "advocate")
+# How a survivor gave an advocate their consent to file for them.
+CONSENT_METHODS = ("in_person", "phone", "written", "other")
+# How an advocate came to a case: they filed it, or the survivor invited them.
+ACCESS_ORIGINS = ("filed", "invited")
 
 
 class Base(DeclarativeBase):
@@ -92,6 +97,12 @@ class Case(Base):
     categories: Mapped[list[str]] = mapped_column(JSON, default=list)
     minor_in_material: Mapped[str | None] = mapped_column(String(8))
     filed_by: Mapped[str] = mapped_column(String(16), default="survivor")
+    # For a case an advocate filed: how and when the survivor consented, and whether they wanted
+    # their own receipt (sealed JSON; see assistant.advocacy).
+    consent_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The receipt was handed over by an advocate: at first sign-in the survivor gets a new
+    # passphrase, so that nobody else holds it.
+    must_change_passphrase: Mapped[bool] = mapped_column(default=False)
     # Keyed hash of the web draft this case came from: sending the same draft twice files once.
     submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_on: Mapped[dt.date] = mapped_column(Date)
@@ -110,6 +121,9 @@ class Case(Base):
     )
     messages: Mapped[list[Message]] = relationship(
         back_populates="case", order_by="Message.id", cascade="all, delete-orphan"
+    )
+    advocates: Mapped[list[CaseAccess]] = relationship(
+        back_populates="case", order_by="CaseAccess.id", cascade="all, delete-orphan"
     )
 
 
@@ -210,7 +224,10 @@ class Message(Base):
     referral_id: Mapped[int | None] = mapped_column(
         ForeignKey("referrals.id", ondelete="CASCADE"), index=True
     )
+    # survivor, hotline or advocate
     author: Mapped[str] = mapped_column(String(16))
+    # The advocate who wrote it (staff messages are never signed); NULL once the account is gone.
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
     body_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     sent_on: Mapped[dt.date] = mapped_column(Date)
 
@@ -265,9 +282,11 @@ class InternalNote(Base):
 
 
 class Account(Base):
-    """Hotline staff or an administrator: Argon2id password and TOTP, both required.
+    """Hotline staff, an administrator or an advocate: Argon2id password and TOTP, both required.
 
     Until enrolment the account has neither; it holds only a hash of the one-time enrolment code.
+    An advocate's account starts ``pending`` (registered, waiting for an administrator) and holds
+    not even that until it is approved.
     """
 
     __tablename__ = "accounts"
@@ -277,8 +296,12 @@ class Account(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
     role: Mapped[str] = mapped_column(String(16))
     hotline_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    # enrolling (waiting for the person to set a password and TOTP), active, disabled
+    # pending (an advocate's registration, not yet approved), enrolling (waiting for the person
+    # to set a password and TOTP), active, suspended (an advocate, for now), disabled
     status: Mapped[str] = mapped_column(String(16), default="enrolling")
+    # An advocate's name, organisation, role and reason for access, as they registered (sealed
+    # JSON: it ties a person to the survivors they help).
+    profile_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     password_hash: Mapped[str | None] = mapped_column(String(200))
     totp_secret_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     # The last TOTP time step accepted: a code, once used, cannot be used again.
@@ -290,6 +313,48 @@ class Account(Base):
     lockouts: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class CaseAccess(Base):
+    """An advocate's access to one case: they filed it, or the survivor invited them.
+
+    Deleting the row is revoking it; every request checks it, so it ends on the next one.
+    """
+
+    __tablename__ = "case_access"
+    __table_args__ = (
+        UniqueConstraint("case_id", "account_id"),
+        NEVER_REUSE_IDS,
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    origin: Mapped[str] = mapped_column(String(16))
+    granted_on: Mapped[dt.date] = mapped_column(Date)
+    # The newest message this advocate has seen: anything newer from the hotline is unread.
+    messages_read_up_to: Mapped[int] = mapped_column(Integer, default=0)
+
+    case: Mapped[Case] = relationship(back_populates="advocates")
+    account: Mapped[Account] = relationship()
+
+
+class Invitation(Base):
+    """A survivor's invitation for an advocate, waiting to be redeemed.
+
+    The code itself (signed, with its own time) is shown once and never stored; this row holds
+    a hash of its random part, so that it works once, and a date for clearing old rows.
+    """
+
+    __tablename__ = "invitations"
+    __table_args__ = NEVER_REUSE_IDS
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    nonce_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_on: Mapped[dt.date] = mapped_column(Date, index=True)
 
 
 class OutboxItem(Base):

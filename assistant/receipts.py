@@ -18,7 +18,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from . import audit
 from .models import Case, utcnow
+from .sessions import end_case_sessions
 
 Passphrase = NewType("Passphrase", str)
 CaseNumber = NewType("CaseNumber", str)
@@ -210,3 +212,21 @@ def _record_failure(db: Session, case: Case, now: dt.datetime) -> None:
             )
         )
         db.commit()
+
+
+def replace_passphrase(db: Session, hasher: PassphraseHasher, case: Case) -> Passphrase:
+    """A new passphrase for the case, returned once; the old one stops working and every session
+    of the case ends (the caller starts a new one for the person who asked).
+
+    A receipt an advocate handed over is replaced this way at the survivor's first sign-in, so
+    nobody but the survivor holds it. The new one is random, never chosen: a chosen passphrase
+    could be guessed, and the receipt is all that protects the case.
+    """
+    passphrase = new_passphrase()
+    case.passphrase_hash = hasher.hash(passphrase)
+    case.must_change_passphrase = False
+    end_case_sessions(db, case.id)
+    audit.record(db, audit.SURVIVOR, "case.passphrase_replaced", "case", case.id,
+                 case_id=case.id)
+    db.commit()
+    return passphrase

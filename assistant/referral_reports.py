@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from .case_access import AdvocateOnCase, Consent, advocates_on_case, open_consent
 from .models import (
     Case,
     Location,
@@ -164,6 +165,8 @@ class StaffMessageView:
     author: str
     body: str
     sent_on: dt.date
+    # For an advocate's message: their organisation.
+    organisation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -193,6 +196,10 @@ class ReferralDetail:
     events: list[ReferralEvent]
     messages: list[StaffMessageView]
     notes: list[StaffNoteView]
+    # Advocates with access to the case (staff see their organisation, never an e-mail), and
+    # the survivor's consent when an advocate filed it.
+    advocates: list[AdvocateOnCase] = field(default_factory=list)
+    consent: Consent | None = None
     other_referrals: int = field(default=0)
 
 
@@ -251,8 +258,11 @@ def referral_detail(db: Session, services: Services, referral: Referral) -> Refe
         )
         for loc in referral.locations
     ]
+    advocates = advocates_on_case(cipher, case)
+    organisations = {a.account_id: a.organisation for a in advocates}
     messages = [
-        StaffMessageView(m.id, m.author, cipher.open(m.body_sealed, "message.body"), m.sent_on)
+        StaffMessageView(m.id, m.author, cipher.open(m.body_sealed, "message.body"), m.sent_on,
+                         organisations.get(m.account_id) if m.account_id else None)
         for m in db.scalars(
             select(Message).where(Message.referral_id == referral.id).order_by(Message.id)
         )
@@ -280,6 +290,8 @@ def referral_detail(db: Session, services: Services, referral: Referral) -> Refe
         events=list(referral.events),
         messages=messages,
         notes=notes,
+        advocates=advocates,
+        consent=open_consent(cipher, case),
     )
 
 
@@ -306,6 +318,11 @@ def export_referral(db: Session, services: Services, referral: Referral) -> dict
             "language": detail.language,
             "country": detail.survivor_country,
             "minor_in_material": detail.minor_in_material,
+            "consent": detail.consent.as_dict() if detail.consent else None,
+            "advocates": [
+                {"organisation": a.organisation, "filed": a.origin == "filed"}
+                for a in detail.advocates
+            ],
         },
         "categories": detail.categories,
         "notice_type": detail.notice_type,

@@ -7,9 +7,12 @@ import datetime as dt
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from .case_access import purge_invitations
 from .models import (
     AuditEvent,
     Case,
+    CaseAccess,
+    Invitation,
     Location,
     Message,
     Referral,
@@ -31,6 +34,8 @@ def erase_case(db: Session, case: Case) -> None:
     try:
         end_case_sessions(db, case_id)
         db.execute(delete(Message).where(Message.case_id == case_id))
+        db.execute(delete(CaseAccess).where(CaseAccess.case_id == case_id))
+        db.execute(delete(Invitation).where(Invitation.case_id == case_id))
         db.execute(delete(ReferralEvent).where(ReferralEvent.referral_id.in_(referral_ids)))
         db.execute(delete(Location).where(Location.case_id == case_id))
         db.execute(delete(Referral).where(Referral.case_id == case_id))
@@ -46,9 +51,11 @@ def erase_case(db: Session, case: Case) -> None:
 def purge(
     db: Session, *, on: dt.date | None = None, now: dt.datetime | None = None
 ) -> dict[str, int]:
-    """Delete expired sessions (abandoned drafts among them) and cases past retention."""
+    """Delete expired sessions (abandoned drafts among them), invitations that can no longer be
+    used, and cases past retention."""
     on = on or today()
     sessions = purge_expired_sessions(db, now=now or utcnow())
+    purge_invitations(db, on=on)
     db.commit()
     expired = list(db.scalars(select(Case).where(Case.retain_until < on)))
     for case in expired:

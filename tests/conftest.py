@@ -174,7 +174,8 @@ HOTLINE_B = "offlimits_nl"  # .nl links go there
 
 
 class Staffer:
-    """A hotline staff member or administrator, enrolled with a TOTP secret the test knows.
+    """A hotline staff member, administrator or advocate (registered and approved), enrolled
+    with a TOTP secret the test knows. An advocate's organisation is given as ``hotline_id``.
 
     Every sign-in needs a code from a time step not used before; ``code()`` picks the next one
     inside the accepted window (one step either way), as an authenticator app would 30 s later.
@@ -192,10 +193,20 @@ class Staffer:
         services = app.extensions["assistant.services"]
         with app.app_context():
             session = Database.new_session(app)
-            created = create_account(session, services.directory, email, role, hotline_id)
-            complete_enrolment(session, services.passwords, services.cipher, created.account,
+            if role == "advocate":
+                from assistant.advocates import AdvocateProfile, approve_advocate, register_advocate
+
+                profile = AdvocateProfile(name=email.split("@")[0].title(),
+                                          organisation=hotline_id or "Support Org",
+                                          role="Case worker", reason="I help survivors.")
+                register_advocate(session, services.cipher, email, profile)
+                account, _code = approve_advocate(session, email=email)
+            else:
+                account = create_account(session, services.directory, email, role,
+                                         hotline_id).account
+            complete_enrolment(session, services.passwords, services.cipher, account,
                                STAFF_PASSWORD, self.secret, self.code_at(0))
-            self.id = created.account.id
+            self.id = account.id
             session.close()
 
     def code_at(self, offset: int) -> str:
@@ -262,5 +273,22 @@ def staff_b(app: Flask) -> Staffer:
 @pytest.fixture
 def admin(app: Flask) -> Staffer:
     staffer = Staffer(app, "admin@service.example", "admin", None)
+    assert staffer.sign_in().status_code == 303
+    return staffer
+
+
+ADVOCATE_ORG = "Northside Legal Aid"
+
+
+@pytest.fixture
+def advocate_a(app: Flask) -> Staffer:
+    staffer = Staffer(app, "lawyer@northside.example", "advocate", ADVOCATE_ORG)
+    assert staffer.sign_in().status_code == 303
+    return staffer
+
+
+@pytest.fixture
+def advocate_b(app: Flask) -> Staffer:
+    staffer = Staffer(app, "worker@elsewhere.example", "advocate", "Elsewhere Support")
     assert staffer.sign_in().status_code == 303
     return staffer

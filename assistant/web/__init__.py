@@ -14,7 +14,7 @@ from .. import CONTENT_SECURITY_POLICY
 from ..config import RTL_LANGUAGES, SUPPORTED_LANGUAGES, language_tag
 from ..extensions import csrf, current_services
 from ..routing import mask_location_for_display
-from . import staff_texts, texts
+from . import advocate_texts, staff_texts, texts
 from .access import refuse_undeclared_routes
 from .forms import LANGUAGE_NAMES
 
@@ -59,6 +59,7 @@ def _template_globals() -> dict[str, Any]:
                       for code in SUPPORTED_LANGUAGES],
         "texts": texts,
         "staff_texts": staff_texts,
+        "advocate_texts": advocate_texts,
         "directory": current_services().directory,
     }
 
@@ -75,6 +76,7 @@ def _error_page(error: HTTPException) -> tuple[str, int] | HTTPException:
 def register_web(app: Flask) -> None:
     from .account import bp as account_bp
     from .admin import bp as admin_bp
+    from .advocate import bp as advocate_bp
     from .api import bp as api_bp
     from .hotline import bp as hotline_bp
     from .public import bp as public_bp
@@ -90,6 +92,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(account_bp)
     app.register_blueprint(hotline_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(advocate_bp)
     csrf.exempt(api_bp)  # the API takes bearer tokens, never cookies
     app.before_request(refuse_undeclared_routes)
     app.before_request(_refuse_uploads)

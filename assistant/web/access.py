@@ -1,9 +1,10 @@
 """Deny by default: every view declares who may call it, or nobody can.
 
 ``public`` marks a view anyone may reach on purpose; ``case_required`` (web) and
-``token_required`` (API) mark views for a signed-in survivor; ``staff_required`` and
-``admin_required`` mark views for a signed-in account of that role. A route without a declaration
-is refused before its view runs, so a forgotten decorator fails closed.
+``token_required`` (API) mark views for a signed-in survivor; ``staff_required``,
+``advocate_required`` and ``admin_required`` mark views for a signed-in account of that role.
+A route without a declaration is refused before its view runs, so a forgotten decorator fails
+closed.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ PUBLIC = "public"
 SURVIVOR = "survivor"
 STAFF = "staff"
 ADMIN = "admin"
-ACCOUNT = "account"  # any signed-in account, staff or administrator
+ADVOCATE = "advocate"
+ACCOUNT = "account"  # any signed-in account: staff, advocate or administrator
 ATTRIBUTE = "access_level"
 
 
@@ -81,7 +83,9 @@ def _role_required(level: str, *roles: str) -> Callable[[F], F]:
     return decorate
 
 
-# For hotline staff (the view then sees ``g.account``) and for administrators.
+# For hotline staff (the view then sees ``g.account``), advocates and administrators. An
+# advocate reaches a case only through assistant.case_access, checked again in each view.
 staff_required = _role_required(STAFF, STAFF)
+advocate_required = _role_required(ADVOCATE, ADVOCATE)
 admin_required = _role_required(ADMIN, ADMIN)
-account_required = _role_required(ACCOUNT, STAFF, ADMIN)
+account_required = _role_required(ACCOUNT, STAFF, ADVOCATE, ADMIN)

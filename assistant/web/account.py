@@ -44,7 +44,10 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 
 
 def home_for(role: str) -> str:
-    return url_for("admin.index") if role == "admin" else url_for("hotline.queue")
+    return {
+        "admin": url_for("admin.index"),
+        "advocate": url_for("advocate.dashboard"),
+    }.get(role) or url_for("hotline.queue")
 
 
 def qr_svg(text: str) -> Markup:

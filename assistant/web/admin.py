@@ -1,19 +1,27 @@
-"""Administrators' pages (``/admin``): accounts, deliveries that failed, and the audit log.
+"""Administrators' pages (``/admin``): advocates' registrations, accounts, deliveries that
+failed, and the audit log.
 
-Administrators manage the service; they do not read referrals. Nothing here decrypts anything.
+Administrators manage the service; they do not read referrals. The only thing decrypted here is
+an advocate's registration (name, organisation, role, reason), which an administrator must read to
+approve it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import audit, delivery
-from ..extensions import db
+from .. import advocates, audit, delivery
+from ..accounts import AccountRefused, enrolment_link
+from ..extensions import current_services, db
 from ..models import Account, AuditEvent
 from .access import admin_required
+from .advocate_texts import REFUSALS
+from .staff_texts import refusal_text
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -25,8 +33,62 @@ AUDIT_PAGE = 200
 def index() -> str:
     """Accounts and dead letters (deliveries that failed for 24 hours)."""
     accounts = db.session.scalars(select(Account).order_by(Account.role, Account.email)).all()
-    return render_template("admin/index.html", accounts=accounts,
-                           dead=delivery.dead_letters(db.session))
+    return render_template(
+        "admin/index.html", accounts=accounts, dead=delivery.dead_letters(db.session),
+        advocates=advocates.list_advocates(db.session, current_services().cipher),
+    )
+
+
+def _advocate_action(done: str, action: Callable[[], object]) -> BaseResponse:
+    try:
+        action()
+    except AccountRefused as refused:
+        db.session.rollback()
+        flash(refusal_text(REFUSALS, refused.code, refused.params))
+    else:
+        flash(done)
+    return redirect(url_for(".index", _anchor="advocates-heading"), 303)
+
+
+@bp.post("/advocates/<int:account_id>/approve")
+@admin_required
+def approve_advocate(account_id: int) -> str | BaseResponse:
+    """Approve a registration (or renew a set-up link); the link is shown once, here."""
+    try:
+        account, code = advocates.approve_advocate(
+            db.session, account_id=account_id, actor=audit.account_actor(g.account))
+    except AccountRefused as refused:
+        flash(refusal_text(REFUSALS, refused.code, refused.params))
+        return redirect(url_for(".index", _anchor="advocates-heading"), 303)
+    link = enrolment_link(current_services().settings.public_url, code)
+    return render_template("admin/approved.html", email=account.email, link=link)
+
+
+@bp.post("/advocates/<int:account_id>/decline")
+@admin_required
+def decline_advocate(account_id: int) -> BaseResponse:
+    """Turn a registration down; it is deleted."""
+    return _advocate_action(_("The registration was declined and deleted."), lambda: (
+        advocates.decline_advocate(db.session, account_id,
+                                   actor=audit.account_actor(g.account))))
+
+
+@bp.post("/advocates/<int:account_id>/suspend")
+@admin_required
+def suspend_advocate(account_id: int) -> BaseResponse:
+    """Suspend an advocate: their sessions end and no case opens for them, at once."""
+    return _advocate_action(_("The advocate is suspended and signed out everywhere."), lambda: (
+        advocates.suspend_advocate(db.session, account_id=account_id,
+                                   actor=audit.account_actor(g.account))))
+
+
+@bp.post("/advocates/<int:account_id>/reinstate")
+@admin_required
+def reinstate_advocate(account_id: int) -> BaseResponse:
+    """Let a suspended advocate sign in again."""
+    return _advocate_action(_("The advocate can sign in again."), lambda: (
+        advocates.reinstate_advocate(db.session, account_id,
+                                     actor=audit.account_actor(g.account))))
 
 
 @bp.post("/outbox/<int:item_id>/retry")

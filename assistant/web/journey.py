@@ -21,6 +21,8 @@ from ..routing import NormalisedLocation
 from ..services import Services
 
 DRAFT_KEY = "draft"
+# An advocate's draft is kept apart, so that it never mixes with a survivor's on a shared browser.
+ADVOCATE_DRAFT_KEY = "advocate_draft"
 
 
 @dataclass
@@ -33,17 +35,17 @@ class Problem:
     params: dict[str, str] = field(default_factory=dict)
 
 
-def draft() -> dict[str, Any]:
-    found = session.get(DRAFT_KEY)
+def draft(key: str = DRAFT_KEY) -> dict[str, Any]:
+    found = session.get(key)
     return dict(found) if isinstance(found, dict) else {}
 
 
-def save_draft(data: dict[str, Any]) -> None:
-    session[DRAFT_KEY] = data
+def save_draft(data: dict[str, Any], key: str = DRAFT_KEY) -> None:
+    session[key] = data
 
 
-def discard_draft() -> None:
-    session.pop(DRAFT_KEY, None)
+def discard_draft(key: str = DRAFT_KEY) -> None:
+    session.pop(key, None)
 
 
 def draft_locations(data: dict[str, Any] | None = None) -> list[NormalisedLocation]:

@@ -64,9 +64,17 @@ CHANNEL_LABELS = {
 }
 
 ACCOUNT_STATUS_LABELS = {
+    "pending": lazy_gettext("Waiting for approval"),
     "enrolling": lazy_gettext("Not set up yet"),
     "active": lazy_gettext("Active"),
+    "suspended": lazy_gettext("Suspended"),
     "disabled": lazy_gettext("Disabled"),
+}
+
+ROLE_LABELS = {
+    "staff": lazy_gettext("Hotline staff"),
+    "advocate": lazy_gettext("Advocate"),
+    "admin": lazy_gettext("Administrator"),
 }
 
 QUEUE_FILTER_LABELS = {

@@ -25,6 +25,14 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wrappers import Response as BaseResponse
 
+from ..case_access import (
+    advocates_on_case,
+    cancel_invitations,
+    create_invitation,
+    invitation_serializer,
+    revoke_access,
+    waiting_invitations,
+)
 from ..case_status import MessageRejected, describe_case, post_survivor_message
 from ..extensions import (
     current_services,
@@ -36,7 +44,7 @@ from ..extensions import (
 )
 from ..intake import IntakeError, IntakeRequest, LocationEntry, add_locations, file_request
 from ..models import Case
-from ..receipts import InvalidReceipt, ReceiptLocked, check_receipt
+from ..receipts import InvalidReceipt, ReceiptLocked, check_receipt, replace_passphrase
 from ..retention import erase_case
 from . import journey
 from .access import SURVIVOR, declare, public
@@ -64,10 +72,7 @@ def signed_in_case() -> Case | None:
     return db.session.get(Case, case_id)
 
 
-def case_required(view: F) -> F:
-    """Only for a signed-in survivor; otherwise back to the check page, without saying why
-    beyond a neutral 'signed out' note."""
-
+def _case_view(view: F, *, with_handed_over_receipt: bool) -> F:
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         case = signed_in_case()
@@ -76,9 +81,20 @@ def case_required(view: F) -> F:
                 session.clear()
             flash(_("You are signed out. Enter your case number and passphrase to continue."))
             return redirect(url_for("survivor.check"), 303)
+        if case.must_change_passphrase and not with_handed_over_receipt:
+            # Someone else (an advocate) has held this passphrase: nothing opens until the
+            # survivor has a new one.
+            return redirect(url_for("survivor.new_passphrase"), 303)
         return view(case, *args, **kwargs)
 
     return declare(SURVIVOR)(wrapped)  # type: ignore[return-value]
+
+
+def case_required(view: F) -> F:
+    """Only for a signed-in survivor; otherwise back to the check page, without saying why
+    beyond a neutral 'signed out' note. A receipt an advocate handed over must be replaced
+    first."""
+    return _case_view(view, with_handed_over_receipt=False)
 
 
 def _single_entry(form: LocationForm) -> LocationEntry | None:
@@ -327,8 +343,14 @@ def status(case: Case) -> str:
     message_form.referral.choices = [
         (r.id, r.hotline.name if r.hotline else r.hotline_id) for r in view.referrals
     ]
+    return _status_page(case, view, message_form)
+
+
+def _status_page(case: Case, view: Any, message_form: MessageForm) -> str:
     return render_template(
-        "survivor/status.html", case=view, message_form=message_form, form=ConfirmForm()
+        "survivor/status.html", case=view, message_form=message_form, form=ConfirmForm(),
+        advocates=advocates_on_case(current_services().cipher, case),
+        waiting_invitations=waiting_invitations(db.session, case),
     )
 
 
@@ -348,9 +370,7 @@ def message(case: Case) -> str | BaseResponse | tuple[str, int]:
         else:
             flash(_("Your message was sent."))
             return redirect(url_for(".status", _anchor="messages"), 303)
-    return render_template(
-        "survivor/status.html", case=view, message_form=form, form=ConfirmForm()
-    ), 400
+    return _status_page(case, view, form), 400
 
 
 @bp.route("/my-request/add", methods=["GET", "POST"])
@@ -409,3 +429,68 @@ def sign_out() -> Response:
     response = Response(render_template("survivor/signed_out.html"))
     response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
     return response
+
+
+def _handed_over_receipt(view: F) -> F:
+    return _case_view(view, with_handed_over_receipt=True)
+
+
+@bp.route("/my-request/new-passphrase", methods=["GET", "POST"])
+@_handed_over_receipt
+def new_passphrase(case: Case) -> str | BaseResponse:
+    """A receipt an advocate handed over is replaced at first sign-in: the new passphrase is
+    shown here once, to the survivor alone, and the old one stops working."""
+    if not case.must_change_passphrase:
+        return redirect(url_for(".status"), 303)
+    form = ConfirmForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        passphrase = replace_passphrase(db.session, current_services().passphrases, case)
+        # Every session of the case ended with the old passphrase; this person keeps going.
+        language = session.get("lang")
+        session.clear()
+        session.renew()  # type: ignore[attr-defined]
+        session["case_id"] = case.id
+        if language:
+            session["lang"] = language
+        return render_template("survivor/new_passphrase.html", case_number=case.case_number,
+                               passphrase=passphrase)
+    return render_template("survivor/new_passphrase.html", form=form)
+
+
+@bp.post("/my-request/invitation")
+@case_required
+def invite(case: Case) -> str:
+    """A single-use code for an advocate, valid 72 hours, shown once."""
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    code = create_invitation(db.session,
+                             invitation_serializer(current_services().settings.secret_key), case)
+    return render_template("survivor/invitation.html", code=code)
+
+
+@bp.post("/my-request/invitation/cancel")
+@case_required
+def cancel_invitations_view(case: Case) -> BaseResponse:
+    """Every invitation code not yet used stops working."""
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    cancel_invitations(db.session, case)
+    flash(_("Unused invitation codes no longer work."))
+    return redirect(url_for(".status", _anchor="access-heading"), 303)
+
+
+@bp.post("/my-request/access/<int:access_id>/revoke")
+@case_required
+def revoke(case: Case, access_id: int) -> BaseResponse:
+    """Take an advocate's access away; it ends with their next request."""
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if not revoke_access(db.session, case, access_id):
+        abort(404)
+    flash(_("Their access was taken away. They can no longer see this request."))
+    return redirect(url_for(".status", _anchor="access-heading"), 303)

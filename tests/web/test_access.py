@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from assistant.web.access import ACCOUNT, ADMIN, PUBLIC, STAFF, SURVIVOR, access_level
+from assistant.web.access import ACCOUNT, ADMIN, ADVOCATE, PUBLIC, STAFF, SURVIVOR, access_level
+from tests.conftest import csrf_token
 
 PUBLIC_ON_PURPOSE = {
     "public.landing", "public.support", "public.quick_exit", "where.where", "where.try_routing",
@@ -12,7 +13,7 @@ PUBLIC_ON_PURPOSE = {
     "api.create_request", "api.create_session", "api.dry_run", "api.hotlines", "api.openapi",
     "account.sign_in", "account.sign_out", "account.enrol",
     "public.safety", "pwa.manifest", "pwa.icon", "pwa.service_worker", "pwa.offline",
-    "api.resources",
+    "api.resources", "advocate.register",
 }
 
 
@@ -24,18 +25,27 @@ def test_every_route_declares_who_may_use_it_and_only_the_listed_ones_are_public
     }
     assert None not in levels.values(), [e for e, level in levels.items() if level is None]
     assert {e for e, level in levels.items() if level == PUBLIC} == PUBLIC_ON_PURPOSE
-    assert set(levels.values()) <= {PUBLIC, SURVIVOR, STAFF, ADMIN, ACCOUNT}
+    assert set(levels.values()) <= {PUBLIC, SURVIVOR, STAFF, ADVOCATE, ADMIN, ACCOUNT}
     # Every portal and administration page is for an account, never public.
     for endpoint, level in levels.items():
         if endpoint.startswith("hotline."):
             assert level == STAFF, endpoint
         if endpoint.startswith("admin."):
             assert level == ADMIN, endpoint
+        if endpoint.startswith("advocate.") and endpoint != "advocate.register":
+            assert level == ADVOCATE, endpoint
 
 
 def test_survivor_routes_turn_away_anyone_not_signed_in(client):
-    for path in ("/my-request", "/my-request/add", "/my-request/erase"):
+    for path in ("/my-request", "/my-request/add", "/my-request/erase",
+                 "/my-request/new-passphrase"):
         assert client.get(path).status_code == 303
+    token = csrf_token(client, "/check")
+    for path in ("/my-request/invitation", "/my-request/invitation/cancel",
+                 "/my-request/access/1/revoke", "/my-request/new-passphrase"):
+        response = client.post(path, data={"csrf_token": token})
+        assert response.status_code == 303
+        assert response.headers["Location"].endswith("/check")
     for path in ("/api/v1/requests/me",):
         assert client.get(path).status_code == 401
         assert client.delete(path).status_code == 401

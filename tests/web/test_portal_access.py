@@ -1,6 +1,8 @@
-"""The access matrix (DESIGN section 3, rule 8): every hotline, administration and account route,
-visited as anonymous, a signed-in survivor, staff of hotline A, staff of hotline B and an
-administrator. Staff see only their own hotline's referrals; administrators read no referral."""
+"""The access matrix (DESIGN section 3, rule 8): every hotline, advocate, administration and
+account route, visited as anonymous, a signed-in survivor, staff of hotline A, staff of hotline B,
+an advocate the survivor invited, an advocate without access and an administrator. Staff see only
+their own hotline's referrals; an advocate sees only the cases they were given; administrators
+read no referral."""
 
 from __future__ import annotations
 
@@ -13,15 +15,32 @@ from assistant.extensions import Database
 from assistant.models import Location, Notice, OutboxItem, Referral, today, utcnow
 from tests.conftest import HOTLINE_A, Staffer, Survivor, csrf_token
 
+INVITATION = re.compile(r'id="invitation-code">([^<]+)<')
+
+
+def invite(survivor: Survivor, advocate: Staffer) -> Any:
+    """The survivor makes a code on their status page; the advocate redeems it."""
+    token = csrf_token(survivor.client, "/my-request")
+    page = survivor.client.post("/my-request/invitation", data={"csrf_token": token})
+    found = INVITATION.search(page.get_data(as_text=True))
+    assert found, page.get_data(as_text=True)
+    return advocate.post("/advocate/redeem", data={"code": found.group(1)})
+
 SECRET_PLACE = "https://example.ie/matrix-secret-771"
 
 
 @pytest.fixture
-def world(app: Any, staff_a: Staffer, staff_b: Staffer, admin: Staffer) -> dict[str, Any]:
-    """One referral for hotline A with a location, a notice and a dead delivery; five visitors."""
+def world(app: Any, staff_a: Staffer, staff_b: Staffer, admin: Staffer, advocate_a: Staffer,
+          advocate_b: Staffer) -> dict[str, Any]:
+    """One referral for hotline A with a location, a notice and a dead delivery, followed by an
+    invited advocate; a registration waiting for approval; seven visitors."""
+    from assistant.advocates import AdvocateProfile, register_advocate
+    from assistant.models import Account
+
     survivor = Survivor(app.test_client())
     number, passphrase = survivor.file(SECRET_PLACE, country="IE")
     assert survivor.sign_in(number, passphrase).status_code == 303
+    assert invite(survivor, advocate_a).status_code == 303
     with Database.new_session(app) as db:
         referral = db.query(Referral).filter_by(hotline_id=HOTLINE_A).one()
         location = db.query(Location).filter_by(referral_id=referral.id).one()
@@ -35,8 +54,12 @@ def world(app: Any, staff_a: Staffer, staff_b: Staffer, admin: Staffer) -> dict[
                           created_at=utcnow(), next_attempt_at=utcnow())
         db.add(item)
         db.commit()
+        register_advocate(db, app.extensions["assistant.services"].cipher,
+                          "waiting@pending.example",
+                          AdvocateProfile("Wai Ting", "Pending Org", "Worker", "To help."))
+        pending = db.query(Account).filter_by(email="waiting@pending.example").one()
         ids = {"referral_id": referral.id, "location_id": location.id, "notice_id": notice.id,
-               "item_id": item.id}
+               "item_id": item.id, "case_id": referral.case_id, "account_id": pending.id}
     anonymous = app.test_client()
     return {
         "ids": ids,
@@ -46,6 +69,8 @@ def world(app: Any, staff_a: Staffer, staff_b: Staffer, admin: Staffer) -> dict[
             "staff_a": (staff_a.client, "/account/password"),
             "staff_b": (staff_b.client, "/account/password"),
             "admin": (admin.client, "/account/password"),
+            "advocate_a": (advocate_a.client, "/account/password"),
+            "advocate_b": (advocate_b.client, "/account/password"),
         },
     }
 
@@ -54,7 +79,7 @@ def portal_routes(app: Any) -> list[tuple[str, str, str]]:
     """(endpoint, method, rule) for every route of the portal, administration and account."""
     found = []
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.split(".")[0] not in ("hotline", "admin", "account"):
+        if rule.endpoint.split(".")[0] not in ("hotline", "admin", "account", "advocate"):
             continue
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             found.append((rule.endpoint, method, rule.rule))
@@ -72,12 +97,23 @@ def expected(endpoint: str, visitor: str) -> str | int:
         return 404  # public on purpose, but without a valid one-time code there is nothing
     if endpoint in ("account.sign_in", "account.sign_out"):
         return LET_IN  # public on purpose
+    accounts = ("staff_a", "staff_b", "admin", "advocate_a", "advocate_b")
     if blueprint == "account":  # the password change: any account
-        return LET_IN if visitor in ("staff_a", "staff_b", "admin") else SIGN_IN
+        return LET_IN if visitor in accounts else SIGN_IN
+    if endpoint == "advocate.register":
+        return LET_IN  # public on purpose
+    if blueprint == "advocate":
+        if visitor == "advocate_a":
+            return LET_IN
+        if visitor == "advocate_b":
+            return 404 if "case_id" in ROUTES_WITH_CASE.get(endpoint, "") else LET_IN
+        return 403 if visitor in accounts else SIGN_IN
     if blueprint == "admin":
         if visitor == "admin":
             return LET_IN
-        return 403 if visitor.startswith("staff") else SIGN_IN
+        return 403 if visitor in accounts else SIGN_IN
+    if visitor.startswith("advocate"):
+        return 403
     if visitor == "staff_a":
         return LET_IN
     if visitor == "staff_b":
@@ -86,6 +122,9 @@ def expected(endpoint: str, visitor: str) -> str | int:
     if visitor == "admin":
         return 403
     return SIGN_IN
+
+
+ROUTES_WITH_CASE: dict[str, str] = {}
 
 
 def outcome(response: Any) -> str | int:
@@ -102,6 +141,7 @@ def outcome(response: Any) -> str | int:
 def test_every_portal_route_lets_in_exactly_who_it_should(app, world):
     routes = portal_routes(app)
     assert len(routes) >= 20
+    ROUTES_WITH_CASE.update({endpoint: rule for endpoint, _method, rule in routes})
     seen: dict[str | int, int] = {}
     for endpoint, method, rule in routes:
         if endpoint == "account.sign_out":
@@ -119,7 +159,7 @@ def test_every_portal_route_lets_in_exactly_who_it_should(app, world):
             got = outcome(response)
             assert got == expected(endpoint, visitor), (visitor, method, path, got)
             seen[got] = seen.get(got, 0) + 1
-            if visitor != "staff_a":
+            if visitor not in ("staff_a", "advocate_a"):
                 assert SECRET_PLACE not in response.get_data(as_text=True), (visitor, path)
     # Every kind of answer was exercised.
     assert set(seen) == {LET_IN, SIGN_IN, 403, 404}

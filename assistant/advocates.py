@@ -1,0 +1,190 @@
+"""Trusted advocates' accounts: registration, an administrator's approval, suspension.
+
+An advocate registers with their name, organisation, role, work e-mail and why they need access.
+The account then waits (``pending``) with no password and no way in. An administrator who has
+checked with the organisation approves it, which issues the same one-time enrolment code staff get:
+the advocate sets their own password and TOTP with it, so TOTP is in place before the first use.
+Suspending ends every session at once; the advocate's access to cases stays on record, unusable,
+until they are reinstated.
+
+The profile ties a person to the survivors they help, so it is sealed like any free text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import audit
+from .accounts import AccountRefused, EnrolmentCode, issue_enrolment_code, normalise_email
+from .crypto import FieldCipher
+from .models import Account, utcnow
+from .routing.normalise import has_control_characters
+from .sessions import end_account_sessions
+
+PROFILE_CONTEXT = "account.profile"
+# Field -> the longest answer accepted.
+PROFILE_LIMITS = {"name": 200, "organisation": 200, "role": 120, "reason": 2000}
+
+
+@dataclass(frozen=True)
+class AdvocateProfile:
+    name: str
+    organisation: str
+    role: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Advocate:
+    """An advocate's account with its profile opened, for the administrator's page."""
+
+    id: int
+    email: str
+    status: str
+    registered_on: dt.date
+    profile: AdvocateProfile
+
+
+def check_profile(name: str, organisation: str, role: str, reason: str) -> AdvocateProfile:
+    """Every field is needed, within its limit, without control characters."""
+    given = {"name": name, "organisation": organisation, "role": role, "reason": reason}
+    cleaned: dict[str, str] = {}
+    for field, text in given.items():
+        value = (text or "").replace("\r\n", "\n").strip()
+        if not value:
+            raise AccountRefused(f"{field}_required")
+        if len(value) > PROFILE_LIMITS[field]:
+            raise AccountRefused("too_long", field=field, limit=str(PROFILE_LIMITS[field]))
+        if has_control_characters(value.replace("\n", "") if field == "reason" else value,
+                                  allow_format=True):
+            raise AccountRefused("control_characters", field=field)
+        cleaned[field] = value
+    return AdvocateProfile(**cleaned)
+
+
+def open_profile(cipher: FieldCipher, account: Account) -> AdvocateProfile | None:
+    if account.profile_sealed is None:
+        return None
+    data = json.loads(cipher.open(account.profile_sealed, PROFILE_CONTEXT))
+    return AdvocateProfile(**data)
+
+
+def register_advocate(
+    db: Session,
+    cipher: FieldCipher,
+    email_text: str,
+    profile: AdvocateProfile,
+    *,
+    now: dt.datetime | None = None,
+) -> None:
+    """Record a registration for an administrator to review.
+
+    An address that already has an account gets the same answer and changes nothing, so the form
+    cannot be used to learn who has an account.
+    """
+    email = normalise_email(email_text)
+    if email is None:
+        raise AccountRefused("bad_email")
+    if db.scalar(select(Account.id).where(Account.email == email)) is not None:
+        return
+    account = Account(
+        email=email,
+        role="advocate",
+        status="pending",
+        profile_sealed=cipher.seal(json.dumps(asdict(profile)), PROFILE_CONTEXT),
+        totp_last_step=0,
+        failed_sign_ins=0,
+        lockouts=0,
+        created_at=now or utcnow(),
+    )
+    db.add(account)
+    db.flush()
+    audit.record(db, audit.UNKNOWN, "advocate.registered", "account", account.id)
+    db.commit()
+
+
+def list_advocates(db: Session, cipher: FieldCipher) -> list[Advocate]:
+    """Every advocate's account, waiting ones first, then by organisation."""
+    found = []
+    for account in db.scalars(select(Account).where(Account.role == "advocate")):
+        profile = open_profile(cipher, account)
+        if profile is not None:
+            found.append(Advocate(account.id, account.email, account.status,
+                                  account.created_at.date(), profile))
+    found.sort(key=lambda a: (a.status != "pending", a.profile.organisation.casefold(),
+                              a.profile.name.casefold()))
+    return found
+
+
+def _advocate(db: Session, account_id: int | None = None, email_text: str = "") -> Account:
+    if account_id is not None:
+        account = db.get(Account, account_id)
+    else:
+        email = normalise_email(email_text)
+        account = db.scalar(select(Account).where(Account.email == email)) if email else None
+    if account is None or account.role != "advocate":
+        raise AccountRefused("unknown_advocate")
+    return account
+
+
+def approve_advocate(
+    db: Session,
+    *,
+    account_id: int | None = None,
+    email: str = "",
+    actor: str = "cli",
+    now: dt.datetime | None = None,
+) -> tuple[Account, EnrolmentCode]:
+    """Approve a registration: the advocate gets a one-time code to set their password and TOTP.
+
+    Approving an account still enrolling issues a new code (the first was lost or expired).
+    """
+    account = _advocate(db, account_id, email)
+    if account.status not in ("pending", "enrolling"):
+        raise AccountRefused("already_approved")
+    code = issue_enrolment_code(account, now=now)
+    audit.record(db, actor, "advocate.approved", "account", account.id)
+    db.commit()
+    return account, code
+
+
+def decline_advocate(db: Session, account_id: int, *, actor: str) -> None:
+    """Turn a registration down: it is deleted, with nothing kept but the audit line."""
+    account = _advocate(db, account_id)
+    if account.status != "pending":
+        raise AccountRefused("not_pending")
+    audit.record(db, actor, "advocate.declined", "account", account.id)
+    db.delete(account)
+    db.commit()
+
+
+def suspend_advocate(
+    db: Session, *, account_id: int | None = None, email: str = "", actor: str = "cli"
+) -> Account:
+    """The advocate is out at once: every session ends and no case opens for them."""
+    account = _advocate(db, account_id, email)
+    if account.status not in ("active", "enrolling"):
+        raise AccountRefused("not_active")
+    account.status = "suspended"
+    account.enrolment_code_hash = None
+    account.enrolment_expires_at = None
+    end_account_sessions(db, account.id)
+    audit.record(db, actor, "advocate.suspended", "account", account.id)
+    db.commit()
+    return account
+
+
+def reinstate_advocate(db: Session, account_id: int, *, actor: str) -> Account:
+    """A suspended advocate can sign in again with their own password and TOTP."""
+    account = _advocate(db, account_id)
+    if account.status != "suspended" or account.password_hash is None:
+        raise AccountRefused("not_suspended")
+    account.status = "active"
+    audit.record(db, actor, "advocate.reinstated", "account", account.id)
+    db.commit()
+    return account

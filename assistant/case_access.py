@@ -1,0 +1,330 @@
+"""Which advocates may see a case, and the survivor's say over it.
+
+An advocate reaches a case only through a :class:`CaseAccess` row: one is written when they file
+the case, or when they redeem an invitation the survivor made. The survivor sees every row on
+their status page and can delete any of them; access is checked on every request, so a revoked
+advocate is out on their next one. An advocate who is not active (pending, suspended, disabled)
+reaches nothing, whatever rows exist.
+
+Invitations are itsdangerous-signed codes, valid 72 hours, shown once. The code carries the
+case's id and a random nonce; the database keeps only a hash of the nonce, and redeeming deletes
+that row in the same statement that checks it, so a code works once even when two advocates try
+it together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+from collections import Counter
+from dataclasses import asdict, dataclass
+from typing import NewType
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from . import audit
+from .crypto import FieldCipher
+from .errors import Refused
+from .models import (
+    CONSENT_METHODS,
+    Account,
+    Case,
+    CaseAccess,
+    Invitation,
+    Message,
+    today,
+    utcnow,
+)
+
+CONSENT_CONTEXT = "case.consent"
+INVITATION_SALT = "advocate-invitation"
+INVITATION_VALID_FOR = dt.timedelta(hours=72)
+# Longer than any real code; checked before any work is done.
+MAX_CODE_LENGTH = 200
+
+InvitationCode = NewType("InvitationCode", str)
+
+
+class AccessRefused(Refused):
+    """A consent record or an invitation that cannot be used (``code`` says why)."""
+
+
+@dataclass(frozen=True)
+class Consent:
+    """How and when the survivor agreed to an advocate filing for them."""
+
+    method: str
+    given_on: dt.date
+    survivor_receipt: bool
+
+    def as_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data["given_on"] = self.given_on.isoformat()
+        return data
+
+
+def check_consent(
+    method: str | None, given_on: dt.date | None, survivor_receipt: bool | None,
+    *, on: dt.date | None = None,
+) -> Consent:
+    if method not in CONSENT_METHODS:
+        raise AccessRefused("consent_method_required")
+    if given_on is None:
+        raise AccessRefused("consent_date_required")
+    if given_on > (on or today()):
+        raise AccessRefused("consent_date_in_future")
+    if survivor_receipt is None:
+        raise AccessRefused("receipt_choice_required")
+    return Consent(method, given_on, survivor_receipt)
+
+
+def seal_consent(cipher: FieldCipher, consent: Consent) -> bytes:
+    return cipher.seal(json.dumps(consent.as_dict()), CONSENT_CONTEXT)
+
+
+def open_consent(cipher: FieldCipher, case: Case) -> Consent | None:
+    if case.consent_sealed is None:
+        return None
+    data = json.loads(cipher.open(case.consent_sealed, CONSENT_CONTEXT))
+    return Consent(str(data["method"]), dt.date.fromisoformat(str(data["given_on"])),
+                   bool(data["survivor_receipt"]))
+
+
+def _usable(account: Account | None) -> bool:
+    return account is not None and account.role == "advocate" and account.status == "active"
+
+
+def access_to_case(db: Session, account: Account, case_id: int) -> CaseAccess | None:
+    """This advocate's access to the case, if they have it and may use it; None otherwise, the
+    same answer as for a case that does not exist."""
+    if not _usable(account):
+        return None
+    return db.scalar(
+        select(CaseAccess).where(CaseAccess.case_id == case_id,
+                                 CaseAccess.account_id == account.id)
+    )
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """One line of an advocate's dashboard."""
+
+    case_id: int
+    case_number: str
+    created_on: dt.date
+    status: str
+    origin: str
+    places: int
+    by_status: dict[str, int]
+    unread: int
+
+
+def advocate_cases(
+    db: Session, account: Account, *, status: str = "all", unread_only: bool = False
+) -> list[CaseSummary]:
+    """The advocate's cases, newest first; ``status`` filters by the case's overall status."""
+    from .case_status import case_status
+
+    if not _usable(account):
+        return []
+    rows = db.scalars(
+        select(CaseAccess)
+        .where(CaseAccess.account_id == account.id)
+        .options(selectinload(CaseAccess.case).selectinload(Case.locations))
+    ).all()
+    unread: dict[int, int] = {
+        case_id: count
+        for case_id, count in db.execute(
+            select(Message.case_id, func.count(Message.id))
+            .join(CaseAccess, CaseAccess.case_id == Message.case_id)
+            .where(CaseAccess.account_id == account.id, Message.author == "hotline",
+                   Message.id > CaseAccess.messages_read_up_to)
+            .group_by(Message.case_id)
+        )
+    }
+    summaries = []
+    for access in rows:
+        case = access.case
+        summary = CaseSummary(
+            case_id=case.id,
+            case_number=case.case_number,
+            created_on=case.created_on,
+            status=case_status(case),
+            origin=access.origin,
+            places=len(case.locations),
+            by_status=dict(Counter(location.status for location in case.locations)),
+            unread=int(unread.get(case.id, 0)),
+        )
+        if status != "all" and summary.status != status:
+            continue
+        if unread_only and not summary.unread:
+            continue
+        summaries.append(summary)
+    summaries.sort(key=lambda s: (-s.created_on.toordinal(), -s.case_id))
+    return summaries
+
+
+def mark_messages_read(db: Session, access: CaseAccess) -> None:
+    newest = db.scalar(select(func.max(Message.id)).where(Message.case_id == access.case_id))
+    if newest is not None and newest > access.messages_read_up_to:
+        access.messages_read_up_to = newest
+        db.commit()
+
+
+@dataclass(frozen=True)
+class AdvocateOnCase:
+    """Who has access, as the survivor and the hotline see it: never an e-mail address."""
+
+    access_id: int
+    account_id: int
+    name: str
+    organisation: str
+    origin: str
+    granted_on: dt.date
+    active: bool
+
+
+def advocates_on_case(cipher: FieldCipher, case: Case) -> list[AdvocateOnCase]:
+    from .advocates import open_profile
+
+    found = []
+    for access in case.advocates:
+        profile = open_profile(cipher, access.account)
+        if profile is None:
+            continue
+        found.append(AdvocateOnCase(access.id, access.account_id, profile.name,
+                                    profile.organisation, access.origin, access.granted_on,
+                                    access.account.status == "active"))
+    return found
+
+
+def revoke_access(db: Session, case: Case, access_id: int) -> bool:
+    """The survivor takes an advocate's access away. False if there was no such access."""
+    result = db.execute(
+        delete(CaseAccess).where(CaseAccess.id == access_id, CaseAccess.case_id == case.id)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        db.rollback()
+        return False
+    audit.record(db, audit.SURVIVOR, "access.revoked", "case_access", access_id,
+                 case_id=case.id)
+    db.commit()
+    db.expire(case, ["advocates"])
+    return True
+
+
+def invitation_serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt=INVITATION_SALT)
+
+
+def _nonce_hash(nonce: str) -> str:
+    return hashlib.sha256(nonce.encode("utf-8", "replace")).hexdigest()
+
+
+def create_invitation(
+    db: Session, serializer: URLSafeTimedSerializer, case: Case
+) -> InvitationCode:
+    """A single-use code for an advocate, valid 72 hours. Returned once; never stored."""
+    nonce = secrets.token_urlsafe(16)
+    db.add(Invitation(case_id=case.id, nonce_hash=_nonce_hash(nonce), created_on=today()))
+    audit.record(db, audit.SURVIVOR, "invitation.created", "case", case.id, case_id=case.id)
+    db.commit()
+    return InvitationCode(serializer.dumps([case.id, nonce]))
+
+
+def waiting_invitations(db: Session, case: Case, *, on: dt.date | None = None) -> int:
+    """Invitations made in the last three days and not yet used (the row keeps only a date, so
+    one made on the earliest of those days may already have expired)."""
+    since = (on or today()) - dt.timedelta(days=INVITATION_VALID_FOR.days)
+    return int(db.scalar(
+        select(func.count(Invitation.id))
+        .where(Invitation.case_id == case.id, Invitation.created_on >= since)
+    ) or 0)
+
+
+def cancel_invitations(db: Session, case: Case) -> int:
+    """Every invitation not yet used stops working."""
+    result = db.execute(delete(Invitation).where(Invitation.case_id == case.id))
+    count = int(getattr(result, "rowcount", 0) or 0)
+    if count:
+        audit.record(db, audit.SURVIVOR, "invitation.cancelled", "case", case.id,
+                     case_id=case.id)
+    db.commit()
+    return count
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    case: Case
+    already_had_access: bool
+
+
+def redeem_invitation(
+    db: Session,
+    serializer: URLSafeTimedSerializer,
+    account: Account,
+    code: str,
+    *,
+    now: dt.datetime | None = None,
+) -> Redeemed:
+    """Give this advocate access to the invitation's case; the code is used up.
+
+    Refused as ``expired`` after 72 hours, and as ``invalid`` for anything else that is wrong
+    (forged, malformed, used already, cancelled, or naming another case), without saying which.
+    """
+    if not _usable(account):
+        raise AccessRefused("invalid")
+    text = "".join(code.split())
+    if not text or len(text) > MAX_CODE_LENGTH:
+        raise AccessRefused("invalid")
+    try:
+        payload, signed_at = serializer.loads(text, return_timestamp=True)
+    except BadSignature:
+        raise AccessRefused("invalid") from None
+    if (
+        not isinstance(payload, list)
+        or len(payload) != 2
+        or not isinstance(payload[0], int)
+        or not isinstance(payload[1], str)
+    ):
+        raise AccessRefused("invalid")
+    case_id, nonce = payload
+    now = now or utcnow()
+    age = now - signed_at.astimezone(dt.UTC).replace(tzinfo=None)
+    if age > INVITATION_VALID_FOR or age < -dt.timedelta(minutes=5):
+        raise AccessRefused("expired")
+    used = db.execute(
+        delete(Invitation).where(Invitation.nonce_hash == _nonce_hash(nonce),
+                                 Invitation.case_id == case_id)
+    )
+    if getattr(used, "rowcount", 0) != 1:
+        db.rollback()
+        raise AccessRefused("invalid")
+    case = db.get(Case, case_id)
+    if case is None:
+        db.rollback()
+        raise AccessRefused("invalid")
+    held = access_to_case(db, account, case_id)
+    if held is None:
+        db.add(CaseAccess(case_id=case_id, account_id=account.id, origin="invited",
+                          granted_on=today(), messages_read_up_to=0))
+    audit.record(db, audit.account_actor(account), "invitation.redeemed", "case", case_id,
+                 case_id=case_id)
+    try:
+        db.commit()
+    except IntegrityError:  # the same advocate redeeming two codes for this case at once
+        db.rollback()
+        return Redeemed(case, already_had_access=True)
+    return Redeemed(case, already_had_access=held is not None)
+
+
+def purge_invitations(db: Session, *, on: dt.date | None = None) -> int:
+    """Rows of invitations that can no longer be redeemed."""
+    before = (on or today()) - dt.timedelta(days=INVITATION_VALID_FOR.days + 1)
+    result = db.execute(delete(Invitation).where(Invitation.created_on < before))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,351 @@
+"""The advocate's side (``/advocate``): registration, the dashboard of their cases, filing for a
+survivor with their consent, a case's page, and redeeming a survivor's invitation.
+
+Every case view asks :func:`assistant.case_access.access_to_case` first; without access the answer
+is the same 404 as for a case that does not exist. Everything here works with JavaScript off.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from werkzeug.wrappers import Response as BaseResponse
+
+from ..accounts import AccountRefused
+from ..advocates import check_profile, register_advocate
+from ..case_access import (
+    AccessRefused,
+    access_to_case,
+    advocate_cases,
+    check_consent,
+    invitation_serializer,
+    mark_messages_read,
+    open_consent,
+    redeem_invitation,
+)
+from ..case_status import CASE_STATUSES, MessageRejected, describe_case, post_survivor_message
+from ..extensions import current_services, db, filing_limit, limiter, lookup_limit, receipt_limit
+from ..intake import (
+    IntakeError,
+    IntakeRequest,
+    check_pasted_lines,
+    dry_run_routes,
+    file_request,
+    plan_routes,
+)
+from ..models import Case, CaseAccess
+from . import journey
+from .access import advocate_required, public
+from .advocate_forms import ConsentForm, DetailsForm, PlacesForm, RedeemForm, RegisterForm
+from .advocate_texts import REFUSALS
+from .forms import ConfirmForm, MessageForm
+from .staff_texts import refusal_text
+from .texts import current_language, message_rejection_text, rejection_text
+
+bp = Blueprint("advocate", __name__, url_prefix="/advocate")
+
+DRAFT = journey.ADVOCATE_DRAFT_KEY
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.shared_limit(filing_limit, scope="advocate-register", methods=["POST"])
+@public
+def register() -> str | tuple[str, int]:
+    """Ask for an advocate's account. Every registration, even for an address that already has
+    an account, gets the same answer."""
+    form = RegisterForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            profile = check_profile(form.name.data or "", form.organisation.data or "",
+                                    form.role.data or "", form.reason.data or "")
+            register_advocate(db.session, current_services().cipher, form.email.data or "",
+                              profile)
+        except AccountRefused as refused:
+            error = refusal_text(REFUSALS, refused.code, refused.params)
+        else:
+            return render_template("advocate/registered.html")
+    status = 400 if request.method == "POST" else 200
+    return render_template("advocate/register.html", form=form, error=error), status
+
+
+@bp.get("/")
+@advocate_required
+def dashboard() -> str:
+    """The advocate's cases: status, places by status, unread messages. ``?status=`` and
+    ``?unread=1`` filter."""
+    chosen = request.args.get("status", "all")
+    if chosen not in (*CASE_STATUSES, "all"):
+        chosen = "all"
+    unread_only = request.args.get("unread") == "1"
+    cases = advocate_cases(db.session, g.account, status=chosen, unread_only=unread_only)
+    return render_template("advocate/dashboard.html", cases=cases, chosen=chosen,
+                           unread_only=unread_only, statuses=CASE_STATUSES)
+
+
+def _case_or_404(case_id: int) -> tuple[Case, CaseAccess]:
+    access = access_to_case(db.session, g.account, case_id)
+    if access is None:
+        abort(404)
+    return access.case, access
+
+
+def _render_case(case: Case, access: CaseAccess, form: MessageForm | None = None,
+                 status: int = 200) -> tuple[str, int]:
+    services = current_services()
+    view = describe_case(services, case)
+    message_form = form or MessageForm()
+    message_form.referral.choices = [
+        (r.id, r.hotline.name if r.hotline else r.hotline_id) for r in view.referrals
+    ]
+    page = render_template("advocate/case.html", case=view, case_id=case.id, access=access,
+                           consent=open_consent(services.cipher, case),
+                           message_form=message_form)
+    if status == 200:
+        mark_messages_read(db.session, access)
+    return page, status
+
+
+@bp.get("/cases/<int:case_id>")
+@advocate_required
+def case(case_id: int) -> tuple[str, int]:
+    """The case as the survivor sees it, with the messages to and from the hotline."""
+    found, access = _case_or_404(case_id)
+    return _render_case(found, access)
+
+
+@bp.post("/cases/<int:case_id>/message")
+@advocate_required
+def message(case_id: int) -> Any:
+    """Write to the hotline about this case; the survivor sees it too, with your name."""
+    found, access = _case_or_404(case_id)
+    form = MessageForm()
+    form.referral.choices = [(r.id, r.hotline_id) for r in found.referrals]
+    if form.validate_on_submit():
+        try:
+            post_survivor_message(db.session, current_services(), found, form.body.data or "",
+                                  form.referral.data or None, advocate=g.account)
+        except MessageRejected as rejected:
+            form.body.errors = [message_rejection_text(rejected.code, rejected.params)]
+        else:
+            flash(_("Your message was sent."))
+            return redirect(url_for(".case", case_id=case_id, _anchor="messages"), 303)
+    return _render_case(found, access, form, 400)
+
+
+@bp.route("/redeem", methods=["GET", "POST"])
+@limiter.shared_limit(receipt_limit, scope="advocate-redeem", methods=["POST"])
+@advocate_required
+def redeem() -> str | BaseResponse | tuple[str, int]:
+    """Enter the code a survivor gave you, to follow their request with them."""
+    form = RedeemForm()
+    error = None
+    if form.validate_on_submit():
+        serializer = invitation_serializer(current_services().settings.secret_key)
+        try:
+            redeemed = redeem_invitation(db.session, serializer, g.account, form.code.data or "")
+        except AccessRefused as refused:
+            error = refusal_text(REFUSALS, refused.code, refused.params)
+        else:
+            flash(_("You already had access to this request.") if redeemed.already_had_access
+                  else _("You can now see this request. The survivor can take your access away "
+                         "at any time."))
+            return redirect(url_for(".case", case_id=redeemed.case.id), 303)
+    status = 400 if request.method == "POST" else 200
+    return render_template("advocate/redeem.html", form=form, error=error), status
+
+
+# Filing for a survivor: places, details, consent, review. The draft is kept apart from a
+# survivor's (journey.ADVOCATE_DRAFT_KEY).
+
+
+@bp.route("/file/places", methods=["GET", "POST"])
+@limiter.limit(lookup_limit, methods=["POST"])
+@advocate_required
+def places() -> str | BaseResponse:
+    """Step 1: paste the places, one a line; each line gets its own verdict."""
+    form = PlacesForm()
+    data = journey.draft(DRAFT)
+    report: list[Any] = []
+    routes: dict[int, Any] = {}
+    problem = None
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        action = request.form.get("action", "check")
+        if action == "clear":
+            journey.discard_draft(DRAFT)
+            return redirect(url_for(".places"), 303)
+        pasted = form.pasted.data or ""
+        if pasted.strip():
+            services = current_services()
+            platform = (form.platform.data or "").strip() or None
+            try:
+                report = check_pasted_lines(pasted, services,
+                                            already=journey.draft_locations(data),
+                                            platform=platform)
+            except IntakeError as error:
+                problem = rejection_text(error.code, error.params)
+            else:
+                accepted = [line for line in report
+                            if line.outcome == "accepted" and line.location is not None]
+                locations = [line.location for line in accepted if line.location is not None]
+                journey.add_to_draft(data, locations)
+                journey.save_draft(data, DRAFT)
+                decisions = dry_run_routes(locations, services, data.get("country"))
+                routes = {line.line: decision
+                          for line, decision in zip(accepted, decisions, strict=True)}
+                # Lines that were not accepted stay in the box, to be corrected.
+                form.pasted.data = "\n".join(line.text for line in report
+                                             if line.outcome == "rejected")
+        elif action == "continue":
+            if data.get("locations"):
+                return redirect(url_for(".details"), 303)
+            problem = rejection_text("no_locations", {})
+        else:
+            problem = rejection_text("no_locations", {})
+    return render_template(
+        "advocate/places.html", form=form, locations=journey.draft_locations(data),
+        report=report, routes=routes, problem=problem,
+        max_locations=current_services().settings.max_locations,
+    )
+
+
+def _advocate_draft() -> dict[str, Any] | None:
+    data = journey.draft(DRAFT)
+    return data if data.get("locations") else None
+
+
+@bp.route("/file/details", methods=["GET", "POST"])
+@advocate_required
+def details() -> str | BaseResponse:
+    """Step 2: what the material is and about the survivor, all optional."""
+    data = _advocate_draft()
+    if data is None:
+        return redirect(url_for(".places"), 303)
+    form = DetailsForm(data={
+        "categories": data.get("categories", []),
+        "minor": data.get("minor"),
+        "country": data.get("country", ""),
+        "language": data.get("language") or str(current_language()),
+    })
+    if request.method == "POST":
+        form = DetailsForm()
+        if form.validate_on_submit():
+            data["categories"] = list(form.categories.data or [])
+            data["minor"] = form.minor.data or None
+            data["country"] = form.country.data or None
+            data["language"] = form.language.data or current_language()
+            journey.save_draft(data, DRAFT)
+            return redirect(url_for(".consent"), 303)
+    return render_template("advocate/details.html", form=form)
+
+
+@bp.route("/file/consent", methods=["GET", "POST"])
+@advocate_required
+def consent() -> str | BaseResponse | tuple[str, int]:
+    """Step 3: how and when the survivor consented, and whether they want their own receipt."""
+    data = _advocate_draft()
+    if data is None:
+        return redirect(url_for(".places"), 303)
+    stored = data.get("consent") or {}
+    form = ConsentForm(data={"method": stored.get("method"),
+                             "survivor_receipt": stored.get("survivor_receipt")})
+    if stored.get("given_on") and request.method == "GET":
+        form.given_on.data = dt.date.fromisoformat(stored["given_on"])
+    error = None
+    if request.method == "POST":
+        form = ConsentForm()
+        form.validate_on_submit()
+        choice = form.survivor_receipt.data
+        try:
+            checked = check_consent(
+                form.method.data or None,
+                None if form.given_on.errors else form.given_on.data,
+                {"yes": True, "no": False}.get(choice or ""),
+            )
+        except AccessRefused as refused:
+            error = refusal_text(REFUSALS, refused.code, refused.params)
+        else:
+            data["consent"] = {"method": checked.method,
+                               "given_on": checked.given_on.isoformat(),
+                               "survivor_receipt": choice}
+            journey.save_draft(data, DRAFT)
+            return redirect(url_for(".review"), 303)
+    status = 400 if error else 200
+    return render_template("advocate/consent.html", form=form, error=error), status
+
+
+def _filing(data: dict[str, Any]) -> IntakeRequest | None:
+    stored = data.get("consent") or {}
+    try:
+        checked = check_consent(
+            stored.get("method"),
+            dt.date.fromisoformat(stored["given_on"])
+            if stored.get("given_on") else None,
+            {"yes": True, "no": False}.get(stored.get("survivor_receipt") or ""),
+        )
+    except AccessRefused:
+        return None
+    key = data.get("key")
+    return IntakeRequest(
+        submission_key=(current_services().keyed_hasher.digest(key, "submission")
+                        if isinstance(key, str) else None),
+        locations=journey.draft_locations(data),
+        categories=frozenset(data.get("categories") or ()),
+        minor_in_material=data.get("minor"),
+        survivor_country=data.get("country"),
+        language=data.get("language") or current_language(),
+        filed_by="advocate",
+        advocate_id=g.account.id,
+        consent=checked,
+    )
+
+
+@bp.get("/file/review")
+@advocate_required
+def review() -> str | BaseResponse:
+    """Step 4: where each place will go and why, the answers and the consent, before sending."""
+    data = _advocate_draft()
+    if data is None:
+        return redirect(url_for(".places"), 303)
+    pending = _filing(data)
+    if pending is None:
+        return redirect(url_for(".consent"), 303)
+    plan = plan_routes(pending.locations, current_services(), pending.survivor_country)
+    return render_template("advocate/review.html", draft=data, locations=pending.locations,
+                           plan=plan, consent=pending.consent, form=ConfirmForm())
+
+
+@bp.post("/file/send")
+@limiter.shared_limit(filing_limit, scope="filing")
+@advocate_required
+def send() -> str | BaseResponse:
+    """File the request. If the survivor wants their own receipt, it is shown here once, to hand
+    over; they get a new passphrase at their first sign-in."""
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    data = _advocate_draft()
+    pending = _filing(data) if data is not None else None
+    if pending is None:
+        flash(_("This request was already sent, or it expired. Nothing more was sent."))
+        return redirect(url_for(".dashboard"), 303)
+    try:
+        filed = file_request(db.session, current_services(), pending)
+    except IntakeError as error:
+        if error.code == "already_sent":
+            journey.discard_draft(DRAFT)
+            flash(_("This request was already sent, or it expired. Nothing more was sent."))
+            return redirect(url_for(".dashboard"), 303)
+        flash(_("Something in the answers needs another look."))
+        return redirect(url_for(".review"), 303)
+    journey.discard_draft(DRAFT)
+    assert pending.consent is not None
+    flash(ngettext("Sent %(num)d place.", "Sent %(num)d places.", len(pending.locations)))
+    return render_template("advocate/filed.html", filed=filed,
+                           handover=pending.consent.survivor_receipt)

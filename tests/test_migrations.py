@@ -1,0 +1,27 @@
+"""The migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from assistant.extensions import Database
+from assistant.models import Base
+
+
+def test_the_migrated_database_matches_the_models(app):
+    with Database.engine(app).connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+
+
+def test_a_missing_column_would_be_noticed(app):
+    from sqlalchemy import Column, Integer, MetaData, Table
+
+    extended = MetaData()
+    for table in Base.metadata.tables.values():
+        table.to_metadata(extended)
+    Table("cases", extended, Column("not_migrated", Integer), extend_existing=True)
+    with Database.engine(app).connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), extended)
+    assert any("not_migrated" in str(item) for item in differences)
