@@ -44,7 +44,7 @@ from ..intake import (
     file_request,
 )
 from ..models import Case
-from ..receipts import InvalidReceipt, ReceiptLocked, check_receipt
+from ..receipts import InvalidReceipt, ReceiptLocked, check_receipt, replace_passphrase
 from ..retention import erase_case
 from ..routing import KINDS, Hotline
 from ..routing.engine import ISO_COUNTRIES
@@ -78,6 +78,10 @@ ERROR_MESSAGES = {
     429: _l("Too many tries. Please wait and try again."),
 }
 INVALID_TOKEN = _l("This token is not valid or has expired.")
+PASSPHRASE_CHANGE_REQUIRED = _l(
+    "Someone else handed you this receipt. Get a new passphrase first: POST "
+    "/api/v1/requests/me/passphrase."
+)
 
 
 class ApiError(Exception):
@@ -161,7 +165,10 @@ def _raw_id_from_header() -> str:
     return raw_id
 
 
-def token_required(view: F) -> F:
+def token_required(view: F, *, with_handed_over_receipt: bool = False) -> F:
+    """For a survivor's token. Until a receipt an advocate handed over is replaced (POST
+    /requests/me/passphrase), only that and signing out are allowed."""
+
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         raw_id = _raw_id_from_header()
@@ -175,9 +182,15 @@ def token_required(view: F) -> F:
                             idle=idle, longest=longest, case_id=case.id):
             raise ApiError(401, "invalid_token", INVALID_TOKEN)
         g.token_raw_id = raw_id
+        if case.must_change_passphrase and not with_handed_over_receipt:
+            raise ApiError(403, "passphrase_change_required", PASSPHRASE_CHANGE_REQUIRED)
         return view(case, *args, **kwargs)
 
     return declare(SURVIVOR)(wrapped)  # type: ignore[return-value]
+
+
+def _handed_over_receipt(view: F) -> F:
+    return token_required(view, with_handed_over_receipt=True)
 
 
 def _hotline_json(hotline: Hotline) -> dict[str, Any]:
@@ -323,16 +336,30 @@ def create_session() -> Response:
         g.retry_after = int(locked.retry_after.total_seconds()) + 1
         raise ApiError(429, "too_many_tries", ERROR_MESSAGES[429]) from locked
     db.session.commit()
+    return jsonify(_new_token(case))
+
+
+def _new_token(case: Case) -> dict[str, Any]:
     raw_id = new_session_id()
     idle, longest = _token_lifetimes()
     save_session(db.session, current_services().cipher, raw_id, TOKEN_KIND, {},
                  idle=idle, longest=longest, case_id=case.id, create=True)
-    return jsonify({"token": _serializer().dumps(raw_id),
-                    "expires_in": int(idle.total_seconds())})
+    return {"token": _serializer().dumps(raw_id), "expires_in": int(idle.total_seconds()),
+            "must_change_passphrase": case.must_change_passphrase}
+
+
+@bp.post("/requests/me/passphrase")
+@_handed_over_receipt
+def new_passphrase(case: Case) -> Response:
+    """A new passphrase, returned once, with a new token: the old passphrase and every token of
+    the case stop working. Required first when an advocate handed the receipt over."""
+    passphrase = replace_passphrase(db.session, current_services().passphrases, case)
+    return jsonify({"case_number": case.case_number, "passphrase": passphrase,
+                    **_new_token(case)})
 
 
 @bp.delete("/session")
-@token_required
+@_handed_over_receipt
 def delete_session(_case: Case) -> tuple[str, int]:
     """Sign out: the token stops working."""
     end_session(db.session, g.token_raw_id)

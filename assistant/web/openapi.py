@@ -265,8 +265,25 @@ def _schemas() -> dict[str, Any]:
                 "token": {"type": "string", "description": "Send as `Authorization: Bearer`."},
                 "expires_in": {"type": "integer", "minimum": 1,
                                "description": "Seconds of inactivity after which it ends."},
+                "must_change_passphrase": {
+                    "type": "boolean",
+                    "description": "True when an advocate handed this receipt over: every other "
+                    "call answers 403 `passphrase_change_required` until POST "
+                    "/requests/me/passphrase.",
+                },
             },
-            ["token", "expires_in"],
+            ["token", "expires_in", "must_change_passphrase"],
+        ),
+        "NewPassphrase": _object(
+            {
+                "case_number": {"type": "string"},
+                "passphrase": {"type": "string",
+                               "description": "The only time it is ever returned."},
+                "token": {"type": "string", "description": "A new token; the old ones ended."},
+                "expires_in": {"type": "integer", "minimum": 1},
+                "must_change_passphrase": {"type": "boolean", "const": False},
+            },
+            ["case_number", "passphrase", "token", "expires_in", "must_change_passphrase"],
         ),
         "CaseLocation": _object(
             {
@@ -426,6 +443,10 @@ def _schemas() -> dict[str, Any]:
     }
 
 
+HANDED_OVER = ("An advocate handed this receipt over and it has not been replaced yet "
+               "(`passphrase_change_required`): POST /requests/me/passphrase first.")
+
+
 def _paths() -> dict[str, Any]:
     return {
         "/requests": {
@@ -480,7 +501,8 @@ def _paths() -> dict[str, Any]:
                 "timelines, and messages.",
                 "security": BEARER,
                 "parameters": [LANG],
-                "responses": {"200": _json_response("The case.", _ref("Case")), **_errors(401)},
+                "responses": {"200": _json_response("The case.", _ref("Case")),
+                              **_errors(401, 403, s403=HANDED_OVER)},
             },
             "delete": {
                 "operationId": "eraseMyRequest",
@@ -488,7 +510,22 @@ def _paths() -> dict[str, Any]:
                 "description": "Erases the case and everything about it. The token and the "
                 "receipt stop working.",
                 "security": BEARER,
-                "responses": {"204": {"description": "Erased."}, **_errors(401)},
+                "responses": {"204": {"description": "Erased."},
+                              **_errors(401, 403, s403=HANDED_OVER)},
+            },
+        },
+        "/requests/me/passphrase": {
+            "post": {
+                "operationId": "replaceMyPassphrase",
+                "summary": "A new passphrase for the receipt",
+                "description": "Returns a new random passphrase, once, and a new token. The old "
+                "passphrase and every token of the case stop working. Required before anything "
+                "else when an advocate handed the receipt over (`must_change_passphrase`).",
+                "security": BEARER,
+                "responses": {
+                    "200": _json_response("The new receipt.", _ref("NewPassphrase")),
+                    **_errors(401, 415),
+                },
             },
         },
         "/requests/me/locations": {
@@ -503,7 +540,8 @@ def _paths() -> dict[str, Any]:
                 "responses": {
                     "201": _json_response("Added.", _ref("AddedLocations")),
                     **_errors(
-                        400, 401, 409, 413, 415, 422,
+                        400, 401, 403, 409, 413, 415, 422,
+                        s403=HANDED_OVER,
                         s409="Every location is already in the case (`already_listed`).",
                     ),
                 },
@@ -519,7 +557,8 @@ def _paths() -> dict[str, Any]:
                 "responses": {
                     "201": _json_response("Sent.", _ref("MessageSent")),
                     **_errors(
-                        400, 401, 413, 415, 422,
+                        400, 401, 403, 413, 415, 422,
+                        s403=HANDED_OVER,
                         s422="The message could not be sent (`bad_message`, `empty`, "
                         "`too_long`, `control_characters`, `choose_hotline`, "
                         "`unknown_referral`).",
