@@ -90,10 +90,11 @@ def page(request: pytest.FixtureRequest, browser: Any, live_server: str) -> Iter
     context.close()
 
 
-def sign_in_with_receipt(page: Any, number: str, passphrase: str) -> None:
+def sign_in_with_receipt(page: Any, number: str, passphrase: str,
+                         lands_on: str = "Your request") -> None:
     """The survivor's sign-in, through the check page, in English."""
     page.goto("/check?lang=en")
     page.get_by_label("Case number").fill(number)
     page.get_by_label("Passphrase").fill(passphrase)
     page.get_by_role("button", name="Show my request").click()
-    page.get_by_role("heading", name="Your request").wait_for()
+    page.get_by_role("heading", name=lands_on).wait_for()
