@@ -14,7 +14,7 @@ from flask import Flask
 from werkzeug.exceptions import NotFound
 
 from tests.browser.conftest import PHONE, sign_in_with_receipt
-from tests.conftest import HOTLINE_A, STAFF_PASSWORD, Staffer, Survivor
+from tests.conftest import ADVOCATE_ORG, HOTLINE_A, STAFF_PASSWORD, Staffer, Survivor
 
 pytestmark = pytest.mark.browser
 
@@ -164,10 +164,70 @@ def _account_pages(page: Any, audit: Audit, person: Staffer, paths: tuple[str, .
     audit.check(page, f"{person.email} password change with nothing filled in (error)", "POST")
 
 
+def _advocate_pages(page: Any, audit: Audit, advocate: Staffer) -> tuple[str, str]:
+    """Registration, the dashboard, filing with its report and consent errors, a case, an
+    invitation code. Returns the handed-over receipt."""
+    page.goto("/advocate/register")
+    audit.check(page, "/advocate/register")
+    page.get_by_role("button", name="Ask for an account").click()
+    audit.check(page, "registration with nothing filled in (error)", "POST")
+    page.goto("/account/sign-in")
+    page.get_by_label("E-mail address").fill(advocate.email)
+    page.get_by_label("Password").fill(STAFF_PASSWORD)
+    page.get_by_label("Code from your authenticator app").fill(advocate.code())
+    page.get_by_role("button", name="Sign in").click()
+    audit.check(page, "advocate's dashboard (empty)")
+    page.goto("/advocate/redeem")
+    audit.check(page, "/advocate/redeem")
+    page.get_by_label("Invitation code").fill("not a code")
+    page.get_by_role("button", name="Use this code").click()
+    audit.check(page, "a wrong invitation code (error)", "POST")
+    page.goto("/advocate/file/places")
+    audit.check(page, "/advocate/file/places")
+    page.get_by_label("Places, one on each line").fill(
+        "https://gallery.example.ie/a/1\nhttps://gallery.example.ie/a/1\njavascript:x")
+    page.get_by_role("button", name="Check and add these lines").click()
+    audit.check(page, "the per-line report", "POST")
+    page.get_by_label("Places, one on each line").fill("")
+    page.get_by_role("button", name="Continue").click()
+    audit.check(page, "/advocate/file/details")
+    page.get_by_role("button", name="Continue").click()
+    audit.check(page, "/advocate/file/consent")
+    page.get_by_role("button", name="Continue").click()
+    audit.check(page, "consent not filled in (error)", "POST")
+    page.get_by_label("By phone or video call").check()
+    page.get_by_label("On what date?").fill("2026-01-15")
+    page.get_by_label(re.compile("^Yes: I will hand it to them")).check()
+    page.get_by_role("button", name="Continue").click()
+    audit.check(page, "/advocate/file/review")
+    page.get_by_role("button", name="Send the request").click()
+    audit.check(page, "the receipt to hand over", "POST")
+    receipt = (page.locator("#case-number").inner_text(), page.locator("#passphrase").inner_text())
+    page.get_by_role("link", name="Open the request").click()
+    audit.check(page, "an advocate's case page")
+    page.get_by_role("button", name="Send message").click()
+    audit.check(page, "an advocate's empty message (error)", "POST")
+    page.goto("/advocate/")
+    audit.check(page, "advocate's dashboard")
+    return receipt
+
+
+def _handed_over_receipt(page: Any, audit: Audit, number: str, passphrase: str) -> None:
+    sign_in_with_receipt(page, number, passphrase, lands_on="First, a passphrase only you know")
+    audit.check(page, "/my-request/new-passphrase")
+    page.get_by_role("button", name="Show my new passphrase").click()
+    audit.check(page, "the new passphrase", "POST")
+    page.get_by_role("link", name="I have saved it: show my request").click()
+    audit.check(page, "/my-request with an advocate")
+    page.get_by_role("button", name="Make an invitation code").click()
+    audit.check(page, "an invitation code", "POST")
+
+
 def test_every_page_of_every_audience_has_no_wcag_22_aa_violations(
     context: Any, live_app: Flask, live_server: str
 ) -> None:
     from assistant import accounts
+    from assistant.advocates import AdvocateProfile, register_advocate
     from assistant.extensions import Database
 
     audit = Audit(live_app)
@@ -176,6 +236,7 @@ def test_every_page_of_every_audience_has_no_wcag_22_aa_violations(
     second = filer.file("https://gallery.example.ie/album/6", country="IE")
     analyst = Staffer(live_app, "analyst@hotline-a.example", "staff", HOTLINE_A)
     administrator = Staffer(live_app, "admin@service.example", "admin", None)
+    advocate = Staffer(live_app, "lawyer@northside.example", "advocate", ADVOCATE_ORG)
     with live_app.app_context():
         session = Database.new_session(live_app)
         services = live_app.extensions["assistant.services"]
@@ -183,6 +244,9 @@ def test_every_page_of_every_audience_has_no_wcag_22_aa_violations(
                                           "staff", HOTLINE_A)
         session.commit()
         enrol_code = str(created.enrolment_code)
+        register_advocate(session, services.cipher, "waiting@riverside.example",
+                          AdvocateProfile("Ada Okafor", "Riverside Victim Services",
+                                          "Case worker", "Removal requests for survivors."))
         session.close()
 
     page = context.new_page()
@@ -201,9 +265,20 @@ def test_every_page_of_every_audience_has_no_wcag_22_aa_violations(
     audit.check(staff_page, "a referral")
     staff_context.close()
 
+    advocate_context = context.browser.new_context(viewport=PHONE, base_url=live_server,
+                                                   is_mobile=True, has_touch=True)
+    handed_over = _advocate_pages(advocate_context.new_page(), audit, advocate)
+    advocate_context.close()
+    _handed_over_receipt(context.new_page(), audit, *handed_over)
+
     admin_context = context.browser.new_context(viewport=PHONE, base_url=live_server,
                                                 is_mobile=True, has_touch=True)
-    _account_pages(admin_context.new_page(), audit, administrator, ("/admin/", "/admin/audit"))
+    admin_page = admin_context.new_page()
+    _account_pages(admin_page, audit, administrator, ("/admin/", "/admin/audit"))
+    admin_page.goto("/admin/")
+    audit.check(admin_page, "/admin/ with a registration waiting")
+    admin_page.get_by_role("button", name=re.compile("^Approve")).click()
+    audit.check(admin_page, "an approved advocate's set-up link", "POST")
     admin_context.close()
 
     pages = {rule.endpoint for rule in live_app.url_map.iter_rules()
@@ -230,6 +305,38 @@ def test_every_public_and_survivor_page_reflows_without_sideways_scrolling(
         assert page.evaluate("document.documentElement.scrollWidth") <= width, path
     sign_in_with_receipt(page, number, passphrase)
     for path in ("/my-request", "/my-request/add", "/my-request/erase"):
+        page.goto(path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, path
+    page.goto("/my-request")
+    page.get_by_role("button", name="Make an invitation code").click()
+    assert page.locator("#invitation-code").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, "invitation code"
+    context.close()
+
+
+@pytest.mark.parametrize("width", [320, 640], ids=["320px", "200%-zoom"])
+def test_the_advocates_pages_and_the_per_line_report_reflow(
+    browser: Any, live_server: str, live_app: Flask, width: int
+) -> None:
+    advocate = Staffer(live_app, "lawyer@northside.example", "advocate", ADVOCATE_ORG)
+    context = browser.new_context(viewport={"width": width, "height": 640},
+                                  base_url=live_server)
+    page = context.new_page()
+    page.goto("/advocate/register")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.goto("/account/sign-in")
+    page.get_by_label("E-mail address").fill(advocate.email)
+    page.get_by_label("Password").fill(STAFF_PASSWORD)
+    page.get_by_label("Code from your authenticator app").fill(advocate.code())
+    page.get_by_role("button", name="Sign in").click()
+    page.goto("/advocate/file/places")
+    page.get_by_label("Places, one on each line").fill(
+        "https://example.com/a/very/long/path/" + "y" * 150 + "\njavascript:" + "z" * 150)
+    page.get_by_role("button", name="Check and add these lines").click()
+    assert page.locator(".line-report tbody tr").count() == 2
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, "report"
+    for path in ("/advocate/", "/advocate/file/details", "/advocate/file/consent",
+                 "/advocate/redeem"):
         page.goto(path)
         assert page.evaluate("document.documentElement.scrollWidth") <= width, path
     context.close()
