@@ -92,11 +92,12 @@ def crawl(client: Any, seeds: list[str], limit: int = 150) -> tuple[set[str], li
 
 
 def test_no_page_of_any_audience_loads_anything_from_elsewhere(
-    client, survivor, staff_a, admin
+    client, survivor, staff_a, admin, advocate_a
 ):
     number, passphrase = survivor.file("https://gallery.example.ie/album/1",
                                        "https://example.org/b", country="IE")
-    anonymous_pages, problems = crawl(client, ["/", "/offline", "/no-such-page"])
+    anonymous_pages, problems = crawl(client, ["/", "/offline", "/no-such-page",
+                                               "/account/sign-in"])
     assert {"/", "/support", "/safety", "/hotlines", "/request/start", "/check",
             "/request/not-sure"} <= anonymous_pages
     survivor.sign_in(number, passphrase)
@@ -110,6 +111,20 @@ def test_no_page_of_any_audience_loads_anything_from_elsewhere(
     admin_pages, found = crawl(admin.client, ["/admin/"])
     problems += found
     assert {"/admin/", "/admin/audit"} <= admin_pages
+    assert "/advocate/register" in anonymous_pages
+    token = csrf_token(survivor.client, "/my-request")
+    invited = survivor.client.post("/my-request/invitation", data={"csrf_token": token})
+    _check("/my-request/invitation", invited, problems)
+    code = re.search(r'id="invitation-code">([^<]+)<', invited.get_data(as_text=True))
+    assert code
+    advocate_a.post("/advocate/redeem", {"code": code.group(1)})
+    advocate_a.post("/advocate/file/places", {"pasted": "https://example.ie/x\njavascript:1",
+                                              "action": "check"})
+    advocate_pages, found = crawl(advocate_a.client, ["/advocate/"])
+    problems += found
+    assert {"/advocate/", "/advocate/file/places", "/advocate/redeem",
+            "/account/password"} <= advocate_pages
+    assert any(page.startswith("/advocate/cases/") for page in advocate_pages)
     assert problems == []
 
 
