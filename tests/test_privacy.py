@@ -165,3 +165,29 @@ def test_documented_gunicorn_command_access_log_keeps_nothing_personal(database_
     command = [str(Path(sys.executable).with_name("gunicorn")), *line.split()[1:]]
     command = [part.strip("'\"") for part in command]
     _run_and_read(command, _server_env(tmp_path, database_url), port, tmp_path)
+
+
+@pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="reads the raw bytes of the SQLite file")
+def test_the_raw_database_file_holds_no_advocate_profile_consent_or_pasted_link(tmp_path):
+    from assistant.cli import upgrade_database
+    from assistant.extensions import Database
+    from tests.conftest import Staffer
+
+    database = tmp_path / "raw.sqlite3"
+    app = make_app(f"sqlite:///{database}", tmp_path / "instance")
+    upgrade_database(app)
+    advocate = Staffer(app, "lawyer@quietharbour.example", "advocate", "Quiet Harbour Legal")
+    assert advocate.sign_in().status_code == 303
+    advocate.post("/advocate/file/places", {"pasted": f"{SECRET_LINK}\nhttps://x.example.ie/2",
+                                            "action": "check"})
+    advocate.post("/advocate/file/places", {"action": "continue"})
+    advocate.post("/advocate/file/details", {"language": "en"})
+    advocate.post("/advocate/file/consent", {"method": "written", "given_on": "2026-01-02",
+                                             "survivor_receipt": "no"})
+    assert advocate.post("/advocate/file/send").status_code == 200
+    Database.engine(app).dispose()
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("raw.sqlite3*"))
+    assert b"lawyer@quietharbour.example" in raw  # the e-mail address is the sign-in name
+    for secret in (SECRET_LINK, "Quiet Harbour Legal", "I help survivors", "Case worker",
+                   '"written"', "2026-01-02"):
+        assert secret.encode() not in raw, secret
