@@ -169,11 +169,15 @@ def advocate_cases(
     return summaries
 
 
-def mark_messages_read(db: Session, access: CaseAccess) -> None:
+def record_case_view(db: Session, access: CaseAccess) -> None:
+    """An advocate read the case: audited like a staff member's view of a referral, and every
+    message on it now counts as read."""
     newest = db.scalar(select(func.max(Message.id)).where(Message.case_id == access.case_id))
     if newest is not None and newest > access.messages_read_up_to:
         access.messages_read_up_to = newest
-        db.commit()
+    audit.record(db, audit.account_actor(access.account_id), "case.viewed", "case",
+                 access.case_id, case_id=access.case_id)
+    db.commit()
 
 
 @dataclass(frozen=True)

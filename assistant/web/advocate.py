@@ -23,8 +23,8 @@ from ..case_access import (
     advocate_cases,
     check_consent,
     invitation_serializer,
-    mark_messages_read,
     open_consent,
+    record_case_view,
     redeem_invitation,
 )
 from ..case_status import CASE_STATUSES, MessageRejected, describe_case, post_survivor_message
@@ -106,7 +106,7 @@ def _render_case(case: Case, access: CaseAccess, form: MessageForm | None = None
                            consent=open_consent(services.cipher, case),
                            message_form=message_form)
     if status == 200:
-        mark_messages_read(db.session, access)
+        record_case_view(db.session, access)
     return page, status
 
 

@@ -490,6 +490,10 @@ def test_messages_between_the_advocate_the_hotline_and_the_survivor(app, advocat
     assert "Thank you, we will look at it today." in case_page
     assert "1 unread message" not in advocate_a.client.get("/advocate/").get_data(as_text=True)
     assert "0 requests" in advocate_a.client.get("/advocate/?unread=1").get_data(as_text=True)
+    with Database.new_session(app) as db:
+        views = db.scalars(select(AuditEvent).where(AuditEvent.action == "case.viewed")).all()
+        assert [(e.actor, e.case_id) for e in views] == [(f"account:{advocate_a.id}", case_id)]
+        assert views[0].occurred_at is not None
     survivor_page = survivor.client.get("/my-request").get_data(as_text=True)
     assert "the second link moved" in survivor_page
     assert f"Lawyer, {ADVOCATE_ORG}" in survivor_page
