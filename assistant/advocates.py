@@ -17,6 +17,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import audit
@@ -103,7 +104,11 @@ def register_advocate(
         created_at=now or utcnow(),
     )
     db.add(account)
-    db.flush()
+    try:
+        db.flush()
+    except IntegrityError:  # the same address registered twice at once: the same answer
+        db.rollback()
+        return
     audit.record(db, audit.UNKNOWN, "advocate.registered", "account", account.id)
     db.commit()
 
@@ -145,7 +150,8 @@ def approve_advocate(
     Approving an account still enrolling issues a new code (the first was lost or expired).
     """
     account = _advocate(db, account_id, email)
-    if account.status not in ("pending", "enrolling"):
+    never_set_up = account.status == "suspended" and account.password_hash is None
+    if account.status not in ("pending", "enrolling") and not never_set_up:
         raise AccountRefused("already_approved")
     code = issue_enrolment_code(account, now=now)
     audit.record(db, actor, "advocate.approved", "account", account.id)

@@ -40,6 +40,8 @@ from .models import (
     today,
     utcnow,
 )
+from .receipts import Passphrase, PassphraseHasher, new_passphrase
+from .sessions import end_case_sessions
 
 CONSENT_CONTEXT = "case.consent"
 INVITATION_SALT = "advocate-invitation"
@@ -76,7 +78,8 @@ def check_consent(
         raise AccessRefused("consent_method_required")
     if given_on is None:
         raise AccessRefused("consent_date_required")
-    if given_on > (on or today()):
+    # A day of grace: the server's date is UTC, and it is already tomorrow in some places.
+    if given_on > (on or today()) + dt.timedelta(days=1):
         raise AccessRefused("consent_date_in_future")
     if survivor_receipt is None:
         raise AccessRefused("receipt_choice_required")
@@ -142,7 +145,8 @@ def advocate_cases(
         for case_id, count in db.execute(
             select(Message.case_id, func.count(Message.id))
             .join(CaseAccess, CaseAccess.case_id == Message.case_id)
-            .where(CaseAccess.account_id == account.id, Message.author == "hotline",
+            .where(CaseAccess.account_id == account.id,
+                   Message.account_id.is_distinct_from(account.id),
                    Message.id > CaseAccess.messages_read_up_to)
             .group_by(Message.case_id)
         )
@@ -167,6 +171,29 @@ def advocate_cases(
         summaries.append(summary)
     summaries.sort(key=lambda s: (-s.created_on.toordinal(), -s.case_id))
     return summaries
+
+
+def can_issue_receipt(access: CaseAccess) -> bool:
+    """Only the advocate who filed, and only until the survivor has replaced the passphrase: from
+    then on, nobody but the survivor can change it."""
+    return access.origin == "filed" and access.case.passphrase_replaced_on is None
+
+
+def issue_receipt(db: Session, hasher: PassphraseHasher, access: CaseAccess) -> Passphrase:
+    """A new receipt for the filing advocate to hand over (the first was lost, or the survivor
+    now wants one). The survivor must replace it at first sign-in; any earlier receipt and every
+    survivor session of the case end."""
+    if not can_issue_receipt(access):
+        raise AccessRefused("receipt_not_allowed")
+    case = access.case
+    passphrase = new_passphrase()
+    case.passphrase_hash = hasher.hash(passphrase)
+    case.must_change_passphrase = True
+    end_case_sessions(db, case.id)
+    audit.record(db, audit.account_actor(access.account_id), "case.receipt_issued", "case",
+                 case.id, case_id=case.id)
+    db.commit()
+    return passphrase
 
 
 def record_case_view(db: Session, access: CaseAccess) -> None:
@@ -208,15 +235,18 @@ def advocates_on_case(cipher: FieldCipher, case: Case) -> list[AdvocateOnCase]:
 
 
 def revoke_access(db: Session, case: Case, access_id: int) -> bool:
-    """The survivor takes an advocate's access away. False if there was no such access."""
-    result = db.execute(
-        delete(CaseAccess).where(CaseAccess.id == access_id, CaseAccess.case_id == case.id)
+    """The survivor takes an advocate's access away. Unused invitation codes stop working too,
+    so that a second code cannot bring the same person back. False if there was no such
+    access."""
+    access = db.scalar(
+        select(CaseAccess).where(CaseAccess.id == access_id, CaseAccess.case_id == case.id)
     )
-    if getattr(result, "rowcount", 0) != 1:
-        db.rollback()
+    if access is None:
         return False
-    audit.record(db, audit.SURVIVOR, "access.revoked", "case_access", access_id,
-                 case_id=case.id)
+    account_id = access.account_id
+    db.delete(access)
+    db.execute(delete(Invitation).where(Invitation.case_id == case.id))
+    audit.record(db, audit.SURVIVOR, "access.revoked", "account", account_id, case_id=case.id)
     db.commit()
     db.expire(case, ["advocates"])
     return True

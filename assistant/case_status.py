@@ -63,6 +63,7 @@ class MessageView:
     referral_id: int | None
     # For an advocate's message: who wrote it ("name, organisation"), if their account remains.
     advocate: str | None = None
+    account_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,7 @@ def describe_case(services: Services, case: Case) -> CaseView:
             sent_on=message.sent_on,
             referral_id=message.referral_id,
             advocate=advocates.get(message.account_id) if message.account_id else None,
+            account_id=message.account_id,
         )
         for message in case.messages
     ]

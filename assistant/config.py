@@ -106,6 +106,8 @@ class Settings:
     ratelimit_storage_url: str = "memory://"
     ratelimit_receipt: str = "10 per minute;60 per hour"
     ratelimit_filing: str = "10 per hour;40 per day"
+    # Per advocate's account (an organisation's advocates share one address).
+    ratelimit_advocate_filing: str = "60 per hour;300 per day"
     ratelimit_lookup: str = "120 per minute"
     # How many reverse proxies in front set X-Forwarded-For (0: use the connection's address).
     trusted_proxies: int = 0

@@ -35,6 +35,11 @@ def filing_limit() -> str:
     return current_services().settings.ratelimit_filing
 
 
+def advocate_filing_limit() -> str:
+    """Requests an advocate files, counted per account."""
+    return current_services().settings.ratelimit_advocate_filing
+
+
 def lookup_limit() -> str:
     """Dry runs and other work that stores nothing."""
     return current_services().settings.ratelimit_lookup

@@ -5,7 +5,10 @@ What is stored in clear, and why (the threat model in DESIGN section 8):
   they name a site, never a link;
 - routing reason codes and their parameters: they repeat the host, a country and a hotline;
 - dates, never times, for anything a survivor does. Session rows carry times because they expire;
-  they are deleted when they do.
+  they are deleted when they do;
+- an account's e-mail address (it is the sign-in name, looked up directly) and which advocate's
+  account has access to which case (checked on every request). An advocate's name, organisation,
+  role and reason, and every consent record, are sealed.
 Everything a person typed (location values, notes, platform names, messages) is sealed by
 :mod:`assistant.crypto` before it reaches a column named ``*_sealed``.
 """
@@ -103,6 +106,9 @@ class Case(Base):
     # The receipt was handed over by an advocate: at first sign-in the survivor gets a new
     # passphrase, so that nobody else holds it.
     must_change_passphrase: Mapped[bool] = mapped_column(default=False)
+    # When the survivor last replaced their passphrase (a date, never a time): shown to them, so
+    # that a replacement they did not make is noticed.
+    passphrase_replaced_on: Mapped[dt.date | None] = mapped_column(Date)
     # Keyed hash of the web draft this case came from: sending the same draft twice files once.
     submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_on: Mapped[dt.date] = mapped_column(Date)
@@ -334,7 +340,7 @@ class CaseAccess(Base):
     )
     origin: Mapped[str] = mapped_column(String(16))
     granted_on: Mapped[dt.date] = mapped_column(Date)
-    # The newest message this advocate has seen: anything newer from the hotline is unread.
+    # The newest message this advocate has seen: anything newer from someone else is unread.
     messages_read_up_to: Mapped[int] = mapped_column(Integer, default=0)
 
     case: Mapped[Case] = relationship(back_populates="advocates")

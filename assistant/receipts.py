@@ -15,11 +15,12 @@ from typing import NewType
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from . import audit
-from .models import Case, utcnow
+from .models import Case, today, utcnow
 from .sessions import end_case_sessions
 
 Passphrase = NewType("Passphrase", str)
@@ -214,19 +215,62 @@ def _record_failure(db: Session, case: Case, now: dt.datetime) -> None:
         db.commit()
 
 
-def replace_passphrase(db: Session, hasher: PassphraseHasher, case: Case) -> Passphrase:
-    """A new passphrase for the case, returned once; the old one stops working and every session
-    of the case ends (the caller starts a new one for the person who asked).
+PROPOSAL_SALT = "passphrase-proposal"
+# Long enough to write a passphrase down calmly; short enough that a stale page cannot be used.
+PROPOSAL_VALID_FOR = dt.timedelta(hours=1)
 
-    A receipt an advocate handed over is replaced this way at the survivor's first sign-in, so
-    nobody but the survivor holds it. The new one is random, never chosen: a chosen passphrase
-    could be guessed, and the receipt is all that protects the case.
-    """
+
+class InvalidProposal(Exception):
+    """A new passphrase that was not offered for this case, or was offered too long ago."""
+
+
+def propose_passphrase(serializer: URLSafeTimedSerializer, case: Case) -> tuple[Passphrase, str]:
+    """A new random passphrase for the case, not yet in force, and a signed token that confirms
+    it. Nothing is stored: the passphrase lives only on the page (or in the API response) until
+    the survivor confirms they saved it, so a lost response or a double submit never leaves them
+    with a passphrase they have not seen."""
     passphrase = new_passphrase()
+    return passphrase, serializer.dumps([case.id, passphrase])
+
+
+def replace_passphrase(
+    db: Session,
+    hasher: PassphraseHasher,
+    serializer: URLSafeTimedSerializer,
+    case: Case,
+    proposal: str,
+) -> Passphrase:
+    """Put a proposed passphrase in force: the old one stops working and every session of the
+    case ends (the caller starts a new one for the person who asked).
+
+    A receipt an advocate handed over must be replaced this way at the survivor's first sign-in,
+    so that nobody else holds it; a survivor may replace theirs at any time. The new one is
+    random, never chosen: a chosen passphrase could be guessed, and the receipt is all that
+    protects the case. Confirming the same proposal twice is harmless.
+    """
+    try:
+        payload = serializer.loads(proposal,
+                                   max_age=int(PROPOSAL_VALID_FOR.total_seconds()))
+    except BadSignature:
+        raise InvalidProposal() from None
+    if (
+        not isinstance(payload, list)
+        or len(payload) != 2
+        or payload[0] != case.id
+        or not isinstance(payload[1], str)
+        or normalise_passphrase(payload[1]) is None
+    ):
+        raise InvalidProposal()
+    passphrase = Passphrase(payload[1])
     case.passphrase_hash = hasher.hash(passphrase)
     case.must_change_passphrase = False
+    case.passphrase_replaced_on = today()
     end_case_sessions(db, case.id)
     audit.record(db, audit.SURVIVOR, "case.passphrase_replaced", "case", case.id,
                  case_id=case.id)
     db.commit()
     return passphrase
+
+
+def passphrase_proposals(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt=PROPOSAL_SALT)

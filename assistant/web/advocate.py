@@ -10,7 +10,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wrappers import Response as BaseResponse
@@ -21,14 +31,24 @@ from ..case_access import (
     AccessRefused,
     access_to_case,
     advocate_cases,
+    can_issue_receipt,
     check_consent,
     invitation_serializer,
+    issue_receipt,
     open_consent,
     record_case_view,
     redeem_invitation,
 )
 from ..case_status import CASE_STATUSES, MessageRejected, describe_case, post_survivor_message
-from ..extensions import current_services, db, filing_limit, limiter, lookup_limit, receipt_limit
+from ..extensions import (
+    advocate_filing_limit,
+    current_services,
+    db,
+    filing_limit,
+    limiter,
+    lookup_limit,
+    receipt_limit,
+)
 from ..intake import (
     IntakeError,
     IntakeRequest,
@@ -49,6 +69,8 @@ from .texts import current_language, message_rejection_text, rejection_text
 bp = Blueprint("advocate", __name__, url_prefix="/advocate")
 
 DRAFT = journey.ADVOCATE_DRAFT_KEY
+# The refused lines handed back in the box, so that "Continue" with them unchanged goes on.
+LEFT_OVER = "advocate_left_over"
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -104,7 +126,8 @@ def _render_case(case: Case, access: CaseAccess, form: MessageForm | None = None
     ]
     page = render_template("advocate/case.html", case=view, case_id=case.id, access=access,
                            consent=open_consent(services.cipher, case),
-                           message_form=message_form)
+                           message_form=message_form, form=ConfirmForm(),
+                           can_issue_receipt=can_issue_receipt(access))
     if status == 200:
         record_case_view(db.session, access)
     return page, status
@@ -135,6 +158,22 @@ def message(case_id: int) -> Any:
             flash(_("Your message was sent."))
             return redirect(url_for(".case", case_id=case_id, _anchor="messages"), 303)
     return _render_case(found, access, form, 400)
+
+
+@bp.post("/cases/<int:case_id>/receipt")
+@advocate_required
+def receipt(case_id: int) -> str:
+    """A new receipt to hand over, shown once; only for the advocate who filed, until the survivor
+    has replaced the passphrase."""
+    found, access = _case_or_404(case_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        passphrase = issue_receipt(db.session, current_services().passphrases, access)
+    except AccessRefused:
+        abort(409)
+    return render_template("advocate/receipt.html", case_number=found.case_number,
+                           passphrase=passphrase, case_id=case_id)
 
 
 @bp.route("/redeem", methods=["GET", "POST"])
@@ -181,6 +220,12 @@ def places() -> str | BaseResponse:
             journey.discard_draft(DRAFT)
             return redirect(url_for(".places"), 303)
         pasted = form.pasted.data or ""
+        if action == "continue" and data.get("locations") and pasted.strip() == (
+                session.get(LEFT_OVER) or ""):
+            # Going on with the lines that could not be used still in the box: they are left out.
+            session.pop(LEFT_OVER, None)
+            flash(_("The lines that could not be used were left out."))
+            return redirect(url_for(".details"), 303)
         if pasted.strip():
             services = current_services()
             platform = (form.platform.data or "").strip() or None
@@ -202,6 +247,7 @@ def places() -> str | BaseResponse:
                 # Lines that were not accepted stay in the box, to be corrected.
                 form.pasted.data = "\n".join(line.text for line in report
                                              if line.outcome == "rejected")
+                session[LEFT_OVER] = form.pasted.data.strip()
         elif action == "continue":
             if data.get("locations"):
                 return redirect(url_for(".details"), 303)
@@ -213,6 +259,12 @@ def places() -> str | BaseResponse:
         report=report, routes=routes, problem=problem,
         max_locations=current_services().settings.max_locations,
     )
+
+
+def _per_account() -> str:
+    # An organisation files for many survivors from one office: its advocates are limited each
+    # on their own, not by the address they share with everyone there.
+    return f"account:{session.get('account_id')}"
 
 
 def _advocate_draft() -> dict[str, Any] | None:
@@ -262,6 +314,9 @@ def consent() -> str | BaseResponse | tuple[str, int]:
         form = ConsentForm()
         form.validate_on_submit()
         choice = form.survivor_receipt.data
+        if form.given_on.errors and form.given_on.raw_data and form.given_on.raw_data[0]:
+            error = str(REFUSALS["consent_date_invalid"])
+            return render_template("advocate/consent.html", form=form, error=error), 400
         try:
             checked = check_consent(
                 form.method.data or None,
@@ -322,7 +377,7 @@ def review() -> str | BaseResponse:
 
 
 @bp.post("/file/send")
-@limiter.shared_limit(filing_limit, scope="filing")
+@limiter.limit(advocate_filing_limit, key_func=_per_account)
 @advocate_required
 def send() -> str | BaseResponse:
     """File the request. If the survivor wants their own receipt, it is shown here once, to hand

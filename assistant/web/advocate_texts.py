@@ -50,6 +50,8 @@ REFUSALS = {
     "consent_method_required": lazy_gettext("Say how the survivor gave their consent."),
     "consent_date_required": lazy_gettext("Give the date the survivor gave their consent."),
     "consent_date_in_future": lazy_gettext("The date of consent cannot be in the future."),
+    "consent_date_invalid": lazy_gettext(
+        "That date could not be read. Give it as day, month and year."),
     "receipt_choice_required": lazy_gettext(
         "Say whether the survivor wants their own receipt."),
     "invalid": lazy_gettext(

@@ -44,7 +44,15 @@ from ..intake import (
     file_request,
 )
 from ..models import Case
-from ..receipts import InvalidReceipt, ReceiptLocked, check_receipt, replace_passphrase
+from ..receipts import (
+    InvalidProposal,
+    InvalidReceipt,
+    ReceiptLocked,
+    check_receipt,
+    passphrase_proposals,
+    propose_passphrase,
+    replace_passphrase,
+)
 from ..retention import erase_case
 from ..routing import KINDS, Hotline
 from ..routing.engine import ISO_COUNTRIES
@@ -351,11 +359,26 @@ def _new_token(case: Case) -> dict[str, Any]:
 @bp.post("/requests/me/passphrase")
 @_handed_over_receipt
 def new_passphrase(case: Case) -> Response:
-    """A new passphrase, returned once, with a new token: the old passphrase and every token of
-    the case stop working. Required first when an advocate handed the receipt over."""
-    passphrase = replace_passphrase(db.session, current_services().passphrases, case)
-    return jsonify({"case_number": case.case_number, "passphrase": passphrase,
-                    **_new_token(case)})
+    """Two steps. ``{}`` returns a new random passphrase and a ``proposal``; nothing changes yet.
+    ``{"proposal": ...}`` (within an hour) puts it in force and returns a new token: the old
+    passphrase and every token of the case stop working. Required first when an advocate handed
+    the receipt over."""
+    body = _body()
+    serializer = passphrase_proposals(current_services().settings.secret_key)
+    proposal = body.get("proposal")
+    if proposal is None:
+        passphrase, proposal = propose_passphrase(serializer, case)
+        return jsonify({"case_number": case.case_number, "passphrase": passphrase,
+                        "proposal": proposal})
+    if not isinstance(proposal, str):
+        raise ApiError(400, "bad_proposal", _("Send 'proposal' as a string."))
+    try:
+        replace_passphrase(db.session, current_services().passphrases, serializer, case,
+                           proposal)
+    except InvalidProposal as exc:
+        raise ApiError(422, "bad_proposal", _("That proposal is not valid or is more than an "
+                                              "hour old. Ask for a new one.")) from exc
+    return jsonify({"case_number": case.case_number, **_new_token(case)})
 
 
 @bp.delete("/session")

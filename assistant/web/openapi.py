@@ -274,16 +274,30 @@ def _schemas() -> dict[str, Any]:
             },
             ["token", "expires_in", "must_change_passphrase"],
         ),
-        "NewPassphrase": _object(
+        "PassphraseProposal": _object(
             {
                 "case_number": {"type": "string"},
                 "passphrase": {"type": "string",
-                               "description": "The only time it is ever returned."},
+                               "description": "Not in force until the proposal is sent back."},
+                "proposal": {"type": "string",
+                             "description": "Send it back within an hour to put the passphrase "
+                             "in force."},
+            },
+            ["case_number", "passphrase", "proposal"],
+        ),
+        "PassphraseConfirmation": _object(
+            {"proposal": {"type": "string"}},
+            [],
+            description="Empty to get a proposal; with `proposal` to put it in force.",
+        ),
+        "PassphraseReplaced": _object(
+            {
+                "case_number": {"type": "string"},
                 "token": {"type": "string", "description": "A new token; the old ones ended."},
                 "expires_in": {"type": "integer", "minimum": 1},
                 "must_change_passphrase": {"type": "boolean", "const": False},
             },
-            ["case_number", "passphrase", "token", "expires_in", "must_change_passphrase"],
+            ["case_number", "token", "expires_in", "must_change_passphrase"],
         ),
         "CaseLocation": _object(
             {
@@ -517,14 +531,23 @@ def _paths() -> dict[str, Any]:
         "/requests/me/passphrase": {
             "post": {
                 "operationId": "replaceMyPassphrase",
-                "summary": "A new passphrase for the receipt",
-                "description": "Returns a new random passphrase, once, and a new token. The old "
-                "passphrase and every token of the case stop working. Required before anything "
-                "else when an advocate handed the receipt over (`must_change_passphrase`).",
+                "summary": "A new passphrase for the receipt, in two steps",
+                "description": "With `{}`: a new random passphrase and a `proposal`; nothing "
+                "changes. With `{\"proposal\": ...}` within an hour: the passphrase is in force, "
+                "the old one and every token of the case stop working, and a new token is "
+                "returned. Required before anything else when an advocate handed the receipt "
+                "over (`must_change_passphrase`).",
                 "security": BEARER,
+                "requestBody": _json_body("PassphraseConfirmation", "Empty, or the proposal."),
                 "responses": {
-                    "200": _json_response("The new receipt.", _ref("NewPassphrase")),
-                    **_errors(401, 415),
+                    "200": {
+                        "description": "A proposal, or the passphrase is now in force.",
+                        "content": {"application/json": {"schema": {"oneOf": [
+                            _ref("PassphraseProposal"), _ref("PassphraseReplaced")]}}},
+                    },
+                    **_errors(400, 401, 415, 422,
+                              s422="The proposal is not valid or is more than an hour old "
+                              "(`bad_proposal`)."),
                 },
             },
         },

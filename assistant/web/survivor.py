@@ -44,7 +44,15 @@ from ..extensions import (
 )
 from ..intake import IntakeError, IntakeRequest, LocationEntry, add_locations, file_request
 from ..models import Case
-from ..receipts import InvalidReceipt, ReceiptLocked, check_receipt, replace_passphrase
+from ..receipts import (
+    InvalidProposal,
+    InvalidReceipt,
+    ReceiptLocked,
+    check_receipt,
+    passphrase_proposals,
+    propose_passphrase,
+    replace_passphrase,
+)
 from ..retention import erase_case
 from . import journey
 from .access import SURVIVOR, declare, public
@@ -351,6 +359,7 @@ def _status_page(case: Case, view: Any, message_form: MessageForm) -> str:
         "survivor/status.html", case=view, message_form=message_form, form=ConfirmForm(),
         advocates=advocates_on_case(current_services().cipher, case),
         waiting_invitations=waiting_invitations(db.session, case),
+        passphrase_replaced_on=case.passphrase_replaced_on,
     )
 
 
@@ -438,15 +447,20 @@ def _handed_over_receipt(view: F) -> F:
 @bp.route("/my-request/new-passphrase", methods=["GET", "POST"])
 @_handed_over_receipt
 def new_passphrase(case: Case) -> str | BaseResponse:
-    """A receipt an advocate handed over is replaced at first sign-in: the new passphrase is
-    shown here once, to the survivor alone, and the old one stops working."""
-    if not case.must_change_passphrase:
-        return redirect(url_for(".status"), 303)
+    """A new random passphrase, shown on the page and put in force only when the survivor says
+    they saved it. Required first when an advocate handed the receipt over; anyone may do it at
+    any time (if someone else has known the passphrase)."""
+    serializer = passphrase_proposals(current_services().settings.secret_key)
     form = ConfirmForm()
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        passphrase = replace_passphrase(db.session, current_services().passphrases, case)
+        try:
+            replace_passphrase(db.session, current_services().passphrases, serializer, case,
+                               request.form.get("proposal", ""))
+        except InvalidProposal:
+            flash(_("That page was open for too long. Here is another new passphrase."))
+            return redirect(url_for(".new_passphrase"), 303)
         # Every session of the case ended with the old passphrase; this person keeps going.
         language = session.get("lang")
         session.clear()
@@ -454,9 +468,12 @@ def new_passphrase(case: Case) -> str | BaseResponse:
         session["case_id"] = case.id
         if language:
             session["lang"] = language
-        return render_template("survivor/new_passphrase.html", case_number=case.case_number,
-                               passphrase=passphrase)
-    return render_template("survivor/new_passphrase.html", form=form)
+        flash(_("Your new passphrase is in force. The old one no longer works."))
+        return redirect(url_for(".status"), 303)
+    passphrase, proposal = propose_passphrase(serializer, case)
+    return render_template("survivor/new_passphrase.html", form=form, passphrase=passphrase,
+                           proposal=proposal, case_number=case.case_number,
+                           forced=case.must_change_passphrase)
 
 
 @bp.post("/my-request/invitation")

@@ -26,6 +26,7 @@ def upgrade() -> None:
             sa.Column("must_change_passphrase", sa.Boolean(), nullable=False,
                       server_default=sa.false())
         )
+        batch_op.add_column(sa.Column("passphrase_replaced_on", sa.Date(), nullable=True))
 
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.add_column(sa.Column("account_id", sa.Integer(), nullable=True))
@@ -82,6 +83,7 @@ def downgrade() -> None:
                                  type_="foreignkey")
         batch_op.drop_column("account_id")
     with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_column("passphrase_replaced_on")
         batch_op.drop_column("must_change_passphrase")
         batch_op.drop_column("consent_sealed")
     with op.batch_alter_table("accounts", schema=None) as batch_op:

@@ -85,10 +85,10 @@ def test_an_advocate_files_200_pasted_links_for_a_survivor(page: Any, live_app: 
     survivor_page = page.context.new_page()
     sign_in_with_receipt(survivor_page, number, handed_over,
                          lands_on="First, a passphrase only you know")
-    survivor_page.get_by_role("button", name="Show my new passphrase").click()
     fresh = survivor_page.locator("#passphrase").inner_text()
     assert fresh != handed_over
-    survivor_page.get_by_role("link", name="I have saved it: show my request").click()
+    survivor_page.get_by_role("button", name="I have saved it: use this passphrase").click()
+    assert survivor_page.get_by_text("Your new passphrase is in force.").is_visible()
     assert survivor_page.get_by_text(ADVOCATE_ORG).first.is_visible()
 
     # The hotline sees who filed it, and the consent.

@@ -229,8 +229,8 @@ def test_an_advocate_files_with_consent_and_the_hotline_sees_their_organisation(
 @pytest.mark.parametrize(("answers", "problem"), [
     ({"method": ""}, "Say how the survivor gave their consent."),
     ({"given_on": ""}, "Give the date the survivor gave their consent."),
-    ({"given_on": "not a date"}, "Give the date the survivor gave their consent."),
-    ({"given_on": (today() + dt.timedelta(days=1)).isoformat()}, "cannot be in the future"),
+    ({"given_on": "not a date"}, "That date could not be read."),
+    ({"given_on": (today() + dt.timedelta(days=2)).isoformat()}, "cannot be in the future"),
     ({"survivor_receipt": ""}, "Say whether the survivor wants their own receipt."),
 ])
 def test_the_consent_record_must_be_complete(app, advocate_a, answers, problem):
@@ -293,6 +293,20 @@ def test_each_pasted_line_gets_its_own_verdict(app, advocate_a):
 # The handed-over receipt
 
 
+PROPOSAL = re.compile(r'name="proposal" value="([^"]+)"')
+
+
+def replace_passphrase_on_the_web(survivor: Survivor) -> tuple[str, Any]:
+    """Read the new passphrase on the page, then confirm it; returns it and the answer."""
+    page = survivor.client.get("/my-request/new-passphrase").get_data(as_text=True)
+    shown, proposal = PASSPHRASE.search(page), PROPOSAL.search(page)
+    assert shown and proposal
+    token = csrf_token(survivor.client, "/my-request/new-passphrase")
+    confirmed = survivor.client.post("/my-request/new-passphrase", data={
+        "csrf_token": token, "proposal": proposal.group(1)})
+    return shown.group(1), confirmed
+
+
 def test_a_handed_over_receipt_is_replaced_at_the_survivors_first_sign_in(app, advocate_a):
     number, handed_over, _page = file_as(advocate_a, "https://example.ie/handover-1")
     assert handed_over
@@ -302,18 +316,75 @@ def test_a_handed_over_receipt_is_replaced_at_the_survivors_first_sign_in(app, a
         response = survivor.client.get(path)
         assert response.status_code == 303, path
         assert response.headers["Location"].endswith("/my-request/new-passphrase")
-    token = csrf_token(survivor.client, "/my-request/new-passphrase")
-    shown = survivor.client.post("/my-request/new-passphrase", data={"csrf_token": token})
-    found = PASSPHRASE.search(shown.get_data(as_text=True))
-    assert found
-    new = found.group(1)
+    # Looking at a proposal changes nothing: the handed-over passphrase still works.
+    survivor.client.get("/my-request/new-passphrase")
+    assert Survivor(app.test_client()).sign_in(number, handed_over).status_code == 303
+    new, confirmed = replace_passphrase_on_the_web(survivor)
+    assert confirmed.status_code == 303 and confirmed.headers["Location"].endswith("/my-request")
     assert new != handed_over
-    assert survivor.client.get("/my-request").status_code == 200
+    status = survivor.client.get("/my-request")
+    assert status.status_code == 200
+    assert "Last replaced on" in status.get_data(as_text=True)
     # The advocate's copy no longer opens anything; the survivor's does.
     assert Survivor(app.test_client()).sign_in(number, handed_over).status_code == 401
     assert Survivor(app.test_client()).sign_in(number, new).status_code == 303
-    # The advocate's own access is separate.
-    assert advocate_a.client.get(f"/advocate/cases/{case_id_of(app, number)}").status_code == 200
+    # The advocate's own access is separate, and they can no longer make a receipt.
+    case_id = case_id_of(app, number)
+    case_page = advocate_a.client.get(f"/advocate/cases/{case_id}").get_data(as_text=True)
+    assert "Make a new receipt to hand over" not in case_page
+    assert advocate_a.post(f"/advocate/cases/{case_id}/receipt").status_code == 409
+
+
+def test_a_proposal_for_another_case_or_a_forged_one_changes_nothing(app, advocate_a):
+    number, handed_over, _page = file_as(advocate_a, "https://example.ie/proposal-1")
+    other = signed_in_survivor(app, "https://example.ie/proposal-2")
+    foreign = PROPOSAL.search(other.client.get("/my-request/new-passphrase").get_data(
+        as_text=True))
+    assert foreign
+    survivor = Survivor(app.test_client())
+    survivor.sign_in(number, handed_over)
+    token = csrf_token(survivor.client, "/my-request/new-passphrase")
+    for proposal in (foreign.group(1), "forged", ""):
+        answer = survivor.client.post("/my-request/new-passphrase", data={
+            "csrf_token": token, "proposal": proposal})
+        assert answer.headers["Location"].endswith("/my-request/new-passphrase")
+    assert Survivor(app.test_client()).sign_in(number, handed_over).status_code == 303
+
+
+def test_a_survivor_can_replace_their_passphrase_at_any_time(app):
+    survivor = signed_in_survivor(app, "https://example.ie/anytime-1")
+    assert "Get a new passphrase" in survivor.client.get("/my-request").get_data(as_text=True)
+    page = survivor.client.get("/my-request/new-passphrase").get_data(as_text=True)
+    assert "Keep my current passphrase" in page
+    _new, confirmed = replace_passphrase_on_the_web(survivor)
+    assert confirmed.status_code == 303
+    assert survivor.client.get("/my-request").status_code == 200
+
+
+def test_the_filing_advocate_can_make_a_new_receipt_until_the_survivor_replaces_it(
+        app, advocate_a, advocate_b):
+    number, first, _page = file_as(advocate_a, "https://example.ie/reissue-1", receipt="no")
+    assert first is None
+    case_id = case_id_of(app, number)
+    page = advocate_a.client.get(f"/advocate/cases/{case_id}").get_data(as_text=True)
+    assert "Make a new receipt to hand over" in page
+    issued = advocate_a.post(f"/advocate/cases/{case_id}/receipt")
+    passphrase = PASSPHRASE.search(issued.get_data(as_text=True))
+    assert issued.status_code == 200 and passphrase
+    again = PASSPHRASE.search(advocate_a.post(f"/advocate/cases/{case_id}/receipt").get_data(
+        as_text=True))
+    assert again
+    assert Survivor(app.test_client()).sign_in(number, passphrase.group(1)).status_code == 401
+    survivor = Survivor(app.test_client())
+    assert survivor.sign_in(number, again.group(1)).status_code == 303
+    assert survivor.client.get("/my-request").headers["Location"].endswith("/new-passphrase")
+    # An invited advocate can never make one.
+    signed_in = signed_in_survivor(app, "https://example.ie/reissue-2")
+    advocate_b.post("/advocate/redeem", {"code": invitation_from(signed_in)})
+    with Database.new_session(app) as db:
+        invited_case = db.scalar(select(CaseAccess.case_id).where(
+            CaseAccess.account_id == advocate_b.id))
+    assert advocate_b.post(f"/advocate/cases/{invited_case}/receipt").status_code == 409
 
 
 def test_the_api_allows_only_a_new_passphrase_until_a_handed_over_receipt_is_replaced(
@@ -327,13 +398,24 @@ def test_the_api_allows_only_a_new_passphrase_until_a_handed_over_receipt_is_rep
     refused = client.get("/api/v1/requests/me", headers=bearer)
     assert refused.status_code == 403
     assert refused.get_json()["error"]["code"] == "passphrase_change_required"
-    replaced = client.post("/api/v1/requests/me/passphrase", headers=bearer, json={})
+    proposed = client.post("/api/v1/requests/me/passphrase", headers=bearer, json={})
+    assert proposed.status_code == 200
+    offer = proposed.get_json()
+    assert offer["passphrase"] != handed_over
+    assert client.get("/api/v1/requests/me", headers=bearer).status_code == 403  # not yet
+    bad = client.post("/api/v1/requests/me/passphrase", headers=bearer,
+                      json={"proposal": "forged"})
+    assert bad.status_code == 422 and bad.get_json()["error"]["code"] == "bad_proposal"
+    replaced = client.post("/api/v1/requests/me/passphrase", headers=bearer,
+                           json={"proposal": offer["proposal"]})
     assert replaced.status_code == 200
-    body = replaced.get_json()
-    assert body["passphrase"] != handed_over and body["must_change_passphrase"] is False
+    assert replaced.get_json()["must_change_passphrase"] is False
     assert client.get("/api/v1/requests/me", headers=bearer).status_code == 401
-    fresh = {"Authorization": f"Bearer {body['token']}"}
+    fresh = {"Authorization": f"Bearer {replaced.get_json()['token']}"}
     assert client.get("/api/v1/requests/me", headers=fresh).status_code == 200
+    again = client.post("/api/v1/session", json={"case_number": number,
+                                                 "passphrase": offer["passphrase"]})
+    assert again.status_code == 200 and again.get_json()["must_change_passphrase"] is False
 
 
 # Who has access: the survivor decides
@@ -451,6 +533,7 @@ def test_a_suspended_or_pending_advocate_cannot_redeem(app, advocate_a):
 def test_revoking_takes_effect_on_the_advocates_next_request(app, advocate_a):
     survivor = signed_in_survivor(app, "https://example.ie/revoke-1")
     advocate_a.post("/advocate/redeem", {"code": invitation_from(survivor)})
+    spare = invitation_from(survivor)  # a second code, never used
     with Database.new_session(app) as db:
         access = db.scalar(select(CaseAccess))
         assert access is not None
@@ -461,9 +544,14 @@ def test_revoking_takes_effect_on_the_advocates_next_request(app, advocate_a):
                                    data={"csrf_token": token})
     assert revoked.status_code == 303
     assert advocate_a.client.get(f"/advocate/cases/{case_id}").status_code == 404
+    # A spare code cannot bring them back.
+    assert advocate_a.post("/advocate/redeem", {"code": spare}).status_code == 400
     assert "revoke-1" not in advocate_a.client.get("/advocate/").get_data(as_text=True)
     assert "Only you, and the hotlines" in survivor.client.get("/my-request").get_data(
         as_text=True)
+    with Database.new_session(app) as db:
+        events = db.scalars(select(AuditEvent).where(AuditEvent.action == "access.revoked"))
+        assert [(e.object_type, e.object_id) for e in events] == [("account", advocate_a.id)]
     # Someone else's access cannot be revoked from this case.
     assert survivor.client.post(f"/my-request/access/{access_id}/revoke",
                                 data={"csrf_token": token}).status_code == 404
@@ -538,3 +626,17 @@ def test_an_advocate_changes_their_password_like_staff(app, advocate_a):
     assert page.status_code == 200
     assert STAFF_PASSWORD not in page.get_data(as_text=True)
     assert HOTLINE_A not in page.get_data(as_text=True)
+
+
+def test_continuing_with_the_refused_lines_still_in_the_box_leaves_them_out(app, advocate_a):
+    advocate_a.post("/advocate/file/places", {
+        "pasted": "https://example.ie/keep-1\njavascript:alert(1)", "action": "check"})
+    stuck = advocate_a.post("/advocate/file/places", {"pasted": "javascript:alert(1)",
+                                                      "action": "continue"})
+    assert stuck.status_code == 303 and stuck.headers["Location"].endswith("/file/details")
+    # A corrected line in the box is checked before going on.
+    advocate_a.post("/advocate/file/places", {"pasted": "javascript:x", "action": "check"})
+    checked = advocate_a.post("/advocate/file/places", {"pasted": "https://example.ie/fixed",
+                                                        "action": "continue"})
+    assert checked.status_code == 200
+    assert "1 added" in checked.get_data(as_text=True)
