@@ -37,6 +37,7 @@ from ..accounts import (
 from ..extensions import Database, current_services, db, limiter, receipt_limit
 from .access import account_required, public, signed_in_account
 from .public import CLEAR_SITE_DATA
+from .session_interface import start_signed_in_session
 from .staff_forms import EnrolForm, PasswordForm, SignInForm
 from .staff_texts import ACCOUNT_REFUSALS, refusal_text
 
@@ -87,12 +88,7 @@ def sign_in() -> str | BaseResponse | tuple[str, int]:
                       "many tries. Check them and try again later.")
             status = 401
         else:
-            language = session.get("lang")
-            session.clear()
-            session.renew()  # type: ignore[attr-defined]
-            session["account_id"] = account.id
-            if language:
-                session["lang"] = language
+            start_signed_in_session(account_id=account.id)
             return redirect(home_for(account.role), 303)
     elif request.method == "POST":
         status = 400

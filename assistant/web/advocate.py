@@ -346,19 +346,9 @@ def _filing(data: dict[str, Any]) -> IntakeRequest | None:
         )
     except AccessRefused:
         return None
-    key = data.get("key")
-    return IntakeRequest(
-        submission_key=(current_services().keyed_hasher.digest(key, "submission")
-                        if isinstance(key, str) else None),
-        locations=journey.draft_locations(data),
-        categories=frozenset(data.get("categories") or ()),
-        minor_in_material=data.get("minor"),
-        survivor_country=data.get("country"),
-        language=data.get("language") or current_language(),
-        filed_by="advocate",
-        advocate_id=g.account.id,
-        consent=checked,
-    )
+    return journey.intake_request(current_services(), data, current_language(),
+                                  filed_by="advocate", advocate_id=g.account.id,
+                                  consent=checked)
 
 
 @bp.get("/file/review")

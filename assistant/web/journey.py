@@ -13,6 +13,7 @@ from flask import session
 
 from ..intake import (
     IntakeError,
+    IntakeRequest,
     LocationEntry,
     collect_within_limits,
     entries_from_pasted_text,
@@ -119,3 +120,23 @@ def remove_from_draft(data: dict[str, Any], index: int) -> None:
     if 0 <= index < len(stored):
         del stored[index]
     data["locations"] = stored
+
+
+def intake_request(services: Services, data: dict[str, Any], language: str,
+                   **filing: Any) -> IntakeRequest:
+    """The request a draft describes; ``filing`` adds who files it (an advocate, with consent).
+
+    The draft's random key becomes a keyed hash, so that sending the same draft twice files once.
+    """
+    key = data.get("key")
+    return IntakeRequest(
+        submission_key=(
+            services.keyed_hasher.digest(key, "submission") if isinstance(key, str) else None
+        ),
+        locations=draft_locations(data),
+        categories=frozenset(data.get("categories") or ()),
+        minor_in_material=data.get("minor"),
+        survivor_country=data.get("country"),
+        language=data.get("language") or language,
+        **filing,
+    )

@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from flask import Flask, Request, Response
+from flask import session as current_session
 from flask.sessions import SessionInterface, SessionMixin
 from itsdangerous import BadSignature, Signer
 from werkzeug.datastructures import CallbackDict
@@ -130,3 +131,14 @@ class ServerSessionInterface(SessionInterface):
             path="/",
         )
         response.vary.add("Cookie")
+
+
+def start_signed_in_session(**values: int) -> None:
+    """A new session id for someone who just signed in (or whose old sessions all ended), with
+    only ``values`` and the language they chose carried over: nothing from before follows them."""
+    language = current_session.get("lang")
+    current_session.clear()
+    current_session.renew()  # type: ignore[attr-defined]
+    current_session.update(values)
+    if language:
+        current_session["lang"] = language

@@ -66,6 +66,7 @@ from .forms import (
     MessageForm,
 )
 from .public import CLEAR_SITE_DATA
+from .session_interface import start_signed_in_session
 from .texts import current_language, message_rejection_text, rejection_text
 
 bp = Blueprint("survivor", __name__)
@@ -238,19 +239,7 @@ def about() -> str | BaseResponse:
 
 
 def _intake_request(data: dict[str, Any]) -> IntakeRequest:
-    key = data.get("key")
-    return IntakeRequest(
-        submission_key=(
-            current_services().keyed_hasher.digest(key, "submission")
-            if isinstance(key, str)
-            else None
-        ),
-        locations=journey.draft_locations(data),
-        categories=frozenset(data.get("categories") or ()),
-        minor_in_material=data.get("minor"),
-        survivor_country=data.get("country"),
-        language=data.get("language") or current_language(),
-    )
+    return journey.intake_request(current_services(), data, current_language())
 
 
 @bp.get("/request/review")
@@ -330,12 +319,7 @@ def check() -> str | BaseResponse | tuple[str, int]:
             status = 429
         else:
             db.session.commit()
-            language = session.get("lang")
-            session.clear()
-            session.renew()  # type: ignore[attr-defined]
-            session["case_id"] = case.id
-            if language:
-                session["lang"] = language
+            start_signed_in_session(case_id=case.id)
             return redirect(url_for(".status"), 303)
     elif request.method == "POST":
         status = 400
@@ -462,12 +446,7 @@ def new_passphrase(case: Case) -> str | BaseResponse:
             flash(_("That page was open for too long. Here is another new passphrase."))
             return redirect(url_for(".new_passphrase"), 303)
         # Every session of the case ended with the old passphrase; this person keeps going.
-        language = session.get("lang")
-        session.clear()
-        session.renew()  # type: ignore[attr-defined]
-        session["case_id"] = case.id
-        if language:
-            session["lang"] = language
+        start_signed_in_session(case_id=case.id)
         flash(_("Your new passphrase is in force. The old one no longer works."))
         return redirect(url_for(".status"), 303)
     passphrase, proposal = propose_passphrase(serializer, case)
