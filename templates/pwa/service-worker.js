@@ -1,6 +1,10 @@
 /* The service worker keeps the static shell and an offline page, and nothing else. Every other
    request goes to the network as if the worker were not there: case pages, answers from the API and
-   form posts are never stored. */
+   form posts are never stored.
+
+   A new worker (a new version, or the reader chose another language) waits until no page of the
+   site is open before it takes over: taking over in the middle of a navigation (skipWaiting and
+   clients.claim) can leave that page loading for ever in Chromium. */
 "use strict";
 
 var CACHE = {{ cache_name|tojson }};
@@ -17,7 +21,6 @@ self.addEventListener("install", function (event) {
           return new Request(path, { credentials: "omit", cache: "no-store" });
         }));
       })
-      .then(function () { return self.skipWaiting(); })
   );
 });
 
@@ -28,7 +31,6 @@ self.addEventListener("activate", function (event) {
         return Promise.all(names.filter(function (name) { return name !== CACHE; })
           .map(function (name) { return caches.delete(name); }));
       })
-      .then(function () { return self.clients.claim(); })
   );
 });
 
