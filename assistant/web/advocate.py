@@ -220,10 +220,10 @@ def places() -> str | BaseResponse:
             journey.discard_draft(DRAFT)
             return redirect(url_for(".places"), 303)
         pasted = form.pasted.data or ""
-        if action == "continue" and data.get("locations") and pasted.strip() == (
-                session.get(LEFT_OVER) or ""):
+        left_over = session.pop(LEFT_OVER, None)
+        if action == "continue" and data.get("locations") and pasted.strip() and (
+                pasted.strip() == left_over):
             # Going on with the lines that could not be used still in the box: they are left out.
-            session.pop(LEFT_OVER, None)
             flash(_("The lines that could not be used were left out."))
             return redirect(url_for(".details"), 303)
         if pasted.strip():
@@ -236,8 +236,7 @@ def places() -> str | BaseResponse:
             except IntakeError as error:
                 problem = rejection_text(error.code, error.params)
             else:
-                accepted = [line for line in report
-                            if line.outcome == "accepted" and line.location is not None]
+                accepted = [line for line in report if line.outcome == "accepted"]
                 locations = [line.location for line in accepted if line.location is not None]
                 journey.add_to_draft(data, locations)
                 journey.save_draft(data, DRAFT)

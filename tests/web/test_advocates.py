@@ -634,6 +634,13 @@ def test_continuing_with_the_refused_lines_still_in_the_box_leaves_them_out(app,
     stuck = advocate_a.post("/advocate/file/places", {"pasted": "javascript:alert(1)",
                                                       "action": "continue"})
     assert stuck.status_code == 303 and stuck.headers["Location"].endswith("/file/details")
+    assert "were left out" in advocate_a.client.get("/advocate/file/details").get_data(
+        as_text=True)
+    # With an empty box, Continue simply goes on, saying nothing was left out.
+    plain = advocate_a.post("/advocate/file/places", {"pasted": "", "action": "continue"})
+    assert plain.status_code == 303
+    assert "were left out" not in advocate_a.client.get("/advocate/file/details").get_data(
+        as_text=True)
     # A corrected line in the box is checked before going on.
     advocate_a.post("/advocate/file/places", {"pasted": "javascript:x", "action": "check"})
     checked = advocate_a.post("/advocate/file/places", {"pasted": "https://example.ie/fixed",
