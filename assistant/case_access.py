@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from . import audit
+from .advocates import open_profile
 from .crypto import FieldCipher
 from .errors import Refused
 from .models import (
@@ -131,7 +132,7 @@ def advocate_cases(
     db: Session, account: Account, *, status: str = "all", unread_only: bool = False
 ) -> list[CaseSummary]:
     """The advocate's cases, newest first; ``status`` filters by the case's overall status."""
-    from .case_status import case_status
+    from .case_status import case_status  # case_status shows who has access: imported late
 
     if not _usable(account):
         return []
@@ -221,8 +222,6 @@ class AdvocateOnCase:
 
 
 def advocates_on_case(cipher: FieldCipher, case: Case) -> list[AdvocateOnCase]:
-    from .advocates import open_profile
-
     found = []
     for access in case.advocates:
         profile = open_profile(cipher, access.account)

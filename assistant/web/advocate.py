@@ -128,8 +128,8 @@ def _render_case(case: Case, access: CaseAccess, form: MessageForm | None = None
                            consent=open_consent(services.cipher, case),
                            message_form=message_form, form=ConfirmForm(),
                            can_issue_receipt=can_issue_receipt(access))
-    if status == 200:
-        record_case_view(db.session, access)
+    # Every page that shows the case is a view, the one with a refused message too.
+    record_case_view(db.session, access)
     return page, status
 
 

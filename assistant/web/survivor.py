@@ -33,7 +33,7 @@ from ..case_access import (
     revoke_access,
     waiting_invitations,
 )
-from ..case_status import MessageRejected, describe_case, post_survivor_message
+from ..case_status import CaseView, MessageRejected, describe_case, post_survivor_message
 from ..extensions import (
     current_services,
     db,
@@ -338,7 +338,7 @@ def status(case: Case) -> str:
     return _status_page(case, view, message_form)
 
 
-def _status_page(case: Case, view: Any, message_form: MessageForm) -> str:
+def _status_page(case: Case, view: CaseView, message_form: MessageForm) -> str:
     return render_template(
         "survivor/status.html", case=view, message_form=message_form, form=ConfirmForm(),
         advocates=advocates_on_case(current_services().cipher, case),

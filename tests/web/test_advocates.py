@@ -647,3 +647,41 @@ def test_continuing_with_the_refused_lines_still_in_the_box_leaves_them_out(app,
                                                         "action": "continue"})
     assert checked.status_code == 200
     assert "1 added" in checked.get_data(as_text=True)
+
+
+def test_refused_administrator_actions_say_why_and_change_nothing(app, admin, advocate_a):
+    approved = admin.post(f"/admin/advocates/{advocate_a.id}/approve")
+    assert approved.status_code == 303
+    page = admin.client.get(approved.headers["Location"]).get_data(as_text=True)
+    assert "This account is already approved." in page
+    declined = admin.post(f"/admin/advocates/{advocate_a.id}/decline")
+    assert "no longer waiting" in admin.client.get(declined.headers["Location"]).get_data(
+        as_text=True)
+    reinstated = admin.post(f"/admin/advocates/{advocate_a.id}/reinstate")
+    assert "Only a suspended account" in admin.client.get(
+        reinstated.headers["Location"]).get_data(as_text=True)
+    with Database.new_session(app) as db:
+        account = db.get(Account, advocate_a.id)
+        assert account is not None and account.status == "active"
+        assert account.enrolment_code_hash is None
+    assert advocate_a.client.get("/advocate/").status_code == 200
+
+
+def test_the_api_refuses_a_proposal_that_is_not_a_string(app, advocate_a):
+    number, handed_over, _page = file_as(advocate_a, "https://example.ie/proposal-type")
+    client = app.test_client()
+    token = client.post("/api/v1/session", json={"case_number": number,
+                                                 "passphrase": handed_over}).get_json()["token"]
+    answer = client.post("/api/v1/requests/me/passphrase",
+                         headers={"Authorization": f"Bearer {token}"}, json={"proposal": 7})
+    assert answer.status_code == 400 and answer.get_json()["error"]["code"] == "bad_proposal"
+    assert Survivor(app.test_client()).sign_in(number, handed_over).status_code == 303
+
+
+def test_a_refused_message_page_is_an_audited_view_too(app, advocate_a):
+    number, _p, _page = file_as(advocate_a, "https://example.ie/audit-refused")
+    case_id = case_id_of(app, number)
+    assert advocate_a.post(f"/advocate/cases/{case_id}/message", {"body": ""}).status_code == 400
+    with Database.new_session(app) as db:
+        views = db.scalars(select(AuditEvent).where(AuditEvent.action == "case.viewed")).all()
+        assert [e.case_id for e in views] == [case_id]
