@@ -9,17 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, request, session
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import SUPPORTED_LANGUAGES, load_settings, supported_language
 from .extensions import babel, csrf, current_services, db, limiter
 from .services import build_services
+from .web import register_web
+from .web.session_interface import ServerSessionInterface
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-    "font-src 'self'; connect-src 'self'; manifest-src 'self'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
-)
 
 
 def select_locale() -> str:
@@ -67,8 +65,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         RATELIMIT_HEADERS_ENABLED=True,
     )
     if settings.trusted_proxies:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
         )
@@ -77,19 +73,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
-    from .web.session_interface import ServerSessionInterface
-
     app.session_interface = ServerSessionInterface(built)
     db.init_app(app, settings.database_url)
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
 
-    from .web import register_web
-
     register_web(app)
-
-    from .cli import register_commands
-
-    register_commands(app)
     return app

@@ -13,6 +13,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
+from . import create_app
 from .extensions import Database
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -71,8 +72,8 @@ def serve_command(host: str, port: int) -> None:
 @with_appcontext
 def purge_command() -> None:
     """Delete expired sessions and drafts, and cases past their retention date."""
+    from .cases.retention import purge
     from .extensions import db
-    from .retention import purge
 
     counts = purge(db.session)
     click.echo(f"Removed {counts['sessions']} expired sessions and {counts['cases']} cases.")
@@ -88,8 +89,8 @@ def create_user_command(role: str, hotline_id: str | None, email: str) -> None:
 
     No password is ever chosen or stored here: the person sets their own password and TOTP.
     """
-    from .accounts import AccountRefused, create_account, enrolment_link
     from .extensions import current_services, db
+    from .people.accounts import AccountRefused, create_account, enrolment_link
 
     services = current_services()
     try:
@@ -130,9 +131,9 @@ def approve_advocate_command(email: str) -> None:
     Check with their organisation first. Run it again for an advocate still setting up to issue a
     new link; the old one stops working.
     """
-    from .accounts import AccountRefused, enrolment_link
-    from .advocates import approve_advocate
     from .extensions import current_services, db
+    from .people.accounts import AccountRefused, enrolment_link
+    from .people.advocates import approve_advocate
 
     try:
         account, code = approve_advocate(db.session, email=email)
@@ -148,9 +149,9 @@ def approve_advocate_command(email: str) -> None:
 @with_appcontext
 def suspend_advocate_command(email: str) -> None:
     """Suspend an advocate: every session ends now, and no case opens for them."""
-    from .accounts import AccountRefused
-    from .advocates import suspend_advocate
     from .extensions import db
+    from .people.accounts import AccountRefused
+    from .people.advocates import suspend_advocate
 
     try:
         account = suspend_advocate(db.session, email=email)
@@ -164,8 +165,8 @@ def suspend_advocate_command(email: str) -> None:
 @with_appcontext
 def disable_user_command(email: str) -> None:
     """Disable an account: it cannot sign in, and every session it has ends now."""
-    from .accounts import AccountRefused, disable_account
     from .extensions import db
+    from .people.accounts import AccountRefused, disable_account
 
     try:
         account = disable_account(db.session, email)
@@ -186,8 +187,8 @@ def deliver_command(loop: bool, interval: float) -> None:
     import signal
     import threading
 
-    from .delivery import deliver_once, run_forever
     from .extensions import current_services
+    from .hotline.delivery import deliver_once, run_forever
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
 
@@ -262,24 +263,15 @@ def check_data_command(data_dir: Path | None, quiet: bool) -> None:
                 click.echo(f"  {item}")
 
 
-def register_commands(app: Flask) -> None:
-    for cmd in (init_db_command, serve_command, purge_command, create_user_command,
-                disable_user_command, approve_advocate_command, suspend_advocate_command,
-                deliver_command):
-        app.cli.add_command(cmd)
-
-
-def _create_app() -> Flask:
-    from . import create_app
-
-    return create_app()
-
-
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
+@click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False,
              add_version_option=False)
 def main() -> None:
     """Removal Request Assistant."""
 
 
-# Needs no app, no database and no secrets: it only reads the data files.
-main.add_command(check_data_command)
+for subcommand in (init_db_command, serve_command, purge_command, create_user_command,
+                disable_user_command, approve_advocate_command, suspend_advocate_command,
+                deliver_command,
+                # Needs no app, no database and no secrets: it only reads the data files.
+                check_data_command):
+    main.add_command(subcommand)

@@ -1,4 +1,4 @@
-"""Field encryption at rest and keyed hashes.
+"""Field encryption at rest, keyed hashes, and the Argon2id hash of passphrases and passwords.
 
 Envelope encryption: each value gets its own random data key (AES-256-GCM); the data key is wrapped
 by the current master key, whose version is stored in the ciphertext header so that keys can be
@@ -17,6 +17,8 @@ import hmac
 import secrets
 import struct
 
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -71,7 +73,6 @@ class FieldCipher:
         return plain.decode("utf-8")
 
 
-
 class KeyedHasher:
     """HMAC-SHA256 of a normalised value: recognises repeats without storing the value."""
 
@@ -81,3 +82,35 @@ class KeyedHasher:
     def digest(self, value: str, purpose: str) -> str:
         message = purpose.encode() + b"\x00" + value.encode("utf-8")
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+
+
+class Argon2Hasher:
+    """Argon2id with the configured cost (at or above OWASP's minimum, checked in config), for
+    receipts' passphrases and accounts' passwords alike.
+
+    A check always costs one Argon2 verification: a missing hash is checked against a dummy one,
+    so timing does not tell an unknown case or account from a wrong secret.
+    """
+
+    def __init__(self, *, memory_kib: int, time_cost: int, parallelism: int) -> None:
+        self._hasher = PasswordHasher(
+            time_cost=time_cost,
+            memory_cost=memory_kib,
+            parallelism=parallelism,
+            hash_len=32,
+            salt_len=16,
+            type=Type.ID,
+        )
+        self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(24))
+
+    def _hash(self, secret: str) -> str:
+        return self._hasher.hash(secret)
+
+    def _verify(self, stored_hash: str | None, candidate: str) -> bool:
+        try:
+            return self._hasher.verify(stored_hash or self._dummy_hash, candidate)
+        except (VerificationError, InvalidHashError, ValueError):
+            return False
+
+    def needs_rehash(self, stored_hash: str) -> bool:
+        return self._hasher.check_needs_rehash(stored_hash)

@@ -101,7 +101,7 @@ class Case(Base):
     minor_in_material: Mapped[str | None] = mapped_column(String(8))
     filed_by: Mapped[str] = mapped_column(String(16), default="survivor")
     # For a case an advocate filed: how and when the survivor consented, and whether they wanted
-    # their own receipt (sealed JSON; see assistant.advocacy).
+    # their own receipt (sealed JSON; see assistant.people.advocates).
     consent_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     # The receipt was handed over by an advocate: at first sign-in the survivor gets a new
     # passphrase, so that nobody else holds it.

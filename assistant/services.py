@@ -10,12 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .accounts import AccountPasswords
+from .cases.receipts import PassphraseHasher
 from .config import Settings, decode_key, parse_master_keys
 from .crypto import FieldCipher, KeyedHasher
-from .delivery import load_endpoints
-from .delivery_channels import Endpoint
-from .receipts import PassphraseHasher
+from .hotline.channels import Endpoint, load_endpoints
+from .people.accounts import AccountPasswords
 from .routing import Directory, load_directory
 from .routing.resolver import BatchResolver, GeoipResolver
 from .support_resources import Resources, load_resources
@@ -31,7 +30,7 @@ class Services:
     passwords: AccountPasswords
     resources: Resources = field(default_factory=lambda: Resources(()))
     resolver: BatchResolver | None = None
-    # Where hotlines that take webhooks or e-mail are reached (see assistant.delivery).
+    # Where hotlines that take webhooks or e-mail are reached (see assistant.hotline.channels).
     endpoints: Mapping[str, Endpoint] = field(default_factory=dict)
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -18,7 +20,9 @@ from assistant import create_app
 from assistant.cli import upgrade_database
 from assistant.config import new_key
 from assistant.extensions import Database
-from assistant.models import Base
+from assistant.models import Account, Base
+from assistant.people.accounts import complete_enrolment, create_account
+from assistant.people.advocates import AdvocateProfile, approve_advocate, register_advocate
 
 TEST_DATABASE_URL = os.environ.get("ASSISTANT_TEST_DATABASE_URL", "")
 SECRETS = {
@@ -182,9 +186,7 @@ class Staffer:
     """
 
     def __init__(self, app: Flask, email: str, role: str, hotline_id: str | None) -> None:
-        import pyotp
 
-        from assistant.accounts import complete_enrolment, create_account
 
         self.app = app
         self.client = app.test_client()
@@ -194,7 +196,6 @@ class Staffer:
         with app.app_context():
             session = Database.new_session(app)
             if role == "advocate":
-                from assistant.advocates import AdvocateProfile, approve_advocate, register_advocate
 
                 profile = AdvocateProfile(name=email.split("@")[0].title(),
                                           organisation=hotline_id or "Support Org",
@@ -210,15 +211,12 @@ class Staffer:
             session.close()
 
     def code_at(self, offset: int) -> str:
-        import time
 
-        import pyotp
 
         step = int(time.time()) // 30 + offset
         return str(pyotp.TOTP(self.secret).at(step * 30))
 
     def last_step(self) -> int:
-        from assistant.models import Account
 
         with Database.new_session(self.app) as session:
             account = session.get(Account, self.id)
@@ -227,14 +225,12 @@ class Staffer:
 
     def code(self) -> str:
         """A code the account has not used yet (the next step, or the one after)."""
-        import time
 
         current = int(time.time()) // 30
         for offset in (-1, 0, 1):
             if current + offset > self.last_step():
                 return self.code_at(offset)
         # Both usable steps are spent: let the account's clock fall back, as 30 s would.
-        from assistant.models import Account
 
         with Database.new_session(self.app) as session:
             account = session.get(Account, self.id)

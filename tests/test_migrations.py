@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import Column, Integer, MetaData, Table
 
 from assistant.extensions import Database
 from assistant.models import Base
@@ -16,7 +17,6 @@ def test_the_migrated_database_matches_the_models(app):
 
 
 def test_a_missing_column_would_be_noticed(app):
-    from sqlalchemy import Column, Integer, MetaData, Table
 
     extended = MetaData()
     for table in Base.metadata.tables.values():

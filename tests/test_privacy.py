@@ -14,10 +14,13 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
-from tests.conftest import SECRETS, TEST_DATABASE_URL, Survivor, make_app
+from assistant.cli import upgrade_database
+from assistant.extensions import Database
+from tests.conftest import SECRETS, TEST_DATABASE_URL, Staffer, Survivor, csrf_token, make_app
 
 SECRET_LINK = "https://very-secret-host.example/private/path-4471"
 SECRET_NOTE = "the password is hunter-7781"
@@ -30,18 +33,15 @@ CLIENT_IP = "203.0.113.77"
 def test_the_raw_database_file_holds_no_reported_link_note_or_message(tmp_path):
     database = tmp_path / "raw.sqlite3"
     app = make_app(f"sqlite:///{database}", tmp_path / "instance")
-    from assistant.cli import upgrade_database
 
     upgrade_database(app)
     survivor = Survivor(app.test_client())
     number, passphrase = survivor.file(SECRET_LINK, note=SECRET_NOTE)
     survivor.sign_in(number, passphrase)
-    from tests.conftest import csrf_token
 
     token = csrf_token(survivor.client, "/my-request")
     survivor.client.post("/my-request/message", data={"csrf_token": token,
                                                       "body": SECRET_MESSAGE})
-    from assistant.extensions import Database
 
     Database.engine(app).dispose()  # checkpoint the WAL into the file
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("raw.sqlite3*"))
@@ -110,7 +110,6 @@ def _journey_over_http(port: int) -> str:
     page = call("/request/where")
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
     assert token
-    from urllib.parse import urlencode
 
     form = urlencode({"csrf_token": token.group(1), "kind": "url", "value": SECRET_LINK,
                       "action": "add"}).encode()
@@ -169,9 +168,6 @@ def test_documented_gunicorn_command_access_log_keeps_nothing_personal(database_
 
 @pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="reads the raw bytes of the SQLite file")
 def test_the_raw_database_file_holds_no_advocate_profile_consent_or_pasted_link(tmp_path):
-    from assistant.cli import upgrade_database
-    from assistant.extensions import Database
-    from tests.conftest import Staffer
 
     database = tmp_path / "raw.sqlite3"
     app = make_app(f"sqlite:///{database}", tmp_path / "instance")

@@ -66,7 +66,7 @@ class GeoipResolver:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         try:
-            import maxminddb
+            import maxminddb  # noqa: PLC0415 (an optional dependency: the 'geoip' extra)
         except ImportError as exc:  # pragma: no cover - depends on the installation
             raise RuntimeError(
                 "The GeoIP resolver needs the 'maxminddb' package: pip install '.[geoip]'"

@@ -10,13 +10,28 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from .. import CONTENT_SECURITY_POLICY
 from ..config import RTL_LANGUAGES, SUPPORTED_LANGUAGES, language_tag
 from ..extensions import csrf, current_services
 from ..routing import mask_location_for_display
 from . import advocate_texts, staff_texts, texts
 from .access import refuse_undeclared_routes
+from .account import bp as account_bp
+from .admin import bp as admin_bp
+from .advocate import bp as advocate_bp
+from .api import bp as api_bp
+from .api import json_error, json_error_for
 from .forms import LANGUAGE_NAMES
+from .hotline import bp as hotline_bp
+from .public import bp as public_bp
+from .pwa import bp as pwa_bp
+from .survivor import bp as survivor_bp
+from .where import bp as where_bp
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "font-src 'self'; connect-src 'self'; manifest-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
 
 
 def _security_headers(response: Response) -> Response:
@@ -66,24 +81,12 @@ def _template_globals() -> dict[str, Any]:
 
 def _error_page(error: HTTPException) -> tuple[str, int] | HTTPException:
     if request.path.startswith("/api/"):
-        from .api import json_error_for
-
         return json_error_for(error)  # type: ignore[return-value]
     code = error.code or 500
     return render_template("error.html", code=code), code
 
 
 def register_web(app: Flask) -> None:
-    from .account import bp as account_bp
-    from .admin import bp as admin_bp
-    from .advocate import bp as advocate_bp
-    from .api import bp as api_bp
-    from .hotline import bp as hotline_bp
-    from .public import bp as public_bp
-    from .pwa import bp as pwa_bp
-    from .survivor import bp as survivor_bp
-    from .where import bp as where_bp
-
     app.register_blueprint(public_bp)
     app.register_blueprint(pwa_bp)
     app.register_blueprint(where_bp)
@@ -116,7 +119,5 @@ def register_web(app: Flask) -> None:
         # Logged without request data; the person sees a calm page, never a traceback.
         app.logger.error("Unhandled %s on %s", type(error).__name__, request.endpoint)
         if request.path.startswith("/api/"):
-            from .api import json_error
-
             return json_error(500, "internal_error", _("Something went wrong on our side."))
         return render_template("error.html", code=500), 500

@@ -15,6 +15,9 @@ from typing import Any, TypeVar
 
 from flask import abort, current_app, g, redirect, request, session, url_for
 
+from ..extensions import db
+from ..models import Account
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 PUBLIC = "public"
@@ -52,9 +55,6 @@ def refuse_undeclared_routes() -> None:
 
 def signed_in_account() -> Any:
     """The active account signed in with this session, if any."""
-    from ..extensions import db
-    from ..models import Account
-
     account_id = session.get("account_id")
     if not isinstance(account_id, int):
         return None
@@ -84,7 +84,7 @@ def _role_required(level: str, *roles: str) -> Callable[[F], F]:
 
 
 # For hotline staff (the view then sees ``g.account``), advocates and administrators. An
-# advocate reaches a case only through assistant.case_access, checked again in each view.
+# advocate reaches a case only through assistant.cases.access, checked again in each view.
 staff_required = _role_required(STAFF, STAFF)
 advocate_required = _role_required(ADVOCATE, ADVOCATE)
 admin_required = _role_required(ADMIN, ADMIN)

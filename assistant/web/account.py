@@ -23,8 +23,9 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import accounts
-from ..accounts import (
+from ..extensions import Database, current_services, db, limiter, receipt_limit
+from ..people import accounts
+from ..people.accounts import (
     AccountLocked,
     AccountRefused,
     SignInFailed,
@@ -34,7 +35,6 @@ from ..accounts import (
     new_totp_secret,
     totp_uri,
 )
-from ..extensions import Database, current_services, db, limiter, receipt_limit
 from .access import account_required, public, signed_in_account
 from .public import CLEAR_SITE_DATA
 from .session_interface import start_signed_in_session

@@ -15,10 +15,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import advocates, audit, delivery
-from ..accounts import AccountRefused, enrolment_link
 from ..extensions import current_services, db
+from ..hotline import delivery
 from ..models import Account, AuditEvent
+from ..people import advocates, audit
+from ..people.accounts import AccountRefused, enrolment_link
 from .access import admin_required
 from .advocate_texts import REFUSALS
 from .staff_texts import refusal_text

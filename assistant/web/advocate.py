@@ -1,7 +1,7 @@
 """The advocate's side (``/advocate``): registration, the dashboard of their cases, filing for a
 survivor with their consent, a case's page, and redeeming a survivor's invitation.
 
-Every case view asks :func:`assistant.case_access.access_to_case` first; without access the answer
+Every case view asks :func:`assistant.cases.access.access_to_case` first; without access the answer
 is the same 404 as for a case that does not exist. Everything here works with JavaScript off.
 """
 
@@ -25,21 +25,30 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wrappers import Response as BaseResponse
 
-from ..accounts import AccountRefused
-from ..advocates import check_profile, register_advocate
-from ..case_access import (
+from ..cases.access import (
     AccessRefused,
     access_to_case,
-    advocate_cases,
     can_issue_receipt,
-    check_consent,
     invitation_serializer,
     issue_receipt,
-    open_consent,
     record_case_view,
     redeem_invitation,
 )
-from ..case_status import CASE_STATUSES, MessageRejected, describe_case, post_survivor_message
+from ..cases.intake import (
+    IntakeError,
+    IntakeRequest,
+    dry_run_routes,
+    file_request,
+    plan_routes,
+)
+from ..cases.pasted import check_pasted_lines
+from ..cases.status import (
+    CASE_STATUSES,
+    MessageRejected,
+    advocate_cases,
+    describe_case,
+    post_survivor_message,
+)
 from ..extensions import (
     advocate_filing_limit,
     current_services,
@@ -49,15 +58,15 @@ from ..extensions import (
     lookup_limit,
     receipt_limit,
 )
-from ..intake import (
-    IntakeError,
-    IntakeRequest,
-    check_pasted_lines,
-    dry_run_routes,
-    file_request,
-    plan_routes,
-)
 from ..models import Case, CaseAccess
+from ..people.accounts import AccountRefused
+from ..people.advocates import (
+    ConsentRefused,
+    check_consent,
+    check_profile,
+    open_consent,
+    register_advocate,
+)
 from . import journey
 from .access import advocate_required, public
 from .advocate_forms import ConsentForm, DetailsForm, PlacesForm, RedeemForm, RegisterForm
@@ -322,7 +331,7 @@ def consent() -> str | BaseResponse | tuple[str, int]:
                 None if form.given_on.errors else form.given_on.data,
                 {"yes": True, "no": False}.get(choice or ""),
             )
-        except AccessRefused as refused:
+        except ConsentRefused as refused:
             error = refusal_text(REFUSALS, refused.code, refused.params)
         else:
             data["consent"] = {"method": checked.method,
@@ -343,7 +352,7 @@ def _filing(data: dict[str, Any]) -> IntakeRequest | None:
             if stored.get("given_on") else None,
             {"yes": True, "no": False}.get(stored.get("survivor_receipt") or ""),
         )
-    except AccessRefused:
+    except ConsentRefused:
         return None
     return journey.intake_request(current_services(), data, current_language(),
                                   filed_by="advocate", advocate_id=g.account.id,

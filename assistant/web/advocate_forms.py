@@ -1,6 +1,6 @@
 """Forms for advocates: registration, filing for a survivor, consent, invitation codes.
 
-They parse and bound the input; :mod:`assistant.advocates` and :mod:`assistant.case_access`
+They parse and bound the input; :mod:`assistant.people.advocates` and :mod:`assistant.cases.access`
 decide what it means.
 """
 
@@ -11,8 +11,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from ..cases.intake import CATEGORIES, MINOR_ANSWERS
 from ..config import SUPPORTED_LANGUAGES
-from ..intake import CATEGORIES, MINOR_ANSWERS
 from ..models import CONSENT_METHODS
 from .advocate_texts import CATEGORY_LABELS, CONSENT_METHOD_LABELS, MINOR_LABELS
 from .forms import FIELD_BOUND, LANGUAGE_NAMES, PASTE_BOUND, MultiCheckboxField

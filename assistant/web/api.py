@@ -20,17 +20,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException
 
-from ..case_status import MessageRejected, describe_case, post_survivor_message
-from ..config import SUPPORTED_LANGUAGES, language_tag, supported_language
-from ..extensions import (
-    current_services,
-    db,
-    filing_limit,
-    limiter,
-    lookup_limit,
-    receipt_limit,
-)
-from ..intake import (
+from ..cases.intake import (
     CATEGORIES,
     MINOR_ANSWERS,
     IntakeError,
@@ -43,8 +33,7 @@ from ..intake import (
     dry_run_routes,
     file_request,
 )
-from ..models import Case
-from ..receipts import (
+from ..cases.receipts import (
     InvalidProposal,
     InvalidReceipt,
     ReceiptLocked,
@@ -53,7 +42,18 @@ from ..receipts import (
     propose_passphrase,
     replace_passphrase,
 )
-from ..retention import erase_case
+from ..cases.retention import erase_case
+from ..cases.status import MessageRejected, describe_case, post_survivor_message
+from ..config import SUPPORTED_LANGUAGES, language_tag, supported_language
+from ..extensions import (
+    current_services,
+    db,
+    filing_limit,
+    limiter,
+    lookup_limit,
+    receipt_limit,
+)
+from ..models import Case
 from ..routing import KINDS, Hotline
 from ..routing.engine import ISO_COUNTRIES
 from ..sessions import end_session, load_session, new_session_id, save_session

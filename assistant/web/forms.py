@@ -16,8 +16,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..cases.intake import CATEGORIES, MINOR_ANSWERS
 from ..config import SUPPORTED_LANGUAGES
-from ..intake import CATEGORIES, MINOR_ANSWERS
 from ..routing import KINDS
 from .texts import CATEGORY_LABELS, KIND_CHOICE_LABELS, MINOR_LABELS, country_choices
 

@@ -3,7 +3,7 @@ provider responsiveness, and the export.
 
 Only staff of the referral's hotline reach a referral; anyone else gets the same 404 as for a
 referral that does not exist. Every page that shows a referral's content writes an audit event.
-Actions go through :mod:`assistant.referrals`; a refused one changes nothing and says why.
+Actions go through :mod:`assistant.hotline.referrals`; a refused one changes nothing and says why.
 """
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from .. import referral_reports as reports
-from .. import referrals
 from ..extensions import current_services, db
+from ..hotline import referrals, reports
+from ..hotline.referrals import ActionRefused, Staff
 from ..models import Referral, today
-from ..referrals import ActionRefused, Staff
 from .access import staff_required
 from .provider_chart import responsiveness_chart
 from .staff_forms import (

@@ -11,13 +11,13 @@ from typing import Any
 
 from flask import session
 
-from ..intake import (
+from ..cases.intake import (
     IntakeError,
     IntakeRequest,
     LocationEntry,
     collect_within_limits,
-    entries_from_pasted_text,
 )
+from ..cases.pasted import entries_from_pasted_text
 from ..routing import NormalisedLocation
 from ..services import Services
 

@@ -11,11 +11,11 @@ import copy
 from functools import lru_cache
 from typing import Any
 
-from ..case_status import CASE_STATUSES
+from ..cases.intake import CATEGORIES, MINOR_ANSWERS
+from ..cases.status import CASE_STATUSES
 from ..config import SUPPORTED_LANGUAGES, Settings
-from ..intake import CATEGORIES, MINOR_ANSWERS
+from ..hotline.referrals import STAFF_REASON_CODES
 from ..models import LOCATION_STATUSES
-from ..referrals import STAFF_REASON_CODES
 from ..routing import KINDS
 from ..routing.engine import REASON_CODES
 from ..support_resources import AUDIENCES, DAYS

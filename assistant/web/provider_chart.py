@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..referral_reports import ProviderRecord
+from ..hotline.reports import ProviderRecord
 
 ROW_HEIGHT = 28
 BAR_HEIGHT = 18

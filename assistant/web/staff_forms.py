@@ -1,7 +1,7 @@
 """Forms for accounts (sign-in, enrolment, password) and for hotline staff's actions.
 
-They parse and bound the input; :mod:`assistant.accounts` and :mod:`assistant.referrals` decide
-what is allowed.
+They parse and bound the input; :mod:`assistant.people.accounts` and
+:mod:`assistant.hotline.referrals` decide what is allowed.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from ..accounts import MAX_PASSWORD_LENGTH
+from ..hotline.referrals import CLOSE_REASONS, MAX_NOTE_LENGTH, REROUTE_REASONS
 from ..models import ASSESSMENTS, HARMFUL_SUBTYPES, NOTICE_TYPES, PROVIDER_RESPONSES
-from ..referrals import CLOSE_REASONS, MAX_NOTE_LENGTH, REROUTE_REASONS
+from ..people.accounts import MAX_PASSWORD_LENGTH
 from .staff_texts import (
     ASSESSMENT_LABELS,
     CLOSE_REASON_LABELS,

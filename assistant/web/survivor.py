@@ -25,26 +25,22 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wrappers import Response as BaseResponse
 
-from ..case_access import (
-    advocates_on_case,
+from ..cases.access import (
     cancel_invitations,
     create_invitation,
     invitation_serializer,
     revoke_access,
     waiting_invitations,
 )
-from ..case_status import CaseView, MessageRejected, describe_case, post_survivor_message
-from ..extensions import (
-    current_services,
-    db,
-    filing_limit,
-    limiter,
-    lookup_limit,
-    receipt_limit,
+from ..cases.intake import (
+    IntakeError,
+    IntakeRequest,
+    LocationEntry,
+    add_locations,
+    file_request,
+    plan_routes,
 )
-from ..intake import IntakeError, IntakeRequest, LocationEntry, add_locations, file_request
-from ..models import Case
-from ..receipts import (
+from ..cases.receipts import (
     InvalidProposal,
     InvalidReceipt,
     ReceiptLocked,
@@ -53,7 +49,18 @@ from ..receipts import (
     propose_passphrase,
     replace_passphrase,
 )
-from ..retention import erase_case
+from ..cases.retention import erase_case
+from ..cases.status import CaseView, MessageRejected, describe_case, post_survivor_message
+from ..extensions import (
+    current_services,
+    db,
+    filing_limit,
+    limiter,
+    lookup_limit,
+    receipt_limit,
+)
+from ..models import Case
+from ..people.advocates import advocates_on_case
 from . import journey
 from .access import SURVIVOR, declare, public
 from .forms import (
@@ -249,8 +256,6 @@ def review() -> str | BaseResponse:
     data = _draft_or_start()
     if data is None:
         return redirect(url_for(".where"), 303)
-    from ..intake import plan_routes
-
     pending = _intake_request(data)
     plan = plan_routes(pending.locations, current_services(), pending.survivor_country)
     return render_template(

@@ -4,15 +4,21 @@ language. The domain speaks in codes with parameters; only this module turns the
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel import Locale
+from babel.core import get_global
+from babel.dates import get_day_names, get_timezone_location
 from flask_babel import get_locale, lazy_gettext, ngettext
 from flask_babel import gettext as _
 
 from ..routing import Directory
+from ..routing.countries import ISO_COUNTRIES
+from ..support_resources import DAYS
 
 KIND_LABELS = {
     "url": lazy_gettext("Link"),
@@ -106,8 +112,6 @@ def country_name(code: str | None) -> str:
 
 def country_choices() -> list[tuple[str, str]]:
     """ISO 3166 countries named in the reader's language, sorted by that name."""
-    from ..routing.engine import ISO_COUNTRIES
-
     locale = get_locale() or Locale("en")
     names = {code: str(locale.territories.get(code, code)) for code in ISO_COUNTRIES}
     return sorted(names.items(), key=lambda item: item[1].casefold())
@@ -378,10 +382,6 @@ AUDIENCE_LABELS = {
 
 def _day_range(days: tuple[str, ...]) -> str:
     """"mon".."fri" as the reader's short day names; a run of 3 or more days as a range."""
-    from babel.dates import get_day_names
-
-    from ..support_resources import DAYS
-
     names = get_day_names("abbreviated", locale=get_locale() or Locale("en"))
     indexes = sorted(DAYS.index(day) for day in days)
     runs: list[list[int]] = []
@@ -408,8 +408,6 @@ def hours_text(resource: Any) -> str:
     times = "; ".join(
         f"{_day_range(item.days)} {item.opens}–{item.closes}" for item in resource.hours
     )
-    from babel.dates import get_timezone_location
-
     city = get_timezone_location(resource.timezone, locale=get_locale() or Locale("en"),
                                  return_city=True)
     if not resource.country:
@@ -424,11 +422,6 @@ def hours_text(resource: Any) -> str:
 @cache
 def _one_clock(country: str) -> bool:
     """Whether every time zone of a country keeps the same time today."""
-    import datetime as dt
-    from zoneinfo import ZoneInfo
-
-    from babel.core import get_global
-
     zones = get_global("territory_zones").get(country, ())
     now = dt.datetime.now(dt.UTC)
     return len({ZoneInfo(zone).utcoffset(now) for zone in zones}) <= 1

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
+from ..cases.intake import dry_run_routes
 from ..extensions import current_services, limiter, lookup_limit
-from ..intake import dry_run_routes
 from ..routing import Directory, Hotline, NormalisedLocation, RouteDecision
 from .access import public
 from .forms import DryRunForm

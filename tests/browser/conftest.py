@@ -40,7 +40,7 @@ def browser() -> Iterator[Any]:
             pytest.fail("ASSISTANT_REQUIRE_BROWSER=1 but no Chromium at /usr/bin/chromium")
         pytest.skip("no system Chromium found (apt-get install -y chromium)")
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import sync_playwright  # noqa: PLC0415 (skips without it)
     except ImportError:
         if required:
             pytest.fail("ASSISTANT_REQUIRE_BROWSER=1 but playwright is not installed")

@@ -9,10 +9,14 @@ import re
 from pathlib import Path
 from typing import Any
 
+import axe_playwright_python
 import pytest
 from flask import Flask
 from werkzeug.exceptions import NotFound
 
+from assistant.extensions import Database
+from assistant.people import accounts
+from assistant.people.advocates import AdvocateProfile, register_advocate
 from tests.browser.conftest import PHONE, sign_in_with_receipt
 from tests.conftest import ADVOCATE_ORG, HOTLINE_A, STAFF_PASSWORD, Staffer, Survivor
 
@@ -25,7 +29,6 @@ NOT_PAGES = {"static", "pwa.manifest", "pwa.icon", "pwa.service_worker", "public
 
 
 def _axe_source() -> str:
-    import axe_playwright_python
 
     return (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text("utf-8")
 
@@ -231,9 +234,6 @@ def _handed_over_receipt(page: Any, audit: Audit, number: str, passphrase: str) 
 def test_every_page_of_every_audience_has_no_wcag_22_aa_violations(
     context: Any, live_app: Flask, live_server: str
 ) -> None:
-    from assistant import accounts
-    from assistant.advocates import AdvocateProfile, register_advocate
-    from assistant.extensions import Database
 
     audit = Audit(live_app)
     filer = Survivor(live_app.test_client())

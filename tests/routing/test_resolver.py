@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -127,7 +128,6 @@ def test_an_ipv6_address_in_an_ipv4_only_database_is_no_crash(tmp_path: Path) ->
 
 
 def test_a_slow_dns_answer_is_given_up_on(geoip_database: Path) -> None:
-    import threading
 
     release = threading.Event()
 

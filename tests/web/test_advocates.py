@@ -11,12 +11,14 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
-from assistant.case_access import (
+from assistant.cases.access import (
     AccessRefused,
     create_invitation,
     invitation_serializer,
     redeem_invitation,
 )
+from assistant.cases.retention import purge
+from assistant.cli import main
 from assistant.extensions import Database
 from assistant.models import Account, AuditEvent, Case, CaseAccess, Invitation, today, utcnow
 from tests.conftest import (
@@ -163,10 +165,10 @@ def test_an_administrator_approves_and_the_advocate_must_set_up_totp_before_firs
 
 def test_approve_advocate_command_prints_a_one_time_link(app, client):
     register(client)
-    result = app.test_cli_runner().invoke(args=["approve-advocate", "ADA@riverside.example"])
+    result = app.test_cli_runner().invoke(main, ["approve-advocate", "ADA@riverside.example"])
     assert result.exit_code == 0, result.output
     assert "/account/enrol?code=" in result.output
-    again = app.test_cli_runner().invoke(args=["approve-advocate", "nobody@riverside.example"])
+    again = app.test_cli_runner().invoke(main, ["approve-advocate", "nobody@riverside.example"])
     assert again.exit_code != 0
     assert "no advocate's registration" in again.output
 
@@ -194,7 +196,7 @@ def test_suspending_ends_the_advocates_sessions_and_access_at_once(app, admin, a
 
 
 def test_suspend_advocate_command(app, advocate_a):
-    result = app.test_cli_runner().invoke(args=["suspend-advocate", advocate_a.email])
+    result = app.test_cli_runner().invoke(main, ["suspend-advocate", advocate_a.email])
     assert result.exit_code == 0, result.output
     assert advocate_a.client.get("/advocate/").status_code == 303
 
@@ -608,7 +610,6 @@ def test_erasing_the_case_removes_every_access_and_invitation(app, advocate_a):
 
 
 def test_purge_clears_invitation_rows_that_can_no_longer_be_used(app):
-    from assistant.retention import purge
 
     signed_in_survivor(app, "https://example.ie/purge-1")
     with Database.new_session(app) as db:

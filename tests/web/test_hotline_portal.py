@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from assistant.extensions import Database
 from assistant.models import AuditEvent, Location, Notice, Referral, today
-from tests.conftest import HOTLINE_A, HOTLINE_B, Staffer, Survivor, csrf_token
+from tests.conftest import HOTLINE_A, HOTLINE_B, Staffer, Survivor, csrf_token, row_counts
 
 TODAY = dt.date.today().isoformat()
 
@@ -270,7 +270,6 @@ def test_erasing_a_case_takes_the_hotlines_records_of_it_too(app, staff_a):
     erased = survivor.client.post("/my-request/erase", data={"csrf_token": token,
                                                              "confirm": "y"})
     assert erased.status_code == 200
-    from tests.conftest import row_counts
 
     counts = row_counts(app)
     for table in ("cases", "locations", "referrals", "referral_events", "messages", "notices",

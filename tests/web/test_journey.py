@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from io import BytesIO
+
 import pytest
 
 from tests.conftest import Survivor, csrf_token, row_counts
@@ -106,7 +108,6 @@ def test_more_than_500_places_are_capped_with_an_explanation(survivor: Survivor)
 
 
 def test_an_attempted_file_upload_changes_nothing(survivor: Survivor, app):
-    from io import BytesIO
 
     token = csrf_token(survivor.client, "/request/where")
     response = survivor.client.post(

@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
+from assistant.cli import main
 from assistant.extensions import Database
-from assistant.models import Location, Notice, OutboxItem, Referral, today, utcnow
+from assistant.models import Account, Location, Notice, OutboxItem, Referral, today, utcnow
+from assistant.people.advocates import AdvocateProfile, register_advocate
 from tests.conftest import HOTLINE_A, Staffer, Survivor, csrf_token
 
 INVITATION = re.compile(r'id="invitation-code">([^<]+)<')
@@ -34,8 +36,6 @@ def world(app: Any, staff_a: Staffer, staff_b: Staffer, admin: Staffer, advocate
           advocate_b: Staffer) -> dict[str, Any]:
     """One referral for hotline A with a location, a notice and a dead delivery, followed by an
     invited advocate; a registration waiting for approval; seven visitors."""
-    from assistant.advocates import AdvocateProfile, register_advocate
-    from assistant.models import Account
 
     survivor = Survivor(app.test_client())
     number, passphrase = survivor.file(SECRET_PLACE, country="IE")
@@ -182,7 +182,7 @@ def test_the_queue_lists_only_the_own_hotlines_referrals(app, world, staff_a, st
 def test_a_disabled_account_is_out_at_its_next_request(app, world, staff_a):
     runner = app.test_cli_runner()
     assert staff_a.client.get("/hotline/").status_code == 200
-    result = runner.invoke(args=["disable-user", staff_a.email])
+    result = runner.invoke(main, ["disable-user", staff_a.email])
     assert result.exit_code == 0, result.output
     assert staff_a.client.get("/hotline/").status_code == 303
     assert staff_a.sign_in().status_code == 401

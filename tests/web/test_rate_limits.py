@@ -7,6 +7,7 @@ import logging
 import os
 
 import pytest
+import redis
 
 from tests.conftest import Survivor, csrf_token, make_app
 
@@ -18,7 +19,6 @@ STORAGES = ["memory://"] + ([REDIS_URL] if REDIS_URL else [])
 def limited_app(request, database_url, tmp_path):
     storage = request.param
     if storage.startswith("redis"):
-        import redis
 
         redis.Redis.from_url(storage).flushdb()
     return make_app(database_url, tmp_path / "instance", ratelimit_enabled=True,

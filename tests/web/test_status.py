@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from sqlalchemy import update
+from flask import Response, request
+from sqlalchemy import delete, select, update
 
 from assistant.extensions import Database
 from assistant.models import Case, SessionRecord
+from assistant.sessions import end_session
+from assistant.web.session_interface import COOKIE_NAME
 from tests.conftest import Survivor, csrf_token, row_counts
 
 
@@ -107,7 +110,6 @@ def test_idle_sign_in_expires_after_fifteen_minutes(survivor: Survivor, app):
 
 
 def test_an_abandoned_draft_expires_within_an_hour(survivor, app):
-    from sqlalchemy import select
 
     survivor.add_places(value="https://example.com/draft")
     with Database.engine(app).connect() as connection:
@@ -158,7 +160,6 @@ def test_a_signed_in_case_that_was_erased_elsewhere_signs_out(survivor: Survivor
     number, passphrase = survivor.file("https://example.com/a")
     survivor.sign_in(number, passphrase)
     with Database.engine(app).begin() as connection:
-        from sqlalchemy import delete
 
         connection.execute(delete(Case))
     assert survivor.client.get("/my-request").status_code == 303
@@ -166,17 +167,13 @@ def test_a_signed_in_case_that_was_erased_elsewhere_signs_out(survivor: Survivor
 
 def test_a_request_still_running_at_sign_out_cannot_bring_the_session_back(survivor, app):
     """The race a reviewer found: a slow request saving after sign-out must not revive it."""
-    from flask import Response
 
-    from assistant.sessions import end_session
-    from assistant.web.session_interface import COOKIE_NAME
 
     number, passphrase = survivor.file("https://example.com/a")
     survivor.sign_in(number, passphrase)
     cookie = survivor.client.get_cookie(COOKIE_NAME).value
     interface = app.session_interface
     with app.test_request_context("/my-request", headers={"Cookie": f"{COOKIE_NAME}={cookie}"}):
-        from flask import request
 
         slow = interface.open_session(app, request)
         assert slow.get("case_id")

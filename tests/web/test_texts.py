@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.config import SUPPORTED_LANGUAGES
-from assistant.referrals import STAFF_REASON_CODES
+from assistant.hotline.referrals import STAFF_REASON_CODES
 from assistant.routing.engine import REASON_CODES as ENGINE_CODES
 from assistant.web.texts import reason_text
 

@@ -8,9 +8,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import event
 
-from assistant.intake import IntakeRequest, file_request
+from assistant.cases.intake import IntakeRequest, file_request
+from assistant.cases.receipts import InvalidReceipt, ReceiptLocked, check_receipt
 from assistant.models import Case
-from assistant.receipts import InvalidReceipt, ReceiptLocked, check_receipt
 from assistant.routing import normalise_location
 
 

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from assistant import referrals
-from assistant.case_status import describe_case
-from assistant.intake import IntakeRequest, file_request
+from assistant.cases.intake import IntakeRequest, file_request
+from assistant.cases.status import describe_case
+from assistant.hotline import referrals
+from assistant.hotline.referrals import TRANSITIONS, ActionRefused, Staff
 from assistant.models import (
     LOCATION_STATUSES,
     Account,
@@ -23,7 +24,6 @@ from assistant.models import (
     today,
     utcnow,
 )
-from assistant.referrals import TRANSITIONS, ActionRefused, Staff
 from assistant.routing import normalise_location
 from tests.conftest import HOTLINE_A, HOTLINE_B
 

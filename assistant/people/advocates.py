@@ -20,14 +20,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..crypto import FieldCipher
+from ..errors import Refused
+from ..models import CONSENT_METHODS, Account, Case, today, utcnow
+from ..routing.normalise import has_control_characters
+from ..sessions import end_account_sessions
 from . import audit
 from .accounts import AccountRefused, EnrolmentCode, issue_enrolment_code, normalise_email
-from .crypto import FieldCipher
-from .models import Account, utcnow
-from .routing.normalise import has_control_characters
-from .sessions import end_account_sessions
 
 PROFILE_CONTEXT = "account.profile"
+CONSENT_CONTEXT = "case.consent"
 # Field -> the longest answer accepted.
 PROFILE_LIMITS = {"name": 200, "organisation": 200, "role": 120, "reason": 2000}
 
@@ -49,6 +51,11 @@ class Advocate:
     status: str
     registered_on: dt.date
     profile: AdvocateProfile
+
+
+def is_active_advocate(account: Account | None) -> bool:
+    """An advocate who may use their access now (not pending, suspended or disabled)."""
+    return account is not None and account.role == "advocate" and account.status == "active"
 
 
 def check_profile(name: str, organisation: str, role: str, reason: str) -> AdvocateProfile:
@@ -194,3 +201,77 @@ def reinstate_advocate(db: Session, account_id: int, *, actor: str) -> Account:
     audit.record(db, actor, "advocate.reinstated", "account", account.id)
     db.commit()
     return account
+
+
+# --- the survivor's consent, and who has access, as the survivor and the hotline see it ---
+
+
+class ConsentRefused(Refused):
+    """A consent record that cannot be used (``code`` says why)."""
+
+
+@dataclass(frozen=True)
+class Consent:
+    """How and when the survivor agreed to an advocate filing for them."""
+
+    method: str
+    given_on: dt.date
+    survivor_receipt: bool
+
+    def as_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data["given_on"] = self.given_on.isoformat()
+        return data
+
+
+def check_consent(
+    method: str | None, given_on: dt.date | None, survivor_receipt: bool | None,
+    *, on: dt.date | None = None,
+) -> Consent:
+    if method not in CONSENT_METHODS:
+        raise ConsentRefused("consent_method_required")
+    if given_on is None:
+        raise ConsentRefused("consent_date_required")
+    # A day of grace: the server's date is UTC, and it is already tomorrow in some places.
+    if given_on > (on or today()) + dt.timedelta(days=1):
+        raise ConsentRefused("consent_date_in_future")
+    if survivor_receipt is None:
+        raise ConsentRefused("receipt_choice_required")
+    return Consent(method, given_on, survivor_receipt)
+
+
+def seal_consent(cipher: FieldCipher, consent: Consent) -> bytes:
+    return cipher.seal(json.dumps(consent.as_dict()), CONSENT_CONTEXT)
+
+
+def open_consent(cipher: FieldCipher, case: Case) -> Consent | None:
+    if case.consent_sealed is None:
+        return None
+    data = json.loads(cipher.open(case.consent_sealed, CONSENT_CONTEXT))
+    return Consent(str(data["method"]), dt.date.fromisoformat(str(data["given_on"])),
+                   bool(data["survivor_receipt"]))
+
+
+@dataclass(frozen=True)
+class AdvocateOnCase:
+    """Who has access, as the survivor and the hotline see it: never an e-mail address."""
+
+    access_id: int
+    account_id: int
+    name: str
+    organisation: str
+    origin: str
+    granted_on: dt.date
+    active: bool
+
+
+def advocates_on_case(cipher: FieldCipher, case: Case) -> list[AdvocateOnCase]:
+    found = []
+    for access in case.advocates:
+        profile = open_profile(cipher, access.account)
+        if profile is None:
+            continue
+        found.append(AdvocateOnCase(access.id, access.account_id, profile.name,
+                                    profile.organisation, access.origin, access.granted_on,
+                                    access.account.status == "active"))
+    return found

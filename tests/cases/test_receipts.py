@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from assistant.receipts import (
+from assistant.cases.receipts import (
     CROCKFORD,
     MAX_PASSPHRASE_INPUT,
     PASSPHRASE_ALPHABET,

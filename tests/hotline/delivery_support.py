@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from assistant.delivery_channels import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
+from assistant.hotline.channels import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
 from assistant.routing.directory import DATA_DIR
 
 LOOPBACK = "127.0.0.1"

@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from . import audit
-from .delivery import enqueue_delivery
-from .errors import Refused
-from .models import (
+from ..errors import Refused
+from ..models import (
     ASSESSMENTS,
     FINISHED_STATUSES,
     HARMFUL_SUBTYPES,
@@ -36,8 +34,12 @@ from .models import (
     today,
     utcnow,
 )
-from .routing.normalise import has_control_characters
-from .services import Services
+from ..people import audit
+from ..routing.normalise import has_control_characters
+from .delivery import enqueue_delivery
+
+if TYPE_CHECKING:
+    from ..services import Services
 
 CLOSE_REASONS = ("completed", "duplicate", "not_actionable", "outside_remit", "other")
 # Set by the app, never chosen: every place of the referral was passed to another hotline.

@@ -8,17 +8,26 @@ from typing import Any
 
 import pyotp
 import pytest
+from itsdangerous import Signer
 from sqlalchemy import select
 
-from assistant import accounts
+from assistant.cli import main
 from assistant.extensions import Database
 from assistant.models import Account, AuditEvent, SessionRecord, utcnow
+from assistant.people import accounts
 from assistant.sessions import load_session
-from tests.conftest import HOTLINE_A, STAFF_PASSWORD, Staffer, csrf_token, make_app
+from tests.conftest import (
+    HOTLINE_A,
+    STAFF_PASSWORD,
+    Staffer,
+    csrf_token,
+    empty_all_tables,
+    make_app,
+)
 
 
 def create_user(app: Any, *args: str) -> Any:
-    return app.test_cli_runner().invoke(args=["create-user", *args])
+    return app.test_cli_runner().invoke(main, ["create-user", *args])
 
 
 def test_create_user_prints_a_one_time_link_and_stores_no_password(app):
@@ -161,7 +170,6 @@ def test_an_unknown_address_is_audited_without_the_address(app):
 
 def test_a_password_hash_is_renewed_at_sign_in_when_the_settings_grow(database_url, tmp_path):
     weak = make_app(database_url, tmp_path / "a")
-    from tests.conftest import empty_all_tables
 
     empty_all_tables(weak)
     staffer = Staffer(weak, "one@hotline-a.example", "staff", HOTLINE_A)
@@ -186,7 +194,6 @@ def test_account_sessions_idle_out_after_30_minutes_and_end_after_8_hours(app, s
         assert record.ends_at - now <= dt.timedelta(hours=8)
     cookie = staff_a.client.get_cookie("rra_session")
     assert cookie is not None
-    from itsdangerous import Signer
 
     raw_id = Signer(app.secret_key, salt="rra-session-cookie").unsign(cookie.value).decode()
     with Database.new_session(app) as db:

@@ -13,15 +13,15 @@ import math
 import secrets
 from typing import NewType
 
-from argon2 import PasswordHasher, Type
-from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from . import audit
-from .models import Case, today, utcnow
-from .sessions import end_case_sessions
+from ..crypto import Argon2Hasher
+from ..lockouts import FAILURE_WINDOW, MAX_FAILURES, lockout_for
+from ..models import Case, today, utcnow
+from ..people import audit
+from ..sessions import end_case_sessions
 
 Passphrase = NewType("Passphrase", str)
 CaseNumber = NewType("CaseNumber", str)
@@ -38,11 +38,6 @@ PASSPHRASE_GROUP = 4
 PASSPHRASE_BITS = PASSPHRASE_LETTERS * math.log2(len(PASSPHRASE_ALPHABET))
 # Checked before hashing: hashing is the expensive part, and a long input must not make it more so.
 MAX_PASSPHRASE_INPUT = 128
-
-MAX_FAILURES = 5
-FAILURE_WINDOW = dt.timedelta(minutes=15)
-FIRST_LOCKOUT = dt.timedelta(minutes=15)
-LONGEST_LOCKOUT = dt.timedelta(hours=24)
 
 
 class InvalidReceipt(Exception):
@@ -92,55 +87,24 @@ def normalise_passphrase(text: str) -> Passphrase | None:
     return Passphrase(compact)
 
 
-def argon2id(*, memory_kib: int, time_cost: int, parallelism: int) -> PasswordHasher:
-    """Argon2id with the configured cost (at or above OWASP's minimum, checked in config)."""
-    return PasswordHasher(
-        time_cost=time_cost,
-        memory_cost=memory_kib,
-        parallelism=parallelism,
-        hash_len=32,
-        salt_len=16,
-        type=Type.ID,
-    )
-
-
-class PassphraseHasher:
-    """Argon2id for receipt passphrases."""
-
-    def __init__(self, *, memory_kib: int, time_cost: int, parallelism: int) -> None:
-        self._hasher = argon2id(
-            memory_kib=memory_kib, time_cost=time_cost, parallelism=parallelism
-        )
-        self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(24))
+class PassphraseHasher(Argon2Hasher):
+    """Argon2id for receipt passphrases, typed loosely (spaces, capitals) and normalised."""
 
     def hash(self, passphrase: Passphrase) -> str:
         normalised = normalise_passphrase(passphrase)
         if normalised is None:
             raise ValueError("not a passphrase")
-        return self._hasher.hash(normalised)
+        return self._hash(normalised)
 
     def verify(self, stored_hash: str, candidate: str | None) -> bool:
-        """One Argon2 verification, whatever the input (a missing one burns a dummy check).
-
-        ``candidate`` may be typed loosely (spaces, capitals): it is normalised as at hashing.
-        """
+        """One Argon2 verification, whatever the input; ``candidate`` is normalised as at
+        hashing."""
         normalised = normalise_passphrase(candidate) if candidate else None
-        try:
-            return self._hasher.verify(stored_hash, normalised or "\x00invalid")
-        except (VerificationError, InvalidHashError, ValueError):
-            return False
+        return self._verify(stored_hash, normalised or "\x00invalid")
 
     def burn(self) -> None:
         """Do the work of a verification for a case number that does not exist."""
-        self.verify(self._dummy_hash, Passphrase("\x00unknown"))
-
-    def needs_rehash(self, stored_hash: str) -> bool:
-        return self._hasher.check_needs_rehash(stored_hash)
-
-
-def _lockout_for(lockouts: int) -> dt.timedelta:
-    """15 minutes, then 30, 60, ... up to a day."""
-    return min(FIRST_LOCKOUT * (2 ** max(lockouts - 1, 0)), LONGEST_LOCKOUT)
+        self._verify(None, "\x00unknown")
 
 
 def check_receipt(
@@ -207,7 +171,7 @@ def _record_failure(db: Session, case: Case, now: dt.datetime) -> None:
             .where(Case.id == case.id)
             .values(
                 lockouts=lockouts,
-                locked_until=now + _lockout_for(lockouts),
+                locked_until=now + lockout_for(lockouts),
                 failed_checks=0,
                 failed_window_start=None,
             )

@@ -1,14 +1,6 @@
-"""Delivery to hotlines that use their own systems: the outbox, its endpoints, and the worker.
+"""Delivery to hotlines that use their own systems: the outbox and the worker.
 
-A hotline's directory entry says how it takes referrals (``intake``): ``portal`` (its staff use
-this service; nothing to send), ``webhook`` (a signed POST of the referral to its HTTPS endpoint),
-``email`` (a neutral notice that referrals are waiting, never their content), or ``handoff`` (not
-connected). Where to send is deployment configuration, not public data: a JSON file named by
-``ASSISTANT_DELIVERY_CONFIG``::
-
-    {"hotlines": {"hotline-a": {"webhook_url": "https://...", "webhook_secret": "..."},
-                  "hotline-b": {"email": "referrals@hotline-b.example"}}}
-
+Where each hotline is reached, and how a delivery leaves, is :mod:`assistant.hotline.channels`.
 An outbox row is written in the same transaction as the referral it is about
 (:func:`enqueue_delivery`); it holds no case content. :func:`deliver_once` is one pass of the
 worker (``assistant deliver``; :func:`run_forever` for ``--loop``):
@@ -17,9 +9,9 @@ worker (``assistant deliver``; :func:`run_forever` for ``--loop``):
   FOR UPDATE SKIP LOCKED``), committed before anything is sent, so several workers never send the
   same item;
 - an item whose referral no longer belongs to the item's hotline is ``cancelled``;
-- webhook: the referral as compact UTF-8 JSON (:func:`assistant.referral_reports.export_referral`,
+- webhook: the referral as compact UTF-8 JSON (:func:`assistant.hotline.reports.export_referral`,
   built at send time and never stored), POSTed over verified HTTPS without following redirects,
-  signed with the hotline's secret (see :mod:`assistant.delivery_channels`, whose
+  signed with the hotline's secret (see :mod:`assistant.hotline.channels`, whose
   ``verify_signature`` hotlines can use) and carrying the item's ``Idempotency-Key``, the same
   on every retry;
 - e-mail: one neutral message per hotline and pass saying how many referrals are waiting in the
@@ -44,15 +36,15 @@ import ssl
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session
 
-from . import audit
-from .config import ConfigError, supported_language
-from .delivery_channels import (
+from ..config import supported_language
+from ..models import OutboxItem, Referral, utcnow
+from ..people import audit
+from .channels import (
     NETWORK_ERRORS,
     DeliveryFailure,
     Endpoint,
@@ -62,16 +54,12 @@ from .delivery_channels import (
     send_email,
     tls_context,
 )
-from .models import OutboxItem, Referral, utcnow
-from .routing import Directory
+from .reports import export_referral
 
 if TYPE_CHECKING:
-    from .services import Services
+    from ..services import Services
 
 log = logging.getLogger(__name__)
-
-CHANNELS = ("webhook", "email")
-MIN_WEBHOOK_SECRET = 32
 
 # Retries: 30 s, doubling, at most an hour apart, for 24 hours; then the item is dead.
 FIRST_RETRY = dt.timedelta(seconds=30)
@@ -81,55 +69,6 @@ RETRY_PERIOD = dt.timedelta(hours=24)
 # ends, and every network operation times out after NETWORK_TIMEOUT seconds.
 CLAIM_FOR = dt.timedelta(minutes=15)
 SEND_MARGIN = dt.timedelta(minutes=3)
-
-
-def load_endpoints(path: Path | None, directory: Directory) -> dict[str, Endpoint]:
-    """The endpoints of every hotline whose intake is ``webhook`` or ``email``.
-
-    Refuses (:class:`ConfigError`) a hotline that takes deliveries but has no endpoint, a webhook
-    that is not HTTPS or has a short secret, and an endpoint for a hotline that takes none.
-    """
-    raw: Mapping[str, object] = {}
-    if path is not None:
-        try:
-            loaded = json.loads(path.read_text("utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ConfigError("ASSISTANT_DELIVERY_CONFIG cannot be read as JSON") from exc
-        hotlines = loaded.get("hotlines") if isinstance(loaded, dict) else None
-        if not isinstance(hotlines, dict):
-            raise ConfigError("ASSISTANT_DELIVERY_CONFIG needs a \"hotlines\" object")
-        raw = hotlines
-    endpoints: dict[str, Endpoint] = {}
-    for hotline in directory.hotlines.values():
-        if hotline.intake not in CHANNELS:
-            continue
-        entry = raw.get(hotline.id)
-        if not isinstance(entry, dict):
-            raise ConfigError(
-                f"hotline {hotline.id} takes {hotline.intake} deliveries, but "
-                "ASSISTANT_DELIVERY_CONFIG has no endpoint for it"
-            )
-        if hotline.intake == "webhook":
-            url, secret = entry.get("webhook_url"), entry.get("webhook_secret")
-            if not isinstance(url, str) or not url.startswith("https://"):
-                raise ConfigError(f"hotline {hotline.id}: webhook_url must be an https:// address")
-            if not isinstance(secret, str) or len(secret) < MIN_WEBHOOK_SECRET:
-                raise ConfigError(
-                    f"hotline {hotline.id}: webhook_secret must be at least "
-                    f"{MIN_WEBHOOK_SECRET} characters"
-                )
-            endpoints[hotline.id] = Endpoint("webhook", webhook_url=url, webhook_secret=secret)
-        else:
-            email = entry.get("email")
-            if not isinstance(email, str) or "@" not in email:
-                raise ConfigError(f"hotline {hotline.id}: email must be an e-mail address")
-            endpoints[hotline.id] = Endpoint("email", email=email)
-    extra = sorted(set(raw) - set(endpoints))
-    if extra:
-        raise ConfigError(
-            f"ASSISTANT_DELIVERY_CONFIG names hotlines that take no deliveries: {', '.join(extra)}"
-        )
-    return endpoints
 
 
 def enqueue_delivery(db: Session, endpoints: Mapping[str, Endpoint], referral: Referral) -> None:
@@ -336,9 +275,6 @@ def _deliver_webhook(
     worker: str,
     now: Clock,
 ) -> list[str]:
-    # Imported here: assistant.services imports this module, and referral_reports imports it.
-    from .referral_reports import export_referral
-
     referral = db.get(Referral, item.referral_id)
     if referral is None:
         db.rollback()

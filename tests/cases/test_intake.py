@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.cases.intake import IntakeError, IntakeRequest, add_locations, file_request
 from assistant.crypto import FieldCipher
-from assistant.intake import IntakeError, IntakeRequest, add_locations, file_request
 from assistant.routing import normalise_location
 from tests.conftest import row_counts
 

@@ -1,20 +1,25 @@
-"""What a survivor (or their advocate) sees of a case, and what they can write to the hotline."""
+"""What a survivor (or their advocate) sees of a case, what they can write to the hotline, and an
+advocate's list of their cases."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
 
-from . import audit
-from .case_access import advocates_on_case
-from .errors import Refused
-from .models import FINISHED_STATUSES, Account, Case, Message, Referral, today
-from .routing import Hotline, mask_location_for_display
-from .routing.normalise import has_control_characters
-from .services import Services
+from ..errors import Refused
+from ..models import FINISHED_STATUSES, Account, Case, CaseAccess, Message, Referral, today
+from ..people import audit
+from ..people.advocates import advocates_on_case, is_active_advocate
+from ..routing import Hotline, mask_location_for_display
+from ..routing.normalise import has_control_characters
+
+if TYPE_CHECKING:
+    from ..services import Services
 
 CASE_STATUSES = ("received", "in_progress", "finished")
 
@@ -188,3 +193,61 @@ def post_survivor_message(
     audit.record(db, actor, "message.sent", "message", message.id, case_id=case.id)
     db.commit()
     return message
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """One line of an advocate's dashboard."""
+
+    case_id: int
+    case_number: str
+    created_on: dt.date
+    status: str
+    origin: str
+    places: int
+    by_status: dict[str, int]
+    unread: int
+
+
+def advocate_cases(
+    db: Session, account: Account, *, status: str = "all", unread_only: bool = False
+) -> list[CaseSummary]:
+    """The advocate's cases, newest first; ``status`` filters by the case's overall status."""
+    if not is_active_advocate(account):
+        return []
+    rows = db.scalars(
+        select(CaseAccess)
+        .where(CaseAccess.account_id == account.id)
+        .options(selectinload(CaseAccess.case).selectinload(Case.locations))
+    ).all()
+    unread: dict[int, int] = {
+        case_id: count
+        for case_id, count in db.execute(
+            select(Message.case_id, func.count(Message.id))
+            .join(CaseAccess, CaseAccess.case_id == Message.case_id)
+            .where(CaseAccess.account_id == account.id,
+                   Message.account_id.is_distinct_from(account.id),
+                   Message.id > CaseAccess.messages_read_up_to)
+            .group_by(Message.case_id)
+        )
+    }
+    summaries = []
+    for access in rows:
+        case = access.case
+        summary = CaseSummary(
+            case_id=case.id,
+            case_number=case.case_number,
+            created_on=case.created_on,
+            status=case_status(case),
+            origin=access.origin,
+            places=len(case.locations),
+            by_status=dict(Counter(location.status for location in case.locations)),
+            unread=int(unread.get(case.id, 0)),
+        )
+        if status != "all" and summary.status != status:
+            continue
+        if unread_only and not summary.unread:
+            continue
+        summaries.append(summary)
+    summaries.sort(key=lambda s: (-s.created_on.toordinal(), -s.case_id))
+    return summaries

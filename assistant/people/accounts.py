@@ -17,19 +17,19 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NewType
+from urllib.parse import urlencode
 
 import pyotp
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from ..crypto import Argon2Hasher, FieldCipher
+from ..errors import Refused
+from ..lockouts import FAILURE_WINDOW, MAX_FAILURES, lockout_for
+from ..models import ACCOUNT_ROLES, Account, utcnow
+from ..routing import Directory
+from ..sessions import end_account_sessions
 from . import audit
-from .crypto import FieldCipher
-from .errors import Refused
-from .models import ACCOUNT_ROLES, Account, utcnow
-from .receipts import argon2id
-from .routing import Directory
-from .sessions import end_account_sessions
 
 Password = NewType("Password", str)
 EnrolmentCode = NewType("EnrolmentCode", str)
@@ -40,11 +40,6 @@ MAX_PASSWORD_LENGTH = 256
 ENROLMENT_VALID_FOR = dt.timedelta(hours=72)
 TOTP_STEP_SECONDS = 30
 TOTP_CONTEXT = "account.totp"
-
-MAX_FAILURES = 5
-FAILURE_WINDOW = dt.timedelta(minutes=15)
-FIRST_LOCKOUT = dt.timedelta(minutes=15)
-LONGEST_LOCKOUT = dt.timedelta(hours=24)
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s.]{2,63}$")
 
@@ -65,29 +60,17 @@ class AccountLocked(Exception):
         self.retry_after = retry_after
 
 
-class AccountPasswords:
+class AccountPasswords(Argon2Hasher):
     """Argon2id for account passwords, with the same floor as receipts (OWASP's minimum)."""
 
-    def __init__(self, *, memory_kib: int, time_cost: int, parallelism: int) -> None:
-        self._hasher = argon2id(
-            memory_kib=memory_kib, time_cost=time_cost, parallelism=parallelism
-        )
-        self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(24))
-
     def hash(self, password: Password) -> str:
-        return self._hasher.hash(password)
+        return self._hash(password)
 
     def verify(self, stored_hash: str | None, candidate: str) -> bool:
         """One Argon2 verification whatever the input; an account without a password burns one."""
         if len(candidate) > MAX_PASSWORD_LENGTH:
             candidate = ""
-        try:
-            return self._hasher.verify(stored_hash or self._dummy_hash, candidate or "\x00")
-        except (VerificationError, InvalidHashError, ValueError):
-            return False
-
-    def needs_rehash(self, stored_hash: str) -> bool:
-        return self._hasher.check_needs_rehash(stored_hash)
+        return self._verify(stored_hash, candidate or "\x00")
 
 
 def normalise_email(text: str) -> str | None:
@@ -134,7 +117,7 @@ def create_account(
     if role not in ACCOUNT_ROLES:
         raise AccountRefused("bad_role")
     if role == "advocate":
-        # An advocate registers (assistant.advocates), so their organisation is on record.
+        # An advocate registers (assistant.people.advocates), so their organisation is on record.
         raise AccountRefused("advocates_register")
     if role == "staff":
         if not hotline_id:
@@ -175,8 +158,6 @@ def issue_enrolment_code(account: Account, *, now: dt.datetime | None = None) ->
 def enrolment_link(public_url: str, code: EnrolmentCode) -> str:
     """The one-time link an administrator passes on (the code in the query string, which no
     access log here records)."""
-    from urllib.parse import urlencode
-
     return f"{public_url.rstrip('/')}/account/enrol?{urlencode({'code': code})}"
 
 
@@ -263,10 +244,6 @@ def _use_step(db: Session, account: Account, step: int) -> bool:
     return True
 
 
-def _lockout_for(lockouts: int) -> dt.timedelta:
-    return min(FIRST_LOCKOUT * (2 ** max(lockouts - 1, 0)), LONGEST_LOCKOUT)
-
-
 def sign_in(
     db: Session,
     new_session: Callable[[], Session],
@@ -342,7 +319,7 @@ def _record_failure(
             db.refresh(account)
             if account.failed_sign_ins >= MAX_FAILURES:
                 account.lockouts += 1
-                account.locked_until = now + _lockout_for(account.lockouts)
+                account.locked_until = now + lockout_for(account.lockouts)
                 account.failed_sign_ins = 0
                 account.failed_window_start = None
                 audit.record(db, actor, "account.locked", "account", account_id)

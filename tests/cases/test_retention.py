@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from assistant.intake import IntakeRequest, file_request
-from assistant.models import Case
-from assistant.retention import purge
+from sqlalchemy import update
+
+from assistant.cases.intake import IntakeRequest, file_request
+from assistant.cases.retention import purge
+from assistant.cli import main
+from assistant.extensions import Database
+from assistant.models import Case, SessionRecord
 from assistant.routing import normalise_location
 from tests.conftest import Survivor, row_counts
 
@@ -34,21 +38,18 @@ def test_cases_past_retention_are_erased_and_newer_ones_kept(app, db, services):
 
 
 def test_purge_command_reports_what_it_removed(app):
-    result = app.test_cli_runner().invoke(args=["purge"])
+    result = app.test_cli_runner().invoke(main, ["purge"])
     assert result.exit_code == 0
     assert "Removed 0 expired sessions and 0 cases." in result.output
 
 
 def test_init_db_can_run_again_on_an_existing_database(app):
-    result = app.test_cli_runner().invoke(args=["init-db"])
+    result = app.test_cli_runner().invoke(main, ["init-db"])
     assert result.exit_code == 0 and "The database is ready." in result.output
 
 
 def test_expired_drafts_are_deleted_when_anyone_starts_a_new_session(app, survivor: Survivor):
-    from sqlalchemy import update
 
-    from assistant.extensions import Database
-    from assistant.models import SessionRecord
 
     survivor.add_places(value="https://example.com/abandoned")
     past = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=1)

@@ -7,8 +7,7 @@ import datetime as dt
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from .case_access import purge_invitations
-from .models import (
+from ..models import (
     AuditEvent,
     Case,
     CaseAccess,
@@ -20,7 +19,8 @@ from .models import (
     today,
     utcnow,
 )
-from .sessions import end_case_sessions, purge_expired_sessions
+from ..sessions import end_case_sessions, purge_expired_sessions
+from .access import purge_invitations
 
 
 def erase_case(db: Session, case: Case) -> None:

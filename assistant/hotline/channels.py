@@ -1,6 +1,16 @@
-"""The two ways a delivery leaves: a signed webhook over HTTPS, and a neutral e-mail over SMTP
-with STARTTLS. :mod:`assistant.delivery` decides what to send and when; this module only sends,
-and turns every failure into a short code that is safe to store and log.
+"""Where hotlines are reached, and the two ways a delivery leaves: a signed webhook over HTTPS,
+and a neutral e-mail over SMTP with STARTTLS. :mod:`assistant.hotline.delivery` decides what to
+send and when; this module only sends, and turns every failure into a short code that is safe to
+store and log.
+
+A hotline's directory entry says how it takes referrals (``intake``): ``portal`` (its staff use
+this service; nothing to send), ``webhook`` (a signed POST of the referral to its HTTPS endpoint),
+``email`` (a neutral notice that referrals are waiting, never their content), or ``handoff`` (not
+connected). Where to send is deployment configuration, not public data: a JSON file named by
+``ASSISTANT_DELIVERY_CONFIG``::
+
+    {"hotlines": {"hotline-a": {"webhook_url": "https://...", "webhook_secret": "..."},
+                  "hotline-b": {"email": "referrals@hotline-b.example"}}}
 
 Hotlines check a webhook with :func:`verify_signature` (the same code is in their hands through the
 README): HMAC-SHA256 over ``b"<timestamp>." + body`` with the shared secret, and a timestamp no
@@ -14,9 +24,11 @@ import hashlib
 import hmac
 import http.client
 import ipaddress
+import json
 import smtplib
 import socket
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -25,15 +37,19 @@ from urllib.parse import urlsplit
 
 from babel.support import Translations
 
-from .config import Settings
-from .models import utcnow
+from ..config import ConfigError, Settings
+from ..models import utcnow
+from ..routing import Directory
 
 NETWORK_TIMEOUT = 10.0
 
 TIMESTAMP_HEADER = "X-RRA-Timestamp"
 SIGNATURE_HEADER = "X-RRA-Signature"
 SIGNATURE_VERSION = "v1"
-TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+TRANSLATIONS = Path(__file__).resolve().parent.parent.parent / "translations"
+# How a hotline takes deliveries (its directory entry's ``intake``), when it takes any.
+CHANNELS = ("webhook", "email")
+MIN_WEBHOOK_SECRET = 32
 
 
 @dataclass(frozen=True)
@@ -44,6 +60,55 @@ class Endpoint:
     webhook_url: str | None = None
     webhook_secret: str | None = None
     email: str | None = None
+
+
+def load_endpoints(path: Path | None, directory: Directory) -> dict[str, Endpoint]:
+    """The endpoints of every hotline whose intake is ``webhook`` or ``email``.
+
+    Refuses (:class:`ConfigError`) a hotline that takes deliveries but has no endpoint, a webhook
+    that is not HTTPS or has a short secret, and an endpoint for a hotline that takes none.
+    """
+    raw: Mapping[str, object] = {}
+    if path is not None:
+        try:
+            loaded = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError("ASSISTANT_DELIVERY_CONFIG cannot be read as JSON") from exc
+        hotlines = loaded.get("hotlines") if isinstance(loaded, dict) else None
+        if not isinstance(hotlines, dict):
+            raise ConfigError("ASSISTANT_DELIVERY_CONFIG needs a \"hotlines\" object")
+        raw = hotlines
+    endpoints: dict[str, Endpoint] = {}
+    for hotline in directory.hotlines.values():
+        if hotline.intake not in CHANNELS:
+            continue
+        entry = raw.get(hotline.id)
+        if not isinstance(entry, dict):
+            raise ConfigError(
+                f"hotline {hotline.id} takes {hotline.intake} deliveries, but "
+                "ASSISTANT_DELIVERY_CONFIG has no endpoint for it"
+            )
+        if hotline.intake == "webhook":
+            url, secret = entry.get("webhook_url"), entry.get("webhook_secret")
+            if not isinstance(url, str) or not url.startswith("https://"):
+                raise ConfigError(f"hotline {hotline.id}: webhook_url must be an https:// address")
+            if not isinstance(secret, str) or len(secret) < MIN_WEBHOOK_SECRET:
+                raise ConfigError(
+                    f"hotline {hotline.id}: webhook_secret must be at least "
+                    f"{MIN_WEBHOOK_SECRET} characters"
+                )
+            endpoints[hotline.id] = Endpoint("webhook", webhook_url=url, webhook_secret=secret)
+        else:
+            email = entry.get("email")
+            if not isinstance(email, str) or "@" not in email:
+                raise ConfigError(f"hotline {hotline.id}: email must be an e-mail address")
+            endpoints[hotline.id] = Endpoint("email", email=email)
+    extra = sorted(set(raw) - set(endpoints))
+    if extra:
+        raise ConfigError(
+            f"ASSISTANT_DELIVERY_CONFIG names hotlines that take no deliveries: {', '.join(extra)}"
+        )
+    return endpoints
 
 
 class DeliveryFailure(Exception):

@@ -11,13 +11,12 @@ import datetime as dt
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from .case_access import AdvocateOnCase, Consent, advocates_on_case, open_consent
-from .models import (
+from ..models import (
     Case,
     Location,
     Message,
@@ -26,8 +25,11 @@ from .models import (
     ReferralEvent,
     today,
 )
-from .routing import Hotline
-from .services import Services
+from ..people.advocates import AdvocateOnCase, Consent, advocates_on_case, open_consent
+from ..routing import Hotline
+
+if TYPE_CHECKING:
+    from ..services import Services
 
 EXPORT_FORMAT = "removal-request-assistant/referral/1"
 QUEUE_FILTERS = ("open", "received", "with_hotline", "referred", "closed", "all")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from .models import Account, AuditEvent, today, utcnow
+from ..models import Account, AuditEvent, today, utcnow
 
 SURVIVOR = "survivor"
 UNKNOWN = "unknown"

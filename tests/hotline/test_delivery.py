@@ -21,23 +21,24 @@ from flask import Flask
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from assistant.delivery import (
+from assistant.cases.intake import IntakeRequest, add_locations, file_request
+from assistant.cases.retention import erase_case
+from assistant.cli import main
+from assistant.extensions import Database
+from assistant.hotline.channels import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign, verify_signature
+from assistant.hotline.delivery import (
     DeliveryReport,
     dead_letters,
     deliver_once,
     retry_dead_letter,
     run_forever,
 )
-from assistant.delivery_channels import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign, verify_signature
-from assistant.extensions import Database
-from assistant.intake import IntakeRequest, add_locations, file_request
+from assistant.hotline.referrals import Staff, reroute
 from assistant.models import AuditEvent, Case, OutboxItem, Referral, utcnow
-from assistant.referrals import Staff, reroute
-from assistant.retention import erase_case
 from assistant.routing import normalise_location
 from assistant.services import Services
 from tests.conftest import Survivor, empty_all_tables, make_app
-from tests.delivery_support import (
+from tests.hotline.delivery_support import (
     Clock,
     Mailbox,
     TlsFiles,
@@ -434,13 +435,12 @@ def test_email_is_never_sent_in_clear(world: World):
 
 
 def test_the_deliver_command_runs_one_pass_and_says_what_it_did(app):
-    result = app.test_cli_runner().invoke(args=["deliver"])
+    result = app.test_cli_runner().invoke(main, ["deliver"])
     assert result.exit_code == 0, result.output
     assert "Sent 0, to retry 0, given up 0." in result.output
 
 
 def test_an_administrator_sees_a_dead_letter_and_sends_it_again(app, admin):
-    from tests.conftest import Survivor
 
     Survivor(app.test_client()).file("https://example.org/x")
     with Database.new_session(app) as db:

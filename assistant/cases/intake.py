@@ -5,16 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import distinct, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import audit
-from .case_access import Consent, seal_consent
-from .delivery import enqueue_delivery
-from .errors import Refused
-from .models import (
+from ..errors import Refused
+from ..hotline.delivery import enqueue_delivery
+from ..hotline.referrals import refresh_referral_status
+from ..models import (
     FINISHED_STATUSES,
     Case,
     CaseAccess,
@@ -23,21 +23,23 @@ from .models import (
     ReferralEvent,
     today,
 )
-from .receipts import CaseNumber, Passphrase, new_case_number, new_passphrase
-from .referrals import refresh_referral_status
-from .routing import (
+from ..people import audit
+from ..people.advocates import Consent, seal_consent
+from ..routing import (
     Hotline,
     LocationRejected,
     NormalisedLocation,
     Reason,
     RouteDecision,
-    guess_kind,
     normalise_location,
     route_location,
 )
-from .routing.engine import needs_resolver, place_key
-from .routing.resolver import StaticResolver
-from .services import Services
+from ..routing.engine import needs_resolver, place_key
+from ..routing.resolver import StaticResolver
+from .receipts import CaseNumber, Passphrase, new_case_number, new_passphrase
+
+if TYPE_CHECKING:
+    from ..services import Services
 
 CATEGORIES = (
     "abuse_material",
@@ -50,8 +52,6 @@ CATEGORIES = (
 )
 MINOR_ANSWERS = ("yes", "no", "unsure")
 FILED_BY = ("survivor", "advocate")
-# A pasted box longer than this is refused before it is split, whatever the location cap.
-MAX_PASTED_LINES = 10_000
 
 
 class IntakeError(Refused):
@@ -84,73 +84,6 @@ class LocationBatch:
     positions: list[list[int]] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     duplicates: int = 0
-
-
-def entries_from_pasted_text(text: str, platform: str | None = None) -> list[LocationEntry]:
-    """One location a line; blank lines are skipped; the kind is guessed from the line.
-
-    With a ``platform`` named, a line that is not a link is an account on that platform.
-    """
-    lines = [line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    if len(lines) > MAX_PASTED_LINES:
-        raise IntakeError("too_many_lines", limit=str(MAX_PASTED_LINES))
-    entries = []
-    for line in filter(None, lines):
-        kind = guess_kind(line)
-        if platform and kind == "other":
-            entries.append(LocationEntry("account", line, platform=platform))
-        else:
-            entries.append(LocationEntry(kind, line))
-    return entries
-
-
-@dataclass(frozen=True)
-class LineResult:
-    """What became of one line of a pasted list. ``line`` counts every line, blank ones too, so
-    that it matches what the person sees in their own list.
-
-    ``outcome`` is ``accepted``, ``duplicate`` (of ``same_as``, an earlier line, or of a place
-    already listed when ``same_as`` is None) or ``rejected`` (``code`` and ``params`` say why).
-    """
-
-    line: int
-    text: str
-    outcome: str
-    location: NormalisedLocation | None = None
-    same_as: int | None = None
-    code: str = ""
-    params: dict[str, str] = field(default_factory=dict)
-
-
-def check_pasted_lines(
-    text: str,
-    services: Services,
-    *,
-    already: Sequence[NormalisedLocation] = (),
-    platform: str | None = None,
-) -> list[LineResult]:
-    """Every non-blank line checked as in :func:`entries_from_pasted_text` and
-    :func:`collect_locations`, with its own verdict."""
-    entries = entries_from_pasted_text(text, platform)  # refuses an over-long list first
-    raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    line_numbers = [number for number, raw in enumerate(raw_lines, start=1) if raw.strip()]
-    batch = collect_within_limits(entries, services, already=already)
-    results: dict[int, LineResult] = {}
-    for location, positions in zip(batch.accepted, batch.positions, strict=True):
-        first = line_numbers[positions[0] - 1]
-        results[positions[0]] = LineResult(first, entries[positions[0] - 1].value, "accepted",
-                                           location)
-        for later in positions[1:]:
-            results[later] = LineResult(line_numbers[later - 1], entries[later - 1].value,
-                                        "duplicate", location, same_as=first)
-    for rejection in batch.rejections:
-        results[rejection.position] = LineResult(
-            line_numbers[rejection.position - 1], entries[rejection.position - 1].value,
-            "rejected", code=rejection.code, params=dict(rejection.params))
-    for position, entry in enumerate(entries, start=1):
-        results.setdefault(position, LineResult(line_numbers[position - 1], entry.value,
-                                                "duplicate"))
-    return [results[position] for position in range(1, len(entries) + 1)]
 
 
 def collect_locations(

@@ -16,23 +16,17 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import secrets
-from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import NewType
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from . import audit
-from .advocates import open_profile
-from .crypto import FieldCipher
-from .errors import Refused
-from .models import (
-    CONSENT_METHODS,
+from ..errors import Refused
+from ..models import (
     Account,
     Case,
     CaseAccess,
@@ -41,10 +35,11 @@ from .models import (
     today,
     utcnow,
 )
+from ..people import audit
+from ..people.advocates import is_active_advocate
+from ..sessions import end_case_sessions
 from .receipts import Passphrase, PassphraseHasher, new_passphrase
-from .sessions import end_case_sessions
 
-CONSENT_CONTEXT = "case.consent"
 INVITATION_SALT = "advocate-invitation"
 INVITATION_VALID_FOR = dt.timedelta(hours=72)
 # Longer than any real code; checked before any work is done.
@@ -54,124 +49,18 @@ InvitationCode = NewType("InvitationCode", str)
 
 
 class AccessRefused(Refused):
-    """A consent record or an invitation that cannot be used (``code`` says why)."""
-
-
-@dataclass(frozen=True)
-class Consent:
-    """How and when the survivor agreed to an advocate filing for them."""
-
-    method: str
-    given_on: dt.date
-    survivor_receipt: bool
-
-    def as_dict(self) -> dict[str, object]:
-        data = asdict(self)
-        data["given_on"] = self.given_on.isoformat()
-        return data
-
-
-def check_consent(
-    method: str | None, given_on: dt.date | None, survivor_receipt: bool | None,
-    *, on: dt.date | None = None,
-) -> Consent:
-    if method not in CONSENT_METHODS:
-        raise AccessRefused("consent_method_required")
-    if given_on is None:
-        raise AccessRefused("consent_date_required")
-    # A day of grace: the server's date is UTC, and it is already tomorrow in some places.
-    if given_on > (on or today()) + dt.timedelta(days=1):
-        raise AccessRefused("consent_date_in_future")
-    if survivor_receipt is None:
-        raise AccessRefused("receipt_choice_required")
-    return Consent(method, given_on, survivor_receipt)
-
-
-def seal_consent(cipher: FieldCipher, consent: Consent) -> bytes:
-    return cipher.seal(json.dumps(consent.as_dict()), CONSENT_CONTEXT)
-
-
-def open_consent(cipher: FieldCipher, case: Case) -> Consent | None:
-    if case.consent_sealed is None:
-        return None
-    data = json.loads(cipher.open(case.consent_sealed, CONSENT_CONTEXT))
-    return Consent(str(data["method"]), dt.date.fromisoformat(str(data["given_on"])),
-                   bool(data["survivor_receipt"]))
-
-
-def _usable(account: Account | None) -> bool:
-    return account is not None and account.role == "advocate" and account.status == "active"
+    """A receipt or an invitation that cannot be used (``code`` says why)."""
 
 
 def access_to_case(db: Session, account: Account, case_id: int) -> CaseAccess | None:
     """This advocate's access to the case, if they have it and may use it; None otherwise, the
     same answer as for a case that does not exist."""
-    if not _usable(account):
+    if not is_active_advocate(account):
         return None
     return db.scalar(
         select(CaseAccess).where(CaseAccess.case_id == case_id,
                                  CaseAccess.account_id == account.id)
     )
-
-
-@dataclass(frozen=True)
-class CaseSummary:
-    """One line of an advocate's dashboard."""
-
-    case_id: int
-    case_number: str
-    created_on: dt.date
-    status: str
-    origin: str
-    places: int
-    by_status: dict[str, int]
-    unread: int
-
-
-def advocate_cases(
-    db: Session, account: Account, *, status: str = "all", unread_only: bool = False
-) -> list[CaseSummary]:
-    """The advocate's cases, newest first; ``status`` filters by the case's overall status."""
-    from .case_status import case_status  # case_status shows who has access: imported late
-
-    if not _usable(account):
-        return []
-    rows = db.scalars(
-        select(CaseAccess)
-        .where(CaseAccess.account_id == account.id)
-        .options(selectinload(CaseAccess.case).selectinload(Case.locations))
-    ).all()
-    unread: dict[int, int] = {
-        case_id: count
-        for case_id, count in db.execute(
-            select(Message.case_id, func.count(Message.id))
-            .join(CaseAccess, CaseAccess.case_id == Message.case_id)
-            .where(CaseAccess.account_id == account.id,
-                   Message.account_id.is_distinct_from(account.id),
-                   Message.id > CaseAccess.messages_read_up_to)
-            .group_by(Message.case_id)
-        )
-    }
-    summaries = []
-    for access in rows:
-        case = access.case
-        summary = CaseSummary(
-            case_id=case.id,
-            case_number=case.case_number,
-            created_on=case.created_on,
-            status=case_status(case),
-            origin=access.origin,
-            places=len(case.locations),
-            by_status=dict(Counter(location.status for location in case.locations)),
-            unread=int(unread.get(case.id, 0)),
-        )
-        if status != "all" and summary.status != status:
-            continue
-        if unread_only and not summary.unread:
-            continue
-        summaries.append(summary)
-    summaries.sort(key=lambda s: (-s.created_on.toordinal(), -s.case_id))
-    return summaries
 
 
 def can_issue_receipt(access: CaseAccess) -> bool:
@@ -206,31 +95,6 @@ def record_case_view(db: Session, access: CaseAccess) -> None:
     audit.record(db, audit.account_actor(access.account_id), "case.viewed", "case",
                  access.case_id, case_id=access.case_id)
     db.commit()
-
-
-@dataclass(frozen=True)
-class AdvocateOnCase:
-    """Who has access, as the survivor and the hotline see it: never an e-mail address."""
-
-    access_id: int
-    account_id: int
-    name: str
-    organisation: str
-    origin: str
-    granted_on: dt.date
-    active: bool
-
-
-def advocates_on_case(cipher: FieldCipher, case: Case) -> list[AdvocateOnCase]:
-    found = []
-    for access in case.advocates:
-        profile = open_profile(cipher, access.account)
-        if profile is None:
-            continue
-        found.append(AdvocateOnCase(access.id, access.account_id, profile.name,
-                                    profile.organisation, access.origin, access.granted_on,
-                                    access.account.status == "active"))
-    return found
 
 
 def revoke_access(db: Session, case: Case, access_id: int) -> bool:
@@ -310,7 +174,7 @@ def redeem_invitation(
     Refused as ``expired`` after 72 hours, and as ``invalid`` for anything else that is wrong
     (forged, malformed, used already, cancelled, or naming another case), without saying which.
     """
-    if not _usable(account):
+    if not is_active_advocate(account):
         raise AccessRefused("invalid")
     text = "".join(code.split())
     if not text or len(text) > MAX_CODE_LENGTH:
