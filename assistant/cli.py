@@ -98,8 +98,10 @@ def create_user_command(role: str, hotline_id: str | None, email: str) -> None:
     except AccountRefused as refused:
         raise click.ClickException(_account_problem(refused)) from None
     base = services.settings.public_url.rstrip("/")
-    click.echo(f"Created {created.account.email} ({role}). Give them this one-time link, "
-               "valid for 72 hours, over a channel you trust:")
+    click.echo(
+        f"Created {created.account.email} ({role}). Give them this one-time link, "
+        "valid for 72 hours, over a channel you trust:"
+    )
     click.echo(f"  {enrolment_link(base, created.enrolment_code)}")
     click.echo(f"or the code, to enter at {base}/account/enrol?code=<code>:")
     click.echo(f"  {created.enrolment_code}")
@@ -139,8 +141,10 @@ def approve_advocate_command(email: str) -> None:
         account, code = approve_advocate(db.session, email=email)
     except AccountRefused as refused:
         raise click.ClickException(_account_problem(refused)) from None
-    click.echo(f"Approved {account.email}. Send them this one-time link, valid for 72 hours, "
-               "at that address only:")
+    click.echo(
+        f"Approved {account.email}. Send them this one-time link, valid for 72 hours, "
+        "at that address only:"
+    )
     click.echo(f"  {enrolment_link(current_services().settings.public_url, code)}")
 
 
@@ -263,15 +267,23 @@ def check_data_command(data_dir: Path | None, quiet: bool) -> None:
                 click.echo(f"  {item}")
 
 
-@click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False,
-             add_version_option=False)
+@click.group(
+    cls=FlaskGroup, create_app=create_app, add_default_commands=False, add_version_option=False
+)
 def main() -> None:
     """Removal Request Assistant."""
 
 
-for subcommand in (init_db_command, serve_command, purge_command, create_user_command,
-                disable_user_command, approve_advocate_command, suspend_advocate_command,
-                deliver_command,
-                # Needs no app, no database and no secrets: it only reads the data files.
-                check_data_command):
+for subcommand in (
+    init_db_command,
+    serve_command,
+    purge_command,
+    create_user_command,
+    disable_user_command,
+    approve_advocate_command,
+    suspend_advocate_command,
+    deliver_command,
+    # Needs no app, no database and no secrets: it only reads the data files.
+    check_data_command,
+):
     main.add_command(subcommand)

@@ -144,9 +144,15 @@ class Settings:
             value = getattr(self, path_name)
             if value and not Path(value).is_file():
                 raise ConfigError(f"ASSISTANT_{path_name.upper()} does not name a file")
-        for name in ("survivor_idle_minutes", "draft_idle_minutes", "account_idle_minutes",
-                     "max_locations",
-                     "max_value_length", "max_body_bytes", "retention_days"):
+        for name in (
+            "survivor_idle_minutes",
+            "draft_idle_minutes",
+            "account_idle_minutes",
+            "max_locations",
+            "max_value_length",
+            "max_body_bytes",
+            "retention_days",
+        ):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"ASSISTANT_{name.upper()} must be positive")
         if self.app_icon:

@@ -43,6 +43,8 @@ def advocate_filing_limit() -> str:
 def lookup_limit() -> str:
     """Dry runs and other work that stores nothing."""
     return current_services().settings.ratelimit_lookup
+
+
 babel = Babel()
 
 

@@ -45,7 +45,6 @@ NAMING_CONVENTION = {
 NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
 
 
-
 # What a survivor sees per location (DESIGN section 5); the last four are outcomes.
 LOCATION_STATUSES = (
     "received",

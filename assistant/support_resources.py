@@ -30,8 +30,22 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALWAYS_OPEN = "24/7"
 MIN_COUNTRIES = 20
 
-KEYS = ("id", "country", "name", "kind", "audience", "phone", "text", "web", "hours", "timezone",
-        "languages", "free", "sources", "verified_on")
+KEYS = (
+    "id",
+    "country",
+    "name",
+    "kind",
+    "audience",
+    "phone",
+    "text",
+    "web",
+    "hours",
+    "timezone",
+    "languages",
+    "free",
+    "sources",
+    "verified_on",
+)
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()\-]{1,24}$")
 _TIME = re.compile(r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")
@@ -98,8 +112,10 @@ class Resources:
 
     def emergency_number(self, country: str | None) -> str | None:
         for entry in self.entries:
-            if entry.country and entry.country == (country or "").upper() and (
-                entry.kind == "emergency"
+            if (
+                entry.country
+                and entry.country == (country or "").upper()
+                and (entry.kind == "emergency")
             ):
                 return entry.phone
         return None
@@ -109,8 +125,10 @@ class Resources:
 
 
 def _is_https(value: object) -> bool:
-    return isinstance(value, str) and value.startswith("https://") and not any(
-        ch.isspace() for ch in value
+    return (
+        isinstance(value, str)
+        and value.startswith("https://")
+        and not any(ch.isspace() for ch in value)
     )
 
 
@@ -185,8 +203,10 @@ def _check_entry(entry: object, where: str, problems: list[str]) -> None:
     if entry["kind"] == "emergency" and country is None:
         problems.append(f"{where}: an emergency number belongs to a country")
     languages = entry["languages"]
-    if not isinstance(languages, list) or not languages or not all(
-        isinstance(code, str) and _LANGUAGE.match(code) for code in languages
+    if (
+        not isinstance(languages, list)
+        or not languages
+        or not all(isinstance(code, str) and _LANGUAGE.match(code) for code in languages)
     ):
         problems.append(f"{where}: 'languages' must list ISO 639-1 codes")
     if entry["free"] not in (True, False, None):
@@ -220,12 +240,15 @@ def check_resources(data: object) -> list[str]:
                 problems.append(f"{where}: id is used twice")
             seen.add(entry_id)
     countries = {
-        e["country"] for e in data["resources"]
+        e["country"]
+        for e in data["resources"]
         if isinstance(e, Mapping) and isinstance(e.get("country"), str)
     }
     if len(countries) < MIN_COUNTRIES:
-        problems.append(f"{RESOURCES_FILE}: covers {len(countries)} countries; "
-                        f"at least {MIN_COUNTRIES} are needed")
+        problems.append(
+            f"{RESOURCES_FILE}: covers {len(countries)} countries; "
+            f"at least {MIN_COUNTRIES} are needed"
+        )
     return problems
 
 

@@ -62,8 +62,12 @@ def mixed_entries(
             )
         elif roll < 0.75:
             entries.append(
-                ("url", f"http://{_word(rng)}.{rng.choice(GENERIC_TLDS)}/{path}?id=1", None,
-                 country)
+                (
+                    "url",
+                    f"http://{_word(rng)}.{rng.choice(GENERIC_TLDS)}/{path}?id=1",
+                    None,
+                    country,
+                )
             )
         elif roll < 0.80:
             octets = ".".join(str(rng.randint(1, 254)) for _ in range(4))
@@ -120,27 +124,34 @@ def main() -> None:
     routed = route_all(directory, locations)
     route_seconds = time.perf_counter() - started
 
-    print(f"routing alone:         {routed / route_seconds:>12,.0f} locations/s "
-          f"({route_seconds * 1000:,.0f} ms for {routed:,})")
+    print(
+        f"routing alone:         {routed / route_seconds:>12,.0f} locations/s "
+        f"({route_seconds * 1000:,.0f} ms for {routed:,})"
+    )
     both = normalise_seconds + route_seconds
-    print(f"normalise + route:     {routed / both:>12,.0f} locations/s "
-          f"({both * 1000:,.0f} ms)")
+    print(f"normalise + route:     {routed / both:>12,.0f} locations/s ({both * 1000:,.0f} ms)")
 
     paste = entries[:500]
     started = time.perf_counter()
     route_all(directory, normalised(paste))
-    print(f"500 pasted links:      {(time.perf_counter() - started) * 1000:>12.1f} ms "
-          "(normalise + route)")
+    print(
+        f"500 pasted links:      {(time.perf_counter() - started) * 1000:>12.1f} ms "
+        "(normalise + route)"
+    )
 
     tracemalloc.start()
     route_all(directory, locations)
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    print(f"peak memory, routing:  {peak / 1024:>12,.0f} KiB allocated while routing "
-          f"{routed:,} locations")
+    print(
+        f"peak memory, routing:  {peak / 1024:>12,.0f} KiB allocated while routing "
+        f"{routed:,} locations"
+    )
     max_rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"peak memory, process:  {max_rss_kib / 1024:>12,.1f} MiB resident "
-          "(directory, the generated input and the interpreter)")
+    print(
+        f"peak memory, process:  {max_rss_kib / 1024:>12,.1f} MiB resident "
+        "(directory, the generated input and the interpreter)"
+    )
     target = 50_000
     verdict = "meets" if routed / route_seconds >= target else "MISSES"
     print(f"target {target:,} locations/s routed on one core: {verdict}")

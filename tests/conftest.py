@@ -45,8 +45,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
         url = TEST_DATABASE_URL
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-    app = create_app({"instance_path": str(tmp_path_factory.mktemp("inst")),
-                      "database_url": url, **SECRETS})
+    app = create_app(
+        {"instance_path": str(tmp_path_factory.mktemp("inst")), "database_url": url, **SECRETS}
+    )
     upgrade_database(app)
     Database.engine(app).dispose()
     return url
@@ -121,15 +122,38 @@ class Survivor:
     def __init__(self, client: FlaskClient) -> None:
         self.client = client
 
-    def add_places(self, *, value: str = "", kind: str = "url", note: str = "",
-                   platform: str = "", pasted: str = "", action: str = "add") -> Any:
+    def add_places(
+        self,
+        *,
+        value: str = "",
+        kind: str = "url",
+        note: str = "",
+        platform: str = "",
+        pasted: str = "",
+        action: str = "add",
+    ) -> Any:
         token = csrf_token(self.client, "/request/where")
-        return self.client.post("/request/where", data={
-            "csrf_token": token, "kind": kind, "value": value, "note": note,
-            "platform": platform, "pasted": pasted, "action": action})
+        return self.client.post(
+            "/request/where",
+            data={
+                "csrf_token": token,
+                "kind": kind,
+                "value": value,
+                "note": note,
+                "platform": platform,
+                "pasted": pasted,
+                "action": action,
+            },
+        )
 
-    def file(self, *values: str, categories: tuple[str, ...] = ("abuse_material",),
-             minor: str = "yes", country: str = "", note: str = "") -> tuple[str, str]:
+    def file(
+        self,
+        *values: str,
+        categories: tuple[str, ...] = ("abuse_material",),
+        minor: str = "yes",
+        country: str = "",
+        note: str = "",
+    ) -> tuple[str, str]:
         """File a request of these links through every step; returns the receipt."""
         for value in values:
             response = self.add_places(value=value, note=note)
@@ -137,11 +161,14 @@ class Survivor:
         response = self.add_places(action="continue")
         assert response.headers["Location"].endswith("/request/what")
         token = csrf_token(self.client, "/request/what")
-        self.client.post("/request/what", data={"csrf_token": token,
-                                                "categories": list(categories)})
+        self.client.post(
+            "/request/what", data={"csrf_token": token, "categories": list(categories)}
+        )
         token = csrf_token(self.client, "/request/about")
-        self.client.post("/request/about", data={"csrf_token": token, "minor": minor,
-                                                 "country": country, "language": "en"})
+        self.client.post(
+            "/request/about",
+            data={"csrf_token": token, "minor": minor, "country": country, "language": "en"},
+        )
         token = csrf_token(self.client, "/request/review")
         receipt = self.client.post("/request/send", data={"csrf_token": token})
         assert receipt.status_code == 200
@@ -153,9 +180,10 @@ class Survivor:
 
     def sign_in(self, case_number: str, passphrase: str) -> Any:
         token = csrf_token(self.client, "/check")
-        return self.client.post("/check", data={"csrf_token": token,
-                                                "case_number": case_number,
-                                                "passphrase": passphrase})
+        return self.client.post(
+            "/check",
+            data={"csrf_token": token, "case_number": case_number, "passphrase": passphrase},
+        )
 
 
 @pytest.fixture
@@ -187,7 +215,6 @@ class Staffer:
 
     def __init__(self, app: Flask, email: str, role: str, hotline_id: str | None) -> None:
 
-
         self.app = app
         self.client = app.test_client()
         self.email = email
@@ -196,22 +223,31 @@ class Staffer:
         with app.app_context():
             session = Database.new_session(app)
             if role == "advocate":
-
-                profile = AdvocateProfile(name=email.split("@")[0].title(),
-                                          organisation=hotline_id or "Support Org",
-                                          role="Case worker", reason="I help survivors.")
+                profile = AdvocateProfile(
+                    name=email.split("@")[0].title(),
+                    organisation=hotline_id or "Support Org",
+                    role="Case worker",
+                    reason="I help survivors.",
+                )
                 register_advocate(session, services.cipher, email, profile)
                 account, _code = approve_advocate(session, email=email)
             else:
-                account = create_account(session, services.directory, email, role,
-                                         hotline_id).account
-            complete_enrolment(session, services.passwords, services.cipher, account,
-                               STAFF_PASSWORD, self.secret, self.code_at(0))
+                account = create_account(
+                    session, services.directory, email, role, hotline_id
+                ).account
+            complete_enrolment(
+                session,
+                services.passwords,
+                services.cipher,
+                account,
+                STAFF_PASSWORD,
+                self.secret,
+                self.code_at(0),
+            )
             self.id = account.id
             session.close()
 
     def code_at(self, offset: int) -> str:
-
 
         step = int(time.time()) // 30 + offset
         return str(pyotp.TOTP(self.secret).at(step * 30))
@@ -242,9 +278,15 @@ class Staffer:
     def sign_in(self, client: FlaskClient | None = None) -> Any:
         client = client or self.client
         token = csrf_token(client, "/account/sign-in")
-        return client.post("/account/sign-in", data={
-            "csrf_token": token, "email": self.email, "password": STAFF_PASSWORD,
-            "code": self.code()})
+        return client.post(
+            "/account/sign-in",
+            data={
+                "csrf_token": token,
+                "email": self.email,
+                "password": STAFF_PASSWORD,
+                "code": self.code(),
+            },
+        )
 
     def post(self, path: str, data: dict[str, Any] | None = None) -> Any:
         """POST a form as this person (the CSRF token of their session comes from any page)."""

@@ -112,8 +112,11 @@ def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 def _area(module: str) -> str:
     """``web``, ``routing``, a wing's name, or ``top`` for the shared modules."""
     parts = module.split(".")
-    return parts[1] if len(parts) > 2 or (parts[1:2] and parts[1] in (*WINGS, "web", "routing")) \
+    return (
+        parts[1]
+        if len(parts) > 2 or (parts[1:2] and parts[1] in (*WINGS, "web", "routing"))
         else "top"
+    )
 
 
 def test_the_checks_see_the_imports_they_are_about() -> None:
@@ -147,21 +150,33 @@ def test_wings_import_only_what_the_design_allows(graph: dict[str, set[str]]) ->
 
 
 def test_routing_depends_on_nothing_of_the_app(graph: dict[str, set[str]]) -> None:
-    outside = [f"{module} -> {target}" for module, targets in graph.items()
-               if _area(module) == "routing" for target in targets if _area(target) != "routing"]
+    outside = [
+        f"{module} -> {target}"
+        for module, targets in graph.items()
+        if _area(module) == "routing"
+        for target in targets
+        if _area(target) != "routing"
+    ]
     assert outside == []
 
 
 def test_nothing_but_the_app_factory_imports_the_web_layer(graph: dict[str, set[str]]) -> None:
-    importers = {module for module, targets in graph.items()
-                 if _area(module) != "web" and any(_area(t) == "web" for t in targets)}
+    importers = {
+        module
+        for module, targets in graph.items()
+        if _area(module) != "web" and any(_area(t) == "web" for t in targets)
+    }
     assert importers == {"assistant"}
 
 
 def test_shared_modules_leave_the_wings_to_the_composition_root(
     graph: dict[str, set[str]],
 ) -> None:
-    reaching = [f"{module} -> {target}" for module, targets in graph.items()
-                if _area(module) == "top" and module not in COMPOSERS
-                for target in targets if _area(target) in WINGS]
+    reaching = [
+        f"{module} -> {target}"
+        for module, targets in graph.items()
+        if _area(module) == "top" and module not in COMPOSERS
+        for target in targets
+        if _area(target) in WINGS
+    ]
     assert reaching == []

@@ -236,9 +236,7 @@ def test_short_hash_key_is_refused(tmp_path: Path) -> None:
         ("ASSISTANT_ARGON2_PARALLELISM", "0"),
     ],
 )
-def test_argon2_settings_below_the_minimum_are_refused(
-    tmp_path: Path, name: str, raw: str
-) -> None:
+def test_argon2_settings_below_the_minimum_are_refused(tmp_path: Path, name: str, raw: str) -> None:
     with pytest.raises(ConfigError):
         load_settings({name: raw}, tmp_path)
 

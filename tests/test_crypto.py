@@ -129,4 +129,3 @@ def test_keyed_hash_depends_on_the_key_value_and_purpose() -> None:
     assert KeyedHasher(KEY_2).digest(LINK, "location") != digest
     assert hasher.digest(LINK + "6", "location") != digest
     assert hasher.digest(LINK, "other-purpose") != digest
-

@@ -40,14 +40,19 @@ def test_the_raw_database_file_holds_no_reported_link_note_or_message(tmp_path):
     survivor.sign_in(number, passphrase)
 
     token = csrf_token(survivor.client, "/my-request")
-    survivor.client.post("/my-request/message", data={"csrf_token": token,
-                                                      "body": SECRET_MESSAGE})
+    survivor.client.post("/my-request/message", data={"csrf_token": token, "body": SECRET_MESSAGE})
 
     Database.engine(app).dispose()  # checkpoint the WAL into the file
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("raw.sqlite3*"))
     assert number.encode() in raw  # the check can see what is stored in clear
-    for secret in (SECRET_LINK, "private/path-4471", SECRET_NOTE, SECRET_MESSAGE,
-                   passphrase, passphrase.replace(" ", "")):
+    for secret in (
+        SECRET_LINK,
+        "private/path-4471",
+        SECRET_NOTE,
+        SECRET_MESSAGE,
+        passphrase,
+        passphrase.replace(" ", ""),
+    ):
         assert secret.encode() not in raw, secret
         assert secret.encode("utf-16-le") not in raw
 
@@ -64,8 +69,15 @@ def test_a_whole_journey_logs_no_reported_value_passphrase_address_or_agent(app,
     survivor.client.post("/api/v1/requests", data="{bad json", content_type="application/json")
     survivor.client.get("/does-not-exist")
     logged = "\n".join(record.getMessage() for record in caplog.records)
-    for secret in (SECRET_LINK, "very-secret-host", SECRET_NOTE, passphrase, CLIENT_IP,
-                   BROWSER_UA, "UA-MARKER"):
+    for secret in (
+        SECRET_LINK,
+        "very-secret-host",
+        SECRET_NOTE,
+        passphrase,
+        CLIENT_IP,
+        BROWSER_UA,
+        "UA-MARKER",
+    ):
         assert secret not in logged
 
 
@@ -102,8 +114,9 @@ def _journey_over_http(port: int) -> str:
         except urllib.error.HTTPError as error:
             return error.read().decode()
 
-    body = json.dumps({"locations": [{"kind": "url", "value": SECRET_LINK,
-                                      "note": SECRET_NOTE}]}).encode()
+    body = json.dumps(
+        {"locations": [{"kind": "url", "value": SECRET_LINK, "note": SECRET_NOTE}]}
+    ).encode()
     created = call("/api/v1/requests?lang=fr", body, "application/json")
     passphrase = re.search(r'"passphrase":\s*"([^"]+)"', created)
     assert passphrase, created
@@ -111,29 +124,37 @@ def _journey_over_http(port: int) -> str:
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
     assert token
 
-    form = urlencode({"csrf_token": token.group(1), "kind": "url", "value": SECRET_LINK,
-                      "action": "add"}).encode()
+    form = urlencode(
+        {"csrf_token": token.group(1), "kind": "url", "value": SECRET_LINK, "action": "add"}
+    ).encode()
     call("/request/where", form, "application/x-www-form-urlencoded")
     return passphrase.group(1)
 
 
 def _server_env(tmp_path: Path, database_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env.update({
-        "ASSISTANT_DATABASE_URL": database_url,
-        "ASSISTANT_SECRET_KEY": SECRETS["secret_key"],
-        "ASSISTANT_MASTER_KEYS": SECRETS["master_keys"],
-        "ASSISTANT_HASH_KEY": SECRETS["hash_key"],
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "ASSISTANT_DATABASE_URL": database_url,
+            "ASSISTANT_SECRET_KEY": SECRETS["secret_key"],
+            "ASSISTANT_MASTER_KEYS": SECRETS["master_keys"],
+            "ASSISTANT_HASH_KEY": SECRETS["hash_key"],
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     return env
 
 
 def _run_and_read(command: list[str], env: dict[str, str], port: int, tmp_path: Path) -> str:
     log_path = tmp_path / "server.log"
     with log_path.open("w") as log:
-        server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                  cwd=Path(__file__).resolve().parent.parent)
+        server = subprocess.Popen(
+            command,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
         try:
             _wait_for(port)
             passphrase = _journey_over_http(port)
@@ -142,8 +163,17 @@ def _run_and_read(command: list[str], env: dict[str, str], port: int, tmp_path: 
             server.wait(timeout=20)
     output = log_path.read_text()
     assert "/request/where" in output, output  # the access log is really there
-    for secret in (SECRET_LINK, "very-secret-host", SECRET_NOTE, passphrase, CLIENT_IP,
-                   "127.0.0.1 -", BROWSER_UA, "UA-MARKER", "lang=fr"):
+    for secret in (
+        SECRET_LINK,
+        "very-secret-host",
+        SECRET_NOTE,
+        passphrase,
+        CLIENT_IP,
+        "127.0.0.1 -",
+        BROWSER_UA,
+        "UA-MARKER",
+        "lang=fr",
+    ):
         assert secret not in output, secret
     return output
 
@@ -174,16 +204,26 @@ def test_the_raw_database_file_holds_no_advocate_profile_consent_or_pasted_link(
     upgrade_database(app)
     advocate = Staffer(app, "lawyer@quietharbour.example", "advocate", "Quiet Harbour Legal")
     assert advocate.sign_in().status_code == 303
-    advocate.post("/advocate/file/places", {"pasted": f"{SECRET_LINK}\nhttps://x.example.ie/2",
-                                            "action": "check"})
+    advocate.post(
+        "/advocate/file/places",
+        {"pasted": f"{SECRET_LINK}\nhttps://x.example.ie/2", "action": "check"},
+    )
     advocate.post("/advocate/file/places", {"action": "continue"})
     advocate.post("/advocate/file/details", {"language": "en"})
-    advocate.post("/advocate/file/consent", {"method": "written", "given_on": "2026-01-02",
-                                             "survivor_receipt": "no"})
+    advocate.post(
+        "/advocate/file/consent",
+        {"method": "written", "given_on": "2026-01-02", "survivor_receipt": "no"},
+    )
     assert advocate.post("/advocate/file/send").status_code == 200
     Database.engine(app).dispose()
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("raw.sqlite3*"))
     assert b"lawyer@quietharbour.example" in raw  # the e-mail address is the sign-in name
-    for secret in (SECRET_LINK, "Quiet Harbour Legal", "I help survivors", "Case worker",
-                   '"written"', "2026-01-02"):
+    for secret in (
+        SECRET_LINK,
+        "Quiet Harbour Legal",
+        "I help survivors",
+        "Case worker",
+        '"written"',
+        "2026-01-02",
+    ):
         assert secret.encode() not in raw, secret

@@ -29,10 +29,20 @@ def shipped() -> dict:
 
 def _entry(**changes: object) -> dict:
     entry = {
-        "id": "xx-line", "country": "FR", "name": "Une ligne", "kind": "crisis_line",
-        "audience": "everyone", "phone": "3114", "text": None, "web": "https://line.example",
-        "hours": "24/7", "timezone": None, "languages": ["fr"], "free": True,
-        "sources": ["https://line.example/about"], "verified_on": None,
+        "id": "xx-line",
+        "country": "FR",
+        "name": "Une ligne",
+        "kind": "crisis_line",
+        "audience": "everyone",
+        "phone": "3114",
+        "text": None,
+        "web": "https://line.example",
+        "hours": "24/7",
+        "timezone": None,
+        "languages": ["fr"],
+        "free": True,
+        "sources": ["https://line.example/about"],
+        "verified_on": None,
     }
     entry.update(changes)
     return entry
@@ -52,7 +62,8 @@ def test_the_shipped_file_passes_and_covers_at_least_twenty_countries(shipped):
     assert all(resources.emergency_number(country) for country in resources.countries())
     assert {entry.kind for entry in resources.entries} == set(KINDS)
     assert len(unverified_resources(shipped)) == sum(
-        1 for entry in shipped["resources"] if entry["verified_on"] is None)
+        1 for entry in shipped["resources"] if entry["verified_on"] is None
+    )
 
 
 @pytest.mark.parametrize(
@@ -71,12 +82,24 @@ def test_the_shipped_file_passes_and_covers_at_least_twenty_countries(shipped):
         ({"verified_on": "2999-01-01"}, "'verified_on' is in the future"),
         ({"languages": ["french"]}, "'languages' must list ISO 639-1 codes"),
         ({"hours": "weekdays"}, "'hours' must be"),
-        ({"hours": [{"days": ["mon"], "opens": "09:00", "closes": "17:00"}]},
-         "need an IANA 'timezone'"),
-        ({"hours": [{"days": ["monday"], "opens": "09:00", "closes": "17:00"}],
-          "timezone": "Europe/Paris"}, "days must be from"),
-        ({"hours": [{"days": ["mon"], "opens": "9am", "closes": "17:00"}],
-          "timezone": "Europe/Paris"}, "'opens' must be HH:MM"),
+        (
+            {"hours": [{"days": ["mon"], "opens": "09:00", "closes": "17:00"}]},
+            "need an IANA 'timezone'",
+        ),
+        (
+            {
+                "hours": [{"days": ["monday"], "opens": "09:00", "closes": "17:00"}],
+                "timezone": "Europe/Paris",
+            },
+            "days must be from",
+        ),
+        (
+            {
+                "hours": [{"days": ["mon"], "opens": "9am", "closes": "17:00"}],
+                "timezone": "Europe/Paris",
+            },
+            "'opens' must be HH:MM",
+        ),
         ({"timezone": "Europe/Paris"}, "'timezone' belongs only with"),
         ({"kind": "emergency", "phone": None}, "an emergency entry needs its phone number"),
         ({"kind": "emergency", "country": None}, "an emergency number belongs to a country"),
@@ -104,9 +127,12 @@ def test_a_missing_field_an_id_used_twice_and_too_few_countries_are_problems(shi
 
 
 def test_a_well_formed_entry_with_opening_hours_and_a_text_keyword_is_accepted(shipped):
-    entry = _entry(hours=[{"days": ["mon", "tue", "wed", "thu", "fri"], "opens": "09:00",
-                           "closes": "24:00"}], timezone="Europe/Paris",
-                   text={"number": "114", "keyword": "AIDE"}, verified_on="2026-01-05")
+    entry = _entry(
+        hours=[{"days": ["mon", "tue", "wed", "thu", "fri"], "opens": "09:00", "closes": "24:00"}],
+        timezone="Europe/Paris",
+        text={"number": "114", "keyword": "AIDE"},
+        verified_on="2026-01-05",
+    )
     resources = build_resources(_with(shipped, entry))
     added = next(item for item in resources.entries if item.id == "xx-line")
     assert added.hours[0].days == ("mon", "tue", "wed", "thu", "fri")
@@ -116,10 +142,16 @@ def test_a_well_formed_entry_with_opening_hours_and_a_text_keyword_is_accepted(s
 
 def test_a_reader_sees_their_country_first_emergency_first_their_language_first(shipped):
     entries = [
-        _entry(id="zz-en", country="BE", kind="crisis_line", name="A line in English",
-               languages=["en"]),
-        _entry(id="zz-nl", country="BE", kind="crisis_line", name="Z lijn in het Nederlands",
-               languages=["nl"]),
+        _entry(
+            id="zz-en", country="BE", kind="crisis_line", name="A line in English", languages=["en"]
+        ),
+        _entry(
+            id="zz-nl",
+            country="BE",
+            kind="crisis_line",
+            name="Z lijn in het Nederlands",
+            languages=["nl"],
+        ),
     ]
     resources = build_resources(_with(shipped, *entries))
     for_dutch = resources.for_reader("BE", "nl")

@@ -31,10 +31,27 @@ def _ids(catalog) -> set[str]:
 def test_messages_pot_is_current(tmp_path):
     fresh = tmp_path / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
-         "-k", "_l", "-k", "lazy_gettext", "--no-location", "--sort-output", "--omit-header",
-         "-o", str(fresh), "."],
-        cwd=ROOT, check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "--no-location",
+            "--sort-output",
+            "--omit-header",
+            "-o",
+            str(fresh),
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     with fresh.open("rb") as new, (TRANSLATIONS / "messages.pot").open("rb") as old:
         assert _ids(read_po(new)) == _ids(read_po(old)), "run pybabel extract (see README)"
@@ -64,6 +81,7 @@ def test_catalogue_is_complete_with_matching_placeholders(locale):
 @pytest.mark.parametrize("locale", LOCALES)
 def test_compiled_catalogue_matches_its_source(locale):
     folder = TRANSLATIONS / locale / "LC_MESSAGES"
+
     def as_pairs(catalog) -> dict:
         return {_key(m.id): _key(m.string) for m in catalog if m.id}
 
@@ -105,12 +123,13 @@ def test_arabic_pages_are_mirrored_by_logical_css_only():
 def test_the_language_comes_from_the_address_then_the_choice_then_the_browser(client):
     arabic_browser = {"Accept-Language": "ar-EG,ar;q=0.9,en;q=0.5"}
     assert '<html lang="ar" dir="rtl">' in client.get("/", headers=arabic_browser).get_data(
-        as_text=True)
+        as_text=True
+    )
     # ?lang= wins over the browser, and is remembered as the choice for the next pages.
     assert '<html lang="de"' in client.get("/?lang=de", headers=arabic_browser).get_data(
-        as_text=True)
-    assert '<html lang="de"' in client.get("/check", headers=arabic_browser).get_data(
-        as_text=True)
+        as_text=True
+    )
+    assert '<html lang="de"' in client.get("/check", headers=arabic_browser).get_data(as_text=True)
     # A new choice replaces it; the links to switch are plain links (no script needed).
     page = client.get("/check?lang=pt-BR").get_data(as_text=True)
     assert '<html lang="pt-BR" dir="ltr">' in page
@@ -124,6 +143,8 @@ def test_language_tags_are_matched_loosely_and_unknown_ones_fall_back(client):
     assert supported_language("fr-CA") == "fr"
     assert supported_language("tlh") is None and supported_language("") is None
     assert '<html lang="en"' in client.get("/", headers={"Accept-Language": "tlh"}).get_data(
-        as_text=True)
+        as_text=True
+    )
     assert '<html lang="nl"' in client.get(
-        "/", headers={"Accept-Language": "tlh, nl-BE;q=0.5"}).get_data(as_text=True)
+        "/", headers={"Accept-Language": "tlh, nl-BE;q=0.5"}
+    ).get_data(as_text=True)

@@ -58,8 +58,7 @@ def access_to_case(db: Session, account: Account, case_id: int) -> CaseAccess | 
     if not is_active_advocate(account):
         return None
     return db.scalar(
-        select(CaseAccess).where(CaseAccess.case_id == case_id,
-                                 CaseAccess.account_id == account.id)
+        select(CaseAccess).where(CaseAccess.case_id == case_id, CaseAccess.account_id == account.id)
     )
 
 
@@ -80,8 +79,14 @@ def issue_receipt(db: Session, hasher: PassphraseHasher, access: CaseAccess) -> 
     case.passphrase_hash = hasher.hash(passphrase)
     case.must_change_passphrase = True
     end_case_sessions(db, case.id)
-    audit.record(db, audit.account_actor(access.account_id), "case.receipt_issued", "case",
-                 case.id, case_id=case.id)
+    audit.record(
+        db,
+        audit.account_actor(access.account_id),
+        "case.receipt_issued",
+        "case",
+        case.id,
+        case_id=case.id,
+    )
     db.commit()
     return passphrase
 
@@ -92,8 +97,14 @@ def record_case_view(db: Session, access: CaseAccess) -> None:
     newest = db.scalar(select(func.max(Message.id)).where(Message.case_id == access.case_id))
     if newest is not None and newest > access.messages_read_up_to:
         access.messages_read_up_to = newest
-    audit.record(db, audit.account_actor(access.account_id), "case.viewed", "case",
-                 access.case_id, case_id=access.case_id)
+    audit.record(
+        db,
+        audit.account_actor(access.account_id),
+        "case.viewed",
+        "case",
+        access.case_id,
+        case_id=access.case_id,
+    )
     db.commit()
 
 
@@ -138,10 +149,14 @@ def waiting_invitations(db: Session, case: Case, *, on: dt.date | None = None) -
     """Invitations made in the last three days and not yet used (the row keeps only a date, so
     one made on the earliest of those days may already have expired)."""
     since = (on or today()) - dt.timedelta(days=INVITATION_VALID_FOR.days)
-    return int(db.scalar(
-        select(func.count(Invitation.id))
-        .where(Invitation.case_id == case.id, Invitation.created_on >= since)
-    ) or 0)
+    return int(
+        db.scalar(
+            select(func.count(Invitation.id)).where(
+                Invitation.case_id == case.id, Invitation.created_on >= since
+            )
+        )
+        or 0
+    )
 
 
 def cancel_invitations(db: Session, case: Case) -> int:
@@ -149,8 +164,7 @@ def cancel_invitations(db: Session, case: Case) -> int:
     result = db.execute(delete(Invitation).where(Invitation.case_id == case.id))
     count = int(getattr(result, "rowcount", 0) or 0)
     if count:
-        audit.record(db, audit.SURVIVOR, "invitation.cancelled", "case", case.id,
-                     case_id=case.id)
+        audit.record(db, audit.SURVIVOR, "invitation.cancelled", "case", case.id, case_id=case.id)
     db.commit()
     return count
 
@@ -196,8 +210,9 @@ def redeem_invitation(
     if age > INVITATION_VALID_FOR or age < -dt.timedelta(minutes=5):
         raise AccessRefused("expired")
     used = db.execute(
-        delete(Invitation).where(Invitation.nonce_hash == _nonce_hash(nonce),
-                                 Invitation.case_id == case_id)
+        delete(Invitation).where(
+            Invitation.nonce_hash == _nonce_hash(nonce), Invitation.case_id == case_id
+        )
     )
     if getattr(used, "rowcount", 0) != 1:
         db.rollback()
@@ -208,10 +223,18 @@ def redeem_invitation(
         raise AccessRefused("invalid")
     held = access_to_case(db, account, case_id)
     if held is None:
-        db.add(CaseAccess(case_id=case_id, account_id=account.id, origin="invited",
-                          granted_on=today(), messages_read_up_to=0))
-    audit.record(db, audit.account_actor(account), "invitation.redeemed", "case", case_id,
-                 case_id=case_id)
+        db.add(
+            CaseAccess(
+                case_id=case_id,
+                account_id=account.id,
+                origin="invited",
+                granted_on=today(),
+                messages_read_up_to=0,
+            )
+        )
+    audit.record(
+        db, audit.account_actor(account), "invitation.redeemed", "case", case_id, case_id=case_id
+    )
     try:
         db.commit()
     except IntegrityError:  # the same advocate redeeming two codes for this case at once

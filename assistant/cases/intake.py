@@ -371,8 +371,14 @@ def file_request(db: Session, services: Services, request: IntakeRequest) -> Fil
         db.add(case)
         actor = audit.SURVIVOR
         if request.advocate_id is not None:
-            case.advocates.append(CaseAccess(account_id=request.advocate_id, origin="filed",
-                                             granted_on=on, messages_read_up_to=0))
+            case.advocates.append(
+                CaseAccess(
+                    account_id=request.advocate_id,
+                    origin="filed",
+                    granted_on=on,
+                    messages_read_up_to=0,
+                )
+            )
             actor = audit.account_actor(request.advocate_id)
         try:
             _store_locations(db, services, case, request.locations, plan, on)
@@ -424,8 +430,7 @@ def add_locations(
     plan = plan_routes(fresh, services, case.survivor_country)
     try:
         _store_locations(db, services, case, fresh, plan, today())
-        audit.record(db, audit.SURVIVOR, "case.locations_added", "case", case.id,
-                     case_id=case.id)
+        audit.record(db, audit.SURVIVOR, "case.locations_added", "case", case.id, case_id=case.id)
         db.commit()
     except Exception:
         db.rollback()
@@ -436,4 +441,3 @@ def add_locations(
 def _already_filed(db: Session, submission_key: str) -> bool:
     found = db.scalar(select(Case.id).where(Case.submission_key == submission_key))
     return found is not None
-

@@ -72,16 +72,27 @@ def check_pasted_lines(
     results: dict[int, LineResult] = {}
     for location, positions in zip(batch.accepted, batch.positions, strict=True):
         first = line_numbers[positions[0] - 1]
-        results[positions[0]] = LineResult(first, entries[positions[0] - 1].value, "accepted",
-                                           location)
+        results[positions[0]] = LineResult(
+            first, entries[positions[0] - 1].value, "accepted", location
+        )
         for later in positions[1:]:
-            results[later] = LineResult(line_numbers[later - 1], entries[later - 1].value,
-                                        "duplicate", location, same_as=first)
+            results[later] = LineResult(
+                line_numbers[later - 1],
+                entries[later - 1].value,
+                "duplicate",
+                location,
+                same_as=first,
+            )
     for rejection in batch.rejections:
         results[rejection.position] = LineResult(
-            line_numbers[rejection.position - 1], entries[rejection.position - 1].value,
-            "rejected", code=rejection.code, params=dict(rejection.params))
+            line_numbers[rejection.position - 1],
+            entries[rejection.position - 1].value,
+            "rejected",
+            code=rejection.code,
+            params=dict(rejection.params),
+        )
     for position, entry in enumerate(entries, start=1):
-        results.setdefault(position, LineResult(line_numbers[position - 1], entry.value,
-                                                "duplicate"))
+        results.setdefault(
+            position, LineResult(line_numbers[position - 1], entry.value, "duplicate")
+        )
     return [results[position] for position in range(1, len(entries) + 1)]

@@ -153,9 +153,7 @@ def _record_failure(db: Session, case: Case, now: dt.datetime) -> None:
     )
     if not window_open:
         db.execute(
-            update(Case)
-            .where(Case.id == case.id)
-            .values(failed_checks=1, failed_window_start=now)
+            update(Case).where(Case.id == case.id).values(failed_checks=1, failed_window_start=now)
         )
     else:
         # Atomic increment: parallel guesses cannot slip past the limit.
@@ -213,8 +211,7 @@ def replace_passphrase(
     protects the case. Confirming the same proposal twice is harmless.
     """
     try:
-        payload = serializer.loads(proposal,
-                                   max_age=int(PROPOSAL_VALID_FOR.total_seconds()))
+        payload = serializer.loads(proposal, max_age=int(PROPOSAL_VALID_FOR.total_seconds()))
     except BadSignature:
         raise InvalidProposal() from None
     if (
@@ -230,8 +227,7 @@ def replace_passphrase(
     case.must_change_passphrase = False
     case.passphrase_replaced_on = today()
     end_case_sessions(db, case.id)
-    audit.record(db, audit.SURVIVOR, "case.passphrase_replaced", "case", case.id,
-                 case_id=case.id)
+    audit.record(db, audit.SURVIVOR, "case.passphrase_replaced", "case", case.id, case_id=case.id)
     db.commit()
     return passphrase
 

@@ -128,8 +128,9 @@ def describe_case(services: Services, case: Case) -> CaseView:
         )
         for referral in case.referrals
     ]
-    advocates = {a.account_id: f"{a.name}, {a.organisation}"
-                 for a in advocates_on_case(cipher, case)}
+    advocates = {
+        a.account_id: f"{a.name}, {a.organisation}" for a in advocates_on_case(cipher, case)
+    }
     messages = [
         MessageView(
             id=message.id,
@@ -225,9 +226,11 @@ def advocate_cases(
         for case_id, count in db.execute(
             select(Message.case_id, func.count(Message.id))
             .join(CaseAccess, CaseAccess.case_id == Message.case_id)
-            .where(CaseAccess.account_id == account.id,
-                   Message.account_id.is_distinct_from(account.id),
-                   Message.id > CaseAccess.messages_read_up_to)
+            .where(
+                CaseAccess.account_id == account.id,
+                Message.account_id.is_distinct_from(account.id),
+                Message.id > CaseAccess.messages_read_up_to,
+            )
             .group_by(Message.case_id)
         )
     }

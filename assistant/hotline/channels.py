@@ -76,7 +76,7 @@ def load_endpoints(path: Path | None, directory: Directory) -> dict[str, Endpoin
             raise ConfigError("ASSISTANT_DELIVERY_CONFIG cannot be read as JSON") from exc
         hotlines = loaded.get("hotlines") if isinstance(loaded, dict) else None
         if not isinstance(hotlines, dict):
-            raise ConfigError("ASSISTANT_DELIVERY_CONFIG needs a \"hotlines\" object")
+            raise ConfigError('ASSISTANT_DELIVERY_CONFIG needs a "hotlines" object')
         raw = hotlines
     endpoints: dict[str, Endpoint] = {}
     for hotline in directory.hotlines.values():

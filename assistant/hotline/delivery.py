@@ -259,10 +259,8 @@ def _claim(db: Session, worker: str, moment: dt.datetime, batch: int) -> list[_C
     ).all()
     db.rollback()
     return [
-        _Claimed(item_id, hotline, referral_id, referral_hotline, key, attempts,
-                 retry_from or created_at)
-        for item_id, hotline, referral_id, referral_hotline, key, attempts, created_at, retry_from
-        in rows
+        _Claimed(item, hotline, referral, referral_hotline, key, attempts, retry_from or created)
+        for item, hotline, referral, referral_hotline, key, attempts, created, retry_from in rows
     ]
 
 
@@ -291,8 +289,9 @@ def _deliver_webhook(
         body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     except Exception as exc:  # one unreadable referral must not stop the others
         db.rollback()
-        log.error("outbox item %d: the referral could not be exported (%s)",
-                  item.id, type(exc).__name__)
+        log.error(
+            "outbox item %d: the referral could not be exported (%s)", item.id, type(exc).__name__
+        )
         return _record_failure(db, [item], "export_failed", worker, now())
     db.rollback()  # end the read: no transaction stays open while the network is slow
     try:
@@ -377,8 +376,14 @@ def _finish(
                 continue  # erased meanwhile: nothing may name its case now
             outcomes.append(status)
             if delivered_case is not None:
-                audit.record(db, "delivery", "referral.delivered", "referral", item.referral_id,
-                             case_id=delivered_case)
+                audit.record(
+                    db,
+                    "delivery",
+                    "referral.delivered",
+                    "referral",
+                    item.referral_id,
+                    case_id=delivered_case,
+                )
         db.commit()
     except Exception:
         db.rollback()
@@ -395,18 +400,30 @@ def _record_failure(
         for item in items:
             attempts = item.attempts + 1
             if moment - item.window_start >= RETRY_PERIOD:
-                changed = _update_claimed(db, item, worker, status="dead", attempts=attempts,
-                                          last_error=code)
+                changed = _update_claimed(
+                    db, item, worker, status="dead", attempts=attempts, last_error=code
+                )
                 outcome = "dead"
             else:
-                changed = _update_claimed(db, item, worker, attempts=attempts, last_error=code,
-                                          next_attempt_at=moment + retry_delay(attempts))
+                changed = _update_claimed(
+                    db,
+                    item,
+                    worker,
+                    attempts=attempts,
+                    last_error=code,
+                    next_attempt_at=moment + retry_delay(attempts),
+                )
                 outcome = "retried"
             if changed:
                 outcomes.append(outcome)
-                log.warning("outbox item %d for %s: %s on attempt %d%s", item.id,
-                            item.hotline_id, code, attempts,
-                            "; giving up" if outcome == "dead" else "")
+                log.warning(
+                    "outbox item %d for %s: %s on attempt %d%s",
+                    item.id,
+                    item.hotline_id,
+                    code,
+                    attempts,
+                    "; giving up" if outcome == "dead" else "",
+                )
         db.commit()
     except Exception:
         db.rollback()
@@ -452,8 +469,13 @@ def run_forever(
             log.error("a delivery pass failed (%s)", type(exc).__name__)
             report = DeliveryReport()
         if report.handled:
-            log.info("delivery: %d sent, %d to retry, %d dead, %d cancelled",
-                     report.sent, report.retried, report.dead, report.cancelled)
+            log.info(
+                "delivery: %d sent, %d to retry, %d dead, %d cancelled",
+                report.sent,
+                report.retried,
+                report.dead,
+                report.cancelled,
+            )
         if report.handled < batch:
             stop.wait(interval)
 
@@ -492,8 +514,14 @@ def retry_dead_letter(
         result = db.execute(
             update(OutboxItem)
             .where(OutboxItem.id == item_id, OutboxItem.status == "dead")
-            .values(status="pending", attempts=0, next_attempt_at=moment, retry_from=moment,
-                    claimed_by=None, claimed_until=None)
+            .values(
+                status="pending",
+                attempts=0,
+                next_attempt_at=moment,
+                retry_from=moment,
+                claimed_by=None,
+                claimed_until=None,
+            )
             .execution_options(synchronize_session=False)
         )
         if cast(CursorResult[Any], result).rowcount != 1:

@@ -122,8 +122,9 @@ def referral_for_staff(db: Session, staff: Staff, referral_id: int) -> Referral 
     return referral
 
 
-def record_view(db: Session, staff: Staff, referral: Referral, action: str = "referral.viewed"
-                ) -> None:
+def record_view(
+    db: Session, staff: Staff, referral: Referral, action: str = "referral.viewed"
+) -> None:
     """Every view of a referral's content is audited (DESIGN section 8)."""
     audit.record(db, staff.actor, action, "referral", referral.id, case_id=referral.case_id)
     db.commit()
@@ -185,11 +186,23 @@ def _ensure_open(referral: Referral) -> None:
         raise ActionRefused("referral_closed")
 
 
-def _finish(db: Session, staff: Staff, referral: Referral, action: str,
-            object_type: str = "referral", object_id: int | None = None) -> None:
+def _finish(
+    db: Session,
+    staff: Staff,
+    referral: Referral,
+    action: str,
+    object_type: str = "referral",
+    object_id: int | None = None,
+) -> None:
     refresh_referral_status(referral)
-    audit.record(db, staff.actor, action, object_type,
-                 object_id if object_id is not None else referral.id, case_id=referral.case_id)
+    audit.record(
+        db,
+        staff.actor,
+        action,
+        object_type,
+        object_id if object_id is not None else referral.id,
+        case_id=referral.case_id,
+    )
     try:
         db.commit()
     except Exception:
@@ -317,8 +330,16 @@ def record_notice(
     else:
         _event(referral, "notice_repeated", location=location, visible=False)
     db.flush()
-    _finish(db, staff, referral, "notice.escalated" if escalation else (
-        "notice.sent" if before != "notice_sent" else "notice.repeated"), "notice", notice.id)
+    _finish(
+        db,
+        staff,
+        referral,
+        "notice.escalated"
+        if escalation
+        else ("notice.sent" if before != "notice_sent" else "notice.repeated"),
+        "notice",
+        notice.id,
+    )
     return notice
 
 
@@ -333,8 +354,12 @@ def record_response(
     """What the provider did about a notice: removed (on a date), refused, or no response."""
     _ensure_open(referral)
     notice = next(
-        (n for loc in referral.locations for n in loc.notices
-         if n.id == notice_id and n.hotline_id == staff.hotline_id),
+        (
+            n
+            for loc in referral.locations
+            for n in loc.notices
+            if n.id == notice_id and n.hotline_id == staff.hotline_id
+        ),
         None,
     )
     if notice is None:
@@ -350,8 +375,13 @@ def record_response(
     notice.response = response
     notice.response_on = response_on
     if changed and response == "removed":
-        _event(referral, "removed", location=location, iccam=ICCAM_ACTIONS["removed"],
-               removed_on=response_on.isoformat())
+        _event(
+            referral,
+            "removed",
+            location=location,
+            iccam=ICCAM_ACTIONS["removed"],
+            removed_on=response_on.isoformat(),
+        )
     elif changed:
         _event(referral, "not_removed", location=location)
     else:
@@ -390,12 +420,20 @@ def reroute(
         _move(location, "reroute")
         location.route_reasons = [
             *location.route_reasons,
-            {"code": "staff_rerouted",
-             "params": {"hotline": target.id, "from": referral.hotline_id, "reason": reason}},
+            {
+                "code": "staff_rerouted",
+                "params": {"hotline": target.id, "from": referral.hotline_id, "reason": reason},
+            },
         ]
         location.referral = moved
-    _event(referral, "referred", iccam=ICCAM_ACTIONS["referred"], hotline=target.id,
-           reason=reason, count=len(moving))
+    _event(
+        referral,
+        "referred",
+        iccam=ICCAM_ACTIONS["referred"],
+        hotline=target.id,
+        reason=reason,
+        count=len(moving),
+    )
     _event(moved, "passed_here", count=len(moving), hotline=referral.hotline_id, reason=reason)
     if not referral.locations:
         referral.closed_reason = MOVED
@@ -424,8 +462,7 @@ def message_survivor(
     db: Session, services: Services, staff: Staff, referral: Referral, body: str
 ) -> Message:
     """A message from the hotline; it appears on the survivor's status page, unsigned."""
-    text = _clean_text(body.replace("\r\n", "\n"), services.settings.max_message_length,
-                       "message")
+    text = _clean_text(body.replace("\r\n", "\n"), services.settings.max_message_length, "message")
     if text is None:
         raise ActionRefused("empty")
     message = Message(

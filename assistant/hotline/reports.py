@@ -232,7 +232,8 @@ def referral_detail(db: Session, services: Services, referral: Referral) -> Refe
             kind=loc.kind,
             value=cipher.open(loc.value_sealed, "location.value"),
             platform=cipher.open(loc.platform_sealed, "location.platform")
-            if loc.platform_sealed else None,
+            if loc.platform_sealed
+            else None,
             note=cipher.open(loc.note_sealed, "location.note") if loc.note_sealed else None,
             host=loc.host,
             status=loc.status,
@@ -249,7 +250,8 @@ def referral_detail(db: Session, services: Services, referral: Referral) -> Refe
                     escalation=n.escalation,
                     sent_on=n.sent_on,
                     reference=cipher.open(n.reference_sealed, "notice.reference")
-                    if n.reference_sealed else None,
+                    if n.reference_sealed
+                    else None,
                     response=n.response,
                     response_on=n.response_on,
                 )
@@ -263,8 +265,13 @@ def referral_detail(db: Session, services: Services, referral: Referral) -> Refe
     advocates = advocates_on_case(cipher, case)
     organisations = {a.account_id: a.organisation for a in advocates}
     messages = [
-        StaffMessageView(m.id, m.author, cipher.open(m.body_sealed, "message.body"), m.sent_on,
-                         organisations.get(m.account_id) if m.account_id else None)
+        StaffMessageView(
+            m.id,
+            m.author,
+            cipher.open(m.body_sealed, "message.body"),
+            m.sent_on,
+            organisations.get(m.account_id) if m.account_id else None,
+        )
         for m in db.scalars(
             select(Message).where(Message.referral_id == referral.id).order_by(Message.id)
         )
@@ -348,7 +355,8 @@ def export_referral(db: Session, services: Services, referral: Referral) -> dict
                 "assessment": loc.assessment,
                 "assessment_subtype": loc.assessment_subtype,
                 "notice_type": loc.assessment
-                if loc.assessment in ("csam", "harmful_abusive") else detail.notice_type,
+                if loc.assessment in ("csam", "harmful_abusive")
+                else detail.notice_type,
                 "routing_reasons": [
                     {"code": r.get("code"), "params": r.get("params") or {}} for r in loc.reasons
                 ],
@@ -399,8 +407,11 @@ def due_today(db: Session, hotline_id: str, *, on: dt.date | None = None) -> lis
         .where(last_notice.c.last_sent <= on - RENOTICE_AFTER)
     )
     for location_id, referral_id, last_sent in renotice:
-        due.append(DueItem(referral_id, reporting_reference(referral_id), location_id,
-                           "renotice", last_sent))
+        due.append(
+            DueItem(
+                referral_id, reporting_reference(referral_id), location_id, "renotice", last_sent
+            )
+        )
     waiting = db.execute(
         select(Referral.id, func.min(Location.status_changed_on))
         .join(Location, Location.referral_id == Referral.id)
@@ -410,8 +421,9 @@ def due_today(db: Session, hotline_id: str, *, on: dt.date | None = None) -> lis
         .having(func.min(Location.status_changed_on) <= on - ACKNOWLEDGE_WITHIN)
     )
     for referral_id, since in waiting:
-        due.append(DueItem(referral_id, reporting_reference(referral_id), None, "acknowledge",
-                           since))
+        due.append(
+            DueItem(referral_id, reporting_reference(referral_id), None, "acknowledge", since)
+        )
     due.sort(key=lambda item: (item.since, item.referral_id, item.location_id or 0))
     return due
 
@@ -433,8 +445,9 @@ def provider_responsiveness(
     notice to removal, and the share without a response after 7 days. Most notices first."""
     on = on or today()
     rows = db.execute(
-        select(Notice.provider, Notice.sent_on, Notice.response, Notice.response_on)
-        .where(Notice.hotline_id == hotline_id)
+        select(Notice.provider, Notice.sent_on, Notice.response, Notice.response_on).where(
+            Notice.hotline_id == hotline_id
+        )
     )
     grouped: dict[str, list[tuple[dt.date, str | None, dt.date | None]]] = {}
     for provider, sent_on, response, response_on in rows:

@@ -348,8 +348,9 @@ def change_password(
         raise AccountRefused("wrong_code")
     account.password_hash = passwords.hash(checked)
     end_account_sessions(db, account.id)
-    audit.record(db, audit.account_actor(account), "account.password_changed", "account",
-                 account.id)
+    audit.record(
+        db, audit.account_actor(account), "account.password_changed", "account", account.id
+    )
     db.commit()
 
 

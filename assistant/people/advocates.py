@@ -68,8 +68,9 @@ def check_profile(name: str, organisation: str, role: str, reason: str) -> Advoc
             raise AccountRefused(f"{field}_required")
         if len(value) > PROFILE_LIMITS[field]:
             raise AccountRefused("too_long", field=field, limit=str(PROFILE_LIMITS[field]))
-        if has_control_characters(value.replace("\n", "") if field == "reason" else value,
-                                  allow_format=True):
+        if has_control_characters(
+            value.replace("\n", "") if field == "reason" else value, allow_format=True
+        ):
             raise AccountRefused("control_characters", field=field)
         cleaned[field] = value
     return AdvocateProfile(**cleaned)
@@ -126,10 +127,18 @@ def list_advocates(db: Session, cipher: FieldCipher) -> list[Advocate]:
     for account in db.scalars(select(Account).where(Account.role == "advocate")):
         profile = open_profile(cipher, account)
         if profile is not None:
-            found.append(Advocate(account.id, account.email, account.status,
-                                  account.created_at.date(), profile))
-    found.sort(key=lambda a: (a.status != "pending", a.profile.organisation.casefold(),
-                              a.profile.name.casefold()))
+            found.append(
+                Advocate(
+                    account.id, account.email, account.status, account.created_at.date(), profile
+                )
+            )
+    found.sort(
+        key=lambda a: (
+            a.status != "pending",
+            a.profile.organisation.casefold(),
+            a.profile.name.casefold(),
+        )
+    )
     return found
 
 
@@ -225,8 +234,11 @@ class Consent:
 
 
 def check_consent(
-    method: str | None, given_on: dt.date | None, survivor_receipt: bool | None,
-    *, on: dt.date | None = None,
+    method: str | None,
+    given_on: dt.date | None,
+    survivor_receipt: bool | None,
+    *,
+    on: dt.date | None = None,
 ) -> Consent:
     if method not in CONSENT_METHODS:
         raise ConsentRefused("consent_method_required")
@@ -248,8 +260,11 @@ def open_consent(cipher: FieldCipher, case: Case) -> Consent | None:
     if case.consent_sealed is None:
         return None
     data = json.loads(cipher.open(case.consent_sealed, CONSENT_CONTEXT))
-    return Consent(str(data["method"]), dt.date.fromisoformat(str(data["given_on"])),
-                   bool(data["survivor_receipt"]))
+    return Consent(
+        str(data["method"]),
+        dt.date.fromisoformat(str(data["given_on"])),
+        bool(data["survivor_receipt"]),
+    )
 
 
 @dataclass(frozen=True)
@@ -271,7 +286,15 @@ def advocates_on_case(cipher: FieldCipher, case: Case) -> list[AdvocateOnCase]:
         profile = open_profile(cipher, access.account)
         if profile is None:
             continue
-        found.append(AdvocateOnCase(access.id, access.account_id, profile.name,
-                                    profile.organisation, access.origin, access.granted_on,
-                                    access.account.status == "active"))
+        found.append(
+            AdvocateOnCase(
+                access.id,
+                access.account_id,
+                profile.name,
+                profile.organisation,
+                access.origin,
+                access.granted_on,
+                access.account.status == "active",
+            )
+        )
     return found

@@ -26,8 +26,17 @@ PROVIDERS_FILE = "providers.json"
 INTAKE_CHANNELS = frozenset({"portal", "webhook", "email", "handoff"})
 PROVIDER_CATEGORIES = frozenset(
     {
-        "social_network", "messaging", "video", "search_engine", "shortener", "image_host",
-        "file_host", "forum", "image_board", "adult", "cloud_storage",
+        "social_network",
+        "messaging",
+        "video",
+        "search_engine",
+        "shortener",
+        "image_host",
+        "file_host",
+        "forum",
+        "image_board",
+        "adult",
+        "cloud_storage",
     }
 )
 _ID = re.compile(r"^[a-z0-9_]{2,64}$")
@@ -36,13 +45,32 @@ _HOST = re.compile(r"^(?=.{1,253}$)(?:(?!-)[a-z0-9-]{1,63}(?<!-)\.)+[a-z][a-z0-9
 _ALIAS_KEY = re.compile(r"[\W_]+")
 
 HOTLINE_KEYS = (
-    "id", "name", "operator", "countries", "languages", "website", "report_url",
-    "accepts_dark_web", "accepts_p2p", "sends_notices_worldwide", "intake", "sources",
+    "id",
+    "name",
+    "operator",
+    "countries",
+    "languages",
+    "website",
+    "report_url",
+    "accepts_dark_web",
+    "accepts_p2p",
+    "sends_notices_worldwide",
+    "intake",
+    "sources",
     "verified_on",
 )
 PROVIDER_KEYS = (
-    "id", "name", "operator", "country", "category", "hosts", "aliases", "report_url",
-    "shortener", "sources", "verified_on",
+    "id",
+    "name",
+    "operator",
+    "country",
+    "category",
+    "hosts",
+    "aliases",
+    "report_url",
+    "shortener",
+    "sources",
+    "verified_on",
 )
 # Keys an entry may have beyond the required ones.
 PROVIDER_OPTIONAL_KEYS = ("hotline", "remarks")
@@ -343,14 +371,18 @@ def check_data(
                 PROVIDERS_FILE, f"provider '{entry.get('id')}' names unknown hotline {hotline!r}"
             )
     host_pairs = (
-        (host, str(e.get("id"))) for e in providers for host in _listed(e.get("hosts"))
+        (host, str(e.get("id")))
+        for e in providers
+        for host in _listed(e.get("hosts"))
         if isinstance(host, str)
     )
     for host, first, second in _duplicates(host_pairs):
         problems.add(PROVIDERS_FILE, f"host '{host}' is listed by both '{first}' and '{second}'")
     alias_pairs = (
-        (alias_key(alias), str(e.get("id"))) for e in providers
-        for alias in _listed(e.get("aliases")) if isinstance(alias, str)
+        (alias_key(alias), str(e.get("id")))
+        for e in providers
+        for alias in _listed(e.get("aliases"))
+        if isinstance(alias, str)
     )
     for alias, first, second in _duplicates(alias_pairs):
         problems.add(PROVIDERS_FILE, f"name '{alias}' is used by both '{first}' and '{second}'")

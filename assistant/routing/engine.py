@@ -178,16 +178,12 @@ def _provider_route(
         reasons.append(Reason("shortener", {"provider": provider.id}))
     if provider.hotline is not None:
         hotline = directory.hotlines[provider.hotline]
-        reasons.append(
-            Reason("provider_hotline", {"provider": provider.id, "hotline": hotline.id})
-        )
+        reasons.append(Reason("provider_hotline", {"provider": provider.id, "hotline": hotline.id}))
         return RouteDecision(hotline, tuple(reasons), provider)
     if provider.country is None:
         reasons.append(Reason("provider_country_unknown", {"provider": provider.id}))
         return None
-    reasons.append(
-        Reason("known_provider", {"provider": provider.id, "country": provider.country})
-    )
+    reasons.append(Reason("known_provider", {"provider": provider.id, "country": provider.country}))
     return _country_route(directory, provider.country, reasons, provider)
 
 

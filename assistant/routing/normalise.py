@@ -20,7 +20,14 @@ KINDS = ("url", "account", "group", "p2p", "other")
 # Schemes that run code or embed content instead of naming a place.
 UNSAFE_SCHEMES = frozenset(
     {
-        "javascript", "data", "vbscript", "file", "blob", "about", "chrome", "view-source",
+        "javascript",
+        "data",
+        "vbscript",
+        "file",
+        "blob",
+        "about",
+        "chrome",
+        "view-source",
         "filesystem",
     }
 )
@@ -30,9 +37,32 @@ P2P_SCHEMES = frozenset({"magnet", "ed2k"})
 
 TRACKING_PARAMETERS = frozenset(
     {
-        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "igshid",
-        "igsh", "mc_cid", "mc_eid", "_ga", "_gl", "ref_src", "ref_url", "si", "mibextid",
-        "trk", "spm", "oly_anon_id", "oly_enc_id", "vero_id", "wickedid", "_hsenc", "_hsmi",
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "igshid",
+        "igsh",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "_gl",
+        "ref_src",
+        "ref_url",
+        "si",
+        "mibextid",
+        "trk",
+        "spm",
+        "oly_anon_id",
+        "oly_enc_id",
+        "vero_id",
+        "wickedid",
+        "_hsenc",
+        "_hsmi",
     }
 )
 TRACKING_PREFIXES = ("utm_", "pk_", "hsa_")

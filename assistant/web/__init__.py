@@ -70,8 +70,9 @@ def _template_globals() -> dict[str, Any]:
         "current_language": language,
         "language_tag": language_tag(language),
         "text_direction": "rtl" if language in RTL_LANGUAGES else "ltr",
-        "languages": [(code, language_tag(code), LANGUAGE_NAMES[code])
-                      for code in SUPPORTED_LANGUAGES],
+        "languages": [
+            (code, language_tag(code), LANGUAGE_NAMES[code]) for code in SUPPORTED_LANGUAGES
+        ],
         "texts": texts,
         "staff_texts": staff_texts,
         "advocate_texts": advocate_texts,

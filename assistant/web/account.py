@@ -84,8 +84,10 @@ def sign_in() -> str | BaseResponse | tuple[str, int]:
         except (SignInFailed, AccountLocked):
             # A locked account gets the same answer as any failure: a different one would tell
             # a stranger that the address belongs to a staff member.
-            error = _("The e-mail address, password or code is not right, or there were too "
-                      "many tries. Check them and try again later.")
+            error = _(
+                "The e-mail address, password or code is not right, or there were too "
+                "many tries. Check them and try again later."
+            )
             status = 401
         else:
             start_signed_in_session(account_id=account.id)
@@ -128,8 +130,15 @@ def enrol() -> str | BaseResponse | tuple[str, int]:
         if form.validate_on_submit():
             services = current_services()
             try:
-                complete_enrolment(db.session, services.passwords, services.cipher, account,
-                                   form.password.data or "", secret, form.totp.data or "")
+                complete_enrolment(
+                    db.session,
+                    services.passwords,
+                    services.cipher,
+                    account,
+                    form.password.data or "",
+                    secret,
+                    form.totp.data or "",
+                )
             except AccountRefused as refused:
                 error = refusal_text(ACCOUNT_REFUSALS, refused.code, refused.params)
             else:
@@ -139,7 +148,11 @@ def enrol() -> str | BaseResponse | tuple[str, int]:
     form.code.data = code
     uri = totp_uri(secret, account.email, current_services().settings.site_name)
     return render_template(
-        "account/enrol.html", form=form, error=error, account=account, secret=secret,
+        "account/enrol.html",
+        form=form,
+        error=error,
+        account=account,
+        secret=secret,
         qr=qr_svg(uri),
     ), status
 
@@ -154,16 +167,26 @@ def password() -> str | BaseResponse | tuple[str, int]:
     if form.validate_on_submit():
         services = current_services()
         try:
-            change_password(db.session, services.passwords, services.cipher, g.account,
-                            form.current.data or "", form.password.data or "",
-                            form.totp.data or "")
+            change_password(
+                db.session,
+                services.passwords,
+                services.cipher,
+                g.account,
+                form.current.data or "",
+                form.password.data or "",
+                form.totp.data or "",
+            )
         except AccountRefused as refused:
             error = refusal_text(ACCOUNT_REFUSALS, refused.code, refused.params)
         else:
             session.clear()
             session.renew()  # type: ignore[attr-defined]  # the old session row is gone
-            flash(_("Your password was changed, and you were signed out everywhere. Sign in "
-                    "with the new password."))
+            flash(
+                _(
+                    "Your password was changed, and you were signed out everywhere. Sign in "
+                    "with the new password."
+                )
+            )
             return redirect(url_for(".sign_in"), 303)
     status = 400 if request.method == "POST" else 200
     return render_template("account/password.html", form=form, error=error), status

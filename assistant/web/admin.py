@@ -35,7 +35,9 @@ def index() -> str:
     """Accounts and dead letters (deliveries that failed for 24 hours)."""
     accounts = db.session.scalars(select(Account).order_by(Account.role, Account.email)).all()
     return render_template(
-        "admin/index.html", accounts=accounts, dead=delivery.dead_letters(db.session),
+        "admin/index.html",
+        accounts=accounts,
+        dead=delivery.dead_letters(db.session),
         advocates=advocates.list_advocates(db.session, current_services().cipher),
     )
 
@@ -57,7 +59,8 @@ def approve_advocate(account_id: int) -> str | BaseResponse:
     """Approve a registration (or renew a set-up link); the link is shown once, here."""
     try:
         account, code = advocates.approve_advocate(
-            db.session, account_id=account_id, actor=audit.account_actor(g.account))
+            db.session, account_id=account_id, actor=audit.account_actor(g.account)
+        )
     except AccountRefused as refused:
         flash(refusal_text(REFUSALS, refused.code, refused.params))
         return redirect(url_for(".index", _anchor="advocates-heading"), 303)
@@ -69,35 +72,43 @@ def approve_advocate(account_id: int) -> str | BaseResponse:
 @admin_required
 def decline_advocate(account_id: int) -> BaseResponse:
     """Turn a registration down; it is deleted."""
-    return _advocate_action(_("The registration was declined and deleted."), lambda: (
-        advocates.decline_advocate(db.session, account_id,
-                                   actor=audit.account_actor(g.account))))
+    return _advocate_action(
+        _("The registration was declined and deleted."),
+        lambda: advocates.decline_advocate(
+            db.session, account_id, actor=audit.account_actor(g.account)
+        ),
+    )
 
 
 @bp.post("/advocates/<int:account_id>/suspend")
 @admin_required
 def suspend_advocate(account_id: int) -> BaseResponse:
     """Suspend an advocate: their sessions end and no case opens for them, at once."""
-    return _advocate_action(_("The advocate is suspended and signed out everywhere."), lambda: (
-        advocates.suspend_advocate(db.session, account_id=account_id,
-                                   actor=audit.account_actor(g.account))))
+    return _advocate_action(
+        _("The advocate is suspended and signed out everywhere."),
+        lambda: advocates.suspend_advocate(
+            db.session, account_id=account_id, actor=audit.account_actor(g.account)
+        ),
+    )
 
 
 @bp.post("/advocates/<int:account_id>/reinstate")
 @admin_required
 def reinstate_advocate(account_id: int) -> BaseResponse:
     """Let a suspended advocate sign in again."""
-    return _advocate_action(_("The advocate can sign in again."), lambda: (
-        advocates.reinstate_advocate(db.session, account_id,
-                                     actor=audit.account_actor(g.account))))
+    return _advocate_action(
+        _("The advocate can sign in again."),
+        lambda: advocates.reinstate_advocate(
+            db.session, account_id, actor=audit.account_actor(g.account)
+        ),
+    )
 
 
 @bp.post("/outbox/<int:item_id>/retry")
 @admin_required
 def retry(item_id: int) -> BaseResponse:
     """Put a dead letter back in the outbox; the next delivery pass sends it."""
-    if not delivery.retry_dead_letter(db.session, item_id,
-                                      actor=audit.account_actor(g.account)):
+    if not delivery.retry_dead_letter(db.session, item_id, actor=audit.account_actor(g.account)):
         abort(404)
     flash(_("The delivery will be tried again on the next pass."))
     return redirect(url_for(".index"), 303)

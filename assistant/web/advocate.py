@@ -92,10 +92,13 @@ def register() -> str | tuple[str, int]:
     error = None
     if form.validate_on_submit():
         try:
-            profile = check_profile(form.name.data or "", form.organisation.data or "",
-                                    form.role.data or "", form.reason.data or "")
-            register_advocate(db.session, current_services().cipher, form.email.data or "",
-                              profile)
+            profile = check_profile(
+                form.name.data or "",
+                form.organisation.data or "",
+                form.role.data or "",
+                form.reason.data or "",
+            )
+            register_advocate(db.session, current_services().cipher, form.email.data or "", profile)
         except AccountRefused as refused:
             error = refusal_text(REFUSALS, refused.code, refused.params)
         else:
@@ -114,8 +117,13 @@ def dashboard() -> str:
         chosen = "all"
     unread_only = request.args.get("unread") == "1"
     cases = advocate_cases(db.session, g.account, status=chosen, unread_only=unread_only)
-    return render_template("advocate/dashboard.html", cases=cases, chosen=chosen,
-                           unread_only=unread_only, statuses=CASE_STATUSES)
+    return render_template(
+        "advocate/dashboard.html",
+        cases=cases,
+        chosen=chosen,
+        unread_only=unread_only,
+        statuses=CASE_STATUSES,
+    )
 
 
 def _case_or_404(case_id: int) -> tuple[Case, CaseAccess]:
@@ -125,18 +133,25 @@ def _case_or_404(case_id: int) -> tuple[Case, CaseAccess]:
     return access.case, access
 
 
-def _render_case(case: Case, access: CaseAccess, form: MessageForm | None = None,
-                 status: int = 200) -> tuple[str, int]:
+def _render_case(
+    case: Case, access: CaseAccess, form: MessageForm | None = None, status: int = 200
+) -> tuple[str, int]:
     services = current_services()
     view = describe_case(services, case)
     message_form = form or MessageForm()
     message_form.referral.choices = [
         (r.id, r.hotline.name if r.hotline else r.hotline_id) for r in view.referrals
     ]
-    page = render_template("advocate/case.html", case=view, case_id=case.id, access=access,
-                           consent=open_consent(services.cipher, case),
-                           message_form=message_form, form=ConfirmForm(),
-                           can_issue_receipt=can_issue_receipt(access))
+    page = render_template(
+        "advocate/case.html",
+        case=view,
+        case_id=case.id,
+        access=access,
+        consent=open_consent(services.cipher, case),
+        message_form=message_form,
+        form=ConfirmForm(),
+        can_issue_receipt=can_issue_receipt(access),
+    )
     # Every page that shows the case is a view, the one with a refused message too.
     record_case_view(db.session, access)
     return page, status
@@ -159,8 +174,14 @@ def message(case_id: int) -> Any:
     form.referral.choices = [(r.id, r.hotline_id) for r in found.referrals]
     if form.validate_on_submit():
         try:
-            post_survivor_message(db.session, current_services(), found, form.body.data or "",
-                                  form.referral.data or None, advocate=g.account)
+            post_survivor_message(
+                db.session,
+                current_services(),
+                found,
+                form.body.data or "",
+                form.referral.data or None,
+                advocate=g.account,
+            )
         except MessageRejected as rejected:
             form.body.errors = [message_rejection_text(rejected.code, rejected.params)]
         else:
@@ -181,8 +202,12 @@ def receipt(case_id: int) -> str:
         passphrase = issue_receipt(db.session, current_services().passphrases, access)
     except AccessRefused:
         abort(409)
-    return render_template("advocate/receipt.html", case_number=found.case_number,
-                           passphrase=passphrase, case_id=case_id)
+    return render_template(
+        "advocate/receipt.html",
+        case_number=found.case_number,
+        passphrase=passphrase,
+        case_id=case_id,
+    )
 
 
 @bp.route("/redeem", methods=["GET", "POST"])
@@ -199,9 +224,14 @@ def redeem() -> str | BaseResponse | tuple[str, int]:
         except AccessRefused as refused:
             error = refusal_text(REFUSALS, refused.code, refused.params)
         else:
-            flash(_("You already had access to this request.") if redeemed.already_had_access
-                  else _("You can now see this request. The survivor can take your access away "
-                         "at any time."))
+            flash(
+                _("You already had access to this request.")
+                if redeemed.already_had_access
+                else _(
+                    "You can now see this request. The survivor can take your access away "
+                    "at any time."
+                )
+            )
             return redirect(url_for(".case", case_id=redeemed.case.id), 303)
     status = 400 if request.method == "POST" else 200
     return render_template("advocate/redeem.html", form=form, error=error), status
@@ -230,8 +260,12 @@ def places() -> str | BaseResponse:
             return redirect(url_for(".places"), 303)
         pasted = form.pasted.data or ""
         left_over = session.pop(LEFT_OVER, None)
-        if action == "continue" and data.get("locations") and pasted.strip() and (
-                pasted.strip() == left_over):
+        if (
+            action == "continue"
+            and data.get("locations")
+            and pasted.strip()
+            and (pasted.strip() == left_over)
+        ):
             # Going on with the lines that could not be used still in the box: they are left out.
             flash(_("The lines that could not be used were left out."))
             return redirect(url_for(".details"), 303)
@@ -239,9 +273,9 @@ def places() -> str | BaseResponse:
             services = current_services()
             platform = (form.platform.data or "").strip() or None
             try:
-                report = check_pasted_lines(pasted, services,
-                                            already=journey.draft_locations(data),
-                                            platform=platform)
+                report = check_pasted_lines(
+                    pasted, services, already=journey.draft_locations(data), platform=platform
+                )
             except IntakeError as error:
                 problem = rejection_text(error.code, error.params)
             else:
@@ -250,11 +284,13 @@ def places() -> str | BaseResponse:
                 journey.add_to_draft(data, locations)
                 journey.save_draft(data, DRAFT)
                 decisions = dry_run_routes(locations, services, data.get("country"))
-                routes = {line.line: decision
-                          for line, decision in zip(accepted, decisions, strict=True)}
+                routes = {
+                    line.line: decision for line, decision in zip(accepted, decisions, strict=True)
+                }
                 # Lines that were not accepted stay in the box, to be corrected.
-                form.pasted.data = "\n".join(line.text for line in report
-                                             if line.outcome == "rejected")
+                form.pasted.data = "\n".join(
+                    line.text for line in report if line.outcome == "rejected"
+                )
                 session[LEFT_OVER] = form.pasted.data.strip()
         elif action == "continue":
             if data.get("locations"):
@@ -263,8 +299,12 @@ def places() -> str | BaseResponse:
         else:
             problem = rejection_text("no_locations", {})
     return render_template(
-        "advocate/places.html", form=form, locations=journey.draft_locations(data),
-        report=report, routes=routes, problem=problem,
+        "advocate/places.html",
+        form=form,
+        locations=journey.draft_locations(data),
+        report=report,
+        routes=routes,
+        problem=problem,
         max_locations=current_services().settings.max_locations,
     )
 
@@ -287,12 +327,14 @@ def details() -> str | BaseResponse:
     data = _advocate_draft()
     if data is None:
         return redirect(url_for(".places"), 303)
-    form = DetailsForm(data={
-        "categories": data.get("categories", []),
-        "minor": data.get("minor"),
-        "country": data.get("country", ""),
-        "language": data.get("language") or str(current_language()),
-    })
+    form = DetailsForm(
+        data={
+            "categories": data.get("categories", []),
+            "minor": data.get("minor"),
+            "country": data.get("country", ""),
+            "language": data.get("language") or str(current_language()),
+        }
+    )
     if request.method == "POST":
         form = DetailsForm()
         if form.validate_on_submit():
@@ -313,8 +355,9 @@ def consent() -> str | BaseResponse | tuple[str, int]:
     if data is None:
         return redirect(url_for(".places"), 303)
     stored = data.get("consent") or {}
-    form = ConsentForm(data={"method": stored.get("method"),
-                             "survivor_receipt": stored.get("survivor_receipt")})
+    form = ConsentForm(
+        data={"method": stored.get("method"), "survivor_receipt": stored.get("survivor_receipt")}
+    )
     if stored.get("given_on") and request.method == "GET":
         form.given_on.data = dt.date.fromisoformat(stored["given_on"])
     error = None
@@ -334,9 +377,11 @@ def consent() -> str | BaseResponse | tuple[str, int]:
         except ConsentRefused as refused:
             error = refusal_text(REFUSALS, refused.code, refused.params)
         else:
-            data["consent"] = {"method": checked.method,
-                               "given_on": checked.given_on.isoformat(),
-                               "survivor_receipt": choice}
+            data["consent"] = {
+                "method": checked.method,
+                "given_on": checked.given_on.isoformat(),
+                "survivor_receipt": choice,
+            }
             journey.save_draft(data, DRAFT)
             return redirect(url_for(".review"), 303)
     status = 400 if error else 200
@@ -348,15 +393,19 @@ def _filing(data: dict[str, Any]) -> IntakeRequest | None:
     try:
         checked = check_consent(
             stored.get("method"),
-            dt.date.fromisoformat(stored["given_on"])
-            if stored.get("given_on") else None,
+            dt.date.fromisoformat(stored["given_on"]) if stored.get("given_on") else None,
             {"yes": True, "no": False}.get(stored.get("survivor_receipt") or ""),
         )
     except ConsentRefused:
         return None
-    return journey.intake_request(current_services(), data, current_language(),
-                                  filed_by="advocate", advocate_id=g.account.id,
-                                  consent=checked)
+    return journey.intake_request(
+        current_services(),
+        data,
+        current_language(),
+        filed_by="advocate",
+        advocate_id=g.account.id,
+        consent=checked,
+    )
 
 
 @bp.get("/file/review")
@@ -370,8 +419,14 @@ def review() -> str | BaseResponse:
     if pending is None:
         return redirect(url_for(".consent"), 303)
     plan = plan_routes(pending.locations, current_services(), pending.survivor_country)
-    return render_template("advocate/review.html", draft=data, locations=pending.locations,
-                           plan=plan, consent=pending.consent, form=ConfirmForm())
+    return render_template(
+        "advocate/review.html",
+        draft=data,
+        locations=pending.locations,
+        plan=plan,
+        consent=pending.consent,
+        form=ConfirmForm(),
+    )
 
 
 @bp.post("/file/send")
@@ -400,5 +455,6 @@ def send() -> str | BaseResponse:
     journey.discard_draft(DRAFT)
     assert pending.consent is not None
     flash(ngettext("Sent %(num)d place.", "Sent %(num)d places.", len(pending.locations)))
-    return render_template("advocate/filed.html", filed=filed,
-                           handover=pending.consent.survivor_receipt)
+    return render_template(
+        "advocate/filed.html", filed=filed, handover=pending.consent.survivor_receipt
+    )

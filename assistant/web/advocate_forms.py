@@ -71,8 +71,13 @@ class ConsentForm(FlaskForm):
     survivor_receipt = RadioField(
         _l("Does the survivor want their own receipt, to follow the request themselves?"),
         choices=[
-            ("yes", _l("Yes: I will hand it to them, and they will get a new passphrase when "
-                       "they first sign in")),
+            (
+                "yes",
+                _l(
+                    "Yes: I will hand it to them, and they will get a new passphrase when "
+                    "they first sign in"
+                ),
+            ),
             ("no", _l("No: only I will follow it")),
         ],
         validators=[Optional()],

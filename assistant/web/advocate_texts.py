@@ -45,24 +45,28 @@ REFUSALS = {
     "reason_required": lazy_gettext("Say why you need access."),
     "too_long": lazy_gettext("An answer is too long: at most %(limit)s characters."),
     "control_characters": lazy_gettext(
-        "An answer contains invisible control characters. Please type it again."),
+        "An answer contains invisible control characters. Please type it again."
+    ),
     "bad_email": lazy_gettext("Enter your work e-mail address, like name@organisation.org."),
     "consent_method_required": lazy_gettext("Say how the survivor gave their consent."),
     "consent_date_required": lazy_gettext("Give the date the survivor gave their consent."),
     "consent_date_in_future": lazy_gettext("The date of consent cannot be in the future."),
     "consent_date_invalid": lazy_gettext(
-        "That date could not be read. Give it as day, month and year."),
-    "receipt_choice_required": lazy_gettext(
-        "Say whether the survivor wants their own receipt."),
+        "That date could not be read. Give it as day, month and year."
+    ),
+    "receipt_choice_required": lazy_gettext("Say whether the survivor wants their own receipt."),
     "invalid": lazy_gettext(
         "This code does not work. It may be mistyped, already used or cancelled. Ask the "
-        "survivor for a new one."),
+        "survivor for a new one."
+    ),
     "expired": lazy_gettext(
-        "This code has expired: codes work for 72 hours. Ask the survivor for a new one."),
+        "This code has expired: codes work for 72 hours. Ask the survivor for a new one."
+    ),
     "unknown_advocate": lazy_gettext("There is no such advocate account."),
     "already_approved": lazy_gettext("This account is already approved."),
     "not_pending": lazy_gettext("This registration is no longer waiting."),
     "not_active": lazy_gettext("This account is not active."),
     "not_suspended": lazy_gettext(
-        "Only a suspended account that finished setting up can be reinstated."),
+        "Only a suspended account that finished setting up can be reinstated."
+    ),
 }

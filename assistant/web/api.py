@@ -186,8 +186,16 @@ def token_required(view: F, *, with_handed_over_receipt: bool = False) -> F:
         if loaded is None or case is None:
             raise ApiError(401, "invalid_token", INVALID_TOKEN)
         idle, longest = _token_lifetimes()
-        if not save_session(db.session, current_services().cipher, raw_id, TOKEN_KIND, {},
-                            idle=idle, longest=longest, case_id=case.id):
+        if not save_session(
+            db.session,
+            current_services().cipher,
+            raw_id,
+            TOKEN_KIND,
+            {},
+            idle=idle,
+            longest=longest,
+            case_id=case.id,
+        ):
             raise ApiError(401, "invalid_token", INVALID_TOKEN)
         g.token_raw_id = raw_id
         if case.must_change_passphrase and not with_handed_over_receipt:
@@ -210,8 +218,13 @@ def _reasons_json(reasons: Sequence[Any]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for reason in reasons:
         item = reason if isinstance(reason, dict) else reason.as_dict()
-        out.append({"code": item["code"], "params": dict(item.get("params") or {}),
-                    "text": reason_text(item, directory)})
+        out.append(
+            {
+                "code": item["code"],
+                "params": dict(item.get("params") or {}),
+                "text": reason_text(item, directory),
+            }
+        )
     return out
 
 
@@ -227,8 +240,13 @@ def _referrals_json(
             for reason in reasons:
                 if reason not in distinct:
                     distinct.append(reason)
-        result.append({"hotline": _hotline_json(planned.hotline), "locations": indexes,
-                       "reasons": _reasons_json(distinct)})
+        result.append(
+            {
+                "hotline": _hotline_json(planned.hotline),
+                "locations": indexes,
+                "reasons": _reasons_json(distinct),
+            }
+        )
     return result
 
 
@@ -237,27 +255,47 @@ def _location_entries(raw: Any) -> list[LocationEntry]:
     if not isinstance(raw, list) or not raw:
         raise ApiError(422, "no_locations", rejection_text("no_locations", {}))
     if len(raw) > settings.max_locations:
-        raise ApiError(422, "too_many_locations",
-                       rejection_text("too_many_locations", {"limit": str(settings.max_locations)}))
+        raise ApiError(
+            422,
+            "too_many_locations",
+            rejection_text("too_many_locations", {"limit": str(settings.max_locations)}),
+        )
     entries, details = [], []
     for index, item in enumerate(raw):
         if not isinstance(item, dict) or not isinstance(item.get("value"), str):
-            details.append({"index": index, "code": "bad_location",
-                            "message": _("Each location is an object with a string 'value'.")})
+            details.append(
+                {
+                    "index": index,
+                    "code": "bad_location",
+                    "message": _("Each location is an object with a string 'value'."),
+                }
+            )
             continue
         kind = item.get("kind", "url")
         if kind not in KINDS:
-            details.append({"index": index, "code": "unknown_kind",
-                            "message": _("'kind' must be one of %(kinds)s.",
-                                         kinds=", ".join(KINDS))})
+            details.append(
+                {
+                    "index": index,
+                    "code": "unknown_kind",
+                    "message": _("'kind' must be one of %(kinds)s.", kinds=", ".join(KINDS)),
+                }
+            )
             continue
         extras = {k: item.get(k) for k in ("note", "platform")}
         if any(v is not None and not isinstance(v, str) for v in extras.values()):
-            details.append({"index": index, "code": "bad_location",
-                            "message": _("'note' and 'platform' must be strings.")})
+            details.append(
+                {
+                    "index": index,
+                    "code": "bad_location",
+                    "message": _("'note' and 'platform' must be strings."),
+                }
+            )
             continue
-        entries.append(LocationEntry(kind=kind, value=item["value"], note=extras["note"],
-                                     platform=extras["platform"]))
+        entries.append(
+            LocationEntry(
+                kind=kind, value=item["value"], note=extras["note"], platform=extras["platform"]
+            )
+        )
     if details:
         raise ApiError(422, "invalid_locations", ERROR_MESSAGES[422], details)
     return entries
@@ -266,8 +304,10 @@ def _location_entries(raw: Any) -> list[LocationEntry]:
 def _checked_locations(raw: Any) -> LocationBatch:
     batch = collect_within_limits(_location_entries(raw), current_services())
     if batch.rejections:
-        details = [{"index": r.position - 1, "code": r.code,
-                    "message": rejection_text(r.code, r.params)} for r in batch.rejections]
+        details = [
+            {"index": r.position - 1, "code": r.code, "message": rejection_text(r.code, r.params)}
+            for r in batch.rejections
+        ]
         raise ApiError(422, "invalid_locations", ERROR_MESSAGES[422], details)
     return batch
 
@@ -276,8 +316,9 @@ def _country(raw: Any, field: str = "survivor_country") -> str | None:
     if raw in (None, ""):
         return None
     if not isinstance(raw, str) or raw.upper() not in ISO_COUNTRIES:
-        raise ApiError(422, "bad_country",
-                       _("'%(field)s' must be an ISO 3166-1 alpha-2 code.", field=field))
+        raise ApiError(
+            422, "bad_country", _("'%(field)s' must be an ISO 3166-1 alpha-2 code.", field=field)
+        )
     return raw.upper()
 
 
@@ -286,9 +327,14 @@ def _language(raw: Any) -> str:
         return current_language()
     language = supported_language(raw)
     if language is None:
-        raise ApiError(422, "bad_language",
-                       _("'language' must be one of %(languages)s.",
-                         languages=", ".join(map(language_tag, SUPPORTED_LANGUAGES))))
+        raise ApiError(
+            422,
+            "bad_language",
+            _(
+                "'language' must be one of %(languages)s.",
+                languages=", ".join(map(language_tag, SUPPORTED_LANGUAGES)),
+            ),
+        )
     return language
 
 
@@ -300,9 +346,11 @@ def create_request() -> tuple[Response, int]:
     body = _body()
     categories = body.get("categories", [])
     if not isinstance(categories, list) or any(c not in CATEGORIES for c in categories):
-        raise ApiError(422, "bad_categories",
-                       _("'categories' is a list of: %(categories)s.",
-                         categories=", ".join(CATEGORIES)))
+        raise ApiError(
+            422,
+            "bad_categories",
+            _("'categories' is a list of: %(categories)s.", categories=", ".join(CATEGORIES)),
+        )
     minor = body.get("minor_in_material")
     if minor not in (None, *MINOR_ANSWERS):
         raise ApiError(422, "bad_minor_answer", _("'minor_in_material' is yes, no or unsure."))
@@ -322,8 +370,9 @@ def create_request() -> tuple[Response, int]:
         raise ApiError(422, error.code, rejection_text(error.code, error.params)) from error
     with force_locale(language):
         referrals = _referrals_json(filed.referrals, batch.positions)
-    return jsonify({"case_number": filed.case_number, "passphrase": filed.passphrase,
-                    "referrals": referrals}), 201
+    return jsonify(
+        {"case_number": filed.case_number, "passphrase": filed.passphrase, "referrals": referrals}
+    ), 201
 
 
 @bp.post("/session")
@@ -338,8 +387,9 @@ def create_session() -> Response:
     try:
         case = check_receipt(db.session, current_services().passphrases, number, passphrase)
     except InvalidReceipt as exc:
-        raise ApiError(401, "invalid_receipt",
-                       _("That case number and passphrase do not match.")) from exc
+        raise ApiError(
+            401, "invalid_receipt", _("That case number and passphrase do not match.")
+        ) from exc
     except ReceiptLocked as locked:
         g.retry_after = int(locked.retry_after.total_seconds()) + 1
         raise ApiError(429, "too_many_tries", ERROR_MESSAGES[429]) from locked
@@ -350,10 +400,22 @@ def create_session() -> Response:
 def _new_token(case: Case) -> dict[str, Any]:
     raw_id = new_session_id()
     idle, longest = _token_lifetimes()
-    save_session(db.session, current_services().cipher, raw_id, TOKEN_KIND, {},
-                 idle=idle, longest=longest, case_id=case.id, create=True)
-    return {"token": _serializer().dumps(raw_id), "expires_in": int(idle.total_seconds()),
-            "must_change_passphrase": case.must_change_passphrase}
+    save_session(
+        db.session,
+        current_services().cipher,
+        raw_id,
+        TOKEN_KIND,
+        {},
+        idle=idle,
+        longest=longest,
+        case_id=case.id,
+        create=True,
+    )
+    return {
+        "token": _serializer().dumps(raw_id),
+        "expires_in": int(idle.total_seconds()),
+        "must_change_passphrase": case.must_change_passphrase,
+    }
 
 
 @bp.post("/requests/me/passphrase")
@@ -368,16 +430,19 @@ def new_passphrase(case: Case) -> Response:
     proposal = body.get("proposal")
     if proposal is None:
         passphrase, proposal = propose_passphrase(serializer, case)
-        return jsonify({"case_number": case.case_number, "passphrase": passphrase,
-                        "proposal": proposal})
+        return jsonify(
+            {"case_number": case.case_number, "passphrase": passphrase, "proposal": proposal}
+        )
     if not isinstance(proposal, str):
         raise ApiError(400, "bad_proposal", _("Send 'proposal' as a string."))
     try:
-        replace_passphrase(db.session, current_services().passphrases, serializer, case,
-                           proposal)
+        replace_passphrase(db.session, current_services().passphrases, serializer, case, proposal)
     except InvalidProposal as exc:
-        raise ApiError(422, "bad_proposal", _("That proposal is not valid or is more than an "
-                                              "hour old. Ask for a new one.")) from exc
+        raise ApiError(
+            422,
+            "bad_proposal",
+            _("That proposal is not valid or is more than an hour old. Ask for a new one."),
+        ) from exc
     return jsonify({"case_number": case.case_number, **_new_token(case)})
 
 
@@ -402,27 +467,47 @@ def my_request(case: Case) -> Response:
             "status": view.status,
             "created_on": view.created_on.isoformat(),
             "locations": [
-                {"id": loc.id, "kind": loc.kind, "display": loc.display, "status": loc.status,
-                 "status_changed_on": loc.status_changed_on.isoformat(),
-                 "hotline": _hotline_json(loc.hotline) if loc.hotline else None,
-                 "reasons": _reasons_json(loc.reasons)}
+                {
+                    "id": loc.id,
+                    "kind": loc.kind,
+                    "display": loc.display,
+                    "status": loc.status,
+                    "status_changed_on": loc.status_changed_on.isoformat(),
+                    "hotline": _hotline_json(loc.hotline) if loc.hotline else None,
+                    "reasons": _reasons_json(loc.reasons),
+                }
                 for loc in view.locations
             ],
             "referrals": [
-                {"id": ref.id,
-                 "hotline": _hotline_json(ref.hotline) if ref.hotline else {"id": ref.hotline_id},
-                 "status": ref.status,
-                 "locations": ref.location_ids,
-                 "events": [{"code": e.code, "on": e.occurred_on.isoformat(),
-                             "location": e.location_id,
-                             "text": event_text(e.code, e.params, directory)}
-                            for e in ref.events]}
+                {
+                    "id": ref.id,
+                    "hotline": _hotline_json(ref.hotline)
+                    if ref.hotline
+                    else {"id": ref.hotline_id},
+                    "status": ref.status,
+                    "locations": ref.location_ids,
+                    "events": [
+                        {
+                            "code": e.code,
+                            "on": e.occurred_on.isoformat(),
+                            "location": e.location_id,
+                            "text": event_text(e.code, e.params, directory),
+                        }
+                        for e in ref.events
+                    ],
+                }
                 for ref in view.referrals
             ],
             "messages": [
-                {"id": m.id, "from": m.author, "body": m.body, "sent_on": m.sent_on.isoformat(),
-                 "hotline": (_hotline_json(h) if (h := hotline_of.get(m.referral_id or -1))
-                             else None)}
+                {
+                    "id": m.id,
+                    "from": m.author,
+                    "body": m.body,
+                    "sent_on": m.sent_on.isoformat(),
+                    "hotline": (
+                        _hotline_json(h) if (h := hotline_of.get(m.referral_id or -1)) else None
+                    ),
+                }
                 for m in view.messages
             ],
         }
@@ -451,13 +536,15 @@ def write_message(case: Case) -> tuple[Response, int]:
     body = _body()
     text, referral_id = body.get("body"), body.get("referral_id")
     if not isinstance(text, str) or (referral_id is not None and not isinstance(referral_id, int)):
-        raise ApiError(422, "bad_message",
-                       _("Send 'body' as a string and 'referral_id' as a number."))
+        raise ApiError(
+            422, "bad_message", _("Send 'body' as a string and 'referral_id' as a number.")
+        )
     try:
         message = post_survivor_message(db.session, current_services(), case, text, referral_id)
     except MessageRejected as rejected:
-        raise ApiError(422, rejected.code,
-                       message_rejection_text(rejected.code, rejected.params)) from rejected
+        raise ApiError(
+            422, rejected.code, message_rejection_text(rejected.code, rejected.params)
+        ) from rejected
     return jsonify({"id": message.id, "sent_on": message.sent_on.isoformat()}), 201
 
 
@@ -479,8 +566,11 @@ def dry_run() -> Response:
     batch = _checked_locations(body.get("locations"))
     decisions = dry_run_routes(batch.accepted, current_services(), country)
     routes = [
-        {"location": position - 1, "hotline": _hotline_json(decision.hotline),
-         "reasons": _reasons_json(decision.reasons)}
+        {
+            "location": position - 1,
+            "hotline": _hotline_json(decision.hotline),
+            "reasons": _reasons_json(decision.reasons),
+        }
         for decision, positions in zip(decisions, batch.positions, strict=True)
         for position in positions
     ]
@@ -495,11 +585,20 @@ def hotlines() -> Response:
     wanted = request.args.get("country")
     country = _country(wanted, field="country") if wanted is not None else None
     items = [
-        {**_hotline_json(h), "operator": h.operator, "countries": list(h.countries),
-         "sends_notices_worldwide": h.sends_notices_worldwide, "languages": list(h.languages),
-         "website": h.website, "report_url": h.report_url, "accepts_dark_web": h.accepts_dark_web,
-         "accepts_p2p": h.accepts_p2p, "intake": h.intake, "sources": list(h.sources),
-         "verified_on": h.verified_on}
+        {
+            **_hotline_json(h),
+            "operator": h.operator,
+            "countries": list(h.countries),
+            "sends_notices_worldwide": h.sends_notices_worldwide,
+            "languages": list(h.languages),
+            "website": h.website,
+            "report_url": h.report_url,
+            "accepts_dark_web": h.accepts_dark_web,
+            "accepts_p2p": h.accepts_p2p,
+            "intake": h.intake,
+            "sources": list(h.sources),
+            "verified_on": h.verified_on,
+        }
         for h in sorted(current_services().directory.hotlines.values(), key=lambda h: h.id)
         if country is None or country in h.countries
     ]
@@ -513,18 +612,33 @@ def resource_json(entry: Resource) -> dict[str, Any]:
     """One support service; ``kind_label``, ``audience_label`` and ``hours_text`` are in the
     language of the answer."""
     return {
-        "id": entry.id, "country": entry.country, "name": entry.name, "kind": entry.kind,
-        "kind_label": str(texts.RESOURCE_KIND_LABELS[entry.kind]), "audience": entry.audience,
+        "id": entry.id,
+        "country": entry.country,
+        "name": entry.name,
+        "kind": entry.kind,
+        "kind_label": str(texts.RESOURCE_KIND_LABELS[entry.kind]),
+        "audience": entry.audience,
         "audience_label": str(texts.AUDIENCE_LABELS[entry.audience]),
         "phone": entry.phone,
-        "text": ({"number": entry.text_number, "keyword": entry.text_keyword}
-                 if entry.text_number else None),
+        "text": (
+            {"number": entry.text_number, "keyword": entry.text_keyword}
+            if entry.text_number
+            else None
+        ),
         "web": entry.web,
-        "hours": ("24/7" if entry.always_open else [
-            {"days": list(item.days), "opens": item.opens, "closes": item.closes}
-            for item in entry.hours] or None),
-        "timezone": entry.timezone, "hours_text": texts.hours_text(entry),
-        "languages": list(entry.languages), "free": entry.free,
+        "hours": (
+            "24/7"
+            if entry.always_open
+            else [
+                {"days": list(item.days), "opens": item.opens, "closes": item.closes}
+                for item in entry.hours
+            ]
+            or None
+        ),
+        "timezone": entry.timezone,
+        "hours_text": texts.hours_text(entry),
+        "languages": list(entry.languages),
+        "free": entry.free,
         "sources": list(entry.sources),
         "verified_on": entry.verified_on.isoformat() if entry.verified_on else None,
     }
@@ -542,15 +656,17 @@ def resources() -> Response:
     language = (wanted or current_language()).replace("-", "_")
     services = current_services()
     entries = services.resources.for_reader(country, language)
-    return jsonify({
-        "country": country,
-        "language": language_tag(current_language()),
-        "covered": country in services.resources.countries() if country else False,
-        "resources": [
-            {**resource_json(entry), "speaks_your_language": entry.speaks(language)}
-            for entry in entries
-        ],
-    })
+    return jsonify(
+        {
+            "country": country,
+            "language": language_tag(current_language()),
+            "covered": country in services.resources.countries() if country else False,
+            "resources": [
+                {**resource_json(entry), "speaks_your_language": entry.speaks(language)}
+                for entry in entries
+            ],
+        }
+    )
 
 
 @bp.get("/openapi.json")

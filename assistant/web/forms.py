@@ -27,8 +27,13 @@ PASTE_BOUND = 1_500_000
 
 # Each language named in itself, so a reader finds their own whatever the page is in.
 LANGUAGE_NAMES = {
-    "en": "English", "fr": "Français", "es": "Español", "de": "Deutsch", "nl": "Nederlands",
-    "pt_BR": "Português (Brasil)", "ar": "العربية",
+    "en": "English",
+    "fr": "Français",
+    "es": "Español",
+    "de": "Deutsch",
+    "nl": "Nederlands",
+    "pt_BR": "Português (Brasil)",
+    "ar": "العربية",
 }
 
 
@@ -108,19 +113,20 @@ class MessageForm(FlaskForm):
 
 class EraseForm(FlaskForm):
     confirm = BooleanField(
-        _l("I understand that everything about this request will be erased, and cannot be "
-           "brought back."),
+        _l(
+            "I understand that everything about this request will be erased, and cannot be "
+            "brought back."
+        ),
         validators=[InputRequired(_l("Tick the box to confirm."))],
     )
 
 
 class DryRunForm(FlaskForm):
-    """"Where would it go?": nothing from it is stored."""
+    """ "Where would it go?": nothing from it is stored."""
 
     places = TextAreaField(
         _l("Links or names, one on each line"),
-        validators=[DataRequired(_l("Paste at least one link or name.")),
-                    Length(max=PASTE_BOUND)],
+        validators=[DataRequired(_l("Paste at least one link or name.")), Length(max=PASTE_BOUND)],
     )
     platform = StringField(
         _l("Which site or app? (for an account or group name)"),

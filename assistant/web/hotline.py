@@ -90,8 +90,10 @@ def _render_referral(referral: Referral, *, error: str | None = None, status: in
         detail=detail,
         referral=referral,
         forms=forms,
-        allowed={loc.id: referrals.allowed_actions(loc, referral.hotline_id)
-                 for loc in referral.locations},
+        allowed={
+            loc.id: referrals.allowed_actions(loc, referral.hotline_id)
+            for loc in referral.locations
+        },
         can_acknowledge=referrals.can_acknowledge(referral),
         reroute_form=_reroute_form(referral),
         close_form=CloseForm(prefix="close"),

@@ -87,8 +87,9 @@ def gather_locations(
         batch = collect_within_limits([single], services, already=already)
         added += batch.accepted
         duplicates += batch.duplicates
-        problems += [Problem("single", excerpt(single.value), r.code, r.params)
-                     for r in batch.rejections]
+        problems += [
+            Problem("single", excerpt(single.value), r.code, r.params) for r in batch.rejections
+        ]
     remaining: list[str] = []
     if pasted.strip():
         try:
@@ -102,8 +103,9 @@ def gather_locations(
         for rejection in batch.rejections:
             entry = entries[rejection.position - 1]
             remaining.append(entry.value)
-            problems.append(Problem("pasted", excerpt(entry.value), rejection.code,
-                                    rejection.params))
+            problems.append(
+                Problem("pasted", excerpt(entry.value), rejection.code, rejection.params)
+            )
     return AddOutcome(added, problems, "\n".join(remaining), duplicates)
 
 
@@ -122,8 +124,9 @@ def remove_from_draft(data: dict[str, Any], index: int) -> None:
     data["locations"] = stored
 
 
-def intake_request(services: Services, data: dict[str, Any], language: str,
-                   **filing: Any) -> IntakeRequest:
+def intake_request(
+    services: Services, data: dict[str, Any], language: str, **filing: Any
+) -> IntakeRequest:
     """The request a draft describes; ``filing`` adds who files it (an advocate, with consent).
 
     The draft's random key becomes a keyed hash, so that sending the same draft twice files once.

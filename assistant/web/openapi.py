@@ -34,8 +34,7 @@ LANG = {"$ref": "#/components/parameters/lang"}
 
 ERROR_DESCRIPTIONS = {
     400: "The body is not valid JSON, or not a JSON object (`malformed_json`).",
-    401: "No token, or the token is not valid or has expired (`unauthenticated`, "
-    "`invalid_token`).",
+    401: "No token, or the token is not valid or has expired (`unauthenticated`, `invalid_token`).",
     409: "This conflicts with the current state of the case.",
     413: "The request body is too large.",
     415: "Only `application/json` is accepted; multipart and form bodies are refused "
@@ -88,8 +87,11 @@ def _object(
 
 
 def _json_body(schema_name: str, description: str) -> dict[str, Any]:
-    return {"required": True, "description": description,
-            "content": {JSON: {"schema": _ref(schema_name)}}}
+    return {
+        "required": True,
+        "description": description,
+        "content": {JSON: {"schema": _ref(schema_name)}},
+    }
 
 
 def _json_response(description: str, schema: dict[str, Any]) -> dict[str, Any]:
@@ -110,8 +112,7 @@ def _errors(*statuses: int, **described: str) -> dict[str, Any]:
 
 def _schemas() -> dict[str, Any]:
     date = {"type": "string", "format": "date"}
-    country = {"type": "string", "pattern": "^[A-Z]{2}$",
-               "description": "ISO 3166-1 alpha-2 code."}
+    country = {"type": "string", "pattern": "^[A-Z]{2}$", "description": "ISO 3166-1 alpha-2 code."}
     country_input = {
         "type": ["string", "null"],
         "pattern": "^([A-Za-z]{2})?$",
@@ -129,15 +130,28 @@ def _schemas() -> dict[str, Any]:
     return {
         "LocationInput": _object(
             {
-                "kind": {"type": "string", "enum": list(KINDS), "default": "url",
-                         "description": "What the value is."},
-                "value": {"type": "string", "minLength": 1, "maxLength": MAX_VALUE_LENGTH,
-                          "description": "A link, account name, group name, file-sharing "
-                          "identifier or description. Stored encrypted and never fetched."},
-                "note": {"type": ["string", "null"], "maxLength": MAX_NOTE_LENGTH,
-                         "description": "Optional note for the hotline; stored encrypted."},
-                "platform": {"type": ["string", "null"],
-                             "description": "Optional name of the platform or service."},
+                "kind": {
+                    "type": "string",
+                    "enum": list(KINDS),
+                    "default": "url",
+                    "description": "What the value is.",
+                },
+                "value": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": MAX_VALUE_LENGTH,
+                    "description": "A link, account name, group name, file-sharing "
+                    "identifier or description. Stored encrypted and never fetched.",
+                },
+                "note": {
+                    "type": ["string", "null"],
+                    "maxLength": MAX_NOTE_LENGTH,
+                    "description": "Optional note for the hotline; stored encrypted.",
+                },
+                "platform": {
+                    "type": ["string", "null"],
+                    "description": "Optional name of the platform or service.",
+                },
             },
             ["value"],
             "One place where the material appears. The value is never fetched or visited.",
@@ -162,25 +176,51 @@ def _schemas() -> dict[str, Any]:
                 "languages": _array({"type": "string"}),
                 "website": {"type": "string"},
                 "report_url": {"type": ["string", "null"]},
-                "accepts_dark_web": {"type": ["boolean", "null"],
-                                     "description": "null: not known."},
+                "accepts_dark_web": {
+                    "type": ["boolean", "null"],
+                    "description": "null: not known.",
+                },
                 "accepts_p2p": {"type": ["boolean", "null"], "description": "null: not known."},
-                "intake": {"type": "string", "enum": list(INTAKE_CHANNELS),
-                           "description": "How referrals reach this hotline."},
-                "sources": _array({"type": "string"}, minItems=1,
-                                  description="Where the directory entry comes from."),
-                "verified_on": {"type": ["string", "null"],
-                                "description": "The date a person last verified the entry."},
+                "intake": {
+                    "type": "string",
+                    "enum": list(INTAKE_CHANNELS),
+                    "description": "How referrals reach this hotline.",
+                },
+                "sources": _array(
+                    {"type": "string"},
+                    minItems=1,
+                    description="Where the directory entry comes from.",
+                ),
+                "verified_on": {
+                    "type": ["string", "null"],
+                    "description": "The date a person last verified the entry.",
+                },
             },
-            ["id", "name", "operator", "country", "countries", "sends_notices_worldwide",
-             "languages", "website", "report_url", "accepts_dark_web", "accepts_p2p", "intake",
-             "sources", "verified_on"],
+            [
+                "id",
+                "name",
+                "operator",
+                "country",
+                "countries",
+                "sends_notices_worldwide",
+                "languages",
+                "website",
+                "report_url",
+                "accepts_dark_web",
+                "accepts_p2p",
+                "intake",
+                "sources",
+                "verified_on",
+            ],
             "A directory entry as shipped, with its sources.",
         ),
         "Reason": _object(
             {
-                "code": {"type": "string", "enum": [*REASON_CODES, *STAFF_REASON_CODES],
-                         "description": "Stable code of the routing reason."},
+                "code": {
+                    "type": "string",
+                    "enum": [*REASON_CODES, *STAFF_REASON_CODES],
+                    "description": "Stable code of the routing reason.",
+                },
                 "params": {"type": "object", "additionalProperties": {"type": "string"}},
                 "text": {"type": "string", "description": "The reason in the requested language."},
             },
@@ -190,8 +230,10 @@ def _schemas() -> dict[str, Any]:
         "Referral": _object(
             {
                 "hotline": _ref("Hotline"),
-                "locations": _array({"type": "integer", "minimum": 0},
-                                    description="0-based indexes into the request's `locations`."),
+                "locations": _array(
+                    {"type": "integer", "minimum": 0},
+                    description="0-based indexes into the request's `locations`.",
+                ),
                 "reasons": _array(_ref("Reason"), description="The distinct reasons."),
             },
             ["hotline", "locations", "reasons"],
@@ -200,8 +242,11 @@ def _schemas() -> dict[str, Any]:
         "ErrorDetail": {
             "type": "object",
             "properties": {
-                "index": {"type": "integer", "minimum": 0,
-                          "description": "0-based index of the location concerned."},
+                "index": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "0-based index of the location concerned.",
+                },
                 "code": {"type": "string"},
                 "message": {"type": "string"},
             },
@@ -246,11 +291,16 @@ def _schemas() -> dict[str, Any]:
         ),
         "Receipt": _object(
             {
-                "case_number": {"type": "string", "pattern": "^RQ-[0-9A-HJKMNP-TV-Z]{8}$",
-                                "examples": ["RQ-7K2M9QXA"]},
-                "passphrase": {"type": "string",
-                               "description": "Returned only this once and never again: it "
-                               "cannot be recovered. Keep it with the case number."},
+                "case_number": {
+                    "type": "string",
+                    "pattern": "^RQ-[0-9A-HJKMNP-TV-Z]{8}$",
+                    "examples": ["RQ-7K2M9QXA"],
+                },
+                "passphrase": {
+                    "type": "string",
+                    "description": "Returned only this once and never again: it "
+                    "cannot be recovered. Keep it with the case number.",
+                },
                 "referrals": _array(_ref("Referral")),
             },
             ["case_number", "passphrase", "referrals"],
@@ -263,8 +313,11 @@ def _schemas() -> dict[str, Any]:
         "Token": _object(
             {
                 "token": {"type": "string", "description": "Send as `Authorization: Bearer`."},
-                "expires_in": {"type": "integer", "minimum": 1,
-                               "description": "Seconds of inactivity after which it ends."},
+                "expires_in": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "Seconds of inactivity after which it ends.",
+                },
                 "must_change_passphrase": {
                     "type": "boolean",
                     "description": "True when an advocate handed this receipt over: every other "
@@ -277,11 +330,14 @@ def _schemas() -> dict[str, Any]:
         "PassphraseProposal": _object(
             {
                 "case_number": {"type": "string"},
-                "passphrase": {"type": "string",
-                               "description": "Not in force until the proposal is sent back."},
-                "proposal": {"type": "string",
-                             "description": "Send it back within an hour to put the passphrase "
-                             "in force."},
+                "passphrase": {
+                    "type": "string",
+                    "description": "Not in force until the proposal is sent back.",
+                },
+                "proposal": {
+                    "type": "string",
+                    "description": "Send it back within an hour to put the passphrase in force.",
+                },
             },
             ["case_number", "passphrase", "proposal"],
         ),
@@ -329,13 +385,18 @@ def _schemas() -> dict[str, Any]:
                 "hotline": {
                     "anyOf": [
                         _ref("Hotline"),
-                        _object({"id": {"type": "string"}}, ["id"],
-                                "A hotline no longer in the directory: its id only."),
+                        _object(
+                            {"id": {"type": "string"}},
+                            ["id"],
+                            "A hotline no longer in the directory: its id only.",
+                        ),
                     ],
                 },
                 "status": {"type": "string"},
-                "locations": _array({"type": "integer"},
-                                    description="Ids of the case's locations (`CaseLocation.id`)."),
+                "locations": _array(
+                    {"type": "integer"},
+                    description="Ids of the case's locations (`CaseLocation.id`).",
+                ),
                 "events": _array(_ref("CaseEvent")),
             },
             ["id", "hotline", "status", "locations", "events"],
@@ -364,30 +425,36 @@ def _schemas() -> dict[str, Any]:
         ),
         "NewLocations": _object({"locations": locations_input}, ["locations"]),
         "AddedLocations": _object(
-            {"referrals": _array(_ref("Referral"),
-                                 description="Where the new locations went; `locations` are "
-                                 "indexes into this request's list.")},
+            {
+                "referrals": _array(
+                    _ref("Referral"),
+                    description="Where the new locations went; `locations` are "
+                    "indexes into this request's list.",
+                )
+            },
             ["referrals"],
         ),
         "NewMessage": _object(
             {
                 "body": {"type": "string", "minLength": 1, "maxLength": MAX_MESSAGE_LENGTH},
-                "referral_id": {"type": ["integer", "null"],
-                                "description": "`CaseReferral.id`; needed when the case has "
-                                "several hotlines."},
+                "referral_id": {
+                    "type": ["integer", "null"],
+                    "description": "`CaseReferral.id`; needed when the case has several hotlines.",
+                },
             },
             ["body"],
         ),
-        "MessageSent": _object(
-            {"id": {"type": "integer"}, "sent_on": date}, ["id", "sent_on"]
-        ),
+        "MessageSent": _object({"id": {"type": "integer"}, "sent_on": date}, ["id", "sent_on"]),
         "RouteRequest": _object(
             {"locations": locations_input, "survivor_country": country_input}, ["locations"]
         ),
         "Route": _object(
             {
-                "location": {"type": "integer", "minimum": 0,
-                             "description": "0-based index into the request's `locations`."},
+                "location": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "0-based index into the request's `locations`.",
+                },
                 "hotline": _ref("Hotline"),
                 "reasons": reasons,
             },
@@ -399,66 +466,115 @@ def _schemas() -> dict[str, Any]:
         "Resource": _object(
             {
                 "id": {"type": "string"},
-                "country": {"type": ["string", "null"], "pattern": "^[A-Z]{2}$",
-                            "description": "ISO 3166-1 alpha-2; null for a service that helps "
-                            "people in any country."},
+                "country": {
+                    "type": ["string", "null"],
+                    "pattern": "^[A-Z]{2}$",
+                    "description": "ISO 3166-1 alpha-2; null for a service that helps "
+                    "people in any country.",
+                },
                 "name": {"type": "string"},
                 "kind": {"type": "string", "enum": list(RESOURCE_KINDS)},
                 "kind_label": {"type": "string", "description": "`kind` in words."},
                 "audience": {"type": "string", "enum": list(AUDIENCES)},
                 "audience_label": {"type": "string"},
                 "phone": {"type": ["string", "null"], "description": "As dialled in the country."},
-                "text": {"type": ["object", "null"],
-                         "properties": {"number": {"type": "string"},
-                                        "keyword": {"type": ["string", "null"]}}},
+                "text": {
+                    "type": ["object", "null"],
+                    "properties": {
+                        "number": {"type": "string"},
+                        "keyword": {"type": ["string", "null"]},
+                    },
+                },
                 "web": {"type": ["string", "null"]},
-                "hours": {"description": "\"24/7\", opening hours, or null when not known.",
-                          "oneOf": [{"const": "24/7"}, {"type": "null"},
-                                    _array({"type": "object", "properties": {
-                                        "days": _array({"type": "string", "enum": list(DAYS)}),
-                                        "opens": {"type": "string"},
-                                        "closes": {"type": "string"}}})]},
-                "timezone": {"type": ["string", "null"],
-                             "description": "IANA zone of the opening hours."},
+                "hours": {
+                    "description": '"24/7", opening hours, or null when not known.',
+                    "oneOf": [
+                        {"const": "24/7"},
+                        {"type": "null"},
+                        _array(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "days": _array({"type": "string", "enum": list(DAYS)}),
+                                    "opens": {"type": "string"},
+                                    "closes": {"type": "string"},
+                                },
+                            }
+                        ),
+                    ],
+                },
+                "timezone": {
+                    "type": ["string", "null"],
+                    "description": "IANA zone of the opening hours.",
+                },
                 "hours_text": {"type": "string", "description": "The hours in words."},
-                "languages": _array({"type": "string"},
-                                    description="ISO 639-1 codes it answers in."),
+                "languages": _array(
+                    {"type": "string"}, description="ISO 639-1 codes it answers in."
+                ),
                 "speaks_your_language": {"type": "boolean"},
                 "free": {"type": ["boolean", "null"]},
                 "sources": _array({"type": "string"}, minItems=1),
-                "verified_on": {"type": ["string", "null"],
-                                "description": "The date a person last checked the entry."},
+                "verified_on": {
+                    "type": ["string", "null"],
+                    "description": "The date a person last checked the entry.",
+                },
             },
-            ["id", "country", "name", "kind", "kind_label", "audience", "audience_label",
-             "phone", "text", "web", "hours", "timezone", "hours_text", "languages",
-             "speaks_your_language", "free", "sources", "verified_on"],
+            [
+                "id",
+                "country",
+                "name",
+                "kind",
+                "kind_label",
+                "audience",
+                "audience_label",
+                "phone",
+                "text",
+                "web",
+                "hours",
+                "timezone",
+                "hours_text",
+                "languages",
+                "speaks_your_language",
+                "free",
+                "sources",
+                "verified_on",
+            ],
             "A support service.",
         ),
         "Resources": _object(
             {
                 "country": {"type": ["string", "null"]},
                 "language": {"type": "string", "description": "The language of the texts."},
-                "covered": {"type": "boolean",
-                            "description": "Whether the list has services for this country."},
-                "resources": _array(_ref("Resource"), description="The country's services by "
-                                    "kind (emergency first), then those for any country; within "
-                                    "a kind, those that answer in `lang` first."),
+                "covered": {
+                    "type": "boolean",
+                    "description": "Whether the list has services for this country.",
+                },
+                "resources": _array(
+                    _ref("Resource"),
+                    description="The country's services by "
+                    "kind (emergency first), then those for any country; within "
+                    "a kind, those that answer in `lang` first.",
+                ),
             },
             ["country", "language", "covered", "resources"],
         ),
         "Directory": _object(
             {
                 "hotlines": _array(_ref("HotlineEntry"), description="Sorted by id."),
-                "fallback": {"type": "string",
-                             "description": "Id of the hotline that takes what no other does."},
+                "fallback": {
+                    "type": "string",
+                    "description": "Id of the hotline that takes what no other does.",
+                },
             },
             ["hotlines", "fallback"],
         ),
     }
 
 
-HANDED_OVER = ("An advocate handed this receipt over and it has not been replaced yet "
-               "(`passphrase_change_required`): POST /requests/me/passphrase first.")
+HANDED_OVER = (
+    "An advocate handed this receipt over and it has not been replaced yet "
+    "(`passphrase_change_required`): POST /requests/me/passphrase first."
+)
 
 
 def _paths() -> dict[str, Any]:
@@ -473,8 +589,9 @@ def _paths() -> dict[str, Any]:
                 "parameters": [LANG],
                 "requestBody": _json_body("NewRequest", "The request."),
                 "responses": {
-                    "201": _json_response("Filed. Keep the case number and the passphrase.",
-                                          _ref("Receipt")),
+                    "201": _json_response(
+                        "Filed. Keep the case number and the passphrase.", _ref("Receipt")
+                    ),
                     **_errors(400, 413, 415, 422),
                 },
             },
@@ -489,11 +606,14 @@ def _paths() -> dict[str, Any]:
                 "responses": {
                     "200": _json_response("Signed in.", _ref("Token")),
                     **_errors(
-                        400, 401, 413, 415, 429,
+                        400,
+                        401,
+                        413,
+                        415,
+                        429,
                         s400="Not valid JSON (`malformed_json`), or the case number or the "
                         "passphrase is missing or not a string (`bad_receipt`).",
-                        s401="That case number and passphrase do not match "
-                        "(`invalid_receipt`).",
+                        s401="That case number and passphrase do not match (`invalid_receipt`).",
                         s429="Too many wrong tries: the receipt is locked for a while "
                         "(`too_many_tries`). Wait `Retry-After` seconds.",
                     ),
@@ -515,8 +635,10 @@ def _paths() -> dict[str, Any]:
                 "timelines, and messages.",
                 "security": BEARER,
                 "parameters": [LANG],
-                "responses": {"200": _json_response("The case.", _ref("Case")),
-                              **_errors(401, 403, s403=HANDED_OVER)},
+                "responses": {
+                    "200": _json_response("The case.", _ref("Case")),
+                    **_errors(401, 403, s403=HANDED_OVER),
+                },
             },
             "delete": {
                 "operationId": "eraseMyRequest",
@@ -524,8 +646,10 @@ def _paths() -> dict[str, Any]:
                 "description": "Erases the case and everything about it. The token and the "
                 "receipt stop working.",
                 "security": BEARER,
-                "responses": {"204": {"description": "Erased."},
-                              **_errors(401, 403, s403=HANDED_OVER)},
+                "responses": {
+                    "204": {"description": "Erased."},
+                    **_errors(401, 403, s403=HANDED_OVER),
+                },
             },
         },
         "/requests/me/passphrase": {
@@ -533,7 +657,7 @@ def _paths() -> dict[str, Any]:
                 "operationId": "replaceMyPassphrase",
                 "summary": "A new passphrase for the receipt, in two steps",
                 "description": "With `{}`: a new random passphrase and a `proposal`; nothing "
-                "changes. With `{\"proposal\": ...}` within an hour: the passphrase is in force, "
+                'changes. With `{"proposal": ...}` within an hour: the passphrase is in force, '
                 "the old one and every token of the case stop working, and a new token is "
                 "returned. Required before anything else when an advocate handed the receipt "
                 "over (`must_change_passphrase`).",
@@ -542,12 +666,25 @@ def _paths() -> dict[str, Any]:
                 "responses": {
                     "200": {
                         "description": "A proposal, or the passphrase is now in force.",
-                        "content": {"application/json": {"schema": {"oneOf": [
-                            _ref("PassphraseProposal"), _ref("PassphraseReplaced")]}}},
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "oneOf": [
+                                        _ref("PassphraseProposal"),
+                                        _ref("PassphraseReplaced"),
+                                    ]
+                                }
+                            }
+                        },
                     },
-                    **_errors(400, 401, 415, 422,
-                              s422="The proposal is not valid or is more than an hour old "
-                              "(`bad_proposal`)."),
+                    **_errors(
+                        400,
+                        401,
+                        415,
+                        422,
+                        s422="The proposal is not valid or is more than an hour old "
+                        "(`bad_proposal`).",
+                    ),
                 },
             },
         },
@@ -563,7 +700,13 @@ def _paths() -> dict[str, Any]:
                 "responses": {
                     "201": _json_response("Added.", _ref("AddedLocations")),
                     **_errors(
-                        400, 401, 403, 409, 413, 415, 422,
+                        400,
+                        401,
+                        403,
+                        409,
+                        413,
+                        415,
+                        422,
                         s403=HANDED_OVER,
                         s409="Every location is already in the case (`already_listed`).",
                     ),
@@ -580,7 +723,12 @@ def _paths() -> dict[str, Any]:
                 "responses": {
                     "201": _json_response("Sent.", _ref("MessageSent")),
                     **_errors(
-                        400, 401, 403, 413, 415, 422,
+                        400,
+                        401,
+                        403,
+                        413,
+                        415,
+                        422,
                         s403=HANDED_OVER,
                         s422="The message could not be sent (`bad_message`, `empty`, "
                         "`too_long`, `control_characters`, `choose_hotline`, "
@@ -659,8 +807,9 @@ def _paths() -> dict[str, Any]:
                 "operationId": "getOpenApi",
                 "summary": "This document",
                 "responses": {
-                    "200": _json_response("The OpenAPI 3.1 description of this API.",
-                                          {"type": "object"}),
+                    "200": _json_response(
+                        "The OpenAPI 3.1 description of this API.", {"type": "object"}
+                    ),
                 },
             },
         },
@@ -671,15 +820,21 @@ def _paths() -> dict[str, Any]:
 def _build() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Removal Request Assistant API", "version": "1",
-                 "description": API_DESCRIPTION},
+        "info": {
+            "title": "Removal Request Assistant API",
+            "version": "1",
+            "description": API_DESCRIPTION,
+        },
         "servers": [{"url": "/api/v1"}],
         "paths": _paths(),
         "components": {
             "schemas": _schemas(),
             "securitySchemes": {
-                "bearerAuth": {"type": "http", "scheme": "bearer",
-                               "description": "The token from `POST /session`."},
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "The token from `POST /session`.",
+                },
             },
             "parameters": {
                 "lang": {

@@ -66,8 +66,11 @@ def support() -> str:
     resources = services.resources
     listed = sorted(resources.countries(), key=lambda code: texts.country_name(code).casefold())
     hotlines = sorted(services.directory.hotlines.values(), key=lambda h: h.name.casefold())
-    shown = [entry for entry in resources.for_reader(country, texts.current_language())
-             if entry.kind != "emergency"]
+    shown = [
+        entry
+        for entry in resources.for_reader(country, texts.current_language())
+        if entry.kind != "emergency"
+    ]
     return render_template(
         "public/support.html",
         country=country,
@@ -77,8 +80,10 @@ def support() -> str:
         # A number is named only for a country the reader chose or gave: a browser set to en-US
         # says little about where someone is.
         emergency=None if guessed else resources.emergency_number(country),
-        groups=[(place, list(entries))
-                for place, entries in groupby(shown, key=lambda entry: entry.country)],
+        groups=[
+            (place, list(entries))
+            for place, entries in groupby(shown, key=lambda entry: entry.country)
+        ],
         unchecked=any(entry.verified_on is None for entry in shown),
         hotlines=hotlines,
     )

@@ -77,16 +77,23 @@ def shell_version() -> str:
     static = Path(current_app.static_folder or "")
     templates = Path(current_app.template_folder or "")
     catalogues = sorted((templates.parent / "translations").glob("*/LC_MESSAGES/messages.mo"))
-    files = (static / "app.css", static / "app.js", templates / "base.html",
-             templates / "pwa" / "offline.html", *catalogues,
-             *(icon.path for icon in icons(settings)))
+    files = (
+        static / "app.css",
+        static / "app.js",
+        templates / "base.html",
+        templates / "pwa" / "offline.html",
+        *catalogues,
+        *(icon.path for icon in icons(settings)),
+    )
     return _digest(files)
 
 
 @bp.app_context_processor
 def _icon_for_pages() -> dict[str, object]:
-    return {"page_icon_size": icons(current_services().settings)[0].size,
-            "theme_colour": THEME_COLOUR}
+    return {
+        "page_icon_size": icons(current_services().settings)[0].size,
+        "theme_colour": THEME_COLOUR,
+    }
 
 
 @bp.get("/manifest.webmanifest")
@@ -107,8 +114,12 @@ def manifest() -> Response:
         "background_color": BACKGROUND_COLOUR,
         "theme_color": THEME_COLOUR,
         "icons": [
-            {"src": url_for("pwa.icon", size=icon.size), "sizes": f"{icon.size}x{icon.size}",
-             "type": "image/png", "purpose": "any"}
+            {
+                "src": url_for("pwa.icon", size=icon.size),
+                "sizes": f"{icon.size}x{icon.size}",
+                "type": "image/png",
+                "purpose": "any",
+            }
             for icon in icons(settings)
         ],
     }

@@ -81,8 +81,10 @@ class ServerSessionInterface(SessionInterface):
         settings = self.services.settings
         if "account_id" in session:
             return dt.timedelta(minutes=settings.account_idle_minutes)
-        minutes = settings.survivor_idle_minutes if "case_id" in session else (
-            settings.draft_idle_minutes
+        minutes = (
+            settings.survivor_idle_minutes
+            if "case_id" in session
+            else (settings.draft_idle_minutes)
         )
         return dt.timedelta(minutes=minutes)
 

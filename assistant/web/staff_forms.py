@@ -27,38 +27,62 @@ FIELD_BOUND = 4096
 
 
 class SignInForm(FlaskForm):
-    email = StringField(_l("E-mail address"), validators=[DataRequired(_l("Enter your e-mail "
-                        "address.")), Length(max=320)])
-    password = PasswordField(_l("Password"), validators=[
-        DataRequired(_l("Enter your password.")), Length(max=MAX_PASSWORD_LENGTH * 4)])
-    code = StringField(_l("Code from your authenticator app"), validators=[
-        DataRequired(_l("Enter the 6-digit code.")), Length(max=20)])
+    email = StringField(
+        _l("E-mail address"),
+        validators=[DataRequired(_l("Enter your e-mail address.")), Length(max=320)],
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(_l("Enter your password.")), Length(max=MAX_PASSWORD_LENGTH * 4)],
+    )
+    code = StringField(
+        _l("Code from your authenticator app"),
+        validators=[DataRequired(_l("Enter the 6-digit code.")), Length(max=20)],
+    )
 
 
 class EnrolForm(FlaskForm):
     code = HiddenField()
-    password = PasswordField(_l("Choose a password (at least 12 characters)"), validators=[
-        DataRequired(_l("Choose a password.")), Length(max=MAX_PASSWORD_LENGTH * 4)])
-    confirm = PasswordField(_l("The same password again"), validators=[
-        EqualTo("password", _l("The two passwords are not the same."))])
-    totp = StringField(_l("Code from your authenticator app"), validators=[
-        DataRequired(_l("Enter the 6-digit code.")), Length(max=20)])
+    password = PasswordField(
+        _l("Choose a password (at least 12 characters)"),
+        validators=[DataRequired(_l("Choose a password.")), Length(max=MAX_PASSWORD_LENGTH * 4)],
+    )
+    confirm = PasswordField(
+        _l("The same password again"),
+        validators=[EqualTo("password", _l("The two passwords are not the same."))],
+    )
+    totp = StringField(
+        _l("Code from your authenticator app"),
+        validators=[DataRequired(_l("Enter the 6-digit code.")), Length(max=20)],
+    )
 
 
 class PasswordForm(FlaskForm):
-    current = PasswordField(_l("Current password"), validators=[
-        DataRequired(_l("Enter your current password.")), Length(max=MAX_PASSWORD_LENGTH * 4)])
-    password = PasswordField(_l("New password (at least 12 characters)"), validators=[
-        DataRequired(_l("Choose a password.")), Length(max=MAX_PASSWORD_LENGTH * 4)])
-    confirm = PasswordField(_l("The same password again"), validators=[
-        EqualTo("password", _l("The two passwords are not the same."))])
-    totp = StringField(_l("Code from your authenticator app"), validators=[
-        DataRequired(_l("Enter the 6-digit code.")), Length(max=20)])
+    current = PasswordField(
+        _l("Current password"),
+        validators=[
+            DataRequired(_l("Enter your current password.")),
+            Length(max=MAX_PASSWORD_LENGTH * 4),
+        ],
+    )
+    password = PasswordField(
+        _l("New password (at least 12 characters)"),
+        validators=[DataRequired(_l("Choose a password.")), Length(max=MAX_PASSWORD_LENGTH * 4)],
+    )
+    confirm = PasswordField(
+        _l("The same password again"),
+        validators=[EqualTo("password", _l("The two passwords are not the same."))],
+    )
+    totp = StringField(
+        _l("Code from your authenticator app"),
+        validators=[DataRequired(_l("Enter the 6-digit code.")), Length(max=20)],
+    )
 
 
 class AssessForm(FlaskForm):
     assessment = SelectField(
-        _l("Assessment"), choices=[(key, ASSESSMENT_LABELS[key]) for key in ASSESSMENTS],
+        _l("Assessment"),
+        choices=[(key, ASSESSMENT_LABELS[key]) for key in ASSESSMENTS],
         validators=[DataRequired()],
     )
     subtype = SelectField(
@@ -66,20 +90,24 @@ class AssessForm(FlaskForm):
         choices=[("", _l("Not applicable")), *((k, SUBTYPE_LABELS[k]) for k in HARMFUL_SUBTYPES)],
         validators=[Optional()],
     )
-    hosting_country = StringField(_l("Hosting country (2 letters, if known)"),
-                                  validators=[Optional(), Length(max=2)])
+    hosting_country = StringField(
+        _l("Hosting country (2 letters, if known)"), validators=[Optional(), Length(max=2)]
+    )
 
 
 class NoticeForm(FlaskForm):
     notice_type = SelectField(
-        _l("Notice type"), choices=[(key, NOTICE_TYPE_LABELS[key]) for key in NOTICE_TYPES],
+        _l("Notice type"),
+        choices=[(key, NOTICE_TYPE_LABELS[key]) for key in NOTICE_TYPES],
         validators=[DataRequired()],
     )
-    provider = StringField(_l("Provider"), validators=[
-        DataRequired(_l("Name the provider.")), Length(max=FIELD_BOUND)])
+    provider = StringField(
+        _l("Provider"), validators=[DataRequired(_l("Name the provider.")), Length(max=FIELD_BOUND)]
+    )
     sent_on = DateField(_l("Sent on"), validators=[DataRequired(_l("Give the date."))])
-    reference = StringField(_l("Provider's reference (optional)"),
-                            validators=[Optional(), Length(max=FIELD_BOUND)])
+    reference = StringField(
+        _l("Provider's reference (optional)"), validators=[Optional(), Length(max=FIELD_BOUND)]
+    )
     escalation = HiddenField(default="")
 
 
@@ -95,23 +123,29 @@ class ResponseForm(FlaskForm):
 class RerouteForm(FlaskForm):
     hotline = SelectField(_l("Move to"), validators=[DataRequired()])
     reason = SelectField(
-        _l("Why"), choices=[(key, REROUTE_REASON_LABELS[key]) for key in REROUTE_REASONS],
+        _l("Why"),
+        choices=[(key, REROUTE_REASON_LABELS[key]) for key in REROUTE_REASONS],
         validators=[DataRequired()],
     )
 
 
 class CloseForm(FlaskForm):
     reason = SelectField(
-        _l("Why"), choices=[(key, CLOSE_REASON_LABELS[key]) for key in CLOSE_REASONS],
+        _l("Why"),
+        choices=[(key, CLOSE_REASON_LABELS[key]) for key in CLOSE_REASONS],
         validators=[DataRequired()],
     )
 
 
 class StaffMessageForm(FlaskForm):
-    body = TextAreaField(_l("Message to the survivor"), validators=[
-        DataRequired(_l("Write a message first.")), Length(max=FIELD_BOUND * 2)])
+    body = TextAreaField(
+        _l("Message to the survivor"),
+        validators=[DataRequired(_l("Write a message first.")), Length(max=FIELD_BOUND * 2)],
+    )
 
 
 class NoteForm(FlaskForm):
-    body = TextAreaField(_l("Internal note (never shown to the survivor)"), validators=[
-        DataRequired(_l("Write a note first.")), Length(max=MAX_NOTE_LENGTH * 2)])
+    body = TextAreaField(
+        _l("Internal note (never shown to the survivor)"),
+        validators=[DataRequired(_l("Write a note first.")), Length(max=MAX_NOTE_LENGTH * 2)],
+    )

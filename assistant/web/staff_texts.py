@@ -90,8 +90,9 @@ ACCOUNT_REFUSALS = {
     "password_too_short": lazy_gettext("The password is too short: at least %(limit)s characters."),
     "password_too_long": lazy_gettext("The password is too long: at most %(limit)s characters."),
     "password_is_email": lazy_gettext("The password cannot be your e-mail address."),
-    "wrong_code": lazy_gettext("That code is not right, or was already used. Wait for the next "
-                               "code and try again."),
+    "wrong_code": lazy_gettext(
+        "That code is not right, or was already used. Wait for the next code and try again."
+    ),
     "wrong_password": lazy_gettext("The current password is not right."),
 }
 
@@ -103,22 +104,20 @@ ACTION_REFUSALS = {
     "unknown_notice": lazy_gettext("That notice is not part of this referral."),
     "bad_assessment": lazy_gettext("Choose an assessment."),
     "subtype_required": lazy_gettext("Choose the sub-type (a, b or c) of a harmful/abusive image."),
-    "subtype_only_for_harmful": lazy_gettext(
-        "A sub-type only applies to a harmful/abusive image."),
+    "subtype_only_for_harmful": lazy_gettext("A sub-type only applies to a harmful/abusive image."),
     "bad_country": lazy_gettext("Give the hosting country as two letters, such as NL."),
     "bad_notice_type": lazy_gettext("Choose a notice type."),
     "notice_type_mismatch": lazy_gettext(
-        "The notice type must match the assessment (type 1 or type 2)."),
-    "assess_first": lazy_gettext(
-        "Assess the place as type 1 or type 2 before recording a notice."),
+        "The notice type must match the assessment (type 1 or type 2)."
+    ),
+    "assess_first": lazy_gettext("Assess the place as type 1 or type 2 before recording a notice."),
     "provider_required": lazy_gettext("Name the provider."),
     "date_in_future": lazy_gettext("The date cannot be in the future."),
     "bad_date": lazy_gettext("Give a valid date."),
     "notice_first": lazy_gettext("Record a notice to the provider before an escalation."),
     "bad_response": lazy_gettext("Choose the provider's response."),
     "already_answered": lazy_gettext("This notice already has a response."),
-    "bad_response_date": lazy_gettext(
-        "The date must be between the notice and today."),
+    "bad_response_date": lazy_gettext("The date must be between the notice and today."),
     "unknown_hotline": lazy_gettext("Choose a hotline from the list."),
     "same_hotline": lazy_gettext("The referral is already with that hotline."),
     "bad_reason": lazy_gettext("Choose a reason."),
@@ -143,8 +142,9 @@ def staff_event_text(code: str, params: Mapping[str, Any], directory: Directory)
     if code == "locations_added":
         return _("The survivor added %(count)s places.", count=params.get("count", 0))
     if code == "already_reported":
-        return _("Already listed in %(count)s other open case(s).",
-                 count=params.get("open_cases", 0))
+        return _(
+            "Already listed in %(count)s other open case(s).", count=params.get("open_cases", 0)
+        )
     if code == "with_hotline":
         return _("Acknowledged (%(count)s places).", count=params.get("count", 0))
     if code == "assessed":
@@ -157,17 +157,23 @@ def staff_event_text(code: str, params: Mapping[str, Any], directory: Directory)
     if code == "no_response":
         return _("No response from the provider recorded.")
     if code == "referred":
-        return _("Moved to %(hotline)s: %(reason)s.",
-                 hotline=hotline_name(directory, params.get("hotline")),
-                 reason=REROUTE_REASON_LABELS.get(str(params.get("reason")), ""))
+        return _(
+            "Moved to %(hotline)s: %(reason)s.",
+            hotline=hotline_name(directory, params.get("hotline")),
+            reason=REROUTE_REASON_LABELS.get(str(params.get("reason")), ""),
+        )
     if code == "passed_here":
-        return _("Passed here by %(hotline)s (%(count)s places): %(reason)s.",
-                 hotline=hotline_name(directory, params.get("hotline")),
-                 count=params.get("count", 0),
-                 reason=REROUTE_REASON_LABELS.get(str(params.get("reason")), ""))
+        return _(
+            "Passed here by %(hotline)s (%(count)s places): %(reason)s.",
+            hotline=hotline_name(directory, params.get("hotline")),
+            count=params.get("count", 0),
+            reason=REROUTE_REASON_LABELS.get(str(params.get("reason")), ""),
+        )
     if code == "referral_closed":
-        return _("Referral closed: %(reason)s.",
-                 reason=CLOSE_REASON_LABELS.get(str(params.get("reason")), ""))
+        return _(
+            "Referral closed: %(reason)s.",
+            reason=CLOSE_REASON_LABELS.get(str(params.get("reason")), ""),
+        )
     if code in STATUS_LABELS:
         return str(STATUS_LABELS[code])
     return code

@@ -173,13 +173,19 @@ def where() -> str | BaseResponse:
         if outcome.added:
             flash(ngettext("Added %(num)d place.", "Added %(num)d places.", len(outcome.added)))
         if outcome.duplicates:
-            flash(ngettext("%(num)d place was already on your list.",
-                           "%(num)d places were already on your list.", outcome.duplicates))
+            flash(
+                ngettext(
+                    "%(num)d place was already on your list.",
+                    "%(num)d places were already on your list.",
+                    outcome.duplicates,
+                )
+            )
         problems = _problems_for_display(outcome.problems)
         if not problems and action == "continue":
             if not data.get("locations"):
-                problems = [{"where": "single", "excerpt": "",
-                             "text": rejection_text("no_locations", {})}]
+                problems = [
+                    {"where": "single", "excerpt": "", "text": rejection_text("no_locations", {})}
+                ]
             else:
                 return redirect(url_for(".what"), 303)
         if not problems:
@@ -345,7 +351,10 @@ def status(case: Case) -> str:
 
 def _status_page(case: Case, view: CaseView, message_form: MessageForm) -> str:
     return render_template(
-        "survivor/status.html", case=view, message_form=message_form, form=ConfirmForm(),
+        "survivor/status.html",
+        case=view,
+        message_form=message_form,
+        form=ConfirmForm(),
         advocates=advocates_on_case(current_services().cipher, case),
         waiting_invitations=waiting_invitations(db.session, case),
         passphrase_replaced_on=case.passphrase_replaced_on,
@@ -361,8 +370,13 @@ def message(case: Case) -> str | BaseResponse | tuple[str, int]:
     form.referral.choices = [(r.id, r.hotline_id) for r in view.referrals]
     if form.validate_on_submit():
         try:
-            post_survivor_message(db.session, current_services(), case, form.body.data or "",
-                                  form.referral.data or None)
+            post_survivor_message(
+                db.session,
+                current_services(),
+                case,
+                form.body.data or "",
+                form.referral.data or None,
+            )
         except MessageRejected as rejected:
             form.body.errors = [message_rejection_text(rejected.code, rejected.params)]
         else:
@@ -386,14 +400,20 @@ def add(case: Case) -> str | BaseResponse:
         )
         problems = _problems_for_display(outcome.problems)
         if not outcome.added and not problems:
-            problems = [{"where": "single", "excerpt": "",
-                         "text": rejection_text("no_locations", {})}]
+            problems = [
+                {"where": "single", "excerpt": "", "text": rejection_text("no_locations", {})}
+            ]
         if not problems:
             try:
                 add_locations(db.session, current_services(), case, outcome.added)
             except IntakeError as error:
-                problems = [{"where": "single", "excerpt": "",
-                             "text": rejection_text(error.code, error.params)}]
+                problems = [
+                    {
+                        "where": "single",
+                        "excerpt": "",
+                        "text": rejection_text(error.code, error.params),
+                    }
+                ]
             else:
                 flash(ngettext("Added %(num)d place.", "Added %(num)d places.", len(outcome.added)))
                 return redirect(url_for(".status"), 303)
@@ -445,8 +465,13 @@ def new_passphrase(case: Case) -> str | BaseResponse:
         if not form.validate_on_submit():
             abort(400)
         try:
-            replace_passphrase(db.session, current_services().passphrases, serializer, case,
-                               request.form.get("proposal", ""))
+            replace_passphrase(
+                db.session,
+                current_services().passphrases,
+                serializer,
+                case,
+                request.form.get("proposal", ""),
+            )
         except InvalidProposal:
             flash(_("That page was open for too long. Here is another new passphrase."))
             return redirect(url_for(".new_passphrase"), 303)
@@ -455,9 +480,14 @@ def new_passphrase(case: Case) -> str | BaseResponse:
         flash(_("Your new passphrase is in force. The old one no longer works."))
         return redirect(url_for(".status"), 303)
     passphrase, proposal = propose_passphrase(serializer, case)
-    return render_template("survivor/new_passphrase.html", form=form, passphrase=passphrase,
-                           proposal=proposal, case_number=case.case_number,
-                           forced=case.must_change_passphrase)
+    return render_template(
+        "survivor/new_passphrase.html",
+        form=form,
+        passphrase=passphrase,
+        proposal=proposal,
+        case_number=case.case_number,
+        forced=case.must_change_passphrase,
+    )
 
 
 @bp.post("/my-request/invitation")
@@ -467,8 +497,9 @@ def invite(case: Case) -> str:
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    code = create_invitation(db.session,
-                             invitation_serializer(current_services().settings.secret_key), case)
+    code = create_invitation(
+        db.session, invitation_serializer(current_services().settings.secret_key), case
+    )
     return render_template("survivor/invitation.html", code=code)
 
 

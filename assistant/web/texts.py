@@ -29,7 +29,8 @@ KIND_LABELS = {
 }
 # In the question itself, "other" also takes "I'm not sure": every question has that answer.
 KIND_CHOICE_LABELS = {
-    **KIND_LABELS, "other": lazy_gettext("Something else, or I'm not sure"),
+    **KIND_LABELS,
+    "other": lazy_gettext("Something else, or I'm not sure"),
 }
 
 CATEGORY_LABELS = {
@@ -148,8 +149,11 @@ def reason_text(reason: Mapping[str, Any], directory: Directory) -> str:
             provider=provider_name,
         )
     if code == "provider_hotline":
-        return _("%(hotline)s handles reports about %(provider)s.", hotline=hotline,
-                 provider=provider_name)
+        return _(
+            "%(hotline)s handles reports about %(provider)s.",
+            hotline=hotline,
+            provider=provider_name,
+        )
     if code == "shortener":
         return _(
             "%(provider)s makes short links. We never open a link, so we cannot see where this "
@@ -167,16 +171,24 @@ def reason_text(reason: Mapping[str, Any], directory: Directory) -> str:
         )
     if code == "kind_not_accepted":
         if params.get("kind") == "dark_web":
-            return _("%(hotline)s, the hotline where you live, does not say it takes reports of "
-                     "dark-web sites.", hotline=hotline)
-        return _("%(hotline)s, the hotline where you live, does not say it takes reports of "
-                 "file-sharing.", hotline=hotline)
+            return _(
+                "%(hotline)s, the hotline where you live, does not say it takes reports of "
+                "dark-web sites.",
+                hotline=hotline,
+            )
+        return _(
+            "%(hotline)s, the hotline where you live, does not say it takes reports of "
+            "file-sharing.",
+            hotline=hotline,
+        )
     if code == "dark_web":
-        return _("It is on the dark web; %(hotline)s takes reports of dark-web sites.",
-                 hotline=hotline)
+        return _(
+            "It is on the dark web; %(hotline)s takes reports of dark-web sites.", hotline=hotline
+        )
     if code == "peer_to_peer":
-        return _("It is shared peer-to-peer; %(hotline)s takes reports of file-sharing.",
-                 hotline=hotline)
+        return _(
+            "It is shared peer-to-peer; %(hotline)s takes reports of file-sharing.", hotline=hotline
+        )
     if code == "dark_web_no_hotline":
         return _("No hotline in our list says it takes reports of dark-web sites.")
     if code == "peer_to_peer_no_hotline":
@@ -209,8 +221,11 @@ def reason_text(reason: Mapping[str, Any], directory: Directory) -> str:
         )
     if code == "staff_rerouted":
         why = REROUTE_EXPLANATIONS.get(str(params.get("reason")))
-        text = _("%(old)s passed it to %(hotline)s.",
-                 old=hotline_name(directory, params.get("from")), hotline=hotline)
+        text = _(
+            "%(old)s passed it to %(hotline)s.",
+            old=hotline_name(directory, params.get("from")),
+            hotline=hotline,
+        )
         return f"{text} {why}" if why else text
     if code == "fallback":
         return _(
@@ -234,8 +249,7 @@ SURVIVOR_CLOSE_REASONS = {
         "The hotline closed this place: it found nothing there that it can ask the site to remove."
     ),
     "outside_remit": lazy_gettext(
-        "The hotline closed this place because it cannot act on it. Support is still here for "
-        "you."
+        "The hotline closed this place because it cannot act on it. Support is still here for you."
     ),
 }
 
@@ -244,12 +258,18 @@ def event_text(code: str, params: Mapping[str, Any], directory: Directory | None
     """A timeline entry as the survivor reads it: what happened, in plain words, never who."""
     count = int(params.get("count", 0) or 0)
     if code == "routed" and directory is not None and params.get("hotline"):
-        return ngettext("Your request was assigned to %(hotline)s (%(num)d place).",
-                        "Your request was assigned to %(hotline)s (%(num)d places).", count,
-                        hotline=hotline_name(directory, params.get("hotline")))
+        return ngettext(
+            "Your request was assigned to %(hotline)s (%(num)d place).",
+            "Your request was assigned to %(hotline)s (%(num)d places).",
+            count,
+            hotline=hotline_name(directory, params.get("hotline")),
+        )
     if code == "routed":
-        return ngettext("Your request was assigned to this hotline (%(num)d place).",
-                        "Your request was assigned to this hotline (%(num)d places).", count)
+        return ngettext(
+            "Your request was assigned to this hotline (%(num)d place).",
+            "Your request was assigned to this hotline (%(num)d places).",
+            count,
+        )
     if code == "locations_added":
         return ngettext("You added %(num)d more place.", "You added %(num)d more places.", count)
     if code == "with_hotline":
@@ -261,22 +281,27 @@ def event_text(code: str, params: Mapping[str, Any], directory: Directory | None
             count,
         )
     if code == "escalated":
-        return _("The site had not removed it, so the hotline asked the company that hosts the "
-                 "site to remove it.")
+        return _(
+            "The site had not removed it, so the hotline asked the company that hosts the "
+            "site to remove it."
+        )
     if code == "not_removed":
-        return _("The site refused to remove it. The hotline can ask the company that hosts the "
-                 "site.")
+        return _(
+            "The site refused to remove it. The hotline can ask the company that hosts the site."
+        )
     if code == "referred":
-        name = hotline_name(directory, params.get("hotline")) if directory else _(
-            "another hotline")
+        name = hotline_name(directory, params.get("hotline")) if directory else _("another hotline")
         why = REROUTE_EXPLANATIONS.get(str(params.get("reason")))
         text = _("Passed to %(hotline)s, which can act where it is.", hotline=name)
         return f"{text} {why}" if why else text
     if code == "passed_here":
-        name = hotline_name(directory, params.get("hotline")) if directory else _(
-            "another hotline")
-        return ngettext("%(hotline)s passed %(num)d place to this hotline.",
-                        "%(hotline)s passed %(num)d places to this hotline.", count, hotline=name)
+        name = hotline_name(directory, params.get("hotline")) if directory else _("another hotline")
+        return ngettext(
+            "%(hotline)s passed %(num)d place to this hotline.",
+            "%(hotline)s passed %(num)d places to this hotline.",
+            count,
+            hotline=name,
+        )
     if code == "closed":
         reason = SURVIVOR_CLOSE_REASONS.get(str(params.get("reason")))
         return str(reason) if reason else str(STATUS_EXPLANATIONS["closed"])
@@ -381,7 +406,7 @@ AUDIENCE_LABELS = {
 
 
 def _day_range(days: tuple[str, ...]) -> str:
-    """"mon".."fri" as the reader's short day names; a run of 3 or more days as a range."""
+    """ "mon".."fri" as the reader's short day names; a run of 3 or more days as a range."""
     names = get_day_names("abbreviated", locale=get_locale() or Locale("en"))
     indexes = sorted(DAYS.index(day) for day in days)
     runs: list[list[int]] = []
@@ -408,8 +433,9 @@ def hours_text(resource: Any) -> str:
     times = "; ".join(
         f"{_day_range(item.days)} {item.opens}–{item.closes}" for item in resource.hours
     )
-    city = get_timezone_location(resource.timezone, locale=get_locale() or Locale("en"),
-                                 return_city=True)
+    city = get_timezone_location(
+        resource.timezone, locale=get_locale() or Locale("en"), return_city=True
+    )
     if not resource.country:
         place = city
     elif _one_clock(resource.country):

@@ -18,8 +18,13 @@ from tests.conftest import empty_all_tables, make_app
 
 PHONE = {"width": 390, "height": 844}
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--disable-dev-shm-usage",
 ]
 
@@ -75,8 +80,13 @@ def live_server(live_app: Flask) -> Iterator[str]:
 
 @pytest.fixture(params=[True, False], ids=["javascript-on", "javascript-off"])
 def page(request: pytest.FixtureRequest, browser: Any, live_server: str) -> Iterator[Any]:
-    context = browser.new_context(viewport=PHONE, java_script_enabled=request.param,
-                                  base_url=live_server, is_mobile=True, has_touch=True)
+    context = browser.new_context(
+        viewport=PHONE,
+        java_script_enabled=request.param,
+        base_url=live_server,
+        is_mobile=True,
+        has_touch=True,
+    )
     outside: list[str] = []
 
     def watch(req: Any) -> None:
@@ -90,8 +100,9 @@ def page(request: pytest.FixtureRequest, browser: Any, live_server: str) -> Iter
     context.close()
 
 
-def sign_in_with_receipt(page: Any, number: str, passphrase: str,
-                         lands_on: str = "Your request") -> None:
+def sign_in_with_receipt(
+    page: Any, number: str, passphrase: str, lands_on: str = "Your request"
+) -> None:
     """The survivor's sign-in, through the check page, in English."""
     page.goto("/check?lang=en")
     page.get_by_label("Case number").fill(number)

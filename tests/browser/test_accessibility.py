@@ -24,8 +24,14 @@ pytestmark = pytest.mark.browser
 
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 # Routes that are not pages: data, files, scripts, and the exit (a redirect).
-NOT_PAGES = {"static", "pwa.manifest", "pwa.icon", "pwa.service_worker", "public.quick_exit",
-             "hotline.export"}
+NOT_PAGES = {
+    "static",
+    "pwa.manifest",
+    "pwa.icon",
+    "pwa.service_worker",
+    "public.quick_exit",
+    "hotline.export",
+}
 
 
 def _axe_source() -> str:
@@ -64,16 +70,26 @@ class Audit:
 
 @pytest.fixture
 def context(browser: Any, live_server: str) -> Any:
-    made = browser.new_context(viewport=PHONE, base_url=live_server, is_mobile=True,
-                               has_touch=True)
+    made = browser.new_context(viewport=PHONE, base_url=live_server, is_mobile=True, has_touch=True)
     yield made
     made.close()
 
 
 def _anonymous_pages(page: Any, audit: Audit, enrol_code: str) -> None:
-    for path in ("/", "/support", "/support?country=GB", "/safety", "/hotlines", "/request/start",
-                 "/request/not-sure", "/check", "/offline", "/account/sign-in",
-                 "/account/enrol?code=not-a-code", f"/account/enrol?code={enrol_code}"):
+    for path in (
+        "/",
+        "/support",
+        "/support?country=GB",
+        "/safety",
+        "/hotlines",
+        "/request/start",
+        "/request/not-sure",
+        "/check",
+        "/offline",
+        "/account/sign-in",
+        "/account/enrol?code=not-a-code",
+        f"/account/enrol?code={enrol_code}",
+    ):
         page.goto(path)
         audit.check(page, path)
     page.goto("/?lang=ar")
@@ -188,7 +204,8 @@ def _advocate_pages(page: Any, audit: Audit, advocate: Staffer) -> tuple[str, st
     page.goto("/advocate/file/places")
     audit.check(page, "/advocate/file/places")
     page.get_by_label("Places, one on each line").fill(
-        "https://gallery.example.ie/a/1\nhttps://gallery.example.ie/a/1\njavascript:x")
+        "https://gallery.example.ie/a/1\nhttps://gallery.example.ie/a/1\njavascript:x"
+    )
     page.get_by_role("button", name="Check and add these lines").click()
     audit.check(page, "the per-line report", "POST")
     page.get_by_label("Places, one on each line").fill("")
@@ -245,13 +262,22 @@ def test_every_page_of_every_audience_has_no_wcag_22_aa_violations(
     with live_app.app_context():
         session = Database.new_session(live_app)
         services = live_app.extensions["assistant.services"]
-        created = accounts.create_account(session, services.directory, "new@hotline-a.example",
-                                          "staff", HOTLINE_A)
+        created = accounts.create_account(
+            session, services.directory, "new@hotline-a.example", "staff", HOTLINE_A
+        )
         session.commit()
         enrol_code = str(created.enrolment_code)
-        register_advocate(session, services.cipher, "waiting@riverside.example",
-                          AdvocateProfile("Ada Okafor", "Riverside Victim Services",
-                                          "Case worker", "Removal requests for survivors."))
+        register_advocate(
+            session,
+            services.cipher,
+            "waiting@riverside.example",
+            AdvocateProfile(
+                "Ada Okafor",
+                "Riverside Victim Services",
+                "Case worker",
+                "Removal requests for survivors.",
+            ),
+        )
         session.close()
 
     page = context.new_page()
@@ -260,24 +286,26 @@ def test_every_page_of_every_audience_has_no_wcag_22_aa_violations(
     _signed_out_page(context.new_page(), audit, *second)
     _survivor_pages(context.new_page(), audit, number, passphrase)
 
-    staff_context = context.browser.new_context(viewport=PHONE, base_url=live_server,
-                                                is_mobile=True, has_touch=True)
+    staff_context = context.browser.new_context(
+        viewport=PHONE, base_url=live_server, is_mobile=True, has_touch=True
+    )
     staff_page = staff_context.new_page()
-    _account_pages(staff_page, audit, analyst, ("/hotline/", "/hotline/due",
-                                                "/hotline/providers"))
+    _account_pages(staff_page, audit, analyst, ("/hotline/", "/hotline/due", "/hotline/providers"))
     staff_page.goto("/hotline/")
     staff_page.locator("a[href^='/hotline/referrals/']").first.click()
     audit.check(staff_page, "a referral")
     staff_context.close()
 
-    advocate_context = context.browser.new_context(viewport=PHONE, base_url=live_server,
-                                                   is_mobile=True, has_touch=True)
+    advocate_context = context.browser.new_context(
+        viewport=PHONE, base_url=live_server, is_mobile=True, has_touch=True
+    )
     handed_over = _advocate_pages(advocate_context.new_page(), audit, advocate)
     advocate_context.close()
     _handed_over_receipt(context.new_page(), audit, *handed_over)
 
-    admin_context = context.browser.new_context(viewport=PHONE, base_url=live_server,
-                                                is_mobile=True, has_touch=True)
+    admin_context = context.browser.new_context(
+        viewport=PHONE, base_url=live_server, is_mobile=True, has_touch=True
+    )
     admin_page = admin_context.new_page()
     _account_pages(admin_page, audit, administrator, ("/admin/", "/admin/audit"))
     admin_page.goto("/admin/")
@@ -286,9 +314,13 @@ def test_every_page_of_every_audience_has_no_wcag_22_aa_violations(
     audit.check(admin_page, "an approved advocate's set-up link", "POST")
     admin_context.close()
 
-    pages = {rule.endpoint for rule in live_app.url_map.iter_rules()
-             if "GET" in (rule.methods or ()) and not rule.endpoint.startswith("api.")
-             and rule.endpoint not in NOT_PAGES}
+    pages = {
+        rule.endpoint
+        for rule in live_app.url_map.iter_rules()
+        if "GET" in (rule.methods or ())
+        and not rule.endpoint.startswith("api.")
+        and rule.endpoint not in NOT_PAGES
+    }
     assert pages - audit.endpoints == set(), "pages the audit never opened"
     assert audit.violations == {}
 
@@ -297,14 +329,25 @@ def test_every_page_of_every_audience_has_no_wcag_22_aa_violations(
 def test_every_public_and_survivor_page_reflows_without_sideways_scrolling(
     browser: Any, live_server: str, live_app: Flask, width: int
 ) -> None:
-    number, passphrase = Survivor(live_app.test_client()).file("https://example.com/a/very/"
-                                                               "long/path/" + "x" * 120)
-    context = browser.new_context(viewport={"width": width, "height": 640},
-                                  base_url=live_server)
+    number, passphrase = Survivor(live_app.test_client()).file(
+        "https://example.com/a/very/long/path/" + "x" * 120
+    )
+    context = browser.new_context(viewport={"width": width, "height": 640}, base_url=live_server)
     page = context.new_page()
-    paths = ["/", "/support?country=GB", "/safety", "/hotlines", "/request/start",
-             "/request/where", "/check", "/offline", "/account/sign-in", "/?lang=ar",
-             "/support?country=EG", "/?lang=en"]
+    paths = [
+        "/",
+        "/support?country=GB",
+        "/safety",
+        "/hotlines",
+        "/request/start",
+        "/request/where",
+        "/check",
+        "/offline",
+        "/account/sign-in",
+        "/?lang=ar",
+        "/support?country=EG",
+        "/?lang=en",
+    ]
     for path in paths:
         page.goto(path)
         assert page.evaluate("document.documentElement.scrollWidth") <= width, path
@@ -324,8 +367,7 @@ def test_the_advocates_pages_and_the_per_line_report_reflow(
     browser: Any, live_server: str, live_app: Flask, width: int
 ) -> None:
     advocate = Staffer(live_app, "lawyer@northside.example", "advocate", ADVOCATE_ORG)
-    context = browser.new_context(viewport={"width": width, "height": 640},
-                                  base_url=live_server)
+    context = browser.new_context(viewport={"width": width, "height": 640}, base_url=live_server)
     page = context.new_page()
     page.goto("/advocate/register")
     assert page.evaluate("document.documentElement.scrollWidth") <= width
@@ -336,12 +378,17 @@ def test_the_advocates_pages_and_the_per_line_report_reflow(
     page.get_by_role("button", name="Sign in").click()
     page.goto("/advocate/file/places")
     page.get_by_label("Places, one on each line").fill(
-        "https://example.com/a/very/long/path/" + "y" * 150 + "\njavascript:" + "z" * 150)
+        "https://example.com/a/very/long/path/" + "y" * 150 + "\njavascript:" + "z" * 150
+    )
     page.get_by_role("button", name="Check and add these lines").click()
     assert page.locator(".line-report tbody tr").count() == 2
     assert page.evaluate("document.documentElement.scrollWidth") <= width, "report"
-    for path in ("/advocate/", "/advocate/file/details", "/advocate/file/consent",
-                 "/advocate/redeem"):
+    for path in (
+        "/advocate/",
+        "/advocate/file/details",
+        "/advocate/file/consent",
+        "/advocate/redeem",
+    ):
         page.goto(path)
         assert page.evaluate("document.documentElement.scrollWidth") <= width, path
     context.close()

@@ -22,8 +22,15 @@ pytestmark = pytest.mark.browser
 PLACES = [f"https://gallery.example.ie/album/{n}" for n in range(1, 121)]
 PLACES += [f"https://files.example.de/share/{n}" for n in range(1, 61)]
 PLACES += [f"https://board.example.nl/thread/{n}" for n in range(1, 16)]
-PASTED = [*PLACES[:100], PLACES[3], "javascript:alert(1)", *PLACES[100:],
-          PLACES[150], PLACES[7], "mailto:someone@example.org"]
+PASTED = [
+    *PLACES[:100],
+    PLACES[3],
+    "javascript:alert(1)",
+    *PLACES[100:],
+    PLACES[150],
+    PLACES[7],
+    "mailto:someone@example.org",
+]
 
 
 def test_an_advocate_files_200_pasted_links_for_a_survivor(page: Any, live_app: Any) -> None:
@@ -41,8 +48,9 @@ def test_an_advocate_files_200_pasted_links_for_a_survivor(page: Any, live_app: 
     page.get_by_role("link", name="File a request for a survivor").click()
     page.get_by_label("Places, one on each line").fill("\n".join(PASTED))
     page.get_by_role("button", name="Check and add these lines").click()
-    assert page.get_by_text("200 lines checked: 195 added, 3 already on the list, "
-                            "2 not accepted.").is_visible()
+    assert page.get_by_text(
+        "200 lines checked: 195 added, 3 already on the list, 2 not accepted."
+    ).is_visible()
     rows = page.locator(".line-report tbody tr")
     assert rows.count() == 200
     assert rows.nth(100).locator("th").inner_text() == "101"
@@ -83,8 +91,9 @@ def test_an_advocate_files_200_pasted_links_for_a_survivor(page: Any, live_app: 
 
     # The survivor's first sign-in replaces the handed-over passphrase.
     survivor_page = page.context.new_page()
-    sign_in_with_receipt(survivor_page, number, handed_over,
-                         lands_on="First, a passphrase only you know")
+    sign_in_with_receipt(
+        survivor_page, number, handed_over, lands_on="First, a passphrase only you know"
+    )
     fresh = survivor_page.locator("#passphrase").inner_text()
     assert fresh != handed_over
     survivor_page.get_by_role("button", name="I have saved it: use this passphrase").click()
@@ -96,7 +105,6 @@ def test_an_advocate_files_200_pasted_links_for_a_survivor(page: Any, live_app: 
     hotline = analyst.client.get("/hotline/").get_data(as_text=True)
     reference = re.search(r'href="/hotline/referrals/(\d+)"', hotline)
     assert reference
-    detail = analyst.client.get(f"/hotline/referrals/{reference.group(1)}").get_data(
-        as_text=True)
+    detail = analyst.client.get(f"/hotline/referrals/{reference.group(1)}").get_data(as_text=True)
     assert f"Filed by an advocate from {ADVOCATE_ORG}" in detail
     assert "Consent: In person" in detail

@@ -20,8 +20,13 @@ from tests.conftest import Survivor, empty_all_tables, make_app
 
 pytestmark = pytest.mark.browser
 
-SHELL = {"/static/app.css", "/static/app.js", "/app-icon-192.png", "/app-icon-512.png",
-         "/offline?lang=en"}
+SHELL = {
+    "/static/app.css",
+    "/static/app.js",
+    "/app-icon-192.png",
+    "/app-icon-512.png",
+    "/offline?lang=en",
+}
 
 
 def _serve(app: Any) -> tuple[Any, str]:
@@ -71,8 +76,14 @@ def site(exit_app: Flask) -> Iterator[str]:
 def js_page(browser: Any, site: str) -> Iterator[Any]:
     context = browser.new_context(viewport=PHONE, base_url=site, is_mobile=True, has_touch=True)
     outside: list[str] = []
-    context.on("request", lambda req: None if req.url.startswith(site) or req.url.startswith(
-        "http://127.0.0.1") else outside.append(req.url))
+    context.on(
+        "request",
+        lambda req: (
+            None
+            if req.url.startswith(site) or req.url.startswith("http://127.0.0.1")
+            else outside.append(req.url)
+        ),
+    )
     page = context.new_page()
     page.outside_requests = outside
     yield page
@@ -243,8 +254,12 @@ def _focus_is_visible(page: Any) -> str:
     inside_bar = page.locator("#exit-bar :focus").count() == 1
     if box and bar and not inside_bar:
         assert box["y"] + box["height"] > bar["y"] + bar["height"], "focus hidden under the bar"
-    return (focused.get_attribute("aria-label") or focused.inner_text() or
-            focused.get_attribute("name") or "").strip()
+    return (
+        focused.get_attribute("aria-label")
+        or focused.inner_text()
+        or focused.get_attribute("name")
+        or ""
+    ).strip()
 
 
 def _tab_to(page: Any, wanted: str, limit: int = 80) -> None:

@@ -24,7 +24,8 @@ def test_journey_from_landing_to_receipt_to_status_to_erase(page: Any) -> None:
     assert page.get_by_text("Places you added (1)").is_visible()
     page.locator("summary", has_text="Paste many links at once").click()
     page.get_by_label("Many links? Paste them here, one on each line").fill(
-        "x.com/someone\njavascript:alert(1)")
+        "x.com/someone\njavascript:alert(1)"
+    )
     page.get_by_role("button", name="Continue").click()
     assert page.get_by_text("A “javascript:” address").is_visible()
     page.get_by_label("Many links? Paste them here, one on each line").fill("")

@@ -15,8 +15,11 @@ def _request(*values, **extra):
 
 
 def test_a_request_is_stored_sealed_and_routed(db, services):
-    filed = file_request(db, services, _request("https://example.fr/a", "https://example.com/b",
-                                                survivor_country="IE"))
+    filed = file_request(
+        db,
+        services,
+        _request("https://example.fr/a", "https://example.com/b", survivor_country="IE"),
+    )
     case = filed.case
     assert [r.hotline_id for r in case.referrals] == ["point_de_contact_fr", "hotline_ie"]
     first = case.locations[0]
@@ -63,10 +66,15 @@ def test_bad_answers_are_refused_and_nothing_is_stored(app, db, services, extra,
 
 def test_added_places_join_the_open_referral_and_repeats_are_skipped(db, services):
     filed = file_request(db, services, _request("https://example.fr/a"))
-    added = add_locations(db, services, filed.case, [
-        normalise_location("url", "https://example.fr/a"),
-        normalise_location("url", "https://autre.example.fr/b"),
-    ])
+    added = add_locations(
+        db,
+        services,
+        filed.case,
+        [
+            normalise_location("url", "https://example.fr/a"),
+            normalise_location("url", "https://autre.example.fr/b"),
+        ],
+    )
     assert added.kept == [1]
     assert len(filed.case.referrals) == 1
     assert [e.code for e in filed.case.referrals[0].events] == ["routed", "locations_added"]
@@ -94,8 +102,9 @@ def _hidden_events(case):
 
 def test_a_place_already_in_another_open_case_is_flagged_for_the_hotline_only(db, services):
     first = file_request(db, services, _request("https://example.fr/a"))
-    second = file_request(db, services, _request("http://EXAMPLE.fr/a/?utm_source=x",
-                                                  "https://example.fr/other"))
+    second = file_request(
+        db, services, _request("http://EXAMPLE.fr/a/?utm_source=x", "https://example.fr/other")
+    )
     third = file_request(db, services, _request("https://example.fr/a"))
     assert _hidden_events(first.case) == []
     assert _hidden_events(second.case) == [
@@ -123,8 +132,9 @@ def test_a_place_added_later_is_flagged_too(db, services):
 
 def test_an_account_named_with_another_word_for_the_same_platform_is_the_same_place(db, services):
     def account(platform):
-        return IntakeRequest(locations=[normalise_location("account", "Bob_123",
-                                                           platform=platform)])
+        return IntakeRequest(
+            locations=[normalise_location("account", "Bob_123", platform=platform)]
+        )
 
     file_request(db, services, account("Insta"))
     second = file_request(db, services, account("instagram"))

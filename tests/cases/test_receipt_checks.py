@@ -96,8 +96,7 @@ def test_the_lock_grows_after_each_round_of_five_failures(db, services):
             check_receipt(db, services.passphrases, filed.case_number, filed.passphrase, now=now)
         lengths.append(locked.value.retry_after)
         now += locked.value.retry_after + dt.timedelta(seconds=1)
-    assert lengths == [dt.timedelta(minutes=15), dt.timedelta(minutes=30),
-                       dt.timedelta(minutes=60)]
+    assert lengths == [dt.timedelta(minutes=15), dt.timedelta(minutes=30), dt.timedelta(minutes=60)]
     case = check_receipt(db, services.passphrases, filed.case_number, filed.passphrase, now=now)
     assert case.failed_checks == 0 and case.lockouts == 0
 
@@ -109,5 +108,7 @@ def test_failures_spread_over_more_than_fifteen_minutes_do_not_lock(db, services
         with pytest.raises(InvalidReceipt):
             check_receipt(db, services.passphrases, filed.case_number, "wrong", now=now)
         now += dt.timedelta(minutes=4)
-    assert check_receipt(db, services.passphrases, filed.case_number, filed.passphrase,
-                         now=now).id == filed.case.id
+    assert (
+        check_receipt(db, services.passphrases, filed.case_number, filed.passphrase, now=now).id
+        == filed.case.id
+    )

@@ -26,10 +26,16 @@ def test_an_abandoned_draft_is_purged_within_the_hour(app, db, survivor: Survivo
 
 
 def test_cases_past_retention_are_erased_and_newer_ones_kept(app, db, services):
-    old = file_request(db, services, IntakeRequest(
-        locations=[normalise_location("url", "https://example.com/old")]))
-    new = file_request(db, services, IntakeRequest(
-        locations=[normalise_location("url", "https://example.com/new")]))
+    old = file_request(
+        db,
+        services,
+        IntakeRequest(locations=[normalise_location("url", "https://example.com/old")]),
+    )
+    new = file_request(
+        db,
+        services,
+        IntakeRequest(locations=[normalise_location("url", "https://example.com/new")]),
+    )
     db.get(Case, old.case.id).retain_until = dt.date(2020, 1, 1)
     db.commit()
     assert purge(db)["cases"] == 1
@@ -49,7 +55,6 @@ def test_init_db_can_run_again_on_an_existing_database(app):
 
 
 def test_expired_drafts_are_deleted_when_anyone_starts_a_new_session(app, survivor: Survivor):
-
 
     survivor.add_places(value="https://example.com/abandoned")
     past = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=1)

@@ -84,14 +84,21 @@ def make_certificates(folder: Path) -> TlsFiles:
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                crl_sign=True, encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()),
-                       critical=False)
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
+        )
         .sign(ca_key, hashes.SHA256())
     )
     server_key = ec.generate_private_key(ec.SECP256R1())
@@ -236,8 +243,9 @@ class Mailbox:
         self.credentials = (username.encode(), password.encode())
         self.messages: list[ReceivedMail] = []
 
-    def authenticate(self, _server: Any, session: Any, _envelope: Any, _mechanism: str,
-                     auth_data: Any) -> AuthResult:
+    def authenticate(
+        self, _server: Any, session: Any, _envelope: Any, _mechanism: str, auth_data: Any
+    ) -> AuthResult:
         ok = isinstance(auth_data, LoginPassword) and (
             (auth_data.login, auth_data.password) == self.credentials
         )
@@ -245,10 +253,15 @@ class Mailbox:
 
     async def handle_DATA(self, _server: Any, session: Any, envelope: Any) -> str:
         login = session.login_data.decode() if session.authenticated else None
-        self.messages.append(ReceivedMail(
-            envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content,
-            session.ssl is not None, login,
-        ))
+        self.messages.append(
+            ReceivedMail(
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                envelope.original_content,
+                session.ssl is not None,
+                login,
+            )
+        )
         return "250 Message accepted"
 
 
@@ -257,10 +270,13 @@ def smtp_server(port: int, mailbox: Mailbox, tls: TlsFiles | None) -> Controller
     takes AUTH only after it); without, it speaks only in clear."""
     extra: dict[str, Any] = {}
     if tls is not None:
-        extra = {"tls_context": tls.server_context(), "require_starttls": True,
-                 "authenticator": mailbox.authenticate, "auth_require_tls": True}
-    return Controller(mailbox, hostname=LOOPBACK, port=port, server_hostname="localhost",
-                      **extra)
+        extra = {
+            "tls_context": tls.server_context(),
+            "require_starttls": True,
+            "authenticator": mailbox.authenticate,
+            "auth_require_tls": True,
+        }
+    return Controller(mailbox, hostname=LOOPBACK, port=port, server_hostname="localhost", **extra)
 
 
 # --- the app's data and delivery configuration ---

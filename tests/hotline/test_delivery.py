@@ -55,8 +55,14 @@ FR_INBOX = "referrals@point-de-contact.example"
 SMTP_FROM = "alerts@assistant.example"
 SMTP_USER, SMTP_PASSWORD = "assistant", "smtp-password-for-tests"
 PUBLIC_URL = "https://assistant.example"
-CATEGORIES = ("abuse_material", "abuse_series", "sexualised_context", "physical_abuse",
-              "identifying_information", "threats_harassment")
+CATEGORIES = (
+    "abuse_material",
+    "abuse_series",
+    "sexualised_context",
+    "physical_abuse",
+    "identifying_information",
+    "threats_harassment",
+)
 
 
 @dataclass
@@ -77,11 +83,15 @@ class World:
     def file(self, *urls: str) -> tuple[int, str]:
         """File a request for these links; returns the case's id and number."""
         with self.session() as db:
-            filed = file_request(db, self.services, IntakeRequest(
-                locations=[normalise_location("url", url) for url in urls],
-                categories=frozenset({"abuse_material", "identifying_information"}),
-                minor_in_material="yes",
-            ))
+            filed = file_request(
+                db,
+                self.services,
+                IntakeRequest(
+                    locations=[normalise_location("url", url) for url in urls],
+                    categories=frozenset({"abuse_material", "identifying_information"}),
+                    minor_in_material="yes",
+                ),
+            )
             return filed.case.id, filed.case_number
 
     def deliver(self, **options: object) -> DeliveryReport:
@@ -93,14 +103,19 @@ class World:
 
     def pending(self) -> int:
         with self.session() as db:
-            return db.scalar(
-                select(func.count(OutboxItem.id)).where(OutboxItem.status == "pending")
-            ) or 0
+            return (
+                db.scalar(select(func.count(OutboxItem.id)).where(OutboxItem.status == "pending"))
+                or 0
+            )
 
     def receiver(self, tls: TlsFiles | None = None, **options: object) -> WebhookReceiver:
-        return WebhookReceiver(self.hook_port, tls or self.tls,
-                               {"/ie": IE_SECRET, "/gb": GB_SECRET}, self.clock,
-                               **options)  # type: ignore[arg-type]
+        return WebhookReceiver(
+            self.hook_port,
+            tls or self.tls,
+            {"/ie": IE_SECRET, "/gb": GB_SECRET},
+            self.clock,
+            **options,
+        )  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")
@@ -113,21 +128,35 @@ def world(database_url: str, tmp_path: Path, tls: TlsFiles) -> Iterator[World]:
     hook_port, smtp_port = unused_port(), unused_port()
     settings = delivery_data(
         tmp_path,
-        intakes={"hotline_ie": "webhook", "iwf_gb": "webhook",
-                 "point_de_contact_fr": "email", "stopline_at": "portal"},
+        intakes={
+            "hotline_ie": "webhook",
+            "iwf_gb": "webhook",
+            "point_de_contact_fr": "email",
+            "stopline_at": "portal",
+        },
         endpoints={
-            "hotline_ie": {"webhook_url": f"https://127.0.0.1:{hook_port}/ie",
-                           "webhook_secret": IE_SECRET},
-            "iwf_gb": {"webhook_url": f"https://127.0.0.1:{hook_port}/gb",
-                       "webhook_secret": GB_SECRET},
+            "hotline_ie": {
+                "webhook_url": f"https://127.0.0.1:{hook_port}/ie",
+                "webhook_secret": IE_SECRET,
+            },
+            "iwf_gb": {
+                "webhook_url": f"https://127.0.0.1:{hook_port}/gb",
+                "webhook_secret": GB_SECRET,
+            },
             "point_de_contact_fr": {"email": FR_INBOX},
         },
     )
     app = make_app(
-        database_url, tmp_path / "instance", **settings,
-        tls_ca_file=str(tls.ca_file), public_url=PUBLIC_URL,
-        smtp_host="127.0.0.1", smtp_port=smtp_port, smtp_from=SMTP_FROM,
-        smtp_username=SMTP_USER, smtp_password=SMTP_PASSWORD,
+        database_url,
+        tmp_path / "instance",
+        **settings,
+        tls_ca_file=str(tls.ca_file),
+        public_url=PUBLIC_URL,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_port,
+        smtp_from=SMTP_FROM,
+        smtp_username=SMTP_USER,
+        smtp_password=SMTP_PASSWORD,
     )
     empty_all_tables(app)
     # A little ahead of the real clock, so that what is filed during the test is already due.
@@ -139,8 +168,11 @@ def world(database_url: str, tmp_path: Path, tls: TlsFiles) -> Iterator[World]:
 
 def referral_ids(world: World, hotline_id: str) -> list[int]:
     with world.session() as db:
-        return list(db.scalars(
-            select(Referral.id).where(Referral.hotline_id == hotline_id).order_by(Referral.id)))
+        return list(
+            db.scalars(
+                select(Referral.id).where(Referral.hotline_id == hotline_id).order_by(Referral.id)
+            )
+        )
 
 
 # --- the outbox row ---
@@ -148,11 +180,16 @@ def referral_ids(world: World, hotline_id: str) -> list[int]:
 
 def test_filing_writes_a_delivery_only_for_the_hotline_that_takes_them(world: World):
     Survivor(world.app.test_client()).file(
-        "https://news.example.ie/a", "https://shop.example.at/b", "https://blog.example.nl/c")
+        "https://news.example.ie/a", "https://shop.example.at/b", "https://blog.example.nl/c"
+    )
 
     [item] = world.outbox()
     assert (item.hotline_id, item.channel, item.status, item.attempts) == (
-        "hotline_ie", "webhook", "pending", 0)
+        "hotline_ie",
+        "webhook",
+        "pending",
+        0,
+    )
     assert [item.referral_id] == referral_ids(world, "hotline_ie")
     assert referral_ids(world, "stopline_at") and referral_ids(world, "offlimits_nl")
     assert len(item.idempotency_key) == 32
@@ -165,13 +202,14 @@ def test_a_webhook_waits_for_the_receiver_and_then_delivers_each_referral_once(
     world: World, caplog: pytest.LogCaptureFixture
 ):
     caplog.set_level(logging.DEBUG)
-    cases = [world.file("https://news.example.ie/story-1"),
-             world.file("https://forum.example.ie/thread-2")]
+    cases = [
+        world.file("https://news.example.ie/story-1"),
+        world.file("https://forum.example.ie/thread-2"),
+    ]
 
     assert world.deliver() == DeliveryReport(retried=2)
     for item in world.outbox():
-        assert (item.status, item.attempts, item.last_error) == (
-            "pending", 1, "connection_refused")
+        assert (item.status, item.attempts, item.last_error) == ("pending", 1, "connection_refused")
         assert item.next_attempt_at > world.clock()
     assert world.deliver() == DeliveryReport()  # not due yet
 
@@ -184,16 +222,21 @@ def test_a_webhook_waits_for_the_receiver_and_then_delivers_each_referral_once(
     items = world.outbox()
     assert [item.status for item in items] == ["sent", "sent"]
     assert sorted(r.headers["idempotency-key"] for r in receiver.requests) == sorted(
-        item.idempotency_key for item in items)
+        item.idempotency_key for item in items
+    )
     assert all(r.signature_ok and r.path == "/ie" for r in receiver.requests)
     assert all(r.headers["content-type"] == "application/json" for r in receiver.requests)
     payloads = [r.json() for r in receiver.requests]
     references = [p["reporting_reference"] for p in payloads]
     assert sorted(references) == sorted(f"RRA-{rid}" for rid in referral_ids(world, "hotline_ie"))
     assert {p["locations"][0]["location"] for p in payloads} == {
-        "https://news.example.ie/story-1", "https://forum.example.ie/thread-2"}
-    assert receiver.requests[0].body == json.dumps(
-        payloads[0], separators=(",", ":"), ensure_ascii=False).encode()
+        "https://news.example.ie/story-1",
+        "https://forum.example.ie/thread-2",
+    }
+    assert (
+        receiver.requests[0].body
+        == json.dumps(payloads[0], separators=(",", ":"), ensure_ascii=False).encode()
+    )
     for _case_id, case_number in cases:
         assert case_number not in caplog.text
     assert "example.ie" not in caplog.text and "story-1" not in caplog.text
@@ -217,8 +260,9 @@ def test_the_receiver_tells_a_genuine_request_from_a_changed_or_replayed_one(wor
     assert not verify_signature(IE_SECRET, str(int(timestamp) + 1), request.body, header, now=now)
     stale = now + dt.timedelta(minutes=6)
     assert not verify_signature(IE_SECRET, timestamp, request.body, header, now=stale)
-    assert verify_signature(IE_SECRET, timestamp, request.body, header,
-                            now=now + dt.timedelta(minutes=4))
+    assert verify_signature(
+        IE_SECRET, timestamp, request.body, header, now=now + dt.timedelta(minutes=4)
+    )
     assert not verify_signature(IE_SECRET, "soon", request.body, header, now=now)
     assert verify_signature(IE_SECRET, timestamp, request.body, f"v1=00,{header}", now=now)
 
@@ -267,8 +311,10 @@ def test_after_a_day_of_failures_an_item_is_dead_until_an_administrator_retries_
         assert retry_dead_letter(db, item_id, now=world.clock())
         assert not retry_dead_letter(db, item_id, now=world.clock())  # no longer dead
         assert dead_letters(db) == []
-        assert db.scalar(select(AuditEvent.case_id).where(
-            AuditEvent.action == "outbox.retried")) == case_id
+        assert (
+            db.scalar(select(AuditEvent.case_id).where(AuditEvent.action == "outbox.retried"))
+            == case_id
+        )
 
     # A fresh day of retries: still down, so it waits rather than dying at once.
     assert world.deliver() == DeliveryReport(retried=1)
@@ -333,14 +379,22 @@ def test_a_referral_rerouted_before_delivery_goes_only_to_the_new_hotline(world:
     world.file("https://news.example.ie/story")
     with world.session() as db:
         referral = db.scalars(select(Referral)).one()
-        reroute(db, world.services, Staff(account_id=1, hotline_id="hotline_ie"), referral,
-                "iwf_gb", "hosted_elsewhere")
+        reroute(
+            db,
+            world.services,
+            Staff(account_id=1, hotline_id="hotline_ie"),
+            referral,
+            "iwf_gb",
+            "hosted_elsewhere",
+        )
 
     with world.receiver() as receiver:
         assert world.deliver() == DeliveryReport(sent=1, cancelled=1)
     assert [(r.path, r.signature_ok) for r in receiver.requests] == [("/gb", True)]
     assert [(i.hotline_id, i.status) for i in world.outbox()] == [
-        ("hotline_ie", "cancelled"), ("iwf_gb", "sent")]
+        ("hotline_ie", "cancelled"),
+        ("iwf_gb", "sent"),
+    ]
 
 
 def test_erasing_a_case_removes_its_delivery_and_nothing_is_sent(world: World):
@@ -358,8 +412,11 @@ def test_the_loop_delivers_and_stops_when_asked(world: World):
     world.file("https://news.example.ie/story")
     stop = threading.Event()
     with world.receiver() as receiver:
-        loop = threading.Thread(target=run_forever, args=(world.session, world.services),
-                                kwargs={"interval": 0.05, "stop": stop, "now": world.clock})
+        loop = threading.Thread(
+            target=run_forever,
+            args=(world.session, world.services),
+            kwargs={"interval": 0.05, "stop": stop, "now": world.clock},
+        )
         loop.start()
         arrived = receiver.arrived.wait(timeout=30)
         stop.set()
@@ -375,8 +432,12 @@ def test_an_email_hotline_gets_one_neutral_message_for_all_that_waits(world: Wor
     first_case, first_number = world.file("https://photos.example.fr/album-quokka")
     _second_case, second_number = world.file("https://forum.example.fr/thread-wombat")
     with world.session() as db:  # more places for a waiting referral: a second item, same one
-        add_locations(db, world.services, db.get_one(Case, first_case),
-                      [normalise_location("url", "https://photos.example.fr/album-numbat")])
+        add_locations(
+            db,
+            world.services,
+            db.get_one(Case, first_case),
+            [normalise_location("url", "https://photos.example.fr/album-numbat")],
+        )
     assert len(world.outbox()) == 3
     mailbox = Mailbox(SMTP_USER, SMTP_PASSWORD)
     server = smtp_server(world.smtp_port, mailbox, world.tls)
@@ -390,16 +451,34 @@ def test_an_email_hotline_gets_one_neutral_message_for_all_that_waits(world: Wor
 
     [mail] = mailbox.messages
     assert (mail.mail_from, mail.rcpt_tos, mail.over_tls, mail.login) == (
-        SMTP_FROM, [FR_INBOX], True, SMTP_USER)
+        SMTP_FROM,
+        [FR_INBOX],
+        True,
+        SMTP_USER,
+    )
     message = mail.message()
     # In the hotline's own language (Point de Contact works in French).
     assert message["Subject"] == "Nouveaux signalements en attente"
     body = message.get_content()
-    assert ("2 nouveaux signalements sont en attente dans le portail : "
-            "https://assistant.example/hotline/") in body
+    assert (
+        "2 nouveaux signalements sont en attente dans le portail : "
+        "https://assistant.example/hotline/"
+    ) in body
     raw = mail.raw.decode("utf-8", "replace").lower()
-    for secret in (first_number, second_number, "example.fr", "photos", "quokka", "numbat",
-                   "wombat", "rra-", *CATEGORIES, "abuse", "identifying", "minor"):
+    for secret in (
+        first_number,
+        second_number,
+        "example.fr",
+        "photos",
+        "quokka",
+        "numbat",
+        "wombat",
+        "rra-",
+        *CATEGORIES,
+        "abuse",
+        "identifying",
+        "minor",
+    ):
         assert secret.lower() not in raw, secret
 
 
@@ -445,10 +524,19 @@ def test_an_administrator_sees_a_dead_letter_and_sends_it_again(app, admin):
     Survivor(app.test_client()).file("https://example.org/x")
     with Database.new_session(app) as db:
         referral = db.scalars(select(Referral)).first()
-        db.add(OutboxItem(hotline_id=referral.hotline_id, channel="webhook",
-                          referral_id=referral.id, status="dead", idempotency_key="d" * 32,
-                          attempts=12, created_at=utcnow(), next_attempt_at=utcnow(),
-                          last_error="http_503"))
+        db.add(
+            OutboxItem(
+                hotline_id=referral.hotline_id,
+                channel="webhook",
+                referral_id=referral.id,
+                status="dead",
+                idempotency_key="d" * 32,
+                attempts=12,
+                created_at=utcnow(),
+                next_attempt_at=utcnow(),
+                last_error="http_503",
+            )
+        )
         db.commit()
         item_id = db.scalars(select(OutboxItem.id)).one()
     page = admin.client.get("/admin/").get_data(as_text=True)

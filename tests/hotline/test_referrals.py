@@ -32,9 +32,16 @@ ACTIONS = sorted(referrals.LOCATION_ACTIONS)
 
 @pytest.fixture
 def staff(db: Any) -> Staff:
-    account = Account(email="a@hotline-a.example", role="staff", hotline_id=HOTLINE_A,
-                      status="active", totp_last_step=0, failed_sign_ins=0, lockouts=0,
-                      created_at=utcnow())
+    account = Account(
+        email="a@hotline-a.example",
+        role="staff",
+        hotline_id=HOTLINE_A,
+        status="active",
+        totp_last_step=0,
+        failed_sign_ins=0,
+        lockouts=0,
+        created_at=utcnow(),
+    )
     db.add(account)
     db.commit()
     return Staff.of(account)
@@ -42,9 +49,13 @@ def staff(db: Any) -> Staff:
 
 def file_case(db: Any, services: Any, *values: str) -> Referral:
     locations = [normalise_location("url", value) for value in values]
-    filed = file_request(db, services, IntakeRequest(locations=locations,
-                                                     categories=frozenset({"abuse_material"}),
-                                                     survivor_country="IE"))
+    filed = file_request(
+        db,
+        services,
+        IntakeRequest(
+            locations=locations, categories=frozenset({"abuse_material"}), survivor_country="IE"
+        ),
+    )
     referral = filed.case.referrals[0]
     assert referral.hotline_id == HOTLINE_A
     return referral
@@ -56,30 +67,48 @@ def put_in_status(db: Any, referral: Referral, status: str) -> Location:
     location = referral.locations[0]
     location.status = status
     location.assessment = "csam"
-    location.notices.append(Notice(hotline_id=HOTLINE_A, notice_type="csam",
-                                   provider="Example Host",
-                                   sent_on=today() - dt.timedelta(days=2)))
+    location.notices.append(
+        Notice(
+            hotline_id=HOTLINE_A,
+            notice_type="csam",
+            provider="Example Host",
+            sent_on=today() - dt.timedelta(days=2),
+        )
+    )
     referrals.refresh_referral_status(referral)
     db.commit()
     return location
 
 
-def run(action: str, db: Any, services: Any, staff: Staff, referral: Referral,
-        location: Location) -> None:
+def run(
+    action: str, db: Any, services: Any, staff: Staff, referral: Referral, location: Location
+) -> None:
     yesterday = today() - dt.timedelta(days=1)
     if action == "acknowledge":
         referrals.acknowledge(db, staff, referral)
     elif action.startswith("assess_"):
-        assessment = {"assess_actionable": "csam", "assess_not_actionable": "not_actionable",
-                      "assess_not_found": "not_found"}[action]
+        assessment = {
+            "assess_actionable": "csam",
+            "assess_not_actionable": "not_actionable",
+            "assess_not_found": "not_found",
+        }[action]
         referrals.assess(db, staff, referral, location.id, assessment)
     elif action in ("notice", "escalate"):
-        referrals.record_notice(db, services, staff, referral, location.id, notice_type="csam",
-                                provider="Example Host", sent_on=yesterday,
-                                escalation=action == "escalate")
+        referrals.record_notice(
+            db,
+            services,
+            staff,
+            referral,
+            location.id,
+            notice_type="csam",
+            provider="Example Host",
+            sent_on=yesterday,
+            escalation=action == "escalate",
+        )
     elif action.startswith("response_"):
-        referrals.record_response(db, staff, referral, location.notices[0].id,
-                                  action.removeprefix("response_"), yesterday)
+        referrals.record_response(
+            db, staff, referral, location.notices[0].id, action.removeprefix("response_"), yesterday
+        )
     elif action == "reroute":
         referrals.reroute(db, services, staff, referral, HOTLINE_B, "hosted_elsewhere")
     elif action == "close":
@@ -91,15 +120,20 @@ def run(action: str, db: Any, services: Any, staff: Staff, referral: Referral,
 def snapshot(db: Any, location: Location) -> tuple[Any, ...]:
     db.expire_all()
     row = db.get(Location, location.id)
-    return (row.status, row.assessment, row.referral.hotline_id, row.referral.status,
-            len(row.notices), db.scalar(select(func.count(ReferralEvent.id))),
-            db.scalar(select(func.count(AuditEvent.id))))
+    return (
+        row.status,
+        row.assessment,
+        row.referral.hotline_id,
+        row.referral.status,
+        len(row.notices),
+        db.scalar(select(func.count(ReferralEvent.id))),
+        db.scalar(select(func.count(AuditEvent.id))),
+    )
 
 
 @pytest.mark.parametrize("status", LOCATION_STATUSES)
 @pytest.mark.parametrize("action", ACTIONS)
-def test_each_action_moves_a_location_only_as_the_table_allows(db, services, staff, status,
-                                                               action):
+def test_each_action_moves_a_location_only_as_the_table_allows(db, services, staff, status, action):
     referral = file_case(db, services, "https://example.ie/one")
     location = put_in_status(db, referral, status)
     target = TRANSITIONS.get((status, action))
@@ -133,8 +167,16 @@ def test_a_notice_needs_an_actionable_assessment_first(db, services, staff):
     referrals.acknowledge(db, staff, referral)
     location = referral.locations[0]
     with pytest.raises(ActionRefused) as refused:
-        referrals.record_notice(db, services, staff, referral, location.id, notice_type="csam",
-                                provider="Host", sent_on=today())
+        referrals.record_notice(
+            db,
+            services,
+            staff,
+            referral,
+            location.id,
+            notice_type="csam",
+            provider="Host",
+            sent_on=today(),
+        )
     assert refused.value.code == "assess_first"
 
 
@@ -148,7 +190,10 @@ def test_a_harmful_abusive_assessment_needs_its_subtype(db, services, staff):
         referrals.assess(db, staff, referral, location.id, "csam", "b")
     referrals.assess(db, staff, referral, location.id, "harmful_abusive", "b", "nl")
     assert (location.assessment, location.assessment_subtype, location.hosting_country) == (
-        "harmful_abusive", "b", "NL")
+        "harmful_abusive",
+        "b",
+        "NL",
+    )
 
 
 def test_dates_cannot_be_in_the_future_or_before_the_notice(db, services, staff):
@@ -157,17 +202,35 @@ def test_dates_cannot_be_in_the_future_or_before_the_notice(db, services, staff)
     location = referral.locations[0]
     referrals.assess(db, staff, referral, location.id, "csam")
     with pytest.raises(ActionRefused):
-        referrals.record_notice(db, services, staff, referral, location.id, notice_type="csam",
-                                provider="Host", sent_on=today() + dt.timedelta(days=1))
-    notice = referrals.record_notice(db, services, staff, referral, location.id,
-                                     notice_type="csam", provider="Host", sent_on=today())
+        referrals.record_notice(
+            db,
+            services,
+            staff,
+            referral,
+            location.id,
+            notice_type="csam",
+            provider="Host",
+            sent_on=today() + dt.timedelta(days=1),
+        )
+    notice = referrals.record_notice(
+        db,
+        services,
+        staff,
+        referral,
+        location.id,
+        notice_type="csam",
+        provider="Host",
+        sent_on=today(),
+    )
     with pytest.raises(ActionRefused):
-        referrals.record_response(db, staff, referral, notice.id, "removed",
-                                  today() - dt.timedelta(days=1))
+        referrals.record_response(
+            db, staff, referral, notice.id, "removed", today() - dt.timedelta(days=1)
+        )
 
 
 def test_a_rerouted_referral_passes_only_unfinished_places_and_keeps_this_hotlines_records(
-        db, services, staff):
+    db, services, staff
+):
     referral = file_case(db, services, "https://example.ie/a", "https://example.ie/b")
     referrals.acknowledge(db, staff, referral)
     first, second = referral.locations
@@ -183,7 +246,8 @@ def test_a_rerouted_referral_passes_only_unfinished_places_and_keeps_this_hotlin
     assert referrals.referral_for_staff(db, staff, moved.id) is None
     assert second.route_reasons[-1] == {
         "code": "staff_rerouted",
-        "params": {"hotline": HOTLINE_B, "from": HOTLINE_A, "reason": "hosted_elsewhere"}}
+        "params": {"hotline": HOTLINE_B, "from": HOTLINE_A, "reason": "hosted_elsewhere"},
+    }
     view = describe_case(services, referral.case)
     here, there = view.referrals
     assert [e.code for e in here.events] == ["routed", "with_hotline", "unavailable", "referred"]
@@ -201,11 +265,27 @@ def test_what_the_survivor_sees_has_no_staff_detail(db, services, staff):
     location = referral.locations[0]
     referrals.acknowledge(db, staff, referral)
     referrals.assess(db, staff, referral, location.id, "csam")
-    notice = referrals.record_notice(db, services, staff, referral, location.id,
-                                     notice_type="csam", provider="Secret Host Ltd",
-                                     sent_on=today(), reference="TICKET-99")
-    referrals.record_notice(db, services, staff, referral, location.id, notice_type="csam",
-                            provider="Secret Host Ltd", sent_on=today())
+    notice = referrals.record_notice(
+        db,
+        services,
+        staff,
+        referral,
+        location.id,
+        notice_type="csam",
+        provider="Secret Host Ltd",
+        sent_on=today(),
+        reference="TICKET-99",
+    )
+    referrals.record_notice(
+        db,
+        services,
+        staff,
+        referral,
+        location.id,
+        notice_type="csam",
+        provider="Secret Host Ltd",
+        sent_on=today(),
+    )
     referrals.add_internal_note(db, services, staff, referral, "internal only 4471")
     referrals.record_response(db, staff, referral, notice.id, "removed", today())
     view = describe_case(services, referral.case)
@@ -242,8 +322,16 @@ def test_the_portal_offers_only_actions_that_would_be_accepted(db, services, sta
     assert "notice" not in offered and "escalate" not in offered  # assess first
     referrals.assess(db, staff, referral, location.id, "csam")
     assert "notice" in referrals.allowed_actions(location, HOTLINE_A)
-    notice = referrals.record_notice(db, services, staff, referral, location.id,
-                                     notice_type="csam", provider="Host", sent_on=today())
+    notice = referrals.record_notice(
+        db,
+        services,
+        staff,
+        referral,
+        location.id,
+        notice_type="csam",
+        provider="Host",
+        sent_on=today(),
+    )
     offered = referrals.allowed_actions(location, HOTLINE_A)
     assert {"escalate", "response_removed", "notice"} <= offered
     # Another hotline's notice opens nothing for this one.

@@ -40,18 +40,24 @@ def test_create_user_prints_a_one_time_link_and_stores_no_password(app):
         account = db.scalar(select(Account).where(Account.email == "new@hotline.example"))
         assert account is not None
         assert (account.status, account.password_hash, account.totp_secret_sealed) == (
-            "enrolling", None, None)
+            "enrolling",
+            None,
+            None,
+        )
         assert account.enrolment_code_hash != code  # only a hash of it is kept
     page = app.test_client().get(f"/account/enrol?code={code}")
     assert page.status_code == 200
 
 
-@pytest.mark.parametrize(("args", "problem"), [
-    (["--role", "staff", "x@y.example"], "needs --hotline"),
-    (["--role", "staff", "--hotline", "nowhere", "x@y.example"], "no hotline"),
-    (["--role", "admin", "--hotline", HOTLINE_A, "x@y.example"], "belongs to no hotline"),
-    (["--role", "admin", "not-an-address"], "not an e-mail"),
-])
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["--role", "staff", "x@y.example"], "needs --hotline"),
+        (["--role", "staff", "--hotline", "nowhere", "x@y.example"], "no hotline"),
+        (["--role", "admin", "--hotline", HOTLINE_A, "x@y.example"], "belongs to no hotline"),
+        (["--role", "admin", "not-an-address"], "not an e-mail"),
+    ],
+)
 def test_create_user_refuses_what_cannot_work(app, args, problem):
     result = create_user(app, *args)
     assert result.exit_code != 0
@@ -72,18 +78,39 @@ def test_enrolment_shows_a_qr_code_drawn_by_the_app_and_the_key_as_text(app):
     assert "<svg" in page and "<img" not in page
     secret = re.search(r'id="totp-key" class="secret">([A-Z2-7]+)<', page).group(1)
     token = csrf_token(client, f"/account/enrol?code={code}")
-    wrong = client.post("/account/enrol", data={
-        "csrf_token": token, "code": code, "password": STAFF_PASSWORD,
-        "confirm": STAFF_PASSWORD, "totp": "000000"})
+    wrong = client.post(
+        "/account/enrol",
+        data={
+            "csrf_token": token,
+            "code": code,
+            "password": STAFF_PASSWORD,
+            "confirm": STAFF_PASSWORD,
+            "totp": "000000",
+        },
+    )
     assert wrong.status_code == 400
-    short = client.post("/account/enrol", data={
-        "csrf_token": token, "code": code, "password": "short", "confirm": "short",
-        "totp": pyotp.TOTP(secret).now()})
+    short = client.post(
+        "/account/enrol",
+        data={
+            "csrf_token": token,
+            "code": code,
+            "password": "short",
+            "confirm": "short",
+            "totp": pyotp.TOTP(secret).now(),
+        },
+    )
     assert short.status_code == 400
     assert "at least 12 characters" in short.get_data(as_text=True)
-    done = client.post("/account/enrol", data={
-        "csrf_token": token, "code": code, "password": STAFF_PASSWORD,
-        "confirm": STAFF_PASSWORD, "totp": pyotp.TOTP(secret).now()})
+    done = client.post(
+        "/account/enrol",
+        data={
+            "csrf_token": token,
+            "code": code,
+            "password": STAFF_PASSWORD,
+            "confirm": STAFF_PASSWORD,
+            "totp": pyotp.TOTP(secret).now(),
+        },
+    )
     assert done.status_code == 303
     assert client.get(f"/account/enrol?code={code}").status_code == 404  # used up
     with Database.new_session(app) as db:
@@ -110,8 +137,10 @@ def test_sign_in_gives_one_answer_for_any_wrong_part(app):
         (staffer.email, STAFF_PASSWORD, "123456"),
     ):
         token = csrf_token(client, "/account/sign-in")
-        response = client.post("/account/sign-in", data={
-            "csrf_token": token, "email": email, "password": password, "code": code})
+        response = client.post(
+            "/account/sign-in",
+            data={"csrf_token": token, "email": email, "password": password, "code": code},
+        )
         assert response.status_code == 401
         answers.append(re.sub(r'value="[^"]*"', "", response.get_data(as_text=True)))
     assert answers[0] == answers[1] == answers[2]
@@ -123,9 +152,15 @@ def test_a_code_that_was_used_once_is_refused_the_second_time(app):
     first, second = app.test_client(), app.test_client()
     for client, expected in ((first, 303), (second, 401)):
         token = csrf_token(client, "/account/sign-in")
-        response = client.post("/account/sign-in", data={
-            "csrf_token": token, "email": staffer.email, "password": STAFF_PASSWORD,
-            "code": code})
+        response = client.post(
+            "/account/sign-in",
+            data={
+                "csrf_token": token,
+                "email": staffer.email,
+                "password": STAFF_PASSWORD,
+                "code": code,
+            },
+        )
         assert response.status_code == expected
 
 
@@ -136,17 +171,36 @@ def test_failed_sign_ins_lock_the_account_and_are_audited_even_when_the_request_
         request_db = Database.new_session(app)
         for _attempt in range(accounts.MAX_FAILURES):
             with pytest.raises(accounts.SignInFailed):
-                accounts.sign_in(request_db, lambda: Database.new_session(app),
-                                 services.passwords, services.cipher, staffer.email,
-                                 "wrong password here", "000000")
+                accounts.sign_in(
+                    request_db,
+                    lambda: Database.new_session(app),
+                    services.passwords,
+                    services.cipher,
+                    staffer.email,
+                    "wrong password here",
+                    "000000",
+                )
             request_db.rollback()  # the failing request's own transaction is thrown away
         with pytest.raises(accounts.AccountLocked):
-            accounts.sign_in(request_db, lambda: Database.new_session(app), services.passwords,
-                             services.cipher, staffer.email, STAFF_PASSWORD, staffer.code())
+            accounts.sign_in(
+                request_db,
+                lambda: Database.new_session(app),
+                services.passwords,
+                services.cipher,
+                staffer.email,
+                STAFF_PASSWORD,
+                staffer.code(),
+            )
         request_db.close()
     with Database.new_session(app) as db:
-        actions = [e.action for e in db.scalars(
-            select(AuditEvent).where(AuditEvent.object_type == "account").order_by(AuditEvent.id))]
+        actions = [
+            e.action
+            for e in db.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.object_type == "account")
+                .order_by(AuditEvent.id)
+            )
+        ]
         assert actions.count("signin.failed") == accounts.MAX_FAILURES
         assert "account.locked" in actions and actions[-1] == "signin.locked"
         events = db.scalars(select(AuditEvent).where(AuditEvent.action == "signin.failed"))
@@ -161,8 +215,15 @@ def test_failed_sign_ins_lock_the_account_and_are_audited_even_when_the_request_
 def test_an_unknown_address_is_audited_without_the_address(app):
     client = app.test_client()
     token = csrf_token(client, "/account/sign-in")
-    client.post("/account/sign-in", data={"csrf_token": token, "email": "who@else.example",
-                                          "password": "whatever whatever", "code": "123456"})
+    client.post(
+        "/account/sign-in",
+        data={
+            "csrf_token": token,
+            "email": "who@else.example",
+            "password": "whatever whatever",
+            "code": "123456",
+        },
+    )
     with Database.new_session(app) as db:
         event = db.scalars(select(AuditEvent).where(AuditEvent.action == "signin.failed")).one()
         assert (event.actor, event.object_id) == ("unknown", None)
@@ -187,8 +248,9 @@ def test_a_password_hash_is_renewed_at_sign_in_when_the_settings_grow(database_u
 def test_account_sessions_idle_out_after_30_minutes_and_end_after_8_hours(app, staff_a):
     services = app.extensions["assistant.services"]
     with Database.new_session(app) as db:
-        record = db.scalars(select(SessionRecord).where(
-            SessionRecord.account_id == staff_a.id)).one()
+        record = db.scalars(
+            select(SessionRecord).where(SessionRecord.account_id == staff_a.id)
+        ).one()
         now = utcnow()
         assert dt.timedelta(minutes=29) < record.expires_at - now <= dt.timedelta(minutes=30)
         assert record.ends_at - now <= dt.timedelta(hours=8)
@@ -197,10 +259,14 @@ def test_account_sessions_idle_out_after_30_minutes_and_end_after_8_hours(app, s
 
     raw_id = Signer(app.secret_key, salt="rra-session-cookie").unsign(cookie.value).decode()
     with Database.new_session(app) as db:
-        assert load_session(db, services.cipher, raw_id, "web",
-                            now=now + dt.timedelta(minutes=29)) is not None
-        assert load_session(db, services.cipher, raw_id, "web",
-                            now=now + dt.timedelta(minutes=31)) is None
+        assert (
+            load_session(db, services.cipher, raw_id, "web", now=now + dt.timedelta(minutes=29))
+            is not None
+        )
+        assert (
+            load_session(db, services.cipher, raw_id, "web", now=now + dt.timedelta(minutes=31))
+            is None
+        )
 
 
 def test_changing_the_password_ends_every_session_of_the_account(app, staff_a):
@@ -208,12 +274,20 @@ def test_changing_the_password_ends_every_session_of_the_account(app, staff_a):
     assert staff_a.sign_in(elsewhere).status_code == 303
     assert elsewhere.get("/hotline/").status_code == 200
     new_password = "another long passphrase 9921"
-    changed = staff_a.post("/account/password", {
-        "current": STAFF_PASSWORD, "password": new_password, "confirm": new_password,
-        "totp": staff_a.code()})
+    changed = staff_a.post(
+        "/account/password",
+        {
+            "current": STAFF_PASSWORD,
+            "password": new_password,
+            "confirm": new_password,
+            "totp": staff_a.code(),
+        },
+    )
     assert changed.status_code == 303
     assert elsewhere.get("/hotline/").status_code == 303
     assert staff_a.client.get("/hotline/").status_code == 303
     with Database.new_session(app) as db:
-        assert db.scalars(select(SessionRecord).where(
-            SessionRecord.account_id == staff_a.id)).all() == []
+        assert (
+            db.scalars(select(SessionRecord).where(SessionRecord.account_id == staff_a.id)).all()
+            == []
+        )

@@ -426,8 +426,21 @@ location_text = st.one_of(
         st.sampled_from(["http://", "https://", "//", ""]),
         st.from_regex(r"[a-z0-9]{1,10}(\.[a-z0-9]{1,10}){0,2}", fullmatch=True),
         st.sampled_from(
-            ["com", "ie", "uk", "jp", "it", "onion", "xn--p1ai", "рф", "中国", "org", "eu", "ac",
-             "tv"]
+            [
+                "com",
+                "ie",
+                "uk",
+                "jp",
+                "it",
+                "onion",
+                "xn--p1ai",
+                "рф",
+                "中国",
+                "org",
+                "eu",
+                "ac",
+                "tv",
+            ]
         ),
         st.text(alphabet="/?#=&ab", max_size=10),
     ),
@@ -488,11 +501,13 @@ def test_every_accepted_location_is_routed_with_at_least_one_reason(
     resolver=resolvers,
 )
 def test_routing_never_raises_even_for_locations_that_skipped_normalising(
-    kind: str, host: str | None, platform: str | None, survivor_country: str | None,
+    kind: str,
+    host: str | None,
+    platform: str | None,
+    survivor_country: str | None,
     resolver: FakeResolver | None,
 ) -> None:
-    location = NormalisedLocation(kind=kind, value="x", canonical="x", host=host,
-                                  platform=platform)
+    location = NormalisedLocation(kind=kind, value="x", canonical="x", host=host, platform=platform)
     decision = route_location(
         location, load_directory(), survivor_country=survivor_country, resolver=resolver
     )

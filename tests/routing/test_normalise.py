@@ -404,9 +404,10 @@ def test_masked_non_link_keeps_two_characters(kind: str) -> None:
     assert mask_location_for_display(kind, "@someone") == "@s••••••"
 
 
-@given(secret=st.from_regex(r"[a-z0-9]{6,20}", fullmatch=True), scheme=st.sampled_from(
-    ["http", "https"]
-))
+@given(
+    secret=st.from_regex(r"[a-z0-9]{6,20}", fullmatch=True),
+    scheme=st.sampled_from(["http", "https"]),
+)
 def test_masked_link_never_contains_the_path(secret: str, scheme: str) -> None:
     location = normalise_location("url", f"{scheme}://host.test/{secret}?id={secret}")
     masked = mask_location_for_display(location.kind, location.value)

@@ -149,8 +149,9 @@ def test_provider_with_unknown_country_falls_through_to_the_domain(directory: Di
 
 def test_known_provider_is_not_sent_to_the_resolver(directory: Directory) -> None:
     resolver = FakeResolver("DE")
-    route_location(normalise_location("url", "https://pictures.example/"), directory,
-                   resolver=resolver)
+    route_location(
+        normalise_location("url", "https://pictures.example/"), directory, resolver=resolver
+    )
     assert resolver.asked == []
 
 
@@ -167,8 +168,10 @@ def test_onion_is_dark_web_even_on_a_platform_we_know() -> None:
 @pytest.mark.parametrize(
     ("providers", "message"),
     [
-        ([provider("one", "IE", ["same.example"]), provider("two", "IE", ["same.example"])],
-         "host 'same.example' is listed by both 'one' and 'two'"),
+        (
+            [provider("one", "IE", ["same.example"]), provider("two", "IE", ["same.example"])],
+            "host 'same.example' is listed by both 'one' and 'two'",
+        ),
         (
             [
                 provider("one", "IE", ["a.example"], ["Pics"]),

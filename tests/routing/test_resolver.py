@@ -58,8 +58,9 @@ class FakeClock:
 
 def resolver_for(database: Path, lookup, **extra):  # type: ignore[no-untyped-def]
     clock = FakeClock()
-    return GeoipResolver(database, lookup_addresses=lookup, clock=clock, sleep=clock.sleep,
-                         **extra), clock
+    return GeoipResolver(
+        database, lookup_addresses=lookup, clock=clock, sleep=clock.sleep, **extra
+    ), clock
 
 
 def test_hosting_country_comes_from_the_addresses_dns_gives(geoip_database: Path) -> None:
@@ -154,7 +155,9 @@ def test_routing_uses_the_resolver_for_an_unknown_generic_domain(geoip_database:
     )
     assert decision.hotline.id == "hotline_ie"
     assert [r.code for r in decision.reasons] == [
-        "generic_domain", "hosting_country", "country_hotline"
+        "generic_domain",
+        "hosting_country",
+        "country_hotline",
     ]
 
 
@@ -182,10 +185,15 @@ def test_a_filing_asks_only_about_places_nothing_else_locates_and_a_dry_run_asks
     services = app.extensions["assistant.services"]
     object.__setattr__(services, "resolver", resolver)
     client = app.test_client()
-    places = ["https://unknown.example.com/a", "https://i.imgur.com/b", "https://example.de/c",
-              "http://192.0.2.44/d"]
-    dry = client.post("/api/v1/route", json={"locations": [{"kind": "url", "value": v}
-                                                           for v in places]})
+    places = [
+        "https://unknown.example.com/a",
+        "https://i.imgur.com/b",
+        "https://example.de/c",
+        "http://192.0.2.44/d",
+    ]
+    dry = client.post(
+        "/api/v1/route", json={"locations": [{"kind": "url", "value": v} for v in places]}
+    )
     assert dry.status_code == 200
     assert asked == []
     assert dry.get_json()["routes"][0]["reasons"][-1]["code"] == "fallback"
@@ -202,7 +210,9 @@ class NetworkUsed(AssertionError):
 
 
 def test_routing_with_the_default_settings_opens_no_network_connection(
-    app, client, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    app,
+    client,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     """Every way Python reaches the network is made to fail loudly; then places are routed
     through the dry run, a filed request and the public page."""

@@ -16,6 +16,7 @@ from assistant.routing import Directory, load_directory, normalise_location, rou
 ONION = "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.onion"
 MAGNET = "magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&dn=file"
 
+# fmt: off
 TABLE = [
     ('url', 'https://x.com/someone/status/1', None, None, 'ncmec_us', 'known_provider country_hotline'),
     ('url', 'https://twitter.com/someone', None, None, 'ncmec_us', 'known_provider country_hotline'),
@@ -164,6 +165,7 @@ TABLE = [
     ('url', 'https://example.xn--mgbbh1a/a', None, None, 'iwf_portal_in', 'country_code_domain country_hotline'),
     ('url', 'https://example.भारत/a', None, None, 'iwf_portal_in', 'country_code_domain country_hotline'),
 ]
+# fmt: on
 
 
 @pytest.fixture(scope="module")

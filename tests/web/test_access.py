@@ -6,14 +6,35 @@ from assistant.web.access import ACCOUNT, ADMIN, ADVOCATE, PUBLIC, STAFF, SURVIV
 from tests.conftest import csrf_token
 
 PUBLIC_ON_PURPOSE = {
-    "public.landing", "public.support", "public.quick_exit", "where.where", "where.try_routing",
-    "survivor.before_you_begin", "survivor.not_sure", "survivor.where", "survivor.what",
+    "public.landing",
+    "public.support",
+    "public.quick_exit",
+    "where.where",
+    "where.try_routing",
+    "survivor.before_you_begin",
+    "survivor.not_sure",
+    "survivor.where",
+    "survivor.what",
     "survivor.about",
-    "survivor.review", "survivor.send", "survivor.check", "survivor.sign_out",
-    "api.create_request", "api.create_session", "api.dry_run", "api.hotlines", "api.openapi",
-    "account.sign_in", "account.sign_out", "account.enrol",
-    "public.safety", "pwa.manifest", "pwa.icon", "pwa.service_worker", "pwa.offline",
-    "api.resources", "advocate.register",
+    "survivor.review",
+    "survivor.send",
+    "survivor.check",
+    "survivor.sign_out",
+    "api.create_request",
+    "api.create_session",
+    "api.dry_run",
+    "api.hotlines",
+    "api.openapi",
+    "account.sign_in",
+    "account.sign_out",
+    "account.enrol",
+    "public.safety",
+    "pwa.manifest",
+    "pwa.icon",
+    "pwa.service_worker",
+    "pwa.offline",
+    "api.resources",
+    "advocate.register",
 }
 
 
@@ -37,12 +58,20 @@ def test_every_route_declares_who_may_use_it_and_only_the_listed_ones_are_public
 
 
 def test_survivor_routes_turn_away_anyone_not_signed_in(client):
-    for path in ("/my-request", "/my-request/add", "/my-request/erase",
-                 "/my-request/new-passphrase"):
+    for path in (
+        "/my-request",
+        "/my-request/add",
+        "/my-request/erase",
+        "/my-request/new-passphrase",
+    ):
         assert client.get(path).status_code == 303
     token = csrf_token(client, "/check")
-    for path in ("/my-request/invitation", "/my-request/invitation/cancel",
-                 "/my-request/access/1/revoke", "/my-request/new-passphrase"):
+    for path in (
+        "/my-request/invitation",
+        "/my-request/invitation/cancel",
+        "/my-request/access/1/revoke",
+        "/my-request/new-passphrase",
+    ):
         response = client.post(path, data={"csrf_token": token})
         assert response.status_code == 303
         assert response.headers["Location"].endswith("/check")

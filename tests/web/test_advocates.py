@@ -37,21 +37,45 @@ INVITATION = re.compile(r'id="invitation-code">([^<]+)<')
 LINK = re.compile(r'id="enrolment-link">([^<]+)<')
 
 
-def file_as(advocate: Staffer, *lines: str, receipt: str = "yes", method: str = "in_person",
-            given_on: dt.date | None = None, country: str = "IE") -> tuple[str, str | None, Any]:
+def file_as(
+    advocate: Staffer,
+    *lines: str,
+    receipt: str = "yes",
+    method: str = "in_person",
+    given_on: dt.date | None = None,
+    country: str = "IE",
+) -> tuple[str, str | None, Any]:
     """Every step of filing for a survivor; returns the case number, the passphrase shown (if
     any) and the last page."""
-    checked = advocate.post("/advocate/file/places", {"pasted": "\n".join(lines),
-                                                      "action": "check"})
+    checked = advocate.post(
+        "/advocate/file/places", {"pasted": "\n".join(lines), "action": "check"}
+    )
     assert checked.status_code == 200
-    assert advocate.post("/advocate/file/places", {"action": "continue"}).headers[
-        "Location"].endswith("/advocate/file/details")
-    assert advocate.post("/advocate/file/details", {
-        "categories": ["abuse_material"], "minor": "yes", "country": country,
-        "language": "en"}).status_code == 303
-    consent = advocate.post("/advocate/file/consent", {
-        "method": method, "given_on": (given_on or today()).isoformat(),
-        "survivor_receipt": receipt})
+    assert (
+        advocate.post("/advocate/file/places", {"action": "continue"})
+        .headers["Location"]
+        .endswith("/advocate/file/details")
+    )
+    assert (
+        advocate.post(
+            "/advocate/file/details",
+            {
+                "categories": ["abuse_material"],
+                "minor": "yes",
+                "country": country,
+                "language": "en",
+            },
+        ).status_code
+        == 303
+    )
+    consent = advocate.post(
+        "/advocate/file/consent",
+        {
+            "method": method,
+            "given_on": (given_on or today()).isoformat(),
+            "survivor_receipt": receipt,
+        },
+    )
     assert consent.status_code == 303, consent.get_data(as_text=True)
     assert "Check and send" in advocate.client.get("/advocate/file/review").get_data(as_text=True)
     sent = advocate.post("/advocate/file/send")
@@ -87,9 +111,14 @@ def signed_in_survivor(app: Any, *places: str) -> Survivor:
 
 
 def register(client: Any, **answers: str) -> Any:
-    form = {"name": "Ada Okafor", "organisation": "Riverside Victim Services",
-            "role": "Case worker", "email": "ada@riverside.example",
-            "reason": "We support adult survivors through removal requests.", **answers}
+    form = {
+        "name": "Ada Okafor",
+        "organisation": "Riverside Victim Services",
+        "role": "Case worker",
+        "email": "ada@riverside.example",
+        "reason": "We support adult survivors through removal requests.",
+        **answers,
+    }
     token = csrf_token(client, "/advocate/register")
     return client.post("/advocate/register", data={"csrf_token": token, **form})
 
@@ -107,14 +136,21 @@ def test_a_registration_waits_for_an_administrator_and_opens_nothing(app, client
         assert (account.role, account.status) == ("advocate", "pending")
         assert account.password_hash is None and account.enrolment_code_hash is None
     token = csrf_token(client, "/account/sign-in")
-    refused = client.post("/account/sign-in", data={
-        "csrf_token": token, "email": "ada@riverside.example", "password": "anything at all 1",
-        "code": "123456"})
+    refused = client.post(
+        "/account/sign-in",
+        data={
+            "csrf_token": token,
+            "email": "ada@riverside.example",
+            "password": "anything at all 1",
+            "code": "123456",
+        },
+    )
     assert refused.status_code == 401
 
 
 def test_registering_an_address_that_has_an_account_looks_the_same_and_changes_nothing(
-        app, client, staff_a):
+    app, client, staff_a
+):
     first = register(client, email=staff_a.email)
     second = register(app.test_client(), email="new.person@riverside.example")
     assert first.status_code == second.status_code == 200
@@ -124,13 +160,16 @@ def test_registering_an_address_that_has_an_account_looks_the_same_and_changes_n
         assert account is not None and (account.role, account.status) == ("staff", "active")
 
 
-@pytest.mark.parametrize(("answers", "problem"), [
-    ({"name": " "}, "Enter your name."),
-    ({"organisation": ""}, "Enter your organisation."),
-    ({"reason": ""}, "Say why you need access."),
-    ({"email": "not an address"}, "Enter your work e-mail address"),
-    ({"role": "x" * 121}, "An answer is too long"),
-])
+@pytest.mark.parametrize(
+    ("answers", "problem"),
+    [
+        ({"name": " "}, "Enter your name."),
+        ({"organisation": ""}, "Enter your organisation."),
+        ({"reason": ""}, "Say why you need access."),
+        ({"email": "not an address"}, "Enter your work e-mail address"),
+        ({"role": "x" * 121}, "An answer is too long"),
+    ],
+)
 def test_registration_says_what_is_missing_and_stores_nothing(app, client, answers, problem):
     response = register(client, **answers)
     assert response.status_code == 400
@@ -140,7 +179,8 @@ def test_registration_says_what_is_missing_and_stores_nothing(app, client, answe
 
 
 def test_an_administrator_approves_and_the_advocate_must_set_up_totp_before_first_use(
-        app, client, admin):
+    app, client, admin
+):
     register(client)
     with Database.new_session(app) as db:
         account_id = db.scalar(select(Account.id).where(Account.role == "advocate"))
@@ -158,8 +198,11 @@ def test_an_administrator_approves_and_the_advocate_must_set_up_totp_before_firs
         account = db.get(Account, account_id)
         assert account is not None and account.status == "enrolling"
         assert account.password_hash is None
-        actions = db.scalars(select(AuditEvent.action).where(
-            AuditEvent.object_id == account_id, AuditEvent.object_type == "account")).all()
+        actions = db.scalars(
+            select(AuditEvent.action).where(
+                AuditEvent.object_id == account_id, AuditEvent.object_type == "account"
+            )
+        ).all()
         assert "advocate.approved" in actions
 
 
@@ -205,9 +248,14 @@ def test_suspend_advocate_command(app, advocate_a):
 
 
 def test_an_advocate_files_with_consent_and_the_hotline_sees_their_organisation(
-        app, advocate_a, staff_a):
-    number, passphrase, _page = file_as(advocate_a, "https://example.ie/filed-1",
-                                        method="phone", given_on=today() - dt.timedelta(days=2))
+    app, advocate_a, staff_a
+):
+    number, passphrase, _page = file_as(
+        advocate_a,
+        "https://example.ie/filed-1",
+        method="phone",
+        given_on=today() - dt.timedelta(days=2),
+    )
     assert passphrase
     with Database.new_session(app) as db:
         case = db.scalar(select(Case).where(Case.case_number == number))
@@ -223,22 +271,31 @@ def test_an_advocate_files_with_consent_and_the_hotline_sees_their_organisation(
     exported = staff_a.client.get(f"/hotline/referrals/{referral_id}/export.json").get_json()
     assert exported["reporter"]["type"] == "survivor_advocate"
     assert exported["reporter"]["consent"] == {
-        "method": "phone", "given_on": (today() - dt.timedelta(days=2)).isoformat(),
-        "survivor_receipt": True}
+        "method": "phone",
+        "given_on": (today() - dt.timedelta(days=2)).isoformat(),
+        "survivor_receipt": True,
+    }
     assert exported["reporter"]["advocates"] == [{"organisation": ADVOCATE_ORG, "filed": True}]
 
 
-@pytest.mark.parametrize(("answers", "problem"), [
-    ({"method": ""}, "Say how the survivor gave their consent."),
-    ({"given_on": ""}, "Give the date the survivor gave their consent."),
-    ({"given_on": "not a date"}, "That date could not be read."),
-    ({"given_on": (today() + dt.timedelta(days=2)).isoformat()}, "cannot be in the future"),
-    ({"survivor_receipt": ""}, "Say whether the survivor wants their own receipt."),
-])
+@pytest.mark.parametrize(
+    ("answers", "problem"),
+    [
+        ({"method": ""}, "Say how the survivor gave their consent."),
+        ({"given_on": ""}, "Give the date the survivor gave their consent."),
+        ({"given_on": "not a date"}, "That date could not be read."),
+        ({"given_on": (today() + dt.timedelta(days=2)).isoformat()}, "cannot be in the future"),
+        ({"survivor_receipt": ""}, "Say whether the survivor wants their own receipt."),
+    ],
+)
 def test_the_consent_record_must_be_complete(app, advocate_a, answers, problem):
     advocate_a.post("/advocate/file/places", {"pasted": "https://example.ie/c", "action": "check"})
-    form = {"method": "written", "given_on": today().isoformat(), "survivor_receipt": "no",
-            **answers}
+    form = {
+        "method": "written",
+        "given_on": today().isoformat(),
+        "survivor_receipt": "no",
+        **answers,
+    }
     response = advocate_a.post("/advocate/file/consent", form)
     assert response.status_code == 400
     assert problem in response.get_data(as_text=True)
@@ -247,8 +304,9 @@ def test_the_consent_record_must_be_complete(app, advocate_a, answers, problem):
 
 
 def test_consent_and_the_advocates_profile_are_sealed_at_rest(app, advocate_a):
-    number, _passphrase, _page = file_as(advocate_a, "https://example.ie/sealed-1",
-                                         method="written")
+    number, _passphrase, _page = file_as(
+        advocate_a, "https://example.ie/sealed-1", method="written"
+    )
     with Database.new_session(app) as db:
         case = db.scalar(select(Case).where(Case.case_number == number))
         account = db.get(Account, advocate_a.id)
@@ -258,8 +316,7 @@ def test_consent_and_the_advocates_profile_are_sealed_at_rest(app, advocate_a):
 
 
 def test_without_a_receipt_for_the_survivor_no_passphrase_is_ever_shown(app, advocate_a):
-    number, passphrase, page = file_as(advocate_a, "https://example.ie/no-receipt",
-                                       receipt="no")
+    number, passphrase, page = file_as(advocate_a, "https://example.ie/no-receipt", receipt="no")
     assert passphrase is None
     assert "did not want a receipt" in page.get_data(as_text=True)
     with Database.new_session(app) as db:
@@ -271,12 +328,13 @@ def test_each_pasted_line_gets_its_own_verdict(app, advocate_a):
     file_lines = [
         "https://example.ie/line-1",
         "",
-        "https://example.ie/line-1",        # the same as line 1
-        "javascript:alert(1)",              # refused
+        "https://example.ie/line-1",  # the same as line 1
+        "javascript:alert(1)",  # refused
         "https://example.ie/line-5",
     ]
-    first = advocate_a.post("/advocate/file/places", {"pasted": "\n".join(file_lines),
-                                                      "action": "check"})
+    first = advocate_a.post(
+        "/advocate/file/places", {"pasted": "\n".join(file_lines), "action": "check"}
+    )
     page = first.get_data(as_text=True)
     assert "4 lines checked:" in page
     assert "2 added" in page and "1 already on the list" in page and "1 not accepted" in page
@@ -287,8 +345,9 @@ def test_each_pasted_line_gets_its_own_verdict(app, advocate_a):
     # Only the refused line goes back in the box.
     box = re.search(r'<textarea[^>]*name="pasted"[^>]*>([^<]*)</textarea>', page)
     assert box and box.group(1).strip() == "javascript:alert(1)"
-    again = advocate_a.post("/advocate/file/places", {"pasted": "https://example.ie/line-5",
-                                                      "action": "check"})
+    again = advocate_a.post(
+        "/advocate/file/places", {"pasted": "https://example.ie/line-5", "action": "check"}
+    )
     assert "Already on the list" in again.get_data(as_text=True)
 
 
@@ -304,8 +363,9 @@ def replace_passphrase_on_the_web(survivor: Survivor) -> tuple[str, Any]:
     shown, proposal = PASSPHRASE.search(page), PROPOSAL.search(page)
     assert shown and proposal
     token = csrf_token(survivor.client, "/my-request/new-passphrase")
-    confirmed = survivor.client.post("/my-request/new-passphrase", data={
-        "csrf_token": token, "proposal": proposal.group(1)})
+    confirmed = survivor.client.post(
+        "/my-request/new-passphrase", data={"csrf_token": token, "proposal": proposal.group(1)}
+    )
     return shown.group(1), confirmed
 
 
@@ -340,15 +400,15 @@ def test_a_handed_over_receipt_is_replaced_at_the_survivors_first_sign_in(app, a
 def test_a_proposal_for_another_case_or_a_forged_one_changes_nothing(app, advocate_a):
     number, handed_over, _page = file_as(advocate_a, "https://example.ie/proposal-1")
     other = signed_in_survivor(app, "https://example.ie/proposal-2")
-    foreign = PROPOSAL.search(other.client.get("/my-request/new-passphrase").get_data(
-        as_text=True))
+    foreign = PROPOSAL.search(other.client.get("/my-request/new-passphrase").get_data(as_text=True))
     assert foreign
     survivor = Survivor(app.test_client())
     survivor.sign_in(number, handed_over)
     token = csrf_token(survivor.client, "/my-request/new-passphrase")
     for proposal in (foreign.group(1), "forged", ""):
-        answer = survivor.client.post("/my-request/new-passphrase", data={
-            "csrf_token": token, "proposal": proposal})
+        answer = survivor.client.post(
+            "/my-request/new-passphrase", data={"csrf_token": token, "proposal": proposal}
+        )
         assert answer.headers["Location"].endswith("/my-request/new-passphrase")
     assert Survivor(app.test_client()).sign_in(number, handed_over).status_code == 303
 
@@ -364,7 +424,8 @@ def test_a_survivor_can_replace_their_passphrase_at_any_time(app):
 
 
 def test_the_filing_advocate_can_make_a_new_receipt_until_the_survivor_replaces_it(
-        app, advocate_a, advocate_b):
+    app, advocate_a, advocate_b
+):
     number, first, _page = file_as(advocate_a, "https://example.ie/reissue-1", receipt="no")
     assert first is None
     case_id = case_id_of(app, number)
@@ -373,8 +434,9 @@ def test_the_filing_advocate_can_make_a_new_receipt_until_the_survivor_replaces_
     issued = advocate_a.post(f"/advocate/cases/{case_id}/receipt")
     passphrase = PASSPHRASE.search(issued.get_data(as_text=True))
     assert issued.status_code == 200 and passphrase
-    again = PASSPHRASE.search(advocate_a.post(f"/advocate/cases/{case_id}/receipt").get_data(
-        as_text=True))
+    again = PASSPHRASE.search(
+        advocate_a.post(f"/advocate/cases/{case_id}/receipt").get_data(as_text=True)
+    )
     assert again
     assert Survivor(app.test_client()).sign_in(number, passphrase.group(1)).status_code == 401
     survivor = Survivor(app.test_client())
@@ -384,17 +446,20 @@ def test_the_filing_advocate_can_make_a_new_receipt_until_the_survivor_replaces_
     signed_in = signed_in_survivor(app, "https://example.ie/reissue-2")
     advocate_b.post("/advocate/redeem", {"code": invitation_from(signed_in)})
     with Database.new_session(app) as db:
-        invited_case = db.scalar(select(CaseAccess.case_id).where(
-            CaseAccess.account_id == advocate_b.id))
+        invited_case = db.scalar(
+            select(CaseAccess.case_id).where(CaseAccess.account_id == advocate_b.id)
+        )
     assert advocate_b.post(f"/advocate/cases/{invited_case}/receipt").status_code == 409
 
 
 def test_the_api_allows_only_a_new_passphrase_until_a_handed_over_receipt_is_replaced(
-        app, advocate_a):
+    app, advocate_a
+):
     number, handed_over, _page = file_as(advocate_a, "https://example.ie/handover-api")
     client = app.test_client()
-    signed_in = client.post("/api/v1/session", json={"case_number": number,
-                                                     "passphrase": handed_over})
+    signed_in = client.post(
+        "/api/v1/session", json={"case_number": number, "passphrase": handed_over}
+    )
     assert signed_in.status_code == 200 and signed_in.get_json()["must_change_passphrase"]
     bearer = {"Authorization": f"Bearer {signed_in.get_json()['token']}"}
     refused = client.get("/api/v1/requests/me", headers=bearer)
@@ -405,26 +470,26 @@ def test_the_api_allows_only_a_new_passphrase_until_a_handed_over_receipt_is_rep
     offer = proposed.get_json()
     assert offer["passphrase"] != handed_over
     assert client.get("/api/v1/requests/me", headers=bearer).status_code == 403  # not yet
-    bad = client.post("/api/v1/requests/me/passphrase", headers=bearer,
-                      json={"proposal": "forged"})
+    bad = client.post("/api/v1/requests/me/passphrase", headers=bearer, json={"proposal": "forged"})
     assert bad.status_code == 422 and bad.get_json()["error"]["code"] == "bad_proposal"
-    replaced = client.post("/api/v1/requests/me/passphrase", headers=bearer,
-                           json={"proposal": offer["proposal"]})
+    replaced = client.post(
+        "/api/v1/requests/me/passphrase", headers=bearer, json={"proposal": offer["proposal"]}
+    )
     assert replaced.status_code == 200
     assert replaced.get_json()["must_change_passphrase"] is False
     assert client.get("/api/v1/requests/me", headers=bearer).status_code == 401
     fresh = {"Authorization": f"Bearer {replaced.get_json()['token']}"}
     assert client.get("/api/v1/requests/me", headers=fresh).status_code == 200
-    again = client.post("/api/v1/session", json={"case_number": number,
-                                                 "passphrase": offer["passphrase"]})
+    again = client.post(
+        "/api/v1/session", json={"case_number": number, "passphrase": offer["passphrase"]}
+    )
     assert again.status_code == 200 and again.get_json()["must_change_passphrase"] is False
 
 
 # Who has access: the survivor decides
 
 
-def test_an_advocate_sees_only_the_cases_they_filed_or_were_invited_to(
-        app, advocate_a, advocate_b):
+def test_an_advocate_sees_only_the_cases_they_filed_or_were_invited_to(app, advocate_a, advocate_b):
     mine, _p, _page = file_as(advocate_a, "https://example.ie/mine-1")
     theirs, _p2, _page2 = file_as(advocate_b, "https://example.ie/theirs-1")
     survivor_case = signed_in_survivor(app, "https://example.ie/survivor-only")
@@ -435,8 +500,12 @@ def test_an_advocate_sees_only_the_cases_they_filed_or_were_invited_to(
     missing = advocate_a.client.get("/advocate/cases/999999")
     assert other.status_code == missing.status_code == 404
     assert other.get_data() == missing.get_data()
-    assert advocate_a.post(f"/advocate/cases/{case_id_of(app, theirs)}/message",
-                           {"body": "hello"}).status_code == 404
+    assert (
+        advocate_a.post(
+            f"/advocate/cases/{case_id_of(app, theirs)}/message", {"body": "hello"}
+        ).status_code
+        == 404
+    )
 
 
 def test_an_invitation_gives_access_once(app, advocate_a, advocate_b):
@@ -469,8 +538,9 @@ def test_an_expired_invitation_is_refused_as_expired(app, advocate_a):
             redeem_invitation(db, _serializer(), account, code, now=later)
         assert refused.value.code == "expired"
         # Within the 72 hours the same code works.
-        redeemed = redeem_invitation(db, _serializer(), account, code,
-                                     now=utcnow() + dt.timedelta(hours=71))
+        redeemed = redeem_invitation(
+            db, _serializer(), account, code, now=utcnow() + dt.timedelta(hours=71)
+        )
         assert redeemed.case.id == case.id
 
 
@@ -482,8 +552,9 @@ def test_a_forged_or_damaged_invitation_is_refused(app, advocate_a, tamper):
         code = create_invitation(db, _serializer(), case)
         bad = {
             "forged": code[:-3] + ("AAA" if not code.endswith("AAA") else "BBB"),
-            "other_key": URLSafeTimedSerializer("another key " * 4, salt="advocate-invitation")
-            .dumps([case.id, "nonce"]),
+            "other_key": URLSafeTimedSerializer(
+                "another key " * 4, salt="advocate-invitation"
+            ).dumps([case.id, "nonce"]),
             "junk": "hello there",
             "empty": "   ",
         }[tamper]
@@ -506,15 +577,18 @@ def test_an_invitation_naming_another_case_is_refused(app, advocate_a):
         assert refused.value.code == "invalid"
         assert db.scalar(select(CaseAccess.id)) is None
         # The real code still works for its own case.
-        assert redeem_invitation(db, _serializer(), db.get(Account, advocate_a.id),
-                                 code).case.id == one.id
+        assert (
+            redeem_invitation(db, _serializer(), db.get(Account, advocate_a.id), code).case.id
+            == one.id
+        )
 
 
 def test_cancelled_invitations_stop_working(app, advocate_a):
     survivor = signed_in_survivor(app, "https://example.ie/cancel-1")
     code = invitation_from(survivor)
-    assert "1 invitation has not been used yet." in survivor.client.get(
-        "/my-request").get_data(as_text=True)
+    assert "1 invitation has not been used yet." in survivor.client.get("/my-request").get_data(
+        as_text=True
+    )
     token = csrf_token(survivor.client, "/my-request")
     survivor.client.post("/my-request/invitation/cancel", data={"csrf_token": token})
     assert advocate_a.post("/advocate/redeem", {"code": code}).status_code == 400
@@ -542,21 +616,25 @@ def test_revoking_takes_effect_on_the_advocates_next_request(app, advocate_a):
         access_id, case_id = access.id, access.case_id
     assert advocate_a.client.get(f"/advocate/cases/{case_id}").status_code == 200
     token = csrf_token(survivor.client, "/my-request")
-    revoked = survivor.client.post(f"/my-request/access/{access_id}/revoke",
-                                   data={"csrf_token": token})
+    revoked = survivor.client.post(
+        f"/my-request/access/{access_id}/revoke", data={"csrf_token": token}
+    )
     assert revoked.status_code == 303
     assert advocate_a.client.get(f"/advocate/cases/{case_id}").status_code == 404
     # A spare code cannot bring them back.
     assert advocate_a.post("/advocate/redeem", {"code": spare}).status_code == 400
     assert "revoke-1" not in advocate_a.client.get("/advocate/").get_data(as_text=True)
-    assert "Only you, and the hotlines" in survivor.client.get("/my-request").get_data(
-        as_text=True)
+    assert "Only you, and the hotlines" in survivor.client.get("/my-request").get_data(as_text=True)
     with Database.new_session(app) as db:
         events = db.scalars(select(AuditEvent).where(AuditEvent.action == "access.revoked"))
         assert [(e.object_type, e.object_id) for e in events] == [("account", advocate_a.id)]
     # Someone else's access cannot be revoked from this case.
-    assert survivor.client.post(f"/my-request/access/{access_id}/revoke",
-                                data={"csrf_token": token}).status_code == 404
+    assert (
+        survivor.client.post(
+            f"/my-request/access/{access_id}/revoke", data={"csrf_token": token}
+        ).status_code
+        == 404
+    )
 
 
 def test_messages_between_the_advocate_the_hotline_and_the_survivor(app, advocate_a, staff_a):
@@ -566,14 +644,18 @@ def test_messages_between_the_advocate_the_hotline_and_the_survivor(app, advocat
         case = db.scalar(select(Case))
         assert case is not None
         case_id, referral_id = case.id, case.referrals[0].id
-    sent = advocate_a.post(f"/advocate/cases/{case_id}/message",
-                           {"body": "Writing for the survivor: the second link moved."})
+    sent = advocate_a.post(
+        f"/advocate/cases/{case_id}/message",
+        {"body": "Writing for the survivor: the second link moved."},
+    )
     assert sent.status_code == 303
     staff_page = staff_a.client.get(f"/hotline/referrals/{referral_id}").get_data(as_text=True)
     assert f"Advocate from {ADVOCATE_ORG}" in staff_page
     assert f"Accompanied by an advocate from {ADVOCATE_ORG}" in staff_page
-    staff_a.post(f"/hotline/referrals/{referral_id}/message",
-                 {"message-body": "Thank you, we will look at it today."})
+    staff_a.post(
+        f"/hotline/referrals/{referral_id}/message",
+        {"message-body": "Thank you, we will look at it today."},
+    )
     dashboard = advocate_a.client.get("/advocate/?unread=1").get_data(as_text=True)
     assert "1 unread message" in dashboard
     case_page = advocate_a.client.get(f"/advocate/cases/{case_id}").get_data(as_text=True)
@@ -592,8 +674,7 @@ def test_messages_between_the_advocate_the_hotline_and_the_survivor(app, advocat
 def test_the_dashboard_filters_by_status(app, advocate_a):
     number, _p, _page = file_as(advocate_a, "https://example.ie/filter-1")
     assert number in advocate_a.client.get("/advocate/?status=received").get_data(as_text=True)
-    assert number not in advocate_a.client.get("/advocate/?status=finished").get_data(
-        as_text=True)
+    assert number not in advocate_a.client.get("/advocate/?status=finished").get_data(as_text=True)
 
 
 def test_erasing_the_case_removes_every_access_and_invitation(app, advocate_a):
@@ -615,8 +696,11 @@ def test_purge_clears_invitation_rows_that_can_no_longer_be_used(app):
     with Database.new_session(app) as db:
         case = db.scalar(select(Case))
         create_invitation(db, _serializer(), case)
-        db.add(Invitation(case_id=case.id, nonce_hash="0" * 64,
-                          created_on=today() - dt.timedelta(days=5)))
+        db.add(
+            Invitation(
+                case_id=case.id, nonce_hash="0" * 64, created_on=today() - dt.timedelta(days=5)
+            )
+        )
         db.commit()
         purge(db)
         assert len(db.scalars(select(Invitation)).all()) == 1
@@ -630,22 +714,26 @@ def test_an_advocate_changes_their_password_like_staff(app, advocate_a):
 
 
 def test_continuing_with_the_refused_lines_still_in_the_box_leaves_them_out(app, advocate_a):
-    advocate_a.post("/advocate/file/places", {
-        "pasted": "https://example.ie/keep-1\njavascript:alert(1)", "action": "check"})
-    stuck = advocate_a.post("/advocate/file/places", {"pasted": "javascript:alert(1)",
-                                                      "action": "continue"})
+    advocate_a.post(
+        "/advocate/file/places",
+        {"pasted": "https://example.ie/keep-1\njavascript:alert(1)", "action": "check"},
+    )
+    stuck = advocate_a.post(
+        "/advocate/file/places", {"pasted": "javascript:alert(1)", "action": "continue"}
+    )
     assert stuck.status_code == 303 and stuck.headers["Location"].endswith("/file/details")
-    assert "were left out" in advocate_a.client.get("/advocate/file/details").get_data(
-        as_text=True)
+    assert "were left out" in advocate_a.client.get("/advocate/file/details").get_data(as_text=True)
     # With an empty box, Continue simply goes on, saying nothing was left out.
     plain = advocate_a.post("/advocate/file/places", {"pasted": "", "action": "continue"})
     assert plain.status_code == 303
     assert "were left out" not in advocate_a.client.get("/advocate/file/details").get_data(
-        as_text=True)
+        as_text=True
+    )
     # A corrected line in the box is checked before going on.
     advocate_a.post("/advocate/file/places", {"pasted": "javascript:x", "action": "check"})
-    checked = advocate_a.post("/advocate/file/places", {"pasted": "https://example.ie/fixed",
-                                                        "action": "continue"})
+    checked = advocate_a.post(
+        "/advocate/file/places", {"pasted": "https://example.ie/fixed", "action": "continue"}
+    )
     assert checked.status_code == 200
     assert "1 added" in checked.get_data(as_text=True)
 
@@ -657,10 +745,12 @@ def test_refused_administrator_actions_say_why_and_change_nothing(app, admin, ad
     assert "This account is already approved." in page
     declined = admin.post(f"/admin/advocates/{advocate_a.id}/decline")
     assert "no longer waiting" in admin.client.get(declined.headers["Location"]).get_data(
-        as_text=True)
+        as_text=True
+    )
     reinstated = admin.post(f"/admin/advocates/{advocate_a.id}/reinstate")
-    assert "Only a suspended account" in admin.client.get(
-        reinstated.headers["Location"]).get_data(as_text=True)
+    assert "Only a suspended account" in admin.client.get(reinstated.headers["Location"]).get_data(
+        as_text=True
+    )
     with Database.new_session(app) as db:
         account = db.get(Account, advocate_a.id)
         assert account is not None and account.status == "active"
@@ -671,10 +761,14 @@ def test_refused_administrator_actions_say_why_and_change_nothing(app, admin, ad
 def test_the_api_refuses_a_proposal_that_is_not_a_string(app, advocate_a):
     number, handed_over, _page = file_as(advocate_a, "https://example.ie/proposal-type")
     client = app.test_client()
-    token = client.post("/api/v1/session", json={"case_number": number,
-                                                 "passphrase": handed_over}).get_json()["token"]
-    answer = client.post("/api/v1/requests/me/passphrase",
-                         headers={"Authorization": f"Bearer {token}"}, json={"proposal": 7})
+    token = client.post(
+        "/api/v1/session", json={"case_number": number, "passphrase": handed_over}
+    ).get_json()["token"]
+    answer = client.post(
+        "/api/v1/requests/me/passphrase",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"proposal": 7},
+    )
     assert answer.status_code == 400 and answer.get_json()["error"]["code"] == "bad_proposal"
     assert Survivor(app.test_client()).sign_in(number, handed_over).status_code == 303
 

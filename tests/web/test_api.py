@@ -16,21 +16,31 @@ def file(client, *values, **extra):
 
 
 def sign_in(client, receipt):
-    response = client.post("/api/v1/session", json={"case_number": receipt["case_number"],
-                                                     "passphrase": receipt["passphrase"]})
+    response = client.post(
+        "/api/v1/session",
+        json={"case_number": receipt["case_number"], "passphrase": receipt["passphrase"]},
+    )
     assert response.status_code == 200
     return {"Authorization": f"Bearer {response.get_json()['token']}"}
 
 
 def test_filing_returns_receipt_and_referrals_with_reasons(client):
-    body = file(client, "https://example.fr/a", "https://x.example.com/b", "example.fr/a",
-                survivor_country="IE")
+    body = file(
+        client,
+        "https://example.fr/a",
+        "https://x.example.com/b",
+        "example.fr/a",
+        survivor_country="IE",
+    )
     assert body["case_number"].startswith("RQ-")
     assert len(body["passphrase"].replace(" ", "")) == 20
     by_hotline = {r["hotline"]["id"]: r for r in body["referrals"]}
     assert by_hotline["point_de_contact_fr"]["locations"] == [0, 2]
     assert by_hotline["point_de_contact_fr"]["hotline"] == {
-        "id": "point_de_contact_fr", "name": "Point de Contact", "country": "FR"}
+        "id": "point_de_contact_fr",
+        "name": "Point de Contact",
+        "country": "FR",
+    }
     assert by_hotline["hotline_ie"]["locations"] == [1]
     codes = [r["code"] for r in by_hotline["hotline_ie"]["reasons"]]
     assert codes == ["generic_domain", "survivor_country"]
@@ -50,14 +60,23 @@ def test_session_status_messages_more_places_and_sign_out(client):
     assert data["referrals"][0]["events"][0]["code"] == "routed"
     assert "Cache-Control" in me.headers and me.headers["Cache-Control"].startswith("no-store")
 
-    assert client.post("/api/v1/requests/me/messages", headers=headers,
-                       json={"body": "hello"}).status_code == 201
-    added = client.post("/api/v1/requests/me/locations", headers=headers,
-                        json={"locations": [{"kind": "account", "value": "@someone",
-                                             "platform": "Instagram"}]})
+    assert (
+        client.post(
+            "/api/v1/requests/me/messages", headers=headers, json={"body": "hello"}
+        ).status_code
+        == 201
+    )
+    added = client.post(
+        "/api/v1/requests/me/locations",
+        headers=headers,
+        json={"locations": [{"kind": "account", "value": "@someone", "platform": "Instagram"}]},
+    )
     assert added.status_code == 201
-    again = client.post("/api/v1/requests/me/locations", headers=headers,
-                        json={"locations": [{"kind": "url", "value": "https://example.com/a"}]})
+    again = client.post(
+        "/api/v1/requests/me/locations",
+        headers=headers,
+        json={"locations": [{"kind": "url", "value": "https://example.com/a"}]},
+    )
     assert again.status_code == 409
     data = client.get("/api/v1/requests/me", headers=headers).get_json()
     assert [m["body"] for m in data["messages"]] == ["hello"]
@@ -69,10 +88,12 @@ def test_session_status_messages_more_places_and_sign_out(client):
 
 def test_wrong_passphrase_and_unknown_case_get_one_401(client):
     receipt = file(client, "https://example.com/a")
-    wrong = client.post("/api/v1/session", json={"case_number": receipt["case_number"],
-                                                  "passphrase": "nope"})
-    unknown = client.post("/api/v1/session", json={"case_number": "RQ-ZZZZZZZZ",
-                                                    "passphrase": receipt["passphrase"]})
+    wrong = client.post(
+        "/api/v1/session", json={"case_number": receipt["case_number"], "passphrase": "nope"}
+    )
+    unknown = client.post(
+        "/api/v1/session", json={"case_number": "RQ-ZZZZZZZZ", "passphrase": receipt["passphrase"]}
+    )
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.get_json() == unknown.get_json()
 
@@ -80,10 +101,13 @@ def test_wrong_passphrase_and_unknown_case_get_one_401(client):
 def test_throttled_receipt_gets_429_with_retry_after(client):
     receipt = file(client, "https://example.com/a")
     for _ in range(5):
-        client.post("/api/v1/session", json={"case_number": receipt["case_number"],
-                                             "passphrase": "wrong"})
-    locked = client.post("/api/v1/session", json={"case_number": receipt["case_number"],
-                                                   "passphrase": receipt["passphrase"]})
+        client.post(
+            "/api/v1/session", json={"case_number": receipt["case_number"], "passphrase": "wrong"}
+        )
+    locked = client.post(
+        "/api/v1/session",
+        json={"case_number": receipt["case_number"], "passphrase": receipt["passphrase"]},
+    )
     assert locked.status_code == 429
     assert locked.get_json()["error"]["code"] == "too_many_tries"
     assert 800 < int(locked.headers["Retry-After"]) <= 901
@@ -93,14 +117,19 @@ def test_erase_removes_every_row_and_the_token_and_receipt_stop_working(client, 
     baseline = row_counts(app)
     receipt = file(client, "https://example.com/a", "https://example.de/b")
     headers = sign_in(client, receipt)
-    client.post("/api/v1/requests/me/messages", headers=headers,
-                json={"body": "x", "referral_id": None})
+    client.post(
+        "/api/v1/requests/me/messages", headers=headers, json={"body": "x", "referral_id": None}
+    )
     assert client.delete("/api/v1/requests/me", headers=headers).status_code == 204
     assert row_counts(app) == baseline
     assert client.get("/api/v1/requests/me", headers=headers).status_code == 401
-    assert client.post("/api/v1/session", json={
-        "case_number": receipt["case_number"], "passphrase": receipt["passphrase"]
-    }).status_code == 401
+    assert (
+        client.post(
+            "/api/v1/session",
+            json={"case_number": receipt["case_number"], "passphrase": receipt["passphrase"]},
+        ).status_code
+        == 401
+    )
 
 
 @pytest.mark.parametrize(
@@ -108,20 +137,41 @@ def test_erase_removes_every_row_and_the_token_and_receipt_stop_working(client, 
     [
         ({"data": "{not json", "content_type": "application/json"}, 400, "malformed_json"),
         ({"data": "[1, 2]", "content_type": "application/json"}, 400, "malformed_json"),
-        ({"data": "locations=x", "content_type": "application/x-www-form-urlencoded"}, 415,
-         "unsupported_media_type"),
-        ({"data": {"file": (__import__("io").BytesIO(b"GIF89a"), "a.gif")},
-          "content_type": "multipart/form-data"}, 415, "unsupported_media_type"),
+        (
+            {"data": "locations=x", "content_type": "application/x-www-form-urlencoded"},
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            {
+                "data": {"file": (__import__("io").BytesIO(b"GIF89a"), "a.gif")},
+                "content_type": "multipart/form-data",
+            },
+            415,
+            "unsupported_media_type",
+        ),
         ({"json": {"locations": []}}, 422, "no_locations"),
-        ({"json": {"locations": [{"kind": "url", "value": "javascript:alert(1)"}]}}, 422,
-         "invalid_locations"),
+        (
+            {"json": {"locations": [{"kind": "url", "value": "javascript:alert(1)"}]}},
+            422,
+            "invalid_locations",
+        ),
         ({"json": {"locations": [{"kind": "photo", "value": "x"}]}}, 422, "invalid_locations"),
-        ({"json": {"locations": [{"kind": "url", "value": "a.com"}], "categories": ["x"]}}, 422,
-         "bad_categories"),
-        ({"json": {"locations": [{"kind": "url", "value": "a.com"}],
-                   "survivor_country": "XX"}}, 422, "bad_country"),
-        ({"json": {"locations": [{"kind": "url", "value": "a.com"}] * 501}}, 422,
-         "too_many_locations"),
+        (
+            {"json": {"locations": [{"kind": "url", "value": "a.com"}], "categories": ["x"]}},
+            422,
+            "bad_categories",
+        ),
+        (
+            {"json": {"locations": [{"kind": "url", "value": "a.com"}], "survivor_country": "XX"}},
+            422,
+            "bad_country",
+        ),
+        (
+            {"json": {"locations": [{"kind": "url", "value": "a.com"}] * 501}},
+            422,
+            "too_many_locations",
+        ),
     ],
 )
 def test_bad_requests_get_a_json_error_and_change_nothing(client, app, kwargs, status, code):
@@ -142,8 +192,12 @@ def test_an_oversized_body_gets_413_as_json(app, client):
 
 
 def test_invalid_location_details_name_each_index(client):
-    response = client.post("/api/v1/requests", json=api_request_body(
-        "https://ok.example.com/", "data:text/html,x", "https://also-ok.example.com/"))
+    response = client.post(
+        "/api/v1/requests",
+        json=api_request_body(
+            "https://ok.example.com/", "data:text/html,x", "https://also-ok.example.com/"
+        ),
+    )
     details = response.get_json()["error"]["details"]
     assert [(d["index"], d["code"]) for d in details] == [(1, "unsafe_scheme")]
 
@@ -161,10 +215,16 @@ def test_requests_me_without_a_token_is_401(client):
 
 def test_dry_run_routes_without_storing_anything(client, app):
     before = row_counts(app)
-    response = client.post("/api/v1/route?lang=fr", json={
-        "locations": [{"kind": "url", "value": "https://example.fr/x"},
-                      {"kind": "p2p", "value": "magnet:?xt=urn:btih:abc"}],
-        "survivor_country": "CA"})
+    response = client.post(
+        "/api/v1/route?lang=fr",
+        json={
+            "locations": [
+                {"kind": "url", "value": "https://example.fr/x"},
+                {"kind": "p2p", "value": "magnet:?xt=urn:btih:abc"},
+            ],
+            "survivor_country": "CA",
+        },
+    )
     assert response.status_code == 200
     routes = response.get_json()["routes"]
     assert [r["location"] for r in routes] == [0, 1]
@@ -188,32 +248,41 @@ def test_hotline_directory_and_openapi_document(client):
 def test_a_lone_surrogate_passphrase_gets_the_same_401_for_known_and_unknown_cases(client):
     receipt = file(client, "https://example.com/a")
     raw = '{"case_number": "%s", "passphrase": "\\ud800abc"}'
-    known = client.post("/api/v1/session", data=raw % receipt["case_number"],
-                        content_type="application/json")
-    unknown = client.post("/api/v1/session", data=raw % "RQ-ZZZZZZZZ",
-                          content_type="application/json")
+    known = client.post(
+        "/api/v1/session", data=raw % receipt["case_number"], content_type="application/json"
+    )
+    unknown = client.post(
+        "/api/v1/session", data=raw % "RQ-ZZZZZZZZ", content_type="application/json"
+    )
     assert known.status_code == unknown.status_code == 401
 
 
 def test_a_message_with_a_lone_surrogate_is_refused_as_json(client, app):
     headers = sign_in(client, file(client, "https://example.com/a"))
-    response = client.post("/api/v1/requests/me/messages", headers=headers,
-                           data='{"body": "hi \\ud800"}', content_type="application/json")
+    response = client.post(
+        "/api/v1/requests/me/messages",
+        headers=headers,
+        data='{"body": "hi \\ud800"}',
+        content_type="application/json",
+    )
     assert response.status_code == 422
     assert response.get_json()["error"]["code"] == "control_characters"
     assert row_counts(app)["messages"] == 0
 
 
 def test_absurdly_nested_json_is_a_400_not_a_crash(client):
-    response = client.post("/api/v1/route", data="[" * 100_000 + "]" * 100_000,
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/route", data="[" * 100_000 + "]" * 100_000, content_type="application/json"
+    )
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "malformed_json"
 
 
 def test_the_api_neither_sets_nor_reads_the_session_cookie(client):
-    response = client.post("/api/v1/route?lang=fr",
-                           json={"locations": [{"kind": "url", "value": "https://a.example.fr/"}]})
+    response = client.post(
+        "/api/v1/route?lang=fr",
+        json={"locations": [{"kind": "url", "value": "https://a.example.fr/"}]},
+    )
     assert "Set-Cookie" not in response.headers
     page = client.get("/check?lang=fr")
     assert "Set-Cookie" in page.headers  # the web pages do keep one, for the form's token
@@ -223,29 +292,43 @@ def test_the_api_neither_sets_nor_reads_the_session_cookie(client):
 
 
 def test_api_error_messages_are_in_the_readers_language(client):
-    response = client.post("/api/v1/session?lang=fr",
-                           json={"case_number": "RQ-00000000", "passphrase": "abcd"})
+    response = client.post(
+        "/api/v1/session?lang=fr", json={"case_number": "RQ-00000000", "passphrase": "abcd"}
+    )
     assert response.get_json()["error"]["message"] == (
-        "Ce numéro de dossier et cette phrase secrète ne correspondent pas.")
-    malformed = client.post("/api/v1/route", data="{", content_type="application/json",
-                            headers={"Accept-Language": "fr"})
+        "Ce numéro de dossier et cette phrase secrète ne correspondent pas."
+    )
+    malformed = client.post(
+        "/api/v1/route",
+        data="{",
+        content_type="application/json",
+        headers={"Accept-Language": "fr"},
+    )
     assert malformed.get_json()["error"]["message"] == "Le contenu n'est pas du JSON valide."
 
 
 def test_a_refused_message_says_why(client):
     headers = sign_in(client, file(client, "https://example.com/a"))
-    response = client.post("/api/v1/requests/me/messages", headers=headers,
-                           json={"body": "x" * 6000})
+    response = client.post(
+        "/api/v1/requests/me/messages", headers=headers, json={"body": "x" * 6000}
+    )
     assert response.status_code == 422
     assert response.get_json()["error"]["message"] == (
-        "This message is too long: at most 5000 characters.")
+        "This message is too long: at most 5000 characters."
+    )
 
 
 def test_dry_run_names_the_provider_and_the_platform_in_the_readers_language(client):
-    response = client.post("/api/v1/route?lang=fr", json={
-        "locations": [{"kind": "url", "value": "https://i.imgur.com/a.jpg"},
-                      {"kind": "account", "value": "someone", "platform": "Insta"},
-                      {"kind": "url", "value": "https://bit.ly/abc"}]})
+    response = client.post(
+        "/api/v1/route?lang=fr",
+        json={
+            "locations": [
+                {"kind": "url", "value": "https://i.imgur.com/a.jpg"},
+                {"kind": "account", "value": "someone", "platform": "Insta"},
+                {"kind": "url", "value": "https://bit.ly/abc"},
+            ]
+        },
+    )
     routes = response.get_json()["routes"]
     assert [r["hotline"]["id"] for r in routes] == ["ncmec_us", "ncmec_us", "ncmec_us"]
     first = routes[0]["reasons"][0]

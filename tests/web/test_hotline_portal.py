@@ -18,14 +18,22 @@ TODAY = dt.date.today().isoformat()
 
 def referral_ids(app: Any, hotline_id: str) -> list[int]:
     with Database.new_session(app) as db:
-        return list(db.scalars(select(Referral.id).where(Referral.hotline_id == hotline_id)
-                               .order_by(Referral.id)))
+        return list(
+            db.scalars(
+                select(Referral.id).where(Referral.hotline_id == hotline_id).order_by(Referral.id)
+            )
+        )
 
 
 def location_ids(app: Any, referral_id: int) -> list[int]:
     with Database.new_session(app) as db:
-        return list(db.scalars(select(Location.id).where(Location.referral_id == referral_id)
-                               .order_by(Location.position)))
+        return list(
+            db.scalars(
+                select(Location.id)
+                .where(Location.referral_id == referral_id)
+                .order_by(Location.position)
+            )
+        )
 
 
 def survivor_page(survivor: Survivor) -> str:
@@ -53,16 +61,24 @@ def test_each_staff_action_shows_on_the_survivors_page_in_plain_words(app, staff
     staff_a.post(f"{base}/locations/{two}/assess", {f"l{two}a-assessment": "not_found"})
     assert "It could no longer be found at this place." in survivor_page(survivor)
 
-    sent = staff_a.post(f"{base}/locations/{one}/notice", {
-        f"l{one}n-notice_type": "csam", f"l{one}n-provider": "Example Hosting Ltd",
-        f"l{one}n-sent_on": TODAY, f"l{one}n-reference": "REF-123"})
+    sent = staff_a.post(
+        f"{base}/locations/{one}/notice",
+        {
+            f"l{one}n-notice_type": "csam",
+            f"l{one}n-provider": "Example Hosting Ltd",
+            f"l{one}n-sent_on": TODAY,
+            f"l{one}n-reference": "REF-123",
+        },
+    )
     assert sent.status_code == 303
     page = survivor_page(survivor)
     assert "The hotline asked the site to remove it" in page
     with Database.new_session(app) as db:
         notice_id = db.scalars(select(Notice.id).where(Notice.location_id == one)).one()
-    staff_a.post(f"/hotline/referrals/{referral_id}/notices/{notice_id}/response", {
-        f"n{notice_id}-response": "removed", f"n{notice_id}-response_on": TODAY})
+    staff_a.post(
+        f"/hotline/referrals/{referral_id}/notices/{notice_id}/response",
+        {f"n{notice_id}-response": "removed", f"n{notice_id}-response_on": TODAY},
+    )
     page = survivor_page(survivor)
     assert "The site removed it." in page
     assert "Every place has an outcome" in page
@@ -83,19 +99,23 @@ def test_messages_go_both_ways_and_internal_notes_never_reach_the_survivor(app, 
     assert "known mirror 7713" not in page
     assert staff_a.email not in page
     token = csrf_token(survivor.client, "/my-request")
-    survivor.client.post("/my-request/message", data={"csrf_token": token,
-                                                      "body": "It is the second gallery."})
+    survivor.client.post(
+        "/my-request/message", data={"csrf_token": token, "body": "It is the second gallery."}
+    )
     referral_page = staff_a.client.get(base).get_data(as_text=True)
     assert "It is the second gallery." in referral_page
     assert "Looks like a known mirror 7713" in referral_page
 
 
 def test_a_moved_referral_reaches_the_other_hotlines_queue_and_the_survivor_sees_it(
-        app, staff_a, staff_b):
+    app, staff_a, staff_b
+):
     survivor, referral_id = file_for_a(app, "https://example.ie/one")
     staff_a.post(f"/hotline/referrals/{referral_id}/note", {"note-body": "our own note 5512"})
-    moved = staff_a.post(f"/hotline/referrals/{referral_id}/reroute", {
-        "reroute-hotline": HOTLINE_B, "reroute-reason": "hosted_elsewhere"})
+    moved = staff_a.post(
+        f"/hotline/referrals/{referral_id}/reroute",
+        {"reroute-hotline": HOTLINE_B, "reroute-reason": "hosted_elsewhere"},
+    )
     assert moved.status_code == 303
     kept = staff_a.client.get(f"/hotline/referrals/{referral_id}").get_data(as_text=True)
     assert "Every place was passed to another hotline" in kept  # closed here, records kept
@@ -117,19 +137,23 @@ def test_a_moved_referral_reaches_the_other_hotlines_queue_and_the_survivor_sees
 def test_a_refused_action_says_why_and_changes_nothing(app, staff_a):
     _survivor, referral_id = file_for_a(app, "https://example.ie/one")
     (one,) = location_ids(app, referral_id)
-    response = staff_a.post(f"/hotline/referrals/{referral_id}/locations/{one}/notice", {
-        f"l{one}n-notice_type": "csam", f"l{one}n-provider": "Host", f"l{one}n-sent_on": TODAY})
+    response = staff_a.post(
+        f"/hotline/referrals/{referral_id}/locations/{one}/notice",
+        {f"l{one}n-notice_type": "csam", f"l{one}n-provider": "Host", f"l{one}n-sent_on": TODAY},
+    )
     assert response.status_code == 409
     assert "Assess the place as type 1 or type 2 before recording a notice." in response.get_data(
-        as_text=True)
+        as_text=True
+    )
     with Database.new_session(app) as db:
         assert db.get(Location, one).status == "received"
         assert db.scalars(select(Notice)).all() == []
 
 
 def test_the_queue_puts_unacknowledged_first_shows_flags_and_filters(app, staff_a):
-    file_for_a(app, "https://example.ie/old", categories=("abuse_material",
-                                                          "identifying_information"))
+    file_for_a(
+        app, "https://example.ie/old", categories=("abuse_material", "identifying_information")
+    )
     file_for_a(app, "https://example.ie/new", minor="no", categories=("sexualised_context",))
     first, second = referral_ids(app, HOTLINE_A)
     staff_a.post(f"/hotline/referrals/{second}/acknowledge")
@@ -151,7 +175,8 @@ def test_the_same_place_in_another_open_case_is_flagged_for_staff_only(app, staf
     page = staff_a.client.get(f"/hotline/referrals/{referral_id}").get_data(as_text=True)
     assert "Also listed in 1 other open case" in page
     assert "Already reported in another case" in staff_a.client.get("/hotline/").get_data(
-        as_text=True)
+        as_text=True
+    )
     assert "other open case" not in survivor_page(survivor)
 
 
@@ -162,8 +187,11 @@ def test_every_view_and_export_of_a_referral_is_audited(app, staff_a):
     exported = staff_a.client.get(f"/hotline/referrals/{referral_id}/export.json")
     assert exported.status_code == 200
     with Database.new_session(app) as db:
-        events = db.scalars(select(AuditEvent).where(AuditEvent.object_type == "referral",
-                                                     AuditEvent.object_id == referral_id)).all()
+        events = db.scalars(
+            select(AuditEvent).where(
+                AuditEvent.object_type == "referral", AuditEvent.object_id == referral_id
+            )
+        ).all()
         actions = [e.action for e in events]
         assert actions.count("referral.viewed") == 2
         assert actions.count("referral.exported") == 1
@@ -172,13 +200,17 @@ def test_every_view_and_export_of_a_referral_is_audited(app, staff_a):
 
 
 def test_the_export_carries_what_hotlines_exchange(app, staff_a):
-    _survivor, referral_id = file_for_a(app, "https://example.ie/one",
-                                        categories=("abuse_series",))
+    _survivor, referral_id = file_for_a(app, "https://example.ie/one", categories=("abuse_series",))
     (one,) = location_ids(app, referral_id)
     staff_a.post(f"/hotline/referrals/{referral_id}/acknowledge")
-    staff_a.post(f"/hotline/referrals/{referral_id}/locations/{one}/assess", {
-        f"l{one}a-assessment": "harmful_abusive", f"l{one}a-subtype": "a",
-        f"l{one}a-hosting_country": "IE"})
+    staff_a.post(
+        f"/hotline/referrals/{referral_id}/locations/{one}/assess",
+        {
+            f"l{one}a-assessment": "harmful_abusive",
+            f"l{one}a-subtype": "a",
+            f"l{one}a-hosting_country": "IE",
+        },
+    )
     response = staff_a.client.get(f"/hotline/referrals/{referral_id}/export.json")
     assert response.mimetype == "application/json"
     assert "attachment" in response.headers["Content-Disposition"]
@@ -190,7 +222,10 @@ def test_the_export_carries_what_hotlines_exchange(app, staff_a):
     (place,) = exported["locations"]
     assert place["location"] == "https://example.ie/one"
     assert (place["hosting_country"], place["assessment"], place["assessment_subtype"]) == (
-        "IE", "harmful_abusive", "a")
+        "IE",
+        "harmful_abusive",
+        "a",
+    )
     assert place["routing_reasons"][0]["code"]
 
 
@@ -199,14 +234,19 @@ def test_due_today_lists_renotices_and_waiting_referrals(app, staff_a):
     _other, waiting_id = file_for_a(app, "https://example.ie/three")
     one, _two = location_ids(app, referral_id)
     staff_a.post(f"/hotline/referrals/{referral_id}/acknowledge")
-    staff_a.post(f"/hotline/referrals/{referral_id}/locations/{one}/assess",
-                 {f"l{one}a-assessment": "csam"})
+    staff_a.post(
+        f"/hotline/referrals/{referral_id}/locations/{one}/assess", {f"l{one}a-assessment": "csam"}
+    )
     two_days_ago = (dt.date.today() - dt.timedelta(days=2)).isoformat()
-    staff_a.post(f"/hotline/referrals/{referral_id}/locations/{one}/notice", {
-        f"l{one}n-notice_type": "csam", f"l{one}n-provider": "Host",
-        f"l{one}n-sent_on": two_days_ago})
-    assert "Nothing is due today." not in staff_a.client.get("/hotline/due").get_data(
-        as_text=True)
+    staff_a.post(
+        f"/hotline/referrals/{referral_id}/locations/{one}/notice",
+        {
+            f"l{one}n-notice_type": "csam",
+            f"l{one}n-provider": "Host",
+            f"l{one}n-sent_on": two_days_ago,
+        },
+    )
+    assert "Nothing is due today." not in staff_a.client.get("/hotline/due").get_data(as_text=True)
     page = staff_a.client.get("/hotline/due").get_data(as_text=True)
     assert f"RRA-{referral_id}" in page and "send the notice again" in page
     assert f"RRA-{waiting_id}" not in page  # received today: not yet two days
@@ -219,28 +259,44 @@ def test_due_today_lists_renotices_and_waiting_referrals(app, staff_a):
 
 
 def test_provider_responsiveness_is_computed_and_drawn_as_svg(app, staff_a):
-    _survivor, referral_id = file_for_a(app, "https://example.ie/a", "https://example.ie/b",
-                                        "https://example.ie/c")
+    _survivor, referral_id = file_for_a(
+        app, "https://example.ie/a", "https://example.ie/b", "https://example.ie/c"
+    )
     staff_a.post(f"/hotline/referrals/{referral_id}/acknowledge")
     sent_on = today() - dt.timedelta(days=10)
     notices = []
     for location_id in location_ids(app, referral_id):
-        staff_a.post(f"/hotline/referrals/{referral_id}/locations/{location_id}/assess",
-                     {f"l{location_id}a-assessment": "csam"})
-        staff_a.post(f"/hotline/referrals/{referral_id}/locations/{location_id}/notice", {
-            f"l{location_id}n-notice_type": "csam", f"l{location_id}n-provider": "Slow Host",
-            f"l{location_id}n-sent_on": sent_on.isoformat()})
+        staff_a.post(
+            f"/hotline/referrals/{referral_id}/locations/{location_id}/assess",
+            {f"l{location_id}a-assessment": "csam"},
+        )
+        staff_a.post(
+            f"/hotline/referrals/{referral_id}/locations/{location_id}/notice",
+            {
+                f"l{location_id}n-notice_type": "csam",
+                f"l{location_id}n-provider": "Slow Host",
+                f"l{location_id}n-sent_on": sent_on.isoformat(),
+            },
+        )
         with Database.new_session(app) as db:
-            notices.append(db.scalars(select(Notice.id).where(
-                Notice.location_id == location_id)).one())
+            notices.append(
+                db.scalars(select(Notice.id).where(Notice.location_id == location_id)).one()
+            )
     for notice_id, days in zip(notices[:2], (2, 6), strict=True):
-        staff_a.post(f"/hotline/referrals/{referral_id}/notices/{notice_id}/response", {
-            f"n{notice_id}-response": "removed",
-            f"n{notice_id}-response_on": (sent_on + dt.timedelta(days=days)).isoformat()})
+        staff_a.post(
+            f"/hotline/referrals/{referral_id}/notices/{notice_id}/response",
+            {
+                f"n{notice_id}-response": "removed",
+                f"n{notice_id}-response_on": (sent_on + dt.timedelta(days=days)).isoformat(),
+            },
+        )
     page = staff_a.client.get("/hotline/providers").get_data(as_text=True)
     assert "<svg" in page and "Slow Host" in page
-    row = re.search(r"<th scope=\"row\">Slow Host</th>\s*<td>(\d+)</td>\s*<td>(\d+)</td>\s*"
-                    r"<td>([^<]+)</td>\s*<td>([^<]+)</td>", page)
+    row = re.search(
+        r"<th scope=\"row\">Slow Host</th>\s*<td>(\d+)</td>\s*<td>(\d+)</td>\s*"
+        r"<td>([^<]+)</td>\s*<td>([^<]+)</td>",
+        page,
+    )
     assert row, page
     assert row.groups() == ("3", "2", "4", "33%")
 
@@ -262,18 +318,27 @@ def test_erasing_a_case_takes_the_hotlines_records_of_it_too(app, staff_a):
     base = f"/hotline/referrals/{referral_id}"
     staff_a.post(f"{base}/acknowledge")
     staff_a.post(f"{base}/locations/{one}/assess", {f"l{one}a-assessment": "csam"})
-    staff_a.post(f"{base}/locations/{one}/notice", {
-        f"l{one}n-notice_type": "csam", f"l{one}n-provider": "Host", f"l{one}n-sent_on": TODAY})
+    staff_a.post(
+        f"{base}/locations/{one}/notice",
+        {f"l{one}n-notice_type": "csam", f"l{one}n-provider": "Host", f"l{one}n-sent_on": TODAY},
+    )
     staff_a.post(f"{base}/note", {"note-body": "internal"})
     staff_a.post(f"{base}/message", {"message-body": "hello"})
     token = csrf_token(survivor.client, "/my-request/erase")
-    erased = survivor.client.post("/my-request/erase", data={"csrf_token": token,
-                                                             "confirm": "y"})
+    erased = survivor.client.post("/my-request/erase", data={"csrf_token": token, "confirm": "y"})
     assert erased.status_code == 200
 
     counts = row_counts(app)
-    for table in ("cases", "locations", "referrals", "referral_events", "messages", "notices",
-                  "internal_notes", "outbox"):
+    for table in (
+        "cases",
+        "locations",
+        "referrals",
+        "referral_events",
+        "messages",
+        "notices",
+        "internal_notes",
+        "outbox",
+    ):
         assert counts[table] == 0, table
     # Nothing about the case is left in the audit log either; the accounts remain.
     with Database.new_session(app) as db:

@@ -21,8 +21,16 @@ def test_landing_says_what_this_is_and_offers_three_ways_on(client):
 
 def test_no_page_has_a_file_input_or_a_link_to_a_reported_location(survivor: Survivor):
     survivor.add_places(value="https://evil.example/secret-path-123")
-    for path in ("/", "/request/start", "/request/where", "/request/what", "/request/about",
-                 "/request/review", "/check", "/support"):
+    for path in (
+        "/",
+        "/request/start",
+        "/request/where",
+        "/request/what",
+        "/request/about",
+        "/request/review",
+        "/check",
+        "/support",
+    ):
         page = survivor.client.get(path).get_data(as_text=True)
         assert 'type="file"' not in page
         assert "multipart/form-data" not in page
@@ -31,8 +39,9 @@ def test_no_page_has_a_file_input_or_a_link_to_a_reported_location(survivor: Sur
 
 
 def test_a_full_request_gives_a_receipt_that_opens_the_status_page(survivor: Survivor):
-    number, passphrase = survivor.file("https://example.fr/a", "x.com/b", "example.org/c",
-                                       country="BE")
+    number, passphrase = survivor.file(
+        "https://example.fr/a", "x.com/b", "example.org/c", country="BE"
+    )
     assert number.startswith("RQ-") and len(number) == 11
     assert len(passphrase.replace(" ", "")) == 20
     response = survivor.sign_in(number, passphrase)
@@ -47,14 +56,16 @@ def test_a_full_request_gives_a_receipt_that_opens_the_status_page(survivor: Sur
 
 
 def test_pasted_links_are_normalised_deduplicated_and_bad_lines_explained(survivor: Survivor):
-    pasted = "\n".join([
-        "https://Example.ORG/a?utm_source=mail#top",
-        "example.org/a",
-        "javascript:alert(1)",
-        "data:text/html,hello",
-        "",
-        "magnet:?xt=urn:btih:ABCDEF",
-    ])
+    pasted = "\n".join(
+        [
+            "https://Example.ORG/a?utm_source=mail#top",
+            "example.org/a",
+            "javascript:alert(1)",
+            "data:text/html,hello",
+            "",
+            "magnet:?xt=urn:btih:ABCDEF",
+        ]
+    )
     response = survivor.add_places(pasted=pasted)
     page = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -112,8 +123,13 @@ def test_an_attempted_file_upload_changes_nothing(survivor: Survivor, app):
     token = csrf_token(survivor.client, "/request/where")
     response = survivor.client.post(
         "/request/where",
-        data={"csrf_token": token, "kind": "url", "value": "", "action": "add",
-              "file": (BytesIO(b"\x89PNG fake image"), "photo.png")},
+        data={
+            "csrf_token": token,
+            "kind": "url",
+            "value": "",
+            "action": "add",
+            "file": (BytesIO(b"\x89PNG fake image"), "photo.png"),
+        },
         content_type="multipart/form-data",
     )
     assert response.status_code == 415
@@ -132,8 +148,10 @@ def test_categories_can_be_skipped_and_review_shows_where_each_place_goes(surviv
     token = csrf_token(survivor.client, "/request/what")
     page = survivor.client.get("/request/what").get_data(as_text=True)
     assert "You can skip it." in page
-    survivor.client.post("/request/what", data={"csrf_token": token, "action": "skip",
-                                                "categories": ["abuse_material"]})
+    survivor.client.post(
+        "/request/what",
+        data={"csrf_token": token, "action": "skip", "categories": ["abuse_material"]},
+    )
     token = csrf_token(survivor.client, "/request/about")
     survivor.client.post("/request/about", data={"csrf_token": token})
     review = survivor.client.get("/request/review").get_data(as_text=True)

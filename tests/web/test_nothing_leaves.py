@@ -18,11 +18,23 @@ from tests.conftest import csrf_token
 ROOT = Path(__file__).resolve().parents[2]
 NEVER_FOLLOW = ("/exit",)  # it ends the session the crawl needs
 ATTRIBUTES_WITH_ADDRESSES = {
-    "script": ("src",), "link": ("href",), "img": ("src", "srcset"), "source": ("src", "srcset"),
-    "iframe": ("src",), "frame": ("src",), "embed": ("src",), "object": ("data",),
-    "form": ("action",), "button": ("formaction",), "input": ("formaction", "src"),
-    "audio": ("src",), "video": ("src", "poster"), "track": ("src",), "image": ("href",),
-    "use": ("href",), "base": ("href",),
+    "script": ("src",),
+    "link": ("href",),
+    "img": ("src", "srcset"),
+    "source": ("src", "srcset"),
+    "iframe": ("src",),
+    "frame": ("src",),
+    "embed": ("src",),
+    "object": ("data",),
+    "form": ("action",),
+    "button": ("formaction",),
+    "input": ("formaction", "src"),
+    "audio": ("src",),
+    "video": ("src", "poster"),
+    "track": ("src",),
+    "image": ("href",),
+    "use": ("href",),
+    "base": ("href",),
 }
 
 
@@ -62,8 +74,9 @@ def _check(path: str, response: Any, problems: list[str]) -> _Page:
         return page
     assert "default-src 'none'" in response.headers["Content-Security-Policy"], path
     page.feed(response.get_data(as_text=True))
-    problems += [f"{path}: {what} {address}" for what, address in page.assets
-                 if not same_origin(address)]
+    problems += [
+        f"{path}: {what} {address}" for what, address in page.assets if not same_origin(address)
+    ]
     problems += [f"{path}: {what}" for what in page.inline]
     return page
 
@@ -94,12 +107,21 @@ def crawl(client: Any, seeds: list[str], limit: int = 150) -> tuple[set[str], li
 def test_no_page_of_any_audience_loads_anything_from_elsewhere(
     client, survivor, staff_a, admin, advocate_a
 ):
-    number, passphrase = survivor.file("https://gallery.example.ie/album/1",
-                                       "https://example.org/b", country="IE")
-    anonymous_pages, problems = crawl(client, ["/", "/offline", "/no-such-page",
-                                               "/account/sign-in"])
-    assert {"/", "/support", "/safety", "/hotlines", "/request/start", "/check",
-            "/request/not-sure"} <= anonymous_pages
+    number, passphrase = survivor.file(
+        "https://gallery.example.ie/album/1", "https://example.org/b", country="IE"
+    )
+    anonymous_pages, problems = crawl(
+        client, ["/", "/offline", "/no-such-page", "/account/sign-in"]
+    )
+    assert {
+        "/",
+        "/support",
+        "/safety",
+        "/hotlines",
+        "/request/start",
+        "/check",
+        "/request/not-sure",
+    } <= anonymous_pages
     survivor.sign_in(number, passphrase)
     survivor_pages, found = crawl(survivor.client, ["/my-request"])
     problems += found
@@ -118,12 +140,17 @@ def test_no_page_of_any_audience_loads_anything_from_elsewhere(
     code = re.search(r'id="invitation-code">([^<]+)<', invited.get_data(as_text=True))
     assert code
     advocate_a.post("/advocate/redeem", {"code": code.group(1)})
-    advocate_a.post("/advocate/file/places", {"pasted": "https://example.ie/x\njavascript:1",
-                                              "action": "check"})
+    advocate_a.post(
+        "/advocate/file/places", {"pasted": "https://example.ie/x\njavascript:1", "action": "check"}
+    )
     advocate_pages, found = crawl(advocate_a.client, ["/advocate/"])
     problems += found
-    assert {"/advocate/", "/advocate/file/places", "/advocate/redeem",
-            "/account/password"} <= advocate_pages
+    assert {
+        "/advocate/",
+        "/advocate/file/places",
+        "/advocate/redeem",
+        "/account/password",
+    } <= advocate_pages
     assert any(page.startswith("/advocate/cases/") for page in advocate_pages)
     assert problems == []
 
@@ -131,8 +158,10 @@ def test_no_page_of_any_audience_loads_anything_from_elsewhere(
 def test_error_states_load_nothing_from_elsewhere_either(client, survivor):
     problems: list[str] = []
     token = csrf_token(client, "/check")
-    wrong = client.post("/check", data={"csrf_token": token, "case_number": "RQ-AAAAAAAA",
-                                        "passphrase": "no such thing"})
+    wrong = client.post(
+        "/check",
+        data={"csrf_token": token, "case_number": "RQ-AAAAAAAA", "passphrase": "no such thing"},
+    )
     _check("/check (wrong receipt)", wrong, problems)
     bad_place = survivor.add_places(value="javascript:alert(1)")
     _check("/request/where (refused place)", bad_place, problems)
@@ -144,8 +173,12 @@ def test_error_states_load_nothing_from_elsewhere_either(client, survivor):
 
 def test_the_manifest_the_worker_and_the_style_sheet_name_only_this_site(client):
     manifest = json.loads(client.get("/manifest.webmanifest").get_data(as_text=True))
-    addresses = [manifest["start_url"], manifest["scope"], manifest["id"],
-                 *(icon["src"] for icon in manifest["icons"])]
+    addresses = [
+        manifest["start_url"],
+        manifest["scope"],
+        manifest["id"],
+        *(icon["src"] for icon in manifest["icons"]),
+    ]
     assert all(same_origin(address) for address in addresses), addresses
     worker = client.get("/service-worker.js").get_data(as_text=True)
     assert not re.search(r"https?://", worker)
@@ -161,15 +194,19 @@ def test_the_crawler_notices_what_it_is_there_to_catch():
         headers = {"Content-Security-Policy": "default-src 'none'"}
 
         def get_data(self, as_text: bool) -> str:
-            return ('<script src="https://cdn.example/x.js"></script><script>alert(1)</script>'
-                    '<link rel="stylesheet" href="//fonts.example/css"><p style="color:red">'
-                    '<form action="https://collect.example/"></form><img src="/ok.png">'
-                    '<a href="https://elsewhere.example/">a link is not a request</a>')
+            return (
+                '<script src="https://cdn.example/x.js"></script><script>alert(1)</script>'
+                '<link rel="stylesheet" href="//fonts.example/css"><p style="color:red">'
+                '<form action="https://collect.example/"></form><img src="/ok.png">'
+                '<a href="https://elsewhere.example/">a link is not a request</a>'
+            )
 
     problems: list[str] = []
     _check("/fake", Fake(), problems)
     assert problems == [
-        "/fake: script[src] https://cdn.example/x.js", "/fake: link[href] //fonts.example/css",
-        "/fake: form[action] https://collect.example/", "/fake: inline <script>",
+        "/fake: script[src] https://cdn.example/x.js",
+        "/fake: link[href] //fonts.example/css",
+        "/fake: form[action] https://collect.example/",
+        "/fake: inline <script>",
         "/fake: p[style]",
     ]

@@ -28,12 +28,19 @@ def invite(survivor: Survivor, advocate: Staffer) -> Any:
     assert found, page.get_data(as_text=True)
     return advocate.post("/advocate/redeem", data={"code": found.group(1)})
 
+
 SECRET_PLACE = "https://example.ie/matrix-secret-771"
 
 
 @pytest.fixture
-def world(app: Any, staff_a: Staffer, staff_b: Staffer, admin: Staffer, advocate_a: Staffer,
-          advocate_b: Staffer) -> dict[str, Any]:
+def world(
+    app: Any,
+    staff_a: Staffer,
+    staff_b: Staffer,
+    admin: Staffer,
+    advocate_a: Staffer,
+    advocate_b: Staffer,
+) -> dict[str, Any]:
     """One referral for hotline A with a location, a notice and a dead delivery, followed by an
     invited advocate; a registration waiting for approval; seven visitors."""
 
@@ -46,20 +53,37 @@ def world(app: Any, staff_a: Staffer, staff_b: Staffer, admin: Staffer, advocate
         location = db.query(Location).filter_by(referral_id=referral.id).one()
         location.status = "notice_sent"
         location.assessment = "csam"
-        notice = Notice(hotline_id=HOTLINE_A, notice_type="csam", provider="Example Host",
-                        sent_on=today())
+        notice = Notice(
+            hotline_id=HOTLINE_A, notice_type="csam", provider="Example Host", sent_on=today()
+        )
         location.notices.append(notice)
-        item = OutboxItem(hotline_id=HOTLINE_A, channel="webhook", referral_id=referral.id,
-                          status="dead", idempotency_key="k" * 32, attempts=9,
-                          created_at=utcnow(), next_attempt_at=utcnow())
+        item = OutboxItem(
+            hotline_id=HOTLINE_A,
+            channel="webhook",
+            referral_id=referral.id,
+            status="dead",
+            idempotency_key="k" * 32,
+            attempts=9,
+            created_at=utcnow(),
+            next_attempt_at=utcnow(),
+        )
         db.add(item)
         db.commit()
-        register_advocate(db, app.extensions["assistant.services"].cipher,
-                          "waiting@pending.example",
-                          AdvocateProfile("Wai Ting", "Pending Org", "Worker", "To help."))
+        register_advocate(
+            db,
+            app.extensions["assistant.services"].cipher,
+            "waiting@pending.example",
+            AdvocateProfile("Wai Ting", "Pending Org", "Worker", "To help."),
+        )
         pending = db.query(Account).filter_by(email="waiting@pending.example").one()
-        ids = {"referral_id": referral.id, "location_id": location.id, "notice_id": notice.id,
-               "item_id": item.id, "case_id": referral.case_id, "account_id": pending.id}
+        ids = {
+            "referral_id": referral.id,
+            "location_id": location.id,
+            "notice_id": notice.id,
+            "item_id": item.id,
+            "case_id": referral.case_id,
+            "account_id": pending.id,
+        }
     anonymous = app.test_client()
     return {
         "ids": ids,

@@ -19,11 +19,15 @@ STORAGES = ["memory://"] + ([REDIS_URL] if REDIS_URL else [])
 def limited_app(request, database_url, tmp_path):
     storage = request.param
     if storage.startswith("redis"):
-
         redis.Redis.from_url(storage).flushdb()
-    return make_app(database_url, tmp_path / "instance", ratelimit_enabled=True,
-                    ratelimit_storage_url=storage, ratelimit_receipt="3 per minute",
-                    ratelimit_filing="2 per hour")
+    return make_app(
+        database_url,
+        tmp_path / "instance",
+        ratelimit_enabled=True,
+        ratelimit_storage_url=storage,
+        ratelimit_receipt="3 per minute",
+        ratelimit_filing="2 per hour",
+    )
 
 
 def test_receipt_tries_are_limited_per_address(limited_app, caplog):
@@ -34,7 +38,8 @@ def test_receipt_tries_are_limited_per_address(limited_app, caplog):
     statuses = [client.post("/api/v1/session", json=body).status_code for _ in range(4)]
     assert statuses == [401, 401, 401, 429]
     assert client.post("/api/v1/session", json=body).get_json()["error"]["code"] == (
-        "too_many_requests")
+        "too_many_requests"
+    )
     other = limited_app.test_client()
     other.environ_base["REMOTE_ADDR"] = "198.51.100.24"
     assert other.post("/api/v1/session", json=body).status_code == 401
@@ -45,7 +50,10 @@ def test_filing_is_limited_per_address_across_web_and_api_with_a_kind_page(limit
     client = limited_app.test_client()
     body = {"locations": [{"kind": "url", "value": "https://example.com/a"}]}
     assert [client.post("/api/v1/requests", json=body).status_code for _ in range(3)] == [
-        201, 201, 429]
+        201,
+        201,
+        429,
+    ]
     survivor = Survivor(client)
     survivor.add_places(value="https://example.com/b")
     survivor.add_places(action="continue")

@@ -58,10 +58,25 @@ def test_every_page_starts_with_the_quick_exit_then_the_skip_link_and_support_in
 ):
     number, passphrase = survivor.file("https://example.com/a")
     survivor.sign_in(number, passphrase)
-    pages = [(survivor.client, path) for path in (
-        "/", "/support", "/safety", "/hotlines", "/request/start", "/request/not-sure",
-        "/request/where", "/check", "/my-request", "/my-request/add", "/my-request/erase",
-        "/offline", "/no-such-page", "/account/sign-in")]
+    pages = [
+        (survivor.client, path)
+        for path in (
+            "/",
+            "/support",
+            "/safety",
+            "/hotlines",
+            "/request/start",
+            "/request/not-sure",
+            "/request/where",
+            "/check",
+            "/my-request",
+            "/my-request/add",
+            "/my-request/erase",
+            "/offline",
+            "/no-such-page",
+            "/account/sign-in",
+        )
+    ]
     pages += [(staff_a.client, path) for path in ("/hotline/", "/hotline/due")]
     for who, path in pages:
         page = landmarks(who.get(path).get_data(as_text=True))
@@ -85,7 +100,9 @@ def test_the_exit_goes_wherever_it_is_configured(tmp_path, database_url):
     app = make_app(database_url, tmp_path / "instance", exit_url="https://news.example/today")
     response = app.test_client().get("/exit")
     assert (response.status_code, response.headers["Location"]) == (
-        303, "https://news.example/today")
+        303,
+        "https://news.example/today",
+    )
 
 
 def test_the_shift_key_exit_has_its_words_on_the_page_for_the_script(client):
@@ -146,7 +163,8 @@ def test_support_guesses_the_country_from_the_browser_language_and_says_it_is_a_
     html = page.get_data(as_text=True)
     assert '<option value="CA" selected>' in html
     assert "Showing Canada, guessed from your browser&#39;s language." in html or (
-        "Showing Canada, guessed from your browser's language." in html)
+        "Showing Canada, guessed from your browser's language." in html
+    )
     # A guess never names an emergency number: a browser set to en-CA may be anywhere.
     assert "call your local emergency number" in html and "call 911" not in html
     chosen = client.get("/support?country=CA").get_data(as_text=True)
@@ -157,8 +175,9 @@ def test_support_takes_the_country_given_in_the_request_being_filled_in(survivor
     survivor.add_places(value="https://example.com/a")
     survivor.add_places(action="continue")
     token = csrf_token(survivor.client, "/request/about")
-    survivor.client.post("/request/about", data={"csrf_token": token, "country": "NL",
-                                                 "language": "en"})
+    survivor.client.post(
+        "/request/about", data={"csrf_token": token, "country": "NL", "language": "en"}
+    )
     page = survivor.client.get("/support").get_data(as_text=True)
     assert '<option value="NL" selected>' in page
 
@@ -183,8 +202,9 @@ def test_the_resources_api_answers_by_country_and_language(client):
     assert body["language"] == "nl"
     first = body["resources"][0]
     assert first["kind"] == "emergency" and first["phone"]
-    assert {"kind_label", "hours_text", "sources", "verified_on",
-            "speaks_your_language"} <= set(first)
+    assert {"kind_label", "hours_text", "sources", "verified_on", "speaks_your_language"} <= set(
+        first
+    )
     crisis = [r for r in body["resources"] if r["kind"] == "crisis_line" and r["country"]]
     # Within a kind, those answering in Dutch come first.
     flags = [r["speaks_your_language"] for r in crisis]
@@ -207,17 +227,26 @@ def test_the_resources_api_refuses_a_bad_country_or_language_as_json(client):
 def test_resource_hours_are_in_the_readers_words(app):
 
     sample = next(e for e in load_resources().entries if e.country == "DE")
-    weekdays = sample.__class__(**{**sample.__dict__, "always_open": False, "hours": (
-        Opening(("mon", "tue", "wed", "thu", "fri"), "09:00", "17:00"),
-        Opening(("sat",), "10:00", "12:00")), "timezone": "Europe/Berlin"})
+    weekdays = sample.__class__(
+        **{
+            **sample.__dict__,
+            "always_open": False,
+            "hours": (
+                Opening(("mon", "tue", "wed", "thu", "fri"), "09:00", "17:00"),
+                Opening(("sat",), "10:00", "12:00"),
+            ),
+            "timezone": "Europe/Berlin",
+        }
+    )
     with app.test_request_context("/?lang=de"):
         assert hours_text(weekdays) == "Mo.–Fr. 09:00–17:00; Sa. 10:00–12:00 – Deutschland"
     with app.test_request_context("/?lang=en"):
         assert hours_text(weekdays) == "Mon–Fri 09:00–17:00; Sat 10:00–12:00 (Germany)"
         always = sample.__class__(**{**sample.__dict__, "always_open": True, "hours": ()})
         assert hours_text(always) == "Open day and night, every day"
-        sydney = sample.__class__(**{**weekdays.__dict__, "country": "AU",
-                                     "timezone": "Australia/Sydney"})
+        sydney = sample.__class__(
+            **{**weekdays.__dict__, "country": "AU", "timezone": "Australia/Sydney"}
+        )
         assert hours_text(sydney).endswith("(Australia, Sydney)")  # one of several clocks
 
 
@@ -244,24 +273,35 @@ def test_the_manifest_is_neutral_same_origin_and_never_asks_to_be_installed(clie
 
 def _png(path: Path, size: int) -> Path:
     row = b"\x00" + b"\x10\x20\x30" * size
+
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-    path.write_bytes(b"\x89PNG\r\n\x1a\n"
-                     + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0))
-                     + chunk(b"IDAT", zlib.compress(row * size)) + chunk(b"IEND", b""))
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(row * size))
+        + chunk(b"IEND", b"")
+    )
     return path
 
 
 def test_name_and_icon_are_configurable(tmp_path, database_url):
     icon = _png(tmp_path / "tile.png", 256)
-    app = make_app(database_url, tmp_path / "instance", site_name="Weather Notes",
-                   app_icon=str(icon))
+    app = make_app(
+        database_url, tmp_path / "instance", site_name="Weather Notes", app_icon=str(icon)
+    )
     client = app.test_client()
     manifest = json.loads(client.get("/manifest.webmanifest").get_data(as_text=True))
     assert manifest["name"] == "Weather Notes"
-    assert manifest["icons"] == [{"src": "/app-icon-256.png", "sizes": "256x256",
-                                  "type": "image/png", "purpose": "any"}]
+    assert manifest["icons"] == [
+        {"src": "/app-icon-256.png", "sizes": "256x256", "type": "image/png", "purpose": "any"}
+    ]
     assert client.get("/app-icon-256.png").data == icon.read_bytes()
     assert client.get("/app-icon-192.png").status_code == 404
     assert "<title>Welcome – Weather Notes</title>" in client.get("/").get_data(as_text=True)
@@ -283,8 +323,13 @@ def test_the_service_worker_keeps_only_the_static_shell_and_never_the_exit(clien
     assert response.headers["Cache-Control"].startswith("no-store")
     script = response.get_data(as_text=True)
     shell = json.loads(re.search(r"var SHELL = (\[.*?\]);", script).group(1))
-    assert shell == ["/static/app.css", "/static/app.js", "/app-icon-192.png",
-                     "/app-icon-512.png", "/offline?lang=en"]
+    assert shell == [
+        "/static/app.css",
+        "/static/app.js",
+        "/app-icon-192.png",
+        "/app-icon-512.png",
+        "/offline?lang=en",
+    ]
     french = client.get("/service-worker.js?lang=fr").get_data(as_text=True)
     assert '"/offline?lang=fr"' in french
     assert json.loads(re.search(r"var NEVER = (\[.*?\]);", script).group(1)) == ["/exit"]

@@ -50,8 +50,9 @@ def test_status_page_shows_timeline_and_takes_a_message(survivor: Survivor, app)
     assert "https://www.cybertip.ca/en/report/" in page
     assert 'href="https://www.cybertip.ca' not in page
     token = csrf_token(survivor.client, "/my-request")
-    sent = survivor.client.post("/my-request/message",
-                                data={"csrf_token": token, "body": "Please hurry"})
+    sent = survivor.client.post(
+        "/my-request/message", data={"csrf_token": token, "body": "Please hurry"}
+    )
     assert sent.status_code == 303
     page = survivor.client.get("/my-request").get_data(as_text=True)
     assert "Please hurry" in page and "Your message was sent." in page
@@ -62,8 +63,9 @@ def test_an_empty_message_is_refused_and_nothing_is_stored(survivor: Survivor, a
     number, passphrase = survivor.file("https://example.com/a")
     survivor.sign_in(number, passphrase)
     token = csrf_token(survivor.client, "/my-request")
-    response = survivor.client.post("/my-request/message",
-                                    data={"csrf_token": token, "body": "   "})
+    response = survivor.client.post(
+        "/my-request/message", data={"csrf_token": token, "body": "   "}
+    )
     assert response.status_code == 400
     assert "Write a message first." in response.get_data(as_text=True)
     assert row_counts(app)["messages"] == 0
@@ -79,9 +81,15 @@ def test_more_places_are_routed_and_repeats_are_recognised(survivor: Survivor, a
     number, passphrase = survivor.file("https://example.com/a", country="FR")
     survivor.sign_in(number, passphrase)
     token = csrf_token(survivor.client, "/my-request/add")
-    added = survivor.client.post("/my-request/add", data={
-        "csrf_token": token, "kind": "url", "value": "",
-        "pasted": "https://example.ie/z\nhttps://EXAMPLE.com/a"})
+    added = survivor.client.post(
+        "/my-request/add",
+        data={
+            "csrf_token": token,
+            "kind": "url",
+            "value": "",
+            "pasted": "https://example.ie/z\nhttps://EXAMPLE.com/a",
+        },
+    )
     assert added.status_code == 303
     page = survivor.client.get("/my-request").get_data(as_text=True)
     assert "Hotline.ie" in page
@@ -91,8 +99,10 @@ def test_more_places_are_routed_and_repeats_are_recognised(survivor: Survivor, a
     assert page.count("Your request was assigned to") == 2
     assert row_counts(app)["locations"] == 2
     token = csrf_token(survivor.client, "/my-request/add")
-    again = survivor.client.post("/my-request/add", data={
-        "csrf_token": token, "kind": "url", "value": "https://example.com/a"})
+    again = survivor.client.post(
+        "/my-request/add",
+        data={"csrf_token": token, "kind": "url", "value": "https://example.com/a"},
+    )
     assert "already part of your request" in again.get_data(as_text=True)
     assert row_counts(app)["locations"] == 2
 
@@ -130,15 +140,18 @@ def test_sign_out_clears_site_data_and_ends_the_session(survivor: Survivor, app)
 
 def test_erase_needs_confirmation_then_removes_every_row(survivor: Survivor, app):
     baseline = row_counts(app)
-    number, passphrase = survivor.file("https://example.com/a", "https://example.fr/b",
-                                       note="second post")
+    number, passphrase = survivor.file(
+        "https://example.com/a", "https://example.fr/b", note="second post"
+    )
     survivor.sign_in(number, passphrase)
     token = csrf_token(survivor.client, "/my-request")
     page = survivor.client.get("/my-request").get_data(as_text=True)
     first_hotline = re.search(r'<option[^>]*value="(\d+)"', page)
     assert first_hotline, "with two hotlines the survivor chooses whom to write to"
-    survivor.client.post("/my-request/message", data={
-        "csrf_token": token, "body": "hello", "referral": first_hotline.group(1)})
+    survivor.client.post(
+        "/my-request/message",
+        data={"csrf_token": token, "body": "hello", "referral": first_hotline.group(1)},
+    )
     filled = row_counts(app)
     assert filled["cases"] == 1 and filled["locations"] == 2 and filled["messages"] == 1
     assert filled["referrals"] == 2 and filled["referral_events"] == 2
@@ -148,8 +161,7 @@ def test_erase_needs_confirmation_then_removes_every_row(survivor: Survivor, app
     unconfirmed = survivor.client.post("/my-request/erase", data={"csrf_token": token})
     assert unconfirmed.status_code == 400
     assert row_counts(app)["cases"] == 1
-    erased = survivor.client.post("/my-request/erase", data={"csrf_token": token,
-                                                             "confirm": "y"})
+    erased = survivor.client.post("/my-request/erase", data={"csrf_token": token, "confirm": "y"})
     assert erased.status_code == 200
     assert erased.headers["Clear-Site-Data"] == '"cache", "cookies", "storage"'
     assert row_counts(app) == baseline
@@ -160,7 +172,6 @@ def test_a_signed_in_case_that_was_erased_elsewhere_signs_out(survivor: Survivor
     number, passphrase = survivor.file("https://example.com/a")
     survivor.sign_in(number, passphrase)
     with Database.engine(app).begin() as connection:
-
         connection.execute(delete(Case))
     assert survivor.client.get("/my-request").status_code == 303
 
@@ -168,13 +179,11 @@ def test_a_signed_in_case_that_was_erased_elsewhere_signs_out(survivor: Survivor
 def test_a_request_still_running_at_sign_out_cannot_bring_the_session_back(survivor, app):
     """The race a reviewer found: a slow request saving after sign-out must not revive it."""
 
-
     number, passphrase = survivor.file("https://example.com/a")
     survivor.sign_in(number, passphrase)
     cookie = survivor.client.get_cookie(COOKIE_NAME).value
     interface = app.session_interface
     with app.test_request_context("/my-request", headers={"Cookie": f"{COOKIE_NAME}={cookie}"}):
-
         slow = interface.open_session(app, request)
         assert slow.get("case_id")
         with Database.new_session(app) as db:  # meanwhile, in another tab: sign out
@@ -190,7 +199,7 @@ def test_a_request_still_running_at_sign_out_cannot_bring_the_session_back(survi
 def test_pressing_enter_in_a_field_adds_the_place_and_never_removes_one(survivor):
     survivor.add_places(value="https://example.com/first")
     page = survivor.client.get("/request/where").get_data(as_text=True)
-    form = page[page.index('<form method="post" action="/request/where"'):]
+    form = page[page.index('<form method="post" action="/request/where"') :]
     first_button = re.search(r"<button[^>]*>", form)
     assert first_button and 'value="add"' in first_button.group(0)
 

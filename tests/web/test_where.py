@@ -53,19 +53,24 @@ def test_a_search_that_looks_like_a_site_is_not_run_and_says_where_to_go(client)
 
 def test_a_dry_run_that_fails_its_checks_does_not_echo_what_was_pasted(client):
     token = csrf_token(client, "/hotlines")
-    response = client.post("/hotlines", data={
-        "csrf_token": token, "places": "https://example.com/private-path", "country": "ZZ"})
+    response = client.post(
+        "/hotlines",
+        data={"csrf_token": token, "places": "https://example.com/private-path", "country": "ZZ"},
+    )
     assert "private-path" not in response.get_data(as_text=True)
 
 
 def test_a_dry_run_shows_the_hotline_and_reasons_and_stores_nothing(app, client):
     token = csrf_token(client, "/hotlines")  # the form token lives in a session
     before = row_counts(app)
-    response = client.post("/hotlines", data={
-        "csrf_token": token,
-        "places": "https://i.imgur.com/abc.jpg\nhttps://example.co.uk/x\nnot a link at all",
-        "country": "",
-    })
+    response = client.post(
+        "/hotlines",
+        data={
+            "csrf_token": token,
+            "places": "https://i.imgur.com/abc.jpg\nhttps://example.co.uk/x\nnot a link at all",
+            "country": "",
+        },
+    )
     assert response.status_code == 200
     text = _text(response.get_data(as_text=True))
     assert "Would go to CyberTipline" in text
@@ -79,9 +84,15 @@ def test_a_dry_run_shows_the_hotline_and_reasons_and_stores_nothing(app, client)
 
 def test_a_dry_run_understands_a_platform_named_for_an_account(client):
     token = csrf_token(client, "/hotlines")
-    response = client.post("/hotlines", data={
-        "csrf_token": token, "places": "someone_123", "platform": "Insta", "country": "FR",
-    })
+    response = client.post(
+        "/hotlines",
+        data={
+            "csrf_token": token,
+            "places": "someone_123",
+            "platform": "Insta",
+            "country": "FR",
+        },
+    )
     text = _text(response.get_data(as_text=True))
     assert "You said it is on Instagram." in text
     assert "Would go to CyberTipline" in text
@@ -118,8 +129,10 @@ def test_a_dry_run_with_nothing_pasted_says_what_to_do_and_stores_nothing(app, c
 
 def test_a_dry_run_with_a_country_not_in_the_list_is_refused_clearly(client):
     token = csrf_token(client, "/hotlines")
-    response = client.post("/hotlines?lang=fr", data={
-        "csrf_token": token, "places": "https://example.com/", "country": "ZZ"})
+    response = client.post(
+        "/hotlines?lang=fr",
+        data={"csrf_token": token, "places": "https://example.com/", "country": "ZZ"},
+    )
     text = _text(response.get_data(as_text=True))
     assert "Would go to" not in text and "Serait transmis" not in text
     assert "Un élément est à revoir" in text and "choix valide" in text
