@@ -16,7 +16,8 @@ Everything a person typed (location values, notes, platform names, messages) is 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -27,9 +28,31 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from .routing.normalise import Kind
+from .vocabulary import (
+    AccessOrigin,
+    AccountStatus,
+    Assessment,
+    Category,
+    CloseReason,
+    EventCode,
+    FiledBy,
+    HarmfulSubtype,
+    LocationStatus,
+    MessageAuthor,
+    MinorAnswer,
+    NoticeType,
+    OutboxStatus,
+    ProviderResponse,
+    ReferralStatus,
+    Role,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -45,31 +68,43 @@ NAMING_CONVENTION = {
 NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
 
 
-# What a survivor sees per location (DESIGN section 5); the last four are outcomes.
-LOCATION_STATUSES = (
-    "received",
-    "with_hotline",
-    "notice_sent",
-    "removed",
-    "not_removed",
-    "unavailable",
-    "referred",
-    "closed",
-)
-FINISHED_STATUSES = frozenset({"removed", "not_removed", "unavailable", "closed"})
+V = TypeVar("V", bound=StrEnum)
 
-# Per location, the hotline's assessment (the two notice types of DESIGN section 1, or neither).
-ASSESSMENTS = ("csam", "harmful_abusive", "not_actionable", "not_found")
-# Sub-types of a harmful/abusive image: (a) from the abusive incident, (b) sexualised context,
-# (c) physical abuse.
-HARMFUL_SUBTYPES = ("a", "b", "c")
-NOTICE_TYPES = ("csam", "harmful_abusive")
-PROVIDER_RESPONSES = ("removed", "refused", "no_response")
-ACCOUNT_ROLES = ("staff", "admin", "advocate")
-# How a survivor gave an advocate their consent to file for them.
-CONSENT_METHODS = ("in_person", "phone", "written", "other")
-# How an advocate came to a case: they filed it, or the survivor invited them.
-ACCESS_ORIGINS = ("filed", "invited")
+
+class Code(TypeDecorator[V]):
+    """A code from one of :mod:`assistant.vocabulary`'s vocabularies, stored as its plain string
+    (``String(length)``) and read back as the vocabulary's member. A string that is not in the
+    vocabulary is refused before it reaches the database."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, vocabulary: type[V], length: int) -> None:
+        super().__init__(length)
+        self.vocabulary = vocabulary
+
+    def process_bind_param(self, value: V | str | None, dialect: Dialect) -> str | None:
+        return None if value is None else self.vocabulary(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> V | None:
+        return None if value is None else self.vocabulary(value)
+
+
+class CodeList(TypeDecorator[list[V]]):
+    """A list of codes from one vocabulary, stored as a JSON list of plain strings."""
+
+    impl = JSON
+    cache_ok = True
+
+    def __init__(self, vocabulary: type[V]) -> None:
+        super().__init__()
+        self.vocabulary = vocabulary
+
+    def process_bind_param(self, value: list[V] | None, dialect: Dialect) -> list[str] | None:
+        return None if value is None else [self.vocabulary(item).value for item in value]
+
+    def process_result_value(self, value: list[str] | None, dialect: Dialect) -> list[V] | None:
+        return None if value is None else [self.vocabulary(item) for item in value]
 
 
 class Base(DeclarativeBase):
@@ -96,9 +131,9 @@ class Case(Base):
     passphrase_hash: Mapped[str] = mapped_column(String(200))
     language: Mapped[str] = mapped_column(String(8))
     survivor_country: Mapped[str | None] = mapped_column(String(2))
-    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
-    minor_in_material: Mapped[str | None] = mapped_column(String(8))
-    filed_by: Mapped[str] = mapped_column(String(16), default="survivor")
+    categories: Mapped[list[Category]] = mapped_column(CodeList(Category), default=list)
+    minor_in_material: Mapped[MinorAnswer | None] = mapped_column(Code(MinorAnswer, 8))
+    filed_by: Mapped[FiledBy] = mapped_column(Code(FiledBy, 16), default=FiledBy.SURVIVOR)
     # For a case an advocate filed: how and when the survivor consented, and whether they wanted
     # their own receipt (sealed JSON; see assistant.people.advocates).
     consent_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -141,12 +176,12 @@ class Referral(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     hotline_id: Mapped[str] = mapped_column(String(64), index=True)
-    # received (new, or new locations), with_hotline (acknowledged), referred (moved here by
-    # another hotline, not yet acknowledged), closed.
-    status: Mapped[str] = mapped_column(String(16), default="received")
+    status: Mapped[ReferralStatus] = mapped_column(
+        Code(ReferralStatus, 16), default=ReferralStatus.RECEIVED
+    )
     created_on: Mapped[dt.date] = mapped_column(Date)
-    # Why it was closed (a code from referrals.CLOSE_REASONS), shown to the survivor in words.
-    closed_reason: Mapped[str | None] = mapped_column(String(32))
+    # Why it was closed, shown to the survivor in words.
+    closed_reason: Mapped[CloseReason | None] = mapped_column(Code(CloseReason, 32))
 
     case: Mapped[Case] = relationship(back_populates="referrals")
     locations: Mapped[list[Location]] = relationship(
@@ -172,7 +207,7 @@ class Location(Base):
         ForeignKey("referrals.id", ondelete="CASCADE"), index=True
     )
     position: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[Kind] = mapped_column(Code(Kind, 16))
     value_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     note_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     platform_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -180,12 +215,14 @@ class Location(Base):
     host: Mapped[str | None] = mapped_column(String(255))
     registrable_domain: Mapped[str | None] = mapped_column(String(255), index=True)
     route_reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    status: Mapped[str] = mapped_column(String(16), default="received")
+    status: Mapped[LocationStatus] = mapped_column(
+        Code(LocationStatus, 16), default=LocationStatus.RECEIVED
+    )
     added_on: Mapped[dt.date] = mapped_column(Date)
     status_changed_on: Mapped[dt.date] = mapped_column(Date)
-    # The hotline's assessment (see ASSESSMENTS); the hosting country it found, if any.
-    assessment: Mapped[str | None] = mapped_column(String(20))
-    assessment_subtype: Mapped[str | None] = mapped_column(String(1))
+    # The hotline's assessment; the hosting country it found, if any.
+    assessment: Mapped[Assessment | None] = mapped_column(Code(Assessment, 20))
+    assessment_subtype: Mapped[HarmfulSubtype | None] = mapped_column(Code(HarmfulSubtype, 1))
     hosting_country: Mapped[str | None] = mapped_column(String(2))
 
     case: Mapped[Case] = relationship(back_populates="locations")
@@ -210,7 +247,7 @@ class ReferralEvent(Base):
     )
     # Staff actions: a status (DESIGN section 5) or a timeline code; the ICCAM action code, if any,
     # goes in ``params["iccam"]``. Who did it is in the audit log, never here.
-    code: Mapped[str] = mapped_column(String(40))
+    code: Mapped[EventCode] = mapped_column(Code(EventCode, 40))
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     occurred_on: Mapped[dt.date] = mapped_column(Date)
     visible_to_survivor: Mapped[bool] = mapped_column(default=True)
@@ -229,8 +266,7 @@ class Message(Base):
     referral_id: Mapped[int | None] = mapped_column(
         ForeignKey("referrals.id", ondelete="CASCADE"), index=True
     )
-    # survivor, hotline or advocate
-    author: Mapped[str] = mapped_column(String(16))
+    author: Mapped[MessageAuthor] = mapped_column(Code(MessageAuthor, 16))
     # The advocate who wrote it (staff messages are never signed); NULL once the account is gone.
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
     body_sealed: Mapped[bytes] = mapped_column(LargeBinary)
@@ -255,14 +291,14 @@ class Notice(Base):
     # The hotline that sent it: a place passed to another hotline takes its notices along, but only
     # the hotline that sent a notice sees it.
     hotline_id: Mapped[str] = mapped_column(String(64), index=True)
-    notice_type: Mapped[str] = mapped_column(String(20))
+    notice_type: Mapped[NoticeType] = mapped_column(Code(NoticeType, 20))
     # The provider's name or directory id, as the hotline recorded it (a company, not a link).
     provider: Mapped[str] = mapped_column(String(200), index=True)
     escalation: Mapped[bool] = mapped_column(default=False)
     sent_on: Mapped[dt.date] = mapped_column(Date, index=True)
     # The provider's ticket number can identify the report to whoever sees it: sealed.
     reference_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
-    response: Mapped[str | None] = mapped_column(String(16))
+    response: Mapped[ProviderResponse | None] = mapped_column(Code(ProviderResponse, 16))
     response_on: Mapped[dt.date | None] = mapped_column(Date)
 
     location: Mapped[Location] = relationship(back_populates="notices")
@@ -299,11 +335,11 @@ class Account(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
-    role: Mapped[str] = mapped_column(String(16))
+    role: Mapped[Role] = mapped_column(Code(Role, 16))
     hotline_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    # pending (an advocate's registration, not yet approved), enrolling (waiting for the person
-    # to set a password and TOTP), active, suspended (an advocate, for now), disabled
-    status: Mapped[str] = mapped_column(String(16), default="enrolling")
+    status: Mapped[AccountStatus] = mapped_column(
+        Code(AccountStatus, 16), default=AccountStatus.ENROLLING
+    )
     # An advocate's name, organisation, role and reason for access, as they registered (sealed
     # JSON: it ties a person to the survivors they help).
     profile_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -337,7 +373,7 @@ class CaseAccess(Base):
     account_id: Mapped[int] = mapped_column(
         ForeignKey("accounts.id", ondelete="CASCADE"), index=True
     )
-    origin: Mapped[str] = mapped_column(String(16))
+    origin: Mapped[AccessOrigin] = mapped_column(Code(AccessOrigin, 16))
     granted_on: Mapped[dt.date] = mapped_column(Date)
     # The newest message this advocate has seen: anything newer from someone else is unread.
     messages_read_up_to: Mapped[int] = mapped_column(Integer, default=0)
@@ -378,9 +414,9 @@ class OutboxItem(Base):
     referral_id: Mapped[int] = mapped_column(
         ForeignKey("referrals.id", ondelete="CASCADE"), index=True
     )
-    # pending, sent, dead (given up after the retry period; an administrator can retry it),
-    # cancelled (the referral was re-routed to another hotline before it was sent)
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    status: Mapped[OutboxStatus] = mapped_column(
+        Code(OutboxStatus, 16), default=OutboxStatus.PENDING, index=True
+    )
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)

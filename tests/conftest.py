@@ -23,6 +23,7 @@ from assistant.extensions import Database
 from assistant.models import Account, Base
 from assistant.people.accounts import complete_enrolment, create_account
 from assistant.people.advocates import AdvocateProfile, approve_advocate, register_advocate
+from tests.contract import ContractClient
 
 TEST_DATABASE_URL = os.environ.get("ASSISTANT_TEST_DATABASE_URL", "")
 SECRETS = {
@@ -64,6 +65,8 @@ def make_app(database_url: str, instance: Path, **overrides: Any) -> Flask:
     }
     app = create_app(settings)
     app.config["TESTING"] = True
+    # Every call of the JSON API a test makes is held to the OpenAPI document (tests/contract.py).
+    app.test_client_class = ContractClient
     return app
 
 

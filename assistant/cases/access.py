@@ -38,6 +38,7 @@ from ..models import (
 from ..people import audit
 from ..people.advocates import is_active_advocate
 from ..sessions import end_case_sessions
+from ..vocabulary import AccessOrigin
 from .receipts import Passphrase, PassphraseHasher, new_passphrase
 
 INVITATION_SALT = "advocate-invitation"
@@ -65,7 +66,7 @@ def access_to_case(db: Session, account: Account, case_id: int) -> CaseAccess | 
 def can_issue_receipt(access: CaseAccess) -> bool:
     """Only the advocate who filed, and only until the survivor has replaced the passphrase: from
     then on, nobody but the survivor can change it."""
-    return access.origin == "filed" and access.case.passphrase_replaced_on is None
+    return access.origin == AccessOrigin.FILED and access.case.passphrase_replaced_on is None
 
 
 def issue_receipt(db: Session, hasher: PassphraseHasher, access: CaseAccess) -> Passphrase:
@@ -227,7 +228,7 @@ def redeem_invitation(
             CaseAccess(
                 case_id=case_id,
                 account_id=account.id,
-                origin="invited",
+                origin=AccessOrigin.INVITED,
                 granted_on=today(),
                 messages_read_up_to=0,
             )

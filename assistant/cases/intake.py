@@ -15,7 +15,6 @@ from ..errors import Refused
 from ..hotline.delivery import enqueue_delivery
 from ..hotline.referrals import refresh_referral_status
 from ..models import (
-    FINISHED_STATUSES,
     Case,
     CaseAccess,
     Location,
@@ -34,24 +33,25 @@ from ..routing import (
     normalise_location,
     route_location,
 )
+from ..routing.countries import checked_country
 from ..routing.engine import needs_resolver, place_key
 from ..routing.resolver import StaticResolver
+from ..transactions import committed
+from ..vocabulary import (
+    FINISHED_STATUSES,
+    AccessOrigin,
+    Category,
+    EventCode,
+    FiledBy,
+    LocationStatus,
+    MinorAnswer,
+    ReferralStatus,
+    member,
+)
 from .receipts import CaseNumber, Passphrase, new_case_number, new_passphrase
 
 if TYPE_CHECKING:
     from ..services import Services
-
-CATEGORIES = (
-    "abuse_material",
-    "abuse_series",
-    "sexualised_context",
-    "physical_abuse",
-    "identifying_information",
-    "threats_harassment",
-    "unsure",
-)
-MINOR_ANSWERS = ("yes", "no", "unsure")
-FILED_BY = ("survivor", "advocate")
 
 
 class IntakeError(Refused):
@@ -205,44 +205,59 @@ def dry_run_routes(
 
 @dataclass(frozen=True)
 class IntakeRequest:
+    """A request as a survivor or an advocate made it, its answers already in the vocabularies;
+    :meth:`validate` checks what only the whole request can tell."""
+
     locations: Sequence[NormalisedLocation]
-    categories: frozenset[str] = frozenset()
-    minor_in_material: str | None = None
+    categories: frozenset[Category] = frozenset()
+    minor_in_material: MinorAnswer | None = None
     survivor_country: str | None = None
     language: str = "en"
-    filed_by: str = "survivor"
+    filed_by: FiledBy = FiledBy.SURVIVOR
     submission_key: str | None = None
     # For a request an advocate files: their account and the survivor's consent.
     advocate_id: int | None = None
     consent: Consent | None = None
 
+    def __post_init__(self) -> None:
+        # Answers can arrive as plain strings (from a form, a session, a caller): each is made a
+        # member of its vocabulary here, so that one outside it is refused before anything else.
+        try:
+            object.__setattr__(self, "categories", frozenset(map(Category, self.categories)))
+        except ValueError:
+            raise IntakeError("unknown_category") from None
+        if self.minor_in_material is not None:
+            minor = member(MinorAnswer, self.minor_in_material)
+            if minor is None:
+                raise IntakeError("bad_minor_answer")
+            object.__setattr__(self, "minor_in_material", minor)
+
     def validate(self, services: Services) -> None:
-        if not self.locations:
-            raise IntakeError("no_locations")
-        if len(self.locations) > services.settings.max_locations:
-            raise IntakeError("too_many_locations", limit=str(services.settings.max_locations))
-        unknown = self.categories - set(CATEGORIES)
-        if unknown:
-            raise IntakeError("unknown_category", category=sorted(unknown)[0])
-        if self.minor_in_material not in (None, *MINOR_ANSWERS):
-            raise IntakeError("bad_minor_answer")
-        if self.survivor_country is not None and (
-            len(self.survivor_country) != 2 or not self.survivor_country.isalpha()
-        ):
-            raise IntakeError("bad_country")
-        if self.filed_by not in FILED_BY:
+        check_location_count(len(self.locations), services.settings.max_locations)
+        try:
+            checked_country(self.survivor_country)
+        except ValueError:
+            raise IntakeError("bad_country") from None
+        by_advocate = self.filed_by == FiledBy.ADVOCATE
+        if by_advocate != (self.advocate_id is not None) or (by_advocate and self.consent is None):
             raise IntakeError("bad_filed_by")
-        if (self.filed_by == "advocate") != (self.advocate_id is not None) or (
-            self.advocate_id is not None and self.consent is None
-        ):
-            raise IntakeError("bad_filed_by")
+
+
+def check_location_count(count: int, limit: int) -> None:
+    """A request holds at least one place and at most ``limit`` (the setting)."""
+    if count < 1:
+        raise IntakeError("no_locations")
+    if count > limit:
+        raise IntakeError("too_many_locations", limit=str(limit))
 
 
 @dataclass(frozen=True)
 class FiledRequest:
     case: Case
     case_number: CaseNumber
-    passphrase: Passphrase
+    # The passphrase to show, once; None when nobody is to hold one (an advocate filed, and the
+    # survivor wants no receipt of their own).
+    passphrase: Passphrase | None
     referrals: list[PlannedReferral]
 
 
@@ -255,7 +270,7 @@ def _store_locations(
     on: dt.date,
 ) -> None:
     cipher, hasher = services.cipher, services.keyed_hasher
-    open_referrals = {r.hotline_id: r for r in case.referrals if r.status != "closed"}
+    open_referrals = {r.hotline_id: r for r in case.referrals if r.status != ReferralStatus.CLOSED}
     start = len(case.locations)
     hashes = [hasher.digest(place_key(loc, services.directory), "location") for loc in locations]
     elsewhere = open_cases_listing(db, hashes, exclude_case_id=case.id)
@@ -264,7 +279,9 @@ def _store_locations(
         referral = open_referrals.get(planned.hotline.id)
         is_new = referral is None
         if referral is None:
-            referral = Referral(hotline_id=planned.hotline.id, status="received", created_on=on)
+            referral = Referral(
+                hotline_id=planned.hotline.id, status=ReferralStatus.RECEIVED, created_on=on
+            )
             case.referrals.append(referral)
         for index, reasons in zip(planned.location_indexes, planned.reasons, strict=True):
             location = locations[index]
@@ -282,7 +299,7 @@ def _store_locations(
                 host=location.host,
                 registrable_domain=location.registrable_domain,
                 route_reasons=[reason.as_dict() for reason in reasons],
-                status="received",
+                status=LocationStatus.RECEIVED,
                 added_on=on,
                 status_changed_on=on,
             )
@@ -295,7 +312,7 @@ def _store_locations(
         enqueue_delivery(db, services.endpoints, referral)
         referral.events.append(
             ReferralEvent(
-                code="routed" if is_new else "locations_added",
+                code=EventCode.ROUTED if is_new else EventCode.LOCATIONS_ADDED,
                 params={"count": len(planned.location_indexes), "hotline": planned.hotline.id},
                 occurred_on=on,
                 visible_to_survivor=True,
@@ -306,7 +323,7 @@ def _store_locations(
         for referral, row, count in flagged:
             referral.events.append(
                 ReferralEvent(
-                    code="already_reported",
+                    code=EventCode.ALREADY_REPORTED,
                     location_id=row.id,
                     params={"open_cases": count},
                     occurred_on=on,
@@ -344,8 +361,9 @@ def file_request(db: Session, services: Services, request: IntakeRequest) -> Fil
     if request.submission_key is not None and _already_filed(db, request.submission_key):
         raise IntakeError("already_sent")
     on = today()
+    country = checked_country(request.survivor_country)
     passphrase = new_passphrase()
-    plan = plan_routes(request.locations, services, request.survivor_country)
+    plan = plan_routes(request.locations, services, country)
     passphrase_hash = services.passphrases.hash(passphrase)
     for _attempt in range(5):
         case_number = new_case_number()
@@ -353,7 +371,7 @@ def file_request(db: Session, services: Services, request: IntakeRequest) -> Fil
             case_number=case_number,
             passphrase_hash=passphrase_hash,
             language=request.language,
-            survivor_country=request.survivor_country,
+            survivor_country=country,
             categories=sorted(request.categories),
             minor_in_material=request.minor_in_material,
             filed_by=request.filed_by,
@@ -374,26 +392,23 @@ def file_request(db: Session, services: Services, request: IntakeRequest) -> Fil
             case.advocates.append(
                 CaseAccess(
                     account_id=request.advocate_id,
-                    origin="filed",
+                    origin=AccessOrigin.FILED,
                     granted_on=on,
                     messages_read_up_to=0,
                 )
             )
             actor = audit.account_actor(request.advocate_id)
         try:
-            _store_locations(db, services, case, request.locations, plan, on)
-            db.flush()
-            audit.record(db, actor, "case.filed", "case", case.id, case_id=case.id)
-            db.commit()
+            with committed(db):
+                _store_locations(db, services, case, request.locations, plan, on)
+                db.flush()
+                audit.record(db, actor, "case.filed", "case", case.id, case_id=case.id)
         except IntegrityError:
-            db.rollback()
             if request.submission_key is not None and _already_filed(db, request.submission_key):
                 raise IntakeError("already_sent") from None  # a double submit that lost the race
             continue  # a case number collision (40 random bits): try another one
-        except Exception:
-            db.rollback()
-            raise
-        return FiledRequest(case, case_number, passphrase, plan)
+        handed_to_nobody = request.consent is not None and not request.consent.survivor_receipt
+        return FiledRequest(case, case_number, None if handed_to_nobody else passphrase, plan)
     raise IntakeError("could_not_allocate_case_number")
 
 
@@ -413,8 +428,7 @@ def add_locations(
     Places the case already lists (same keyed hash) are left out; if nothing new remains, that
     is an error of its own.
     """
-    if not locations:
-        raise IntakeError("no_locations")
+    check_location_count(len(locations), services.settings.max_locations)
     listed = {row.value_hash for row in case.locations}
     kept = [
         index
@@ -425,16 +439,11 @@ def add_locations(
     if not kept:
         raise IntakeError("already_listed")
     fresh = [locations[index] for index in kept]
-    if len(case.locations) + len(fresh) > services.settings.max_locations:
-        raise IntakeError("too_many_locations", limit=str(services.settings.max_locations))
+    check_location_count(len(case.locations) + len(fresh), services.settings.max_locations)
     plan = plan_routes(fresh, services, case.survivor_country)
-    try:
+    with committed(db):
         _store_locations(db, services, case, fresh, plan, today())
         audit.record(db, audit.SURVIVOR, "case.locations_added", "case", case.id, case_id=case.id)
-        db.commit()
-    except Exception:
-        db.rollback()
-        raise
     return AddedLocations(plan, kept)
 
 

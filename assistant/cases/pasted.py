@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from ..routing import NormalisedLocation, guess_kind
@@ -15,6 +16,14 @@ if TYPE_CHECKING:
 
 # A pasted box longer than this is refused before it is split, whatever the location cap.
 MAX_PASTED_LINES = 10_000
+
+
+class LineOutcome(StrEnum):
+    """What became of one pasted line."""
+
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"  # of an earlier line, or of a place already listed
+    REJECTED = "rejected"
 
 
 def _split_lines(text: str) -> list[str]:
@@ -50,7 +59,7 @@ class LineResult:
 
     line: int
     text: str
-    outcome: str
+    outcome: LineOutcome
     location: NormalisedLocation | None = None
     same_as: int | None = None
     code: str = ""
@@ -73,13 +82,13 @@ def check_pasted_lines(
     for location, positions in zip(batch.accepted, batch.positions, strict=True):
         first = line_numbers[positions[0] - 1]
         results[positions[0]] = LineResult(
-            first, entries[positions[0] - 1].value, "accepted", location
+            first, entries[positions[0] - 1].value, LineOutcome.ACCEPTED, location
         )
         for later in positions[1:]:
             results[later] = LineResult(
                 line_numbers[later - 1],
                 entries[later - 1].value,
-                "duplicate",
+                LineOutcome.DUPLICATE,
                 location,
                 same_as=first,
             )
@@ -87,12 +96,12 @@ def check_pasted_lines(
         results[rejection.position] = LineResult(
             line_numbers[rejection.position - 1],
             entries[rejection.position - 1].value,
-            "rejected",
+            LineOutcome.REJECTED,
             code=rejection.code,
             params=dict(rejection.params),
         )
     for position, entry in enumerate(entries, start=1):
         results.setdefault(
-            position, LineResult(line_numbers[position - 1], entry.value, "duplicate")
+            position, LineResult(line_numbers[position - 1], entry.value, LineOutcome.DUPLICATE)
         )
     return [results[position] for position in range(1, len(entries) + 1)]

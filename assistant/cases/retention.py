@@ -20,6 +20,7 @@ from ..models import (
     utcnow,
 )
 from ..sessions import end_case_sessions, purge_expired_sessions
+from ..transactions import committed
 from .access import purge_invitations
 
 
@@ -31,7 +32,7 @@ def erase_case(db: Session, case: Case) -> None:
     """
     case_id = case.id
     referral_ids = select(Referral.id).where(Referral.case_id == case_id)
-    try:
+    with committed(db):
         end_case_sessions(db, case_id)
         db.execute(delete(Message).where(Message.case_id == case_id))
         db.execute(delete(CaseAccess).where(CaseAccess.case_id == case_id))
@@ -41,10 +42,6 @@ def erase_case(db: Session, case: Case) -> None:
         db.execute(delete(Referral).where(Referral.case_id == case_id))
         db.execute(delete(AuditEvent).where(AuditEvent.case_id == case_id))
         db.execute(delete(Case).where(Case.id == case_id))
-        db.commit()
-    except Exception:
-        db.rollback()
-        raise
     db.expunge_all()
 
 

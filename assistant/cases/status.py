@@ -12,16 +12,24 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..errors import Refused
-from ..models import FINISHED_STATUSES, Account, Case, CaseAccess, Message, Referral, today
+from ..models import Account, Case, CaseAccess, Message, Referral, today
 from ..people import audit
 from ..people.advocates import advocates_on_case, is_active_advocate
-from ..routing import Hotline, mask_location_for_display
-from ..routing.normalise import has_control_characters
+from ..routing import Hotline, Kind, mask_location_for_display
+from ..text_input import checked_text
+from ..transactions import committed
+from ..vocabulary import (
+    FINISHED_STATUSES,
+    AccessOrigin,
+    CaseStatus,
+    EventCode,
+    LocationStatus,
+    MessageAuthor,
+    ReferralStatus,
+)
 
 if TYPE_CHECKING:
     from ..services import Services
-
-CASE_STATUSES = ("received", "in_progress", "finished")
 
 
 class MessageRejected(Refused):
@@ -31,9 +39,9 @@ class MessageRejected(Refused):
 @dataclass(frozen=True)
 class LocationView:
     id: int
-    kind: str
+    kind: Kind
     display: str
-    status: str
+    status: LocationStatus
     status_changed_on: dt.date
     hotline: Hotline | None
     reasons: list[dict[str, Any]]
@@ -41,7 +49,7 @@ class LocationView:
 
 @dataclass(frozen=True)
 class EventView:
-    code: str
+    code: EventCode
     params: dict[str, Any]
     occurred_on: dt.date
     location_id: int | None = None
@@ -52,7 +60,7 @@ class ReferralView:
     id: int
     hotline: Hotline | None
     hotline_id: str
-    status: str
+    status: ReferralStatus
     location_ids: list[int]
     events: list[EventView]
     # Where the survivor can also report, while this hotline is not yet connected to the service.
@@ -62,7 +70,7 @@ class ReferralView:
 @dataclass(frozen=True)
 class MessageView:
     id: int
-    author: str
+    author: MessageAuthor
     body: str
     sent_on: dt.date
     referral_id: int | None
@@ -74,21 +82,21 @@ class MessageView:
 @dataclass(frozen=True)
 class CaseView:
     case_number: str
-    status: str
+    status: CaseStatus
     created_on: dt.date
     locations: list[LocationView]
     referrals: list[ReferralView]
     messages: list[MessageView]
 
 
-def case_status(case: Case) -> str:
+def case_status(case: Case) -> CaseStatus:
     """``received`` until a hotline acts, ``finished`` when every location has an outcome."""
     statuses = [location.status for location in case.locations]
     if statuses and all(status in FINISHED_STATUSES for status in statuses):
-        return "finished"
-    if all(status == "received" for status in statuses):
-        return "received"
-    return "in_progress"
+        return CaseStatus.FINISHED
+    if all(status == LocationStatus.RECEIVED for status in statuses):
+        return CaseStatus.RECEIVED
+    return CaseStatus.IN_PROGRESS
 
 
 def describe_case(services: Services, case: Case) -> CaseView:
@@ -122,7 +130,7 @@ def describe_case(services: Services, case: Case) -> CaseView:
             ],
             handoff_address=(
                 (hotline.report_url or hotline.website)
-                if hotline is not None and hotline.intake == "handoff"
+                if hotline is not None and not hotline.connected
                 else None
             ),
         )
@@ -164,14 +172,10 @@ def post_survivor_message(
 ) -> Message:
     """A message from the survivor (or an advocate with access to the case) to the hotline
     handling one of the case's referrals."""
-    text = body.replace("\r\n", "\n").strip()
     limit = services.settings.max_message_length
-    if not text:
+    text = checked_text(body, limit, field="message", refuse=MessageRejected)
+    if text is None:
         raise MessageRejected("empty")
-    if len(text) > limit:
-        raise MessageRejected("too_long", limit=str(limit))
-    if has_control_characters(text.replace("\n", ""), allow_format=True):
-        raise MessageRejected("control_characters")
     referral: Referral | None
     if referral_id is None:
         referral = case.referrals[0] if len(case.referrals) == 1 else None
@@ -182,17 +186,17 @@ def post_survivor_message(
         if referral is None:
             raise MessageRejected("unknown_referral")
     message = Message(
-        author="advocate" if advocate else "survivor",
+        author=MessageAuthor.ADVOCATE if advocate else MessageAuthor.SURVIVOR,
         account_id=advocate.id if advocate else None,
         body_sealed=services.cipher.seal(text, "message.body"),
         sent_on=today(),
         referral_id=referral.id,
     )
-    case.messages.append(message)
-    db.flush()
-    actor = audit.account_actor(advocate) if advocate else audit.SURVIVOR
-    audit.record(db, actor, "message.sent", "message", message.id, case_id=case.id)
-    db.commit()
+    with committed(db):
+        case.messages.append(message)
+        db.flush()
+        actor = audit.account_actor(advocate) if advocate else audit.SURVIVOR
+        audit.record(db, actor, "message.sent", "message", message.id, case_id=case.id)
     return message
 
 
@@ -203,17 +207,22 @@ class CaseSummary:
     case_id: int
     case_number: str
     created_on: dt.date
-    status: str
-    origin: str
+    status: CaseStatus
+    origin: AccessOrigin
     places: int
-    by_status: dict[str, int]
+    by_status: dict[LocationStatus, int]
     unread: int
 
 
 def advocate_cases(
-    db: Session, account: Account, *, status: str = "all", unread_only: bool = False
+    db: Session,
+    account: Account,
+    *,
+    status: CaseStatus | None = None,
+    unread_only: bool = False,
 ) -> list[CaseSummary]:
-    """The advocate's cases, newest first; ``status`` filters by the case's overall status."""
+    """The advocate's cases, newest first; ``status`` (when given) filters by the case's overall
+    status."""
     if not is_active_advocate(account):
         return []
     rows = db.scalars(
@@ -247,7 +256,7 @@ def advocate_cases(
             by_status=dict(Counter(location.status for location in case.locations)),
             unread=int(unread.get(case.id, 0)),
         )
-        if status != "all" and summary.status != status:
+        if status is not None and summary.status != status:
             continue
         if unread_only and not summary.unread:
             continue

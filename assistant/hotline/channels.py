@@ -39,7 +39,7 @@ from babel.support import Translations
 
 from ..config import ConfigError, Settings
 from ..models import utcnow
-from ..routing import Directory
+from ..routing import Directory, Intake
 
 NETWORK_TIMEOUT = 10.0
 
@@ -47,8 +47,8 @@ TIMESTAMP_HEADER = "X-RRA-Timestamp"
 SIGNATURE_HEADER = "X-RRA-Signature"
 SIGNATURE_VERSION = "v1"
 TRANSLATIONS = Path(__file__).resolve().parent.parent.parent / "translations"
-# How a hotline takes deliveries (its directory entry's ``intake``), when it takes any.
-CHANNELS = ("webhook", "email")
+# The intakes that take deliveries from the outbox.
+CHANNELS = frozenset({Intake.WEBHOOK, Intake.EMAIL})
 MIN_WEBHOOK_SECRET = 32
 
 
@@ -56,7 +56,7 @@ MIN_WEBHOOK_SECRET = 32
 class Endpoint:
     """Where one hotline's deliveries go."""
 
-    channel: str
+    channel: Intake
     webhook_url: str | None = None
     webhook_secret: str | None = None
     email: str | None = None
@@ -88,7 +88,7 @@ def load_endpoints(path: Path | None, directory: Directory) -> dict[str, Endpoin
                 f"hotline {hotline.id} takes {hotline.intake} deliveries, but "
                 "ASSISTANT_DELIVERY_CONFIG has no endpoint for it"
             )
-        if hotline.intake == "webhook":
+        if hotline.intake == Intake.WEBHOOK:
             url, secret = entry.get("webhook_url"), entry.get("webhook_secret")
             if not isinstance(url, str) or not url.startswith("https://"):
                 raise ConfigError(f"hotline {hotline.id}: webhook_url must be an https:// address")
@@ -97,12 +97,12 @@ def load_endpoints(path: Path | None, directory: Directory) -> dict[str, Endpoin
                     f"hotline {hotline.id}: webhook_secret must be at least "
                     f"{MIN_WEBHOOK_SECRET} characters"
                 )
-            endpoints[hotline.id] = Endpoint("webhook", webhook_url=url, webhook_secret=secret)
+            endpoints[hotline.id] = Endpoint(Intake.WEBHOOK, webhook_url=url, webhook_secret=secret)
         else:
             email = entry.get("email")
             if not isinstance(email, str) or "@" not in email:
                 raise ConfigError(f"hotline {hotline.id}: email must be an e-mail address")
-            endpoints[hotline.id] = Endpoint("email", email=email)
+            endpoints[hotline.id] = Endpoint(Intake.EMAIL, email=email)
     extra = sorted(set(raw) - set(endpoints))
     if extra:
         raise ConfigError(

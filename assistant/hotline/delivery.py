@@ -44,6 +44,9 @@ from sqlalchemy.orm import Session
 from ..config import supported_language
 from ..models import OutboxItem, Referral, utcnow
 from ..people import audit
+from ..routing import Intake
+from ..transactions import committed
+from ..vocabulary import OutboxStatus
 from .channels import (
     NETWORK_ERRORS,
     DeliveryFailure,
@@ -83,7 +86,7 @@ def enqueue_delivery(db: Session, endpoints: Mapping[str, Endpoint], referral: R
             hotline_id=referral.hotline_id,
             channel=endpoint.channel,
             referral=referral,
-            status="pending",
+            status=OutboxStatus.PENDING,
             idempotency_key=secrets.token_hex(16),
             attempts=0,
             created_at=now,
@@ -191,11 +194,11 @@ def deliver_once(
             endpoint = services.endpoints.get(item.hotline_id)
             if item.referral_hotline_id != item.hotline_id:
                 # Re-routed: the new hotline has an item of its own; this one must not see it.
-                tally.add(_finish(db, [item], worker, status="cancelled"))
+                tally.add(_finish(db, [item], worker, status=OutboxStatus.CANCELLED))
             elif endpoint is None:
                 # The hotline stopped taking deliveries; fixing the configuration revives it.
                 tally.add(_record_failure(db, [item], "no_endpoint", worker, now()))
-            elif endpoint.channel == "webhook":
+            elif endpoint.channel == Intake.WEBHOOK:
                 jobs.append((endpoint, [item]))
             else:
                 by_email.setdefault(item.hotline_id, []).append(item)
@@ -206,7 +209,7 @@ def deliver_once(
                 _release(db, [item for _e, rest in jobs[index:] for item in rest], worker)
                 break
             assert context is not None
-            if endpoint.channel == "webhook":
+            if endpoint.channel == Intake.WEBHOOK:
                 tally.add(_deliver_webhook(db, services, endpoint, group[0], context, worker, now))
             else:
                 tally.add(_deliver_email(db, services, endpoint, group, context, worker, now))
@@ -217,7 +220,11 @@ def _claim(db: Session, worker: str, moment: dt.datetime, batch: int) -> list[_C
     unclaimed = or_(OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until < moment)
     due = (
         select(OutboxItem.id)
-        .where(OutboxItem.status == "pending", OutboxItem.next_attempt_at <= moment, unclaimed)
+        .where(
+            OutboxItem.status == OutboxStatus.PENDING,
+            OutboxItem.next_attempt_at <= moment,
+            unclaimed,
+        )
         .order_by(OutboxItem.next_attempt_at, OutboxItem.id)
         .limit(batch)
     )
@@ -225,21 +232,19 @@ def _claim(db: Session, worker: str, moment: dt.datetime, batch: int) -> list[_C
         # Rows another worker is claiming right now are passed over, not waited for.
         due = due.with_for_update(skip_locked=True)
     claimed: list[int] = []
-    try:
+    with committed(db):
         for item_id in db.scalars(due).all():
             # The conditions again: on SQLite (no row locks) this UPDATE is what decides.
             result = db.execute(
                 update(OutboxItem)
-                .where(OutboxItem.id == item_id, OutboxItem.status == "pending", unclaimed)
+                .where(
+                    OutboxItem.id == item_id, OutboxItem.status == OutboxStatus.PENDING, unclaimed
+                )
                 .values(claimed_by=worker, claimed_until=moment + CLAIM_FOR)
                 .execution_options(synchronize_session=False)
             )
             if cast(CursorResult[Any], result).rowcount == 1:
                 claimed.append(item_id)
-        db.commit()
-    except Exception:
-        db.rollback()
-        raise
     if not claimed:
         return []
     rows = db.execute(
@@ -280,7 +285,7 @@ def _deliver_webhook(
     if referral.hotline_id != item.hotline_id or not referral.locations:
         # Every place was passed to another hotline since: that hotline gets its own item.
         db.rollback()
-        return _finish(db, [item], worker, status="cancelled")
+        return _finish(db, [item], worker, status=OutboxStatus.CANCELLED)
     case_id = referral.case_id
     try:
         payload = export_referral(db, services, referral)
@@ -298,7 +303,9 @@ def _deliver_webhook(
         post_webhook(endpoint, body, item.idempotency_key, now(), context)
     except NETWORK_ERRORS as exc:
         return _record_failure(db, [item], failure_code(exc), worker, now())
-    return _finish(db, [item], worker, status="sent", moment=now(), delivered_case=case_id)
+    return _finish(
+        db, [item], worker, status=OutboxStatus.SENT, moment=now(), delivered_case=case_id
+    )
 
 
 def _deliver_email(
@@ -324,7 +331,7 @@ def _deliver_email(
         send_email(settings, message, endpoint.email, context)
     except NETWORK_ERRORS as exc:
         return _record_failure(db, live, failure_code(exc), worker, now())
-    return _finish(db, live, worker, status="sent", moment=now())
+    return _finish(db, live, worker, status=OutboxStatus.SENT, moment=now())
 
 
 def _still_claimed(db: Session, items: Sequence[_Claimed], worker: str) -> list[_Claimed]:
@@ -334,7 +341,7 @@ def _still_claimed(db: Session, items: Sequence[_Claimed], worker: str) -> list[
             select(OutboxItem.id).where(
                 OutboxItem.id.in_([item.id for item in items]),
                 OutboxItem.claimed_by == worker,
-                OutboxItem.status == "pending",
+                OutboxItem.status == OutboxStatus.PENDING,
             )
         )
     )
@@ -348,7 +355,7 @@ def _update_claimed(db: Session, item: _Claimed, worker: str, **values: Any) -> 
         .where(
             OutboxItem.id == item.id,
             OutboxItem.claimed_by == worker,
-            OutboxItem.status == "pending",
+            OutboxItem.status == OutboxStatus.PENDING,
         )
         .values(claimed_by=None, claimed_until=None, **values)
         .execution_options(synchronize_session=False)
@@ -361,16 +368,16 @@ def _finish(
     items: Sequence[_Claimed],
     worker: str,
     *,
-    status: str,
+    status: OutboxStatus,
     moment: dt.datetime | None = None,
     delivered_case: int | None = None,
 ) -> list[str]:
     """Mark items sent (``moment``) or cancelled, and audit a delivered referral."""
     outcomes: list[str] = []
-    try:
+    with committed(db):
         for item in items:
             values: dict[str, Any] = {"status": status, "last_error": None}
-            if status == "sent":
+            if status == OutboxStatus.SENT:
                 values.update(sent_at=moment, attempts=item.attempts + 1)
             if not _update_claimed(db, item, worker, **values):
                 continue  # erased meanwhile: nothing may name its case now
@@ -384,10 +391,6 @@ def _finish(
                     item.referral_id,
                     case_id=delivered_case,
                 )
-        db.commit()
-    except Exception:
-        db.rollback()
-        raise
     return outcomes
 
 
@@ -396,12 +399,12 @@ def _record_failure(
 ) -> list[str]:
     """Schedule a retry, or give up once the retry period has passed."""
     outcomes: list[str] = []
-    try:
+    with committed(db):
         for item in items:
             attempts = item.attempts + 1
             if moment - item.window_start >= RETRY_PERIOD:
                 changed = _update_claimed(
-                    db, item, worker, status="dead", attempts=attempts, last_error=code
+                    db, item, worker, status=OutboxStatus.DEAD, attempts=attempts, last_error=code
                 )
                 outcome = "dead"
             else:
@@ -424,10 +427,6 @@ def _record_failure(
                     attempts,
                     "; giving up" if outcome == "dead" else "",
                 )
-        db.commit()
-    except Exception:
-        db.rollback()
-        raise
     return outcomes
 
 
@@ -488,7 +487,7 @@ def dead_letters(db: Session) -> list[OutboxItem]:
     return list(
         db.scalars(
             select(OutboxItem)
-            .where(OutboxItem.status == "dead")
+            .where(OutboxItem.status == OutboxStatus.DEAD)
             .order_by(OutboxItem.created_at.desc(), OutboxItem.id.desc())
         )
     )
@@ -510,12 +509,12 @@ def retry_dead_letter(
     ).first()
     if found is None:
         return False
-    try:
+    with committed(db):
         result = db.execute(
             update(OutboxItem)
-            .where(OutboxItem.id == item_id, OutboxItem.status == "dead")
+            .where(OutboxItem.id == item_id, OutboxItem.status == OutboxStatus.DEAD)
             .values(
-                status="pending",
+                status=OutboxStatus.PENDING,
                 attempts=0,
                 next_attempt_at=moment,
                 retry_from=moment,
@@ -525,11 +524,6 @@ def retry_dead_letter(
             .execution_options(synchronize_session=False)
         )
         if cast(CursorResult[Any], result).rowcount != 1:
-            db.rollback()
-            return False
+            return False  # not dead (any more): the update changed nothing
         audit.record(db, actor, "outbox.retried", "outbox", item_id, case_id=found[0])
-        db.commit()
-    except Exception:
-        db.rollback()
-        raise
     return True

@@ -1,8 +1,9 @@
 """The referral state machine hotline staff work through (DESIGN section 5).
 
-Every action goes through :func:`apply` or one of the functions below, which check the transition
-against :data:`TRANSITIONS`, change the statuses, add a timeline event and an audit event, and
-commit, all in one transaction. A refused action changes nothing.
+Every action goes through one of the functions below, which check the transition against
+:data:`TRANSITIONS`, change the statuses, add a timeline event and an audit event, and commit, all
+in one transaction. A refused action changes nothing. :func:`allowed_actions` says, from the same
+rules, what would be accepted now, so the portal offers exactly that.
 
 What the survivor sees: an event is visible to them only when a location's status changes (plus
 an escalation, which tells them the hotline went further). Events never name a staff member; the
@@ -12,18 +13,15 @@ audit log says who did what.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.orm import Session
 
 from ..errors import Refused
 from ..models import (
-    ASSESSMENTS,
-    FINISHED_STATUSES,
-    HARMFUL_SUBTYPES,
-    NOTICE_TYPES,
-    PROVIDER_RESPONSES,
     Account,
     InternalNote,
     Location,
@@ -35,52 +33,82 @@ from ..models import (
     utcnow,
 )
 from ..people import audit
-from ..routing.normalise import has_control_characters
+from ..routing import Directory, Hotline
+from ..routing.countries import checked_country
+from ..text_input import checked_text
+from ..transactions import committed
+from ..vocabulary import (
+    ASSESSMENT_NOTICE_TYPES,
+    CHOSEN_CLOSE_REASONS,
+    FINISHED_STATUSES,
+    WAITING_STATUSES,
+    Assessment,
+    CloseReason,
+    EventCode,
+    HarmfulSubtype,
+    LocationAction,
+    LocationStatus,
+    MessageAuthor,
+    NoticeType,
+    ProviderResponse,
+    ReferralStatus,
+    RerouteReason,
+    Role,
+    StaffReason,
+)
 from .delivery import enqueue_delivery
 
 if TYPE_CHECKING:
     from ..services import Services
 
-CLOSE_REASONS = ("completed", "duplicate", "not_actionable", "outside_remit", "other")
-# Set by the app, never chosen: every place of the referral was passed to another hotline.
-MOVED = "moved"
-REROUTE_REASONS = ("hosted_elsewhere", "provider_elsewhere", "language", "other")
+S, A = LocationStatus, LocationAction
+V = TypeVar("V", bound=StrEnum)
 # ICCAM action codes recorded alongside the statuses they map onto (DESIGN section 5).
 ICCAM_ACTIONS = {
-    "notice_sent": "ISP",
-    "removed": "CR",
-    "unavailable": "CU",
-    "referred": "Moved",
+    S.NOTICE_SENT: "ISP",
+    S.REMOVED: "CR",
+    S.UNAVAILABLE: "CU",
+    S.REFERRED: "Moved",
 }
-# Reasons a place carries besides the routing engine's (``routing.REASON_CODES``).
-STAFF_REASON_CODES = ("staff_rerouted",)
 MAX_REFERENCE_LENGTH = 200
 MAX_PROVIDER_LENGTH = 200
 MAX_NOTE_LENGTH = 5000
 
 # (location status, action) -> the status it leads to. Nothing else is allowed.
-TRANSITIONS: dict[tuple[str, str], str] = {
-    ("received", "acknowledge"): "with_hotline",
-    ("referred", "acknowledge"): "with_hotline",
-    ("with_hotline", "assess_actionable"): "with_hotline",
-    ("with_hotline", "assess_not_actionable"): "closed",
-    ("with_hotline", "assess_not_found"): "unavailable",
-    ("with_hotline", "notice"): "notice_sent",
-    ("notice_sent", "notice"): "notice_sent",
-    ("not_removed", "notice"): "notice_sent",
-    ("notice_sent", "response_removed"): "removed",
-    ("notice_sent", "response_refused"): "not_removed",
-    ("notice_sent", "response_no_response"): "notice_sent",
-    ("notice_sent", "escalate"): "notice_sent",
-    ("not_removed", "escalate"): "notice_sent",
+TRANSITIONS: dict[tuple[LocationStatus, LocationAction], LocationStatus] = {
+    (S.RECEIVED, A.ACKNOWLEDGE): S.WITH_HOTLINE,
+    (S.REFERRED, A.ACKNOWLEDGE): S.WITH_HOTLINE,
+    (S.WITH_HOTLINE, A.ASSESS_ACTIONABLE): S.WITH_HOTLINE,
+    (S.WITH_HOTLINE, A.ASSESS_NOT_ACTIONABLE): S.CLOSED,
+    (S.WITH_HOTLINE, A.ASSESS_NOT_FOUND): S.UNAVAILABLE,
+    (S.WITH_HOTLINE, A.NOTICE): S.NOTICE_SENT,
+    (S.NOTICE_SENT, A.NOTICE): S.NOTICE_SENT,
+    (S.NOT_REMOVED, A.NOTICE): S.NOTICE_SENT,
+    (S.NOTICE_SENT, A.RESPONSE_REMOVED): S.REMOVED,
+    (S.NOTICE_SENT, A.RESPONSE_REFUSED): S.NOT_REMOVED,
+    (S.NOTICE_SENT, A.RESPONSE_NO_RESPONSE): S.NOTICE_SENT,
+    (S.NOTICE_SENT, A.ESCALATE): S.NOTICE_SENT,
+    (S.NOT_REMOVED, A.ESCALATE): S.NOTICE_SENT,
     **{
         (status, action): target
         # Places without an outcome; a refusal (not_removed) stays on record as it is.
-        for status in ("received", "with_hotline", "notice_sent", "referred")
-        for action, target in (("reroute", "referred"), ("close", "closed"))
+        for status in LocationStatus
+        if status not in FINISHED_STATUSES
+        for action, target in ((A.REROUTE, S.REFERRED), (A.CLOSE, S.CLOSED))
     },
 }
-LOCATION_ACTIONS = frozenset(action for _status, action in TRANSITIONS)
+# How an assessment moves a place.
+ASSESSMENT_ACTIONS = {
+    Assessment.CSAM: A.ASSESS_ACTIONABLE,
+    Assessment.HARMFUL_ABUSIVE: A.ASSESS_ACTIONABLE,
+    Assessment.NOT_ACTIONABLE: A.ASSESS_NOT_ACTIONABLE,
+    Assessment.NOT_FOUND: A.ASSESS_NOT_FOUND,
+}
+RESPONSE_ACTIONS = {
+    ProviderResponse.REMOVED: A.RESPONSE_REMOVED,
+    ProviderResponse.REFUSED: A.RESPONSE_REFUSED,
+    ProviderResponse.NO_RESPONSE: A.RESPONSE_NO_RESPONSE,
+}
 
 
 class ActionRefused(Refused):
@@ -96,7 +124,7 @@ class Staff:
 
     @classmethod
     def of(cls, account: Account) -> Staff:
-        if account.role != "staff" or not account.hotline_id:
+        if account.role != Role.STAFF or not account.hotline_id:
             raise ActionRefused("not_staff")
         return cls(account.id, account.hotline_id)
 
@@ -105,7 +133,7 @@ class Staff:
         return audit.account_actor(self.account_id)
 
 
-def next_status(status: str, action: str) -> str:
+def next_status(status: LocationStatus, action: LocationAction) -> LocationStatus:
     """The status an action leads to, or :class:`ActionRefused` if it is not allowed."""
     target = TRANSITIONS.get((status, action))
     if target is None:
@@ -126,8 +154,8 @@ def record_view(
     db: Session, staff: Staff, referral: Referral, action: str = "referral.viewed"
 ) -> None:
     """Every view of a referral's content is audited (DESIGN section 8)."""
-    audit.record(db, staff.actor, action, "referral", referral.id, case_id=referral.case_id)
-    db.commit()
+    with committed(db):
+        audit.record(db, staff.actor, action, "referral", referral.id, case_id=referral.case_id)
 
 
 def _location(referral: Referral, location_id: int) -> Location:
@@ -139,7 +167,7 @@ def _location(referral: Referral, location_id: int) -> Location:
 
 def _event(
     referral: Referral,
-    code: str,
+    code: EventCode,
     *,
     location: Location | None = None,
     visible: bool = True,
@@ -156,7 +184,7 @@ def _event(
     )
 
 
-def _move(location: Location, action: str) -> bool:
+def _move(location: Location, action: LocationAction) -> bool:
     """Apply a transition to one location; True when its status changed."""
     target = next_status(location.status, action)
     changed = target != location.status
@@ -170,19 +198,23 @@ def refresh_referral_status(referral: Referral) -> None:
     """``received`` while any location waits for acknowledgement, ``referred`` while it waits
     after a move, ``closed`` once closed, else ``with_hotline``."""
     if referral.closed_reason:
-        referral.status = "closed"
+        referral.status = ReferralStatus.CLOSED
         return
     statuses = {location.status for location in referral.locations}
-    if "received" in statuses:
-        referral.status = "received"
-    elif "referred" in statuses:
-        referral.status = "referred"
+    if S.RECEIVED in statuses:
+        referral.status = ReferralStatus.RECEIVED
+    elif S.REFERRED in statuses:
+        referral.status = ReferralStatus.REFERRED
     else:
-        referral.status = "with_hotline"
+        referral.status = ReferralStatus.WITH_HOTLINE
+
+
+def is_open(referral: Referral) -> bool:
+    return referral.status != ReferralStatus.CLOSED
 
 
 def _ensure_open(referral: Referral) -> None:
-    if referral.status == "closed":
+    if not is_open(referral):
         raise ActionRefused("referral_closed")
 
 
@@ -194,33 +226,37 @@ def _finish(
     object_type: str = "referral",
     object_id: int | None = None,
 ) -> None:
-    refresh_referral_status(referral)
-    audit.record(
-        db,
-        staff.actor,
-        action,
-        object_type,
-        object_id if object_id is not None else referral.id,
-        case_id=referral.case_id,
-    )
-    try:
-        db.commit()
-    except Exception:
-        db.rollback()
-        raise
+    with committed(db):
+        refresh_referral_status(referral)
+        audit.record(
+            db,
+            staff.actor,
+            action,
+            object_type,
+            object_id if object_id is not None else referral.id,
+            case_id=referral.case_id,
+        )
 
 
 def acknowledge(db: Session, staff: Staff, referral: Referral) -> int:
     """Take the referral on: every location waiting for this hotline is now with it."""
     _ensure_open(referral)
-    waiting = [loc for loc in referral.locations if loc.status in ("received", "referred")]
+    waiting = [loc for loc in referral.locations if loc.status in WAITING_STATUSES]
     if not waiting:
         raise ActionRefused("nothing_to_acknowledge")
     for location in waiting:
-        _move(location, "acknowledge")
-    _event(referral, "with_hotline", count=len(waiting))
+        _move(location, A.ACKNOWLEDGE)
+    _event(referral, EventCode.WITH_HOTLINE, count=len(waiting))
     _finish(db, staff, referral, "referral.acknowledged")
     return len(waiting)
+
+
+def _vocabulary(vocabulary: type[V], value: str | None, code: str) -> V:
+    """``value`` as a member of ``vocabulary``, or :class:`ActionRefused` with ``code``."""
+    try:
+        return vocabulary(value or "")
+    except ValueError:
+        raise ActionRefused(code) from None
 
 
 def assess(
@@ -239,42 +275,44 @@ def assess(
     """
     _ensure_open(referral)
     location = _location(referral, location_id)
-    if assessment not in ASSESSMENTS:
-        raise ActionRefused("bad_assessment")
-    if assessment == "harmful_abusive":
-        if subtype not in HARMFUL_SUBTYPES:
-            raise ActionRefused("subtype_required")
+    chosen = _vocabulary(Assessment, assessment, "bad_assessment")
+    sub: HarmfulSubtype | None = None
+    if chosen == Assessment.HARMFUL_ABUSIVE:
+        sub = _vocabulary(HarmfulSubtype, subtype, "subtype_required")
     elif subtype:
         raise ActionRefused("subtype_only_for_harmful")
-    country = (hosting_country or "").strip().upper() or None
-    if country is not None and (len(country) != 2 or not country.isalpha()):
-        raise ActionRefused("bad_country")
-    action = {
-        "not_found": "assess_not_found",
-        "not_actionable": "assess_not_actionable",
-    }.get(assessment, "assess_actionable")
-    changed = _move(location, action)
-    location.assessment = assessment
-    location.assessment_subtype = subtype if assessment == "harmful_abusive" else None
+    try:
+        country = checked_country(hosting_country)
+    except ValueError:
+        raise ActionRefused("bad_country") from None
+    changed = _move(location, ASSESSMENT_ACTIONS[chosen])
+    location.assessment = chosen
+    location.assessment_subtype = sub
     location.hosting_country = country or location.hosting_country
-    if changed and location.status == "unavailable":
-        _event(referral, "unavailable", location=location, iccam=ICCAM_ACTIONS["unavailable"])
+    if changed and location.status == S.UNAVAILABLE:
+        _event(
+            referral, EventCode.UNAVAILABLE, location=location, iccam=ICCAM_ACTIONS[S.UNAVAILABLE]
+        )
     elif changed:
-        _event(referral, "closed", location=location, reason="not_actionable")
+        _event(referral, EventCode.CLOSED, location=location, reason=CloseReason.NOT_ACTIONABLE)
     else:
-        _event(referral, "assessed", location=location, visible=False, assessment=assessment)
+        _event(referral, EventCode.ASSESSED, location=location, visible=False, assessment=chosen)
     _finish(db, staff, referral, "location.assessed", "location", location.id)
 
 
-def _clean_text(value: str | None, limit: int, field: str) -> str | None:
-    text = (value or "").strip()
-    if not text:
-        return None
-    if len(text) > limit:
-        raise ActionRefused("too_long", field=field, limit=str(limit))
-    if has_control_characters(text.replace("\n", ""), allow_format=True):
-        raise ActionRefused("control_characters", field=field)
-    return text
+def notice_type_for(location: Location) -> NoticeType | None:
+    """The notice type the place's assessment calls for; None until it is assessed as one."""
+    return ASSESSMENT_NOTICE_TYPES.get(location.assessment) if location.assessment else None
+
+
+def _own_notices(location: Location, hotline_id: str) -> list[Notice]:
+    """Only the hotline that sent a notice sees it (a place moved on takes its notices along)."""
+    return [notice for notice in location.notices if notice.hotline_id == hotline_id]
+
+
+def _answerable(notice: Notice) -> bool:
+    """A notice without a response yet (or with only "no response") can still be answered."""
+    return notice.response in (None, ProviderResponse.NO_RESPONSE)
 
 
 def record_notice(
@@ -296,25 +334,28 @@ def record_notice(
     """
     _ensure_open(referral)
     location = _location(referral, location_id)
-    if notice_type not in NOTICE_TYPES:
-        raise ActionRefused("bad_notice_type")
-    if location.assessment not in NOTICE_TYPES:
+    chosen = _vocabulary(NoticeType, notice_type, "bad_notice_type")
+    allowed = notice_type_for(location)
+    if allowed is None:
         raise ActionRefused("assess_first")
-    if notice_type != location.assessment:
+    if chosen != allowed:
         raise ActionRefused("notice_type_mismatch")
-    provider_name = _clean_text(provider, MAX_PROVIDER_LENGTH, "provider")
+    provider_name = checked_text(
+        provider, MAX_PROVIDER_LENGTH, field="provider", refuse=ActionRefused, multiline=False
+    )
     if provider_name is None:
         raise ActionRefused("provider_required")
     if sent_on > today():
         raise ActionRefused("date_in_future")
-    if escalation and not any(n.hotline_id == staff.hotline_id for n in location.notices):
+    if escalation and not _own_notices(location, staff.hotline_id):
         raise ActionRefused("notice_first")
-    reference_text = _clean_text(reference, MAX_REFERENCE_LENGTH, "reference")
-    before = location.status
-    changed = _move(location, "escalate" if escalation else "notice")
+    reference_text = checked_text(
+        reference, MAX_REFERENCE_LENGTH, field="reference", refuse=ActionRefused, multiline=False
+    )
+    changed = _move(location, A.ESCALATE if escalation else A.NOTICE)
     notice = Notice(
         hotline_id=staff.hotline_id,
-        notice_type=notice_type,
+        notice_type=chosen,
         provider=provider_name,
         escalation=escalation,
         sent_on=sent_on,
@@ -324,22 +365,17 @@ def record_notice(
     )
     location.notices.append(notice)
     if escalation:
-        _event(referral, "escalated", location=location)
+        _event(referral, EventCode.ESCALATED, location=location)
+        audit_action = "notice.escalated"
     elif changed:
-        _event(referral, "notice_sent", location=location, iccam=ICCAM_ACTIONS["notice_sent"])
+        iccam = ICCAM_ACTIONS[S.NOTICE_SENT]
+        _event(referral, EventCode.NOTICE_SENT, location=location, iccam=iccam)
+        audit_action = "notice.sent"
     else:
-        _event(referral, "notice_repeated", location=location, visible=False)
+        _event(referral, EventCode.NOTICE_REPEATED, location=location, visible=False)
+        audit_action = "notice.repeated"
     db.flush()
-    _finish(
-        db,
-        staff,
-        referral,
-        "notice.escalated"
-        if escalation
-        else ("notice.sent" if before != "notice_sent" else "notice.repeated"),
-        "notice",
-        notice.id,
-    )
+    _finish(db, staff, referral, audit_action, "notice", notice.id)
     return notice
 
 
@@ -357,36 +393,47 @@ def record_response(
         (
             n
             for loc in referral.locations
-            for n in loc.notices
-            if n.id == notice_id and n.hotline_id == staff.hotline_id
+            for n in _own_notices(loc, staff.hotline_id)
+            if n.id == notice_id
         ),
         None,
     )
     if notice is None:
         raise ActionRefused("unknown_notice")
-    if response not in PROVIDER_RESPONSES:
-        raise ActionRefused("bad_response")
-    if notice.response is not None and notice.response != "no_response":
+    answer = _vocabulary(ProviderResponse, response, "bad_response")
+    if not _answerable(notice):
         raise ActionRefused("already_answered")
     if response_on > today() or response_on < notice.sent_on:
         raise ActionRefused("bad_response_date")
     location = notice.location
-    changed = _move(location, f"response_{response}")
-    notice.response = response
+    changed = _move(location, RESPONSE_ACTIONS[answer])
+    notice.response = answer
     notice.response_on = response_on
-    if changed and response == "removed":
+    if changed and answer == ProviderResponse.REMOVED:
         _event(
             referral,
-            "removed",
+            EventCode.REMOVED,
             location=location,
-            iccam=ICCAM_ACTIONS["removed"],
+            iccam=ICCAM_ACTIONS[S.REMOVED],
             removed_on=response_on.isoformat(),
         )
     elif changed:
-        _event(referral, "not_removed", location=location)
+        _event(referral, EventCode.NOT_REMOVED, location=location)
     else:
-        _event(referral, "no_response", location=location, visible=False)
+        _event(referral, EventCode.NO_RESPONSE, location=location, visible=False)
     _finish(db, staff, referral, "notice.response", "notice", notice.id)
+
+
+def _without_outcome(referral: Referral) -> list[Location]:
+    return [loc for loc in referral.locations if loc.status not in FINISHED_STATUSES]
+
+
+def reroute_targets(directory: Directory, referral: Referral) -> list[Hotline]:
+    """The hotlines this referral can be passed to: every other one, by name."""
+    return sorted(
+        (h for h in directory.hotlines.values() if h.id != referral.hotline_id),
+        key=lambda h: h.name.casefold(),
+    )
 
 
 def reroute(
@@ -409,34 +456,33 @@ def reroute(
         raise ActionRefused("unknown_hotline")
     if target.id == referral.hotline_id:
         raise ActionRefused("same_hotline")
-    if reason not in REROUTE_REASONS:
-        raise ActionRefused("bad_reason")
-    moving = [loc for loc in referral.locations if loc.status not in FINISHED_STATUSES]
+    why = _vocabulary(RerouteReason, reason, "bad_reason")
+    moving = _without_outcome(referral)
     if not moving:
         raise ActionRefused("nothing_to_move")
-    moved = Referral(hotline_id=target.id, status="referred", created_on=today())
+    moved = Referral(hotline_id=target.id, status=ReferralStatus.REFERRED, created_on=today())
     referral.case.referrals.append(moved)
     for location in moving:
-        _move(location, "reroute")
+        _move(location, A.REROUTE)
         location.route_reasons = [
             *location.route_reasons,
             {
-                "code": "staff_rerouted",
-                "params": {"hotline": target.id, "from": referral.hotline_id, "reason": reason},
+                "code": StaffReason.STAFF_REROUTED,
+                "params": {"hotline": target.id, "from": referral.hotline_id, "reason": why},
             },
         ]
         location.referral = moved
     _event(
         referral,
-        "referred",
-        iccam=ICCAM_ACTIONS["referred"],
+        EventCode.REFERRED,
+        iccam=ICCAM_ACTIONS[S.REFERRED],
         hotline=target.id,
-        reason=reason,
+        reason=why,
         count=len(moving),
     )
-    _event(moved, "passed_here", count=len(moving), hotline=referral.hotline_id, reason=reason)
+    _event(moved, EventCode.PASSED_HERE, count=len(moving), hotline=referral.hotline_id, reason=why)
     if not referral.locations:
-        referral.closed_reason = MOVED
+        referral.closed_reason = CloseReason.MOVED
     refresh_referral_status(moved)
     enqueue_delivery(db, services.endpoints, moved)
     db.flush()
@@ -447,14 +493,14 @@ def reroute(
 def close(db: Session, staff: Staff, referral: Referral, reason: str) -> None:
     """Close the referral; any location without an outcome is closed too, with this reason."""
     _ensure_open(referral)
-    if reason not in CLOSE_REASONS:
+    why = _vocabulary(CloseReason, reason, "bad_reason")
+    if why not in CHOSEN_CLOSE_REASONS:
         raise ActionRefused("bad_reason")
-    for location in referral.locations:
-        if location.status not in FINISHED_STATUSES:
-            _move(location, "close")
-            _event(referral, "closed", location=location, reason=reason)
-    referral.closed_reason = reason
-    _event(referral, "referral_closed", visible=False, reason=reason)
+    for location in _without_outcome(referral):
+        _move(location, A.CLOSE)
+        _event(referral, EventCode.CLOSED, location=location, reason=why)
+    referral.closed_reason = why
+    _event(referral, EventCode.REFERRAL_CLOSED, visible=False, reason=why)
     _finish(db, staff, referral, "referral.closed")
 
 
@@ -462,13 +508,14 @@ def message_survivor(
     db: Session, services: Services, staff: Staff, referral: Referral, body: str
 ) -> Message:
     """A message from the hotline; it appears on the survivor's status page, unsigned."""
-    text = _clean_text(body.replace("\r\n", "\n"), services.settings.max_message_length, "message")
+    limit = services.settings.max_message_length
+    text = checked_text(body, limit, field="message", refuse=ActionRefused)
     if text is None:
         raise ActionRefused("empty")
     message = Message(
         case_id=referral.case_id,
         referral_id=referral.id,
-        author="hotline",
+        author=MessageAuthor.HOTLINE,
         body_sealed=services.cipher.seal(text, "message.body"),
         sent_on=today(),
     )
@@ -482,7 +529,7 @@ def add_internal_note(
     db: Session, services: Services, staff: Staff, referral: Referral, body: str
 ) -> InternalNote:
     """A note for the hotline's staff only; never shown to the survivor."""
-    text = _clean_text(body.replace("\r\n", "\n"), MAX_NOTE_LENGTH, "note")
+    text = checked_text(body, MAX_NOTE_LENGTH, field="note", refuse=ActionRefused)
     if text is None:
         raise ActionRefused("empty")
     note = InternalNote(
@@ -496,19 +543,59 @@ def add_internal_note(
     return note
 
 
-def allowed_actions(location: Location, hotline_id: str) -> set[str]:
-    """The location actions that would be accepted now (the portal shows only these): the
-    transitions from its status, less those whose own precondition is not met."""
-    own_notices = [n for n in location.notices if n.hotline_id == hotline_id]
-    allowed = {action for (status, action) in TRANSITIONS if status == location.status}
-    if location.assessment not in NOTICE_TYPES:
-        allowed.discard("notice")
-    if not own_notices:
-        allowed.discard("escalate")
-    if not any(n.response in (None, "no_response") for n in own_notices):
-        allowed -= {"response_removed", "response_refused", "response_no_response"}
-    return allowed
+# --- what the portal offers: exactly what the functions above would accept now ---
 
 
-def can_acknowledge(referral: Referral) -> bool:
-    return referral.status in ("received", "referred")
+@dataclass(frozen=True)
+class PlaceActions:
+    """What may be done to one place now."""
+
+    assess: bool
+    # The notice type a notice may be recorded with now; None when no notice may be.
+    notice: NoticeType | None
+    # A notice now would follow an earlier one of this hotline's (a re-notice).
+    renotice: bool
+    escalate: bool
+    # This hotline's notices about the place that may still get a response.
+    answerable: frozenset[int]
+
+
+@dataclass(frozen=True)
+class ReferralActions:
+    """What may be done to a referral and its places now."""
+
+    acknowledge: bool
+    reroute: bool
+    close: bool
+    places: Mapping[int, PlaceActions]
+
+
+def _place_actions(location: Location, hotline_id: str) -> PlaceActions:
+    own = _own_notices(location, hotline_id)
+    possible = {action for (status, action) in TRANSITIONS if status == location.status}
+    responses = set(RESPONSE_ACTIONS.values())
+    return PlaceActions(
+        assess=A.ASSESS_ACTIONABLE in possible,
+        notice=notice_type_for(location) if A.NOTICE in possible else None,
+        renotice=bool(own),
+        escalate=A.ESCALATE in possible and bool(own),
+        answerable=frozenset(
+            notice.id for notice in own if _answerable(notice) and responses <= possible
+        ),
+    )
+
+
+def allowed_actions(referral: Referral, hotline_id: str) -> ReferralActions:
+    """Everything staff of ``hotline_id`` may do to this referral now; a closed referral takes
+    nothing."""
+    if not is_open(referral):
+        return ReferralActions(False, False, False, {loc.id: _CLOSED for loc in referral.locations})
+    return ReferralActions(
+        acknowledge=any(loc.status in WAITING_STATUSES for loc in referral.locations),
+        reroute=bool(_without_outcome(referral)),
+        close=True,
+        places={loc.id: _place_actions(loc, hotline_id) for loc in referral.locations},
+    )
+
+
+_CLOSED = PlaceActions(False, None, False, False, frozenset())

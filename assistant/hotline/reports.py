@@ -26,31 +26,46 @@ from ..models import (
     today,
 )
 from ..people.advocates import AdvocateOnCase, Consent, advocates_on_case, open_consent
-from ..routing import Hotline
+from ..routing import Hotline, Kind, ReasonCode
+from ..vocabulary import (
+    ASSESSMENT_NOTICE_TYPES,
+    CATEGORY_NOTICE_TYPES,
+    CATEGORY_SUBTYPES,
+    WAITING_STATUSES,
+    AccessOrigin,
+    Assessment,
+    Category,
+    CloseReason,
+    EventCode,
+    FiledBy,
+    HarmfulSubtype,
+    LocationStatus,
+    MessageAuthor,
+    MinorAnswer,
+    NoticeType,
+    ProviderResponse,
+    ReferralStatus,
+)
 
 if TYPE_CHECKING:
     from ..services import Services
 
 EXPORT_FORMAT = "removal-request-assistant/referral/1"
-QUEUE_FILTERS = ("open", "received", "with_hotline", "referred", "closed", "all")
+# The queue by referral status, besides "open" (all but closed) and "all".
+QUEUE_FILTERS = ("open", *ReferralStatus, "all")
 RENOTICE_AFTER = dt.timedelta(days=1)
 ACKNOWLEDGE_WITHIN = dt.timedelta(days=2)
 NO_RESPONSE_AFTER = dt.timedelta(days=7)
 
-# Categories a survivor ticked -> the notice type they suggest (DESIGN section 5).
-_HARMFUL_CATEGORIES = {"abuse_series": "a", "sexualised_context": "b", "physical_abuse": "c"}
+
+def suggested_notice_type(categories: Sequence[Category]) -> NoticeType | None:
+    """The notice type the survivor's answers suggest; type 1 wins over type 2."""
+    suggested = {CATEGORY_NOTICE_TYPES[c] for c in categories if c in CATEGORY_NOTICE_TYPES}
+    return min(suggested, key=list(NoticeType).index) if suggested else None
 
 
-def suggested_notice_type(categories: Sequence[str]) -> str | None:
-    if "abuse_material" in categories:
-        return "csam"
-    if any(category in _HARMFUL_CATEGORIES for category in categories):
-        return "harmful_abusive"
-    return None
-
-
-def suggested_subtypes(categories: Sequence[str]) -> list[str]:
-    return sorted({_HARMFUL_CATEGORIES[c] for c in categories if c in _HARMFUL_CATEGORIES})
+def suggested_subtypes(categories: Sequence[Category]) -> list[HarmfulSubtype]:
+    return sorted({CATEGORY_SUBTYPES[c] for c in categories if c in CATEGORY_SUBTYPES})
 
 
 def reporting_reference(referral: Referral | int) -> str:
@@ -68,14 +83,14 @@ class Flags:
 def referral_flags(referral: Referral) -> Flags:
     case = referral.case
     return Flags(
-        minor=case.minor_in_material == "yes",
-        identifying_information="identifying_information" in case.categories,
+        minor=case.minor_in_material == MinorAnswer.YES,
+        identifying_information=Category.IDENTIFYING_INFORMATION in case.categories,
         dark_web=any(
             (loc.host or "").endswith(".onion")
-            or any(r.get("code") == "dark_web" for r in loc.route_reasons)
+            or any(r.get("code") == ReasonCode.DARK_WEB for r in loc.route_reasons)
             for loc in referral.locations
         ),
-        already_reported=any(event.code == "already_reported" for event in referral.events),
+        already_reported=any(event.code == EventCode.ALREADY_REPORTED for event in referral.events),
     )
 
 
@@ -85,18 +100,25 @@ class QueueRow:
     reference: str
     created_on: dt.date
     age_days: int
-    status: str
+    status: ReferralStatus
     unacknowledged: bool
     location_count: int
-    categories: list[str]
-    notice_type: str | None
+    categories: list[Category]
+    notice_type: NoticeType | None
     flags: Flags
+
+
+def queue_filter(raw: str | None) -> str:
+    """One of :data:`QUEUE_FILTERS`: the one asked for, or "open"."""
+    return raw if raw is not None and raw in QUEUE_FILTERS else "open"
 
 
 def queue(
     db: Session, hotline_id: str, status_filter: str = "open", *, on: dt.date | None = None
 ) -> list[QueueRow]:
-    """This hotline's referrals: unacknowledged first, newest first within each group."""
+    """This hotline's referrals: unacknowledged first, newest first within each group.
+    ``status_filter`` is read by :func:`queue_filter`."""
+    status_filter = queue_filter(status_filter)
     on = on or today()
     query = (
         select(Referral)
@@ -108,9 +130,9 @@ def queue(
         )
     )
     if status_filter == "open":
-        query = query.where(Referral.status != "closed")
-    elif status_filter in QUEUE_FILTERS and status_filter != "all":
-        query = query.where(Referral.status == status_filter)
+        query = query.where(Referral.status != ReferralStatus.CLOSED)
+    elif status_filter != "all":
+        query = query.where(Referral.status == ReferralStatus(status_filter))
     rows = [
         QueueRow(
             id=referral.id,
@@ -118,7 +140,7 @@ def queue(
             created_on=referral.created_on,
             age_days=(on - referral.created_on).days,
             status=referral.status,
-            unacknowledged=referral.status in ("received", "referred"),
+            unacknowledged=any(loc.status in WAITING_STATUSES for loc in referral.locations),
             location_count=len(referral.locations),
             categories=list(referral.case.categories),
             notice_type=suggested_notice_type(referral.case.categories),
@@ -133,12 +155,12 @@ def queue(
 @dataclass(frozen=True)
 class NoticeView:
     id: int
-    notice_type: str
+    notice_type: NoticeType
     provider: str
     escalation: bool
     sent_on: dt.date
     reference: str | None
-    response: str | None
+    response: ProviderResponse | None
     response_on: dt.date | None
 
 
@@ -146,15 +168,17 @@ class NoticeView:
 class StaffLocationView:
     id: int
     position: int
-    kind: str
+    kind: Kind
     value: str
     platform: str | None
     note: str | None
     host: str | None
-    status: str
+    status: LocationStatus
     status_changed_on: dt.date
-    assessment: str | None
-    assessment_subtype: str | None
+    assessment: Assessment | None
+    assessment_subtype: HarmfulSubtype | None
+    # The notice type the assessment calls for, once assessed as type 1 or 2.
+    notice_type: NoticeType | None
     hosting_country: str | None
     reasons: list[dict[str, Any]]
     notices: list[NoticeView]
@@ -164,7 +188,7 @@ class StaffLocationView:
 @dataclass(frozen=True)
 class StaffMessageView:
     id: int
-    author: str
+    author: MessageAuthor
     body: str
     sent_on: dt.date
     # For an advocate's message: their organisation.
@@ -183,16 +207,16 @@ class ReferralDetail:
     id: int
     reference: str
     hotline: Hotline | None
-    status: str
-    closed_reason: str | None
+    status: ReferralStatus
+    closed_reason: CloseReason | None
     created_on: dt.date
     language: str
     survivor_country: str | None
-    filed_by: str
-    categories: list[str]
-    minor_in_material: str | None
-    notice_type: str | None
-    subtypes: list[str]
+    filed_by: FiledBy
+    categories: list[Category]
+    minor_in_material: MinorAnswer | None
+    notice_type: NoticeType | None
+    subtypes: list[HarmfulSubtype]
     flags: Flags
     locations: list[StaffLocationView]
     events: list[ReferralEvent]
@@ -202,15 +226,18 @@ class ReferralDetail:
     # the survivor's consent when an advocate filed it.
     advocates: list[AdvocateOnCase] = field(default_factory=list)
     consent: Consent | None = None
-    other_referrals: int = field(default=0)
+
+
+# Reasons that name the country where a place is hosted or its provider is established.
+_COUNTRY_REASONS = frozenset(
+    {ReasonCode.KNOWN_PROVIDER, ReasonCode.COUNTRY_CODE_DOMAIN, ReasonCode.HOSTING_COUNTRY}
+)
 
 
 def _routed_country(location: Location) -> str | None:
     for reason in reversed(location.route_reasons):
         country = (reason.get("params") or {}).get("country")
-        if reason.get("code") in ("known_provider", "country_code_domain", "hosting_country") and (
-            country
-        ):
+        if reason.get("code") in _COUNTRY_REASONS and country:
             return str(country)
     return None
 
@@ -223,7 +250,7 @@ def referral_detail(db: Session, services: Services, referral: Referral) -> Refe
     already = {
         event.location_id: int(event.params.get("open_cases", 0) or 0)
         for event in referral.events
-        if event.code == "already_reported"
+        if event.code == EventCode.ALREADY_REPORTED
     }
     locations = [
         StaffLocationView(
@@ -240,6 +267,7 @@ def referral_detail(db: Session, services: Services, referral: Referral) -> Refe
             status_changed_on=loc.status_changed_on,
             assessment=loc.assessment,
             assessment_subtype=loc.assessment_subtype,
+            notice_type=ASSESSMENT_NOTICE_TYPES.get(loc.assessment) if loc.assessment else None,
             hosting_country=loc.hosting_country or _routed_country(loc),
             reasons=list(loc.route_reasons),
             notices=[
@@ -323,13 +351,13 @@ def export_referral(db: Session, services: Services, referral: Referral) -> dict
         },
         "status": detail.status,
         "reporter": {
-            "type": "survivor_advocate" if detail.filed_by == "advocate" else "survivor",
+            "type": "survivor_advocate" if detail.filed_by == FiledBy.ADVOCATE else "survivor",
             "language": detail.language,
             "country": detail.survivor_country,
             "minor_in_material": detail.minor_in_material,
             "consent": detail.consent.as_dict() if detail.consent else None,
             "advocates": [
-                {"organisation": a.organisation, "filed": a.origin == "filed"}
+                {"organisation": a.organisation, "filed": a.origin == AccessOrigin.FILED}
                 for a in detail.advocates
             ],
         },
@@ -354,9 +382,7 @@ def export_referral(db: Session, services: Services, referral: Referral) -> dict
                 "status": loc.status,
                 "assessment": loc.assessment,
                 "assessment_subtype": loc.assessment_subtype,
-                "notice_type": loc.assessment
-                if loc.assessment in ("csam", "harmful_abusive")
-                else detail.notice_type,
+                "notice_type": loc.notice_type or detail.notice_type,
                 "routing_reasons": [
                     {"code": r.get("code"), "params": r.get("params") or {}} for r in loc.reasons
                 ],
@@ -402,8 +428,8 @@ def due_today(db: Session, hotline_id: str, *, on: dt.date | None = None) -> lis
         select(Location.id, Location.referral_id, last_notice.c.last_sent)
         .join(last_notice, last_notice.c.location_id == Location.id)
         .join(Referral, Referral.id == Location.referral_id)
-        .where(Referral.hotline_id == hotline_id, Referral.status != "closed")
-        .where(Location.status == "notice_sent")
+        .where(Referral.hotline_id == hotline_id, Referral.status != ReferralStatus.CLOSED)
+        .where(Location.status == LocationStatus.NOTICE_SENT)
         .where(last_notice.c.last_sent <= on - RENOTICE_AFTER)
     )
     for location_id, referral_id, last_sent in renotice:
@@ -416,7 +442,7 @@ def due_today(db: Session, hotline_id: str, *, on: dt.date | None = None) -> lis
         select(Referral.id, func.min(Location.status_changed_on))
         .join(Location, Location.referral_id == Referral.id)
         .where(Referral.hotline_id == hotline_id)
-        .where(Location.status.in_(("received", "referred")))
+        .where(Location.status.in_(WAITING_STATUSES))
         .group_by(Referral.id)
         .having(func.min(Location.status_changed_on) <= on - ACKNOWLEDGE_WITHIN)
     )
@@ -449,7 +475,7 @@ def provider_responsiveness(
             Notice.hotline_id == hotline_id
         )
     )
-    grouped: dict[str, list[tuple[dt.date, str | None, dt.date | None]]] = {}
+    grouped: dict[str, list[tuple[dt.date, ProviderResponse | None, dt.date | None]]] = {}
     for provider, sent_on, response, response_on in rows:
         grouped.setdefault(provider, []).append((sent_on, response, response_on))
     records = []
@@ -457,10 +483,10 @@ def provider_responsiveness(
         removal_days = [
             (response_on - sent_on).days
             for sent_on, response, response_on in notices
-            if response == "removed" and response_on is not None
+            if response == ProviderResponse.REMOVED and response_on is not None
         ]
         old_enough = [n for n in notices if n[0] <= on - NO_RESPONSE_AFTER]
-        silent = [n for n in old_enough if n[1] in (None, "no_response")]
+        silent = [n for n in old_enough if n[1] in (None, ProviderResponse.NO_RESPONSE)]
         records.append(
             ProviderRecord(
                 provider=provider,

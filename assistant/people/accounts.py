@@ -26,9 +26,10 @@ from sqlalchemy.orm import Session
 from ..crypto import Argon2Hasher, FieldCipher
 from ..errors import Refused
 from ..lockouts import FAILURE_WINDOW, MAX_FAILURES, lockout_for
-from ..models import ACCOUNT_ROLES, Account, utcnow
+from ..models import Account, utcnow
 from ..routing import Directory
 from ..sessions import end_account_sessions
+from ..vocabulary import AccountStatus, Role
 from . import audit
 
 Password = NewType("Password", str)
@@ -73,6 +74,12 @@ class AccountPasswords(Argon2Hasher):
         return self._verify(stored_hash, candidate or "\x00")
 
 
+def may_sign_in(account: Account) -> bool:
+    """Only an active account signs in or keeps a session: not one waiting for approval or
+    set-up, suspended or disabled."""
+    return account.status == AccountStatus.ACTIVE
+
+
 def normalise_email(text: str) -> str | None:
     email = text.strip().lower()
     return email if len(email) <= 254 and _EMAIL.match(email) else None
@@ -114,12 +121,14 @@ def create_account(
     email = normalise_email(email_text)
     if email is None:
         raise AccountRefused("bad_email")
-    if role not in ACCOUNT_ROLES:
-        raise AccountRefused("bad_role")
-    if role == "advocate":
+    try:
+        chosen = Role(role)
+    except ValueError:
+        raise AccountRefused("bad_role") from None
+    if chosen == Role.ADVOCATE:
         # An advocate registers (assistant.people.advocates), so their organisation is on record.
         raise AccountRefused("advocates_register")
-    if role == "staff":
+    if chosen == Role.STAFF:
         if not hotline_id:
             raise AccountRefused("hotline_required")
         if directory.get(hotline_id) is None:
@@ -130,8 +139,8 @@ def create_account(
         raise AccountRefused("account_exists")
     account = Account(
         email=email,
-        role=role,
-        hotline_id=hotline_id if role == "staff" else None,
+        role=chosen,
+        hotline_id=hotline_id if chosen == Role.STAFF else None,
         totp_last_step=0,
         failed_sign_ins=0,
         lockouts=0,
@@ -149,7 +158,7 @@ def issue_enrolment_code(account: Account, *, now: dt.datetime | None = None) ->
     """A fresh one-time code for the account's owner to set a password and TOTP with; any
     earlier code stops working. Only its hash is kept."""
     code = EnrolmentCode(secrets.token_urlsafe(32))
-    account.status = "enrolling"
+    account.status = AccountStatus.ENROLLING
     account.enrolment_code_hash = _code_hash(code)
     account.enrolment_expires_at = (now or utcnow()) + ENROLMENT_VALID_FOR
     return code
@@ -171,7 +180,7 @@ def account_for_enrolment(
     account = db.scalar(select(Account).where(Account.enrolment_code_hash == _code_hash(code)))
     if (
         account is None
-        or account.status != "enrolling"
+        or account.status != AccountStatus.ENROLLING
         or account.enrolment_expires_at is None
         or account.enrolment_expires_at <= now
     ):
@@ -223,7 +232,7 @@ def complete_enrolment(
     account.password_hash = passwords.hash(checked)
     account.totp_secret_sealed = cipher.seal(totp_secret, TOTP_CONTEXT)
     account.totp_last_step = step
-    account.status = "active"
+    account.status = AccountStatus.ACTIVE
     account.enrolment_code_hash = None
     account.enrolment_expires_at = None
     audit.record(db, audit.account_actor(account), "account.enrolled", "account", account.id)
@@ -263,7 +272,7 @@ def sign_in(
     now = now or utcnow()
     email = normalise_email(email_text)
     account = db.scalar(select(Account).where(Account.email == email)) if email else None
-    if account is None or account.status != "active":
+    if account is None or not may_sign_in(account):
         passwords.verify(None, password)
         _record_failure(new_session, account.id if account else None, now, counted=False)
         raise SignInFailed()
@@ -360,7 +369,7 @@ def disable_account(db: Session, email_text: str, *, actor: str = "cli") -> Acco
     account = db.scalar(select(Account).where(Account.email == email)) if email else None
     if account is None:
         raise AccountRefused("unknown_account")
-    account.status = "disabled"
+    account.status = AccountStatus.DISABLED
     account.enrolment_code_hash = None
     end_account_sessions(db, account.id)
     audit.record(db, actor, "account.disabled", "account", account.id)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -22,9 +23,10 @@ from sqlalchemy.orm import Session
 
 from ..crypto import FieldCipher
 from ..errors import Refused
-from ..models import CONSENT_METHODS, Account, Case, today, utcnow
-from ..routing.normalise import has_control_characters
+from ..models import Account, Case, today, utcnow
 from ..sessions import end_account_sessions
+from ..text_input import checked_text
+from ..vocabulary import AccessOrigin, AccountStatus, ConsentMethod, Role
 from . import audit
 from .accounts import AccountRefused, EnrolmentCode, issue_enrolment_code, normalise_email
 
@@ -48,14 +50,48 @@ class Advocate:
 
     id: int
     email: str
-    status: str
+    status: AccountStatus
     registered_on: dt.date
     profile: AdvocateProfile
+    # What an administrator may do with the account now (see :func:`admin_actions`).
+    actions: frozenset[AdvocateAction]
 
 
 def is_active_advocate(account: Account | None) -> bool:
     """An advocate who may use their access now (not pending, suspended or disabled)."""
-    return account is not None and account.role == "advocate" and account.status == "active"
+    return (
+        account is not None
+        and account.role == Role.ADVOCATE
+        and account.status == AccountStatus.ACTIVE
+    )
+
+
+class AdvocateAction(StrEnum):
+    """What an administrator can do with an advocate's account."""
+
+    APPROVE = "approve"  # a registration, or an account suspended before it was set up
+    RENEW_LINK = "renew_link"  # approved, not set up yet: a new set-up link
+    DECLINE = "decline"
+    SUSPEND = "suspend"
+    REINSTATE = "reinstate"
+
+
+def admin_actions(account: Account) -> frozenset[AdvocateAction]:
+    """What an administrator may do with this advocate's account now: the administrator's page
+    offers exactly these, and the functions below accept exactly these."""
+    if account.role != Role.ADVOCATE:
+        return frozenset()
+    set_up = account.password_hash is not None
+    return {
+        AccountStatus.PENDING: frozenset({AdvocateAction.APPROVE, AdvocateAction.DECLINE}),
+        AccountStatus.ENROLLING: frozenset({AdvocateAction.RENEW_LINK, AdvocateAction.SUSPEND}),
+        AccountStatus.ACTIVE: frozenset({AdvocateAction.SUSPEND}),
+        # Suspended before finishing set-up, there is nothing to reinstate: approve again.
+        AccountStatus.SUSPENDED: frozenset(
+            {AdvocateAction.REINSTATE if set_up else AdvocateAction.APPROVE}
+        ),
+        AccountStatus.DISABLED: frozenset(),
+    }[account.status]
 
 
 def check_profile(name: str, organisation: str, role: str, reason: str) -> AdvocateProfile:
@@ -63,15 +99,15 @@ def check_profile(name: str, organisation: str, role: str, reason: str) -> Advoc
     given = {"name": name, "organisation": organisation, "role": role, "reason": reason}
     cleaned: dict[str, str] = {}
     for field, text in given.items():
-        value = (text or "").replace("\r\n", "\n").strip()
-        if not value:
+        value = checked_text(
+            text,
+            PROFILE_LIMITS[field],
+            field=field,
+            refuse=AccountRefused,
+            multiline=field == "reason",
+        )
+        if value is None:
             raise AccountRefused(f"{field}_required")
-        if len(value) > PROFILE_LIMITS[field]:
-            raise AccountRefused("too_long", field=field, limit=str(PROFILE_LIMITS[field]))
-        if has_control_characters(
-            value.replace("\n", "") if field == "reason" else value, allow_format=True
-        ):
-            raise AccountRefused("control_characters", field=field)
         cleaned[field] = value
     return AdvocateProfile(**cleaned)
 
@@ -103,8 +139,8 @@ def register_advocate(
         return
     account = Account(
         email=email,
-        role="advocate",
-        status="pending",
+        role=Role.ADVOCATE,
+        status=AccountStatus.PENDING,
         profile_sealed=cipher.seal(json.dumps(asdict(profile)), PROFILE_CONTEXT),
         totp_last_step=0,
         failed_sign_ins=0,
@@ -124,17 +160,22 @@ def register_advocate(
 def list_advocates(db: Session, cipher: FieldCipher) -> list[Advocate]:
     """Every advocate's account, waiting ones first, then by organisation."""
     found = []
-    for account in db.scalars(select(Account).where(Account.role == "advocate")):
+    for account in db.scalars(select(Account).where(Account.role == Role.ADVOCATE)):
         profile = open_profile(cipher, account)
         if profile is not None:
             found.append(
                 Advocate(
-                    account.id, account.email, account.status, account.created_at.date(), profile
+                    account.id,
+                    account.email,
+                    account.status,
+                    account.created_at.date(),
+                    profile,
+                    admin_actions(account),
                 )
             )
     found.sort(
         key=lambda a: (
-            a.status != "pending",
+            a.status != AccountStatus.PENDING,
             a.profile.organisation.casefold(),
             a.profile.name.casefold(),
         )
@@ -148,9 +189,14 @@ def _advocate(db: Session, account_id: int | None = None, email_text: str = "") 
     else:
         email = normalise_email(email_text)
         account = db.scalar(select(Account).where(Account.email == email)) if email else None
-    if account is None or account.role != "advocate":
+    if account is None or account.role != Role.ADVOCATE:
         raise AccountRefused("unknown_advocate")
     return account
+
+
+def _allowed(account: Account, refusal: str, *actions: AdvocateAction) -> None:
+    if not admin_actions(account) & set(actions):
+        raise AccountRefused(refusal)
 
 
 def approve_advocate(
@@ -166,9 +212,7 @@ def approve_advocate(
     Approving an account still enrolling issues a new code (the first was lost or expired).
     """
     account = _advocate(db, account_id, email)
-    never_set_up = account.status == "suspended" and account.password_hash is None
-    if account.status not in ("pending", "enrolling") and not never_set_up:
-        raise AccountRefused("already_approved")
+    _allowed(account, "already_approved", AdvocateAction.APPROVE, AdvocateAction.RENEW_LINK)
     code = issue_enrolment_code(account, now=now)
     audit.record(db, actor, "advocate.approved", "account", account.id)
     db.commit()
@@ -178,8 +222,7 @@ def approve_advocate(
 def decline_advocate(db: Session, account_id: int, *, actor: str) -> None:
     """Turn a registration down: it is deleted, with nothing kept but the audit line."""
     account = _advocate(db, account_id)
-    if account.status != "pending":
-        raise AccountRefused("not_pending")
+    _allowed(account, "not_pending", AdvocateAction.DECLINE)
     audit.record(db, actor, "advocate.declined", "account", account.id)
     db.delete(account)
     db.commit()
@@ -190,9 +233,8 @@ def suspend_advocate(
 ) -> Account:
     """The advocate is out at once: every session ends and no case opens for them."""
     account = _advocate(db, account_id, email)
-    if account.status not in ("active", "enrolling"):
-        raise AccountRefused("not_active")
-    account.status = "suspended"
+    _allowed(account, "not_active", AdvocateAction.SUSPEND)
+    account.status = AccountStatus.SUSPENDED
     account.enrolment_code_hash = None
     account.enrolment_expires_at = None
     end_account_sessions(db, account.id)
@@ -204,9 +246,8 @@ def suspend_advocate(
 def reinstate_advocate(db: Session, account_id: int, *, actor: str) -> Account:
     """A suspended advocate can sign in again with their own password and TOTP."""
     account = _advocate(db, account_id)
-    if account.status != "suspended" or account.password_hash is None:
-        raise AccountRefused("not_suspended")
-    account.status = "active"
+    _allowed(account, "not_suspended", AdvocateAction.REINSTATE)
+    account.status = AccountStatus.ACTIVE
     audit.record(db, actor, "advocate.reinstated", "account", account.id)
     db.commit()
     return account
@@ -223,7 +264,7 @@ class ConsentRefused(Refused):
 class Consent:
     """How and when the survivor agreed to an advocate filing for them."""
 
-    method: str
+    method: ConsentMethod
     given_on: dt.date
     survivor_receipt: bool
 
@@ -240,8 +281,10 @@ def check_consent(
     *,
     on: dt.date | None = None,
 ) -> Consent:
-    if method not in CONSENT_METHODS:
-        raise ConsentRefused("consent_method_required")
+    try:
+        chosen = ConsentMethod(method or "")
+    except ValueError:
+        raise ConsentRefused("consent_method_required") from None
     if given_on is None:
         raise ConsentRefused("consent_date_required")
     # A day of grace: the server's date is UTC, and it is already tomorrow in some places.
@@ -249,7 +292,7 @@ def check_consent(
         raise ConsentRefused("consent_date_in_future")
     if survivor_receipt is None:
         raise ConsentRefused("receipt_choice_required")
-    return Consent(method, given_on, survivor_receipt)
+    return Consent(chosen, given_on, survivor_receipt)
 
 
 def seal_consent(cipher: FieldCipher, consent: Consent) -> bytes:
@@ -261,7 +304,7 @@ def open_consent(cipher: FieldCipher, case: Case) -> Consent | None:
         return None
     data = json.loads(cipher.open(case.consent_sealed, CONSENT_CONTEXT))
     return Consent(
-        str(data["method"]),
+        ConsentMethod(data["method"]),
         dt.date.fromisoformat(str(data["given_on"])),
         bool(data["survivor_receipt"]),
     )
@@ -275,7 +318,7 @@ class AdvocateOnCase:
     account_id: int
     name: str
     organisation: str
-    origin: str
+    origin: AccessOrigin
     granted_on: dt.date
     active: bool
 
@@ -294,7 +337,7 @@ def advocates_on_case(cipher: FieldCipher, case: Case) -> list[AdvocateOnCase]:
                 profile.organisation,
                 access.origin,
                 access.granted_on,
-                access.account.status == "active",
+                is_active_advocate(access.account),
             )
         )
     return found

@@ -7,14 +7,16 @@ from .directory import (
     Directory,
     DirectoryError,
     Hotline,
+    Intake,
     Provider,
     build_directory,
     check_data,
     load_directory,
 )
-from .engine import Reason, Resolver, RouteDecision, country_of_tld, route_location
+from .engine import Reason, ReasonCode, Resolver, RouteDecision, country_of_tld, route_location
 from .normalise import (
-    KINDS,
+    DEFAULT_KIND,
+    Kind,
     LocationRejected,
     NormalisedLocation,
     guess_kind,
@@ -23,14 +25,17 @@ from .normalise import (
 )
 
 __all__ = [
-    "KINDS",
+    "DEFAULT_KIND",
     "Directory",
     "DirectoryError",
     "Hotline",
+    "Intake",
+    "Kind",
     "LocationRejected",
     "NormalisedLocation",
     "Provider",
     "Reason",
+    "ReasonCode",
     "Resolver",
     "RouteDecision",
     "build_directory",

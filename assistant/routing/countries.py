@@ -263,7 +263,29 @@ ISO_COUNTRIES = frozenset(
         "ZW",
     )
 )
-# Country-code domains whose letters are not the ISO code of the country they belong to.
+
+
+def checked_country(text: str | None) -> str | None:
+    """The ISO 3166-1 alpha-2 code ``text`` names, in any case and with spaces around it; None
+    when it is empty or missing. :class:`ValueError` for anything that is not an officially
+    assigned code. The one check of a country code, wherever one comes in."""
+    code = (text or "").strip().upper()
+    if not code:
+        return None
+    if code not in ISO_COUNTRIES:
+        raise ValueError("not an ISO 3166-1 alpha-2 country code")
+    return code
+
+
+def known_country(text: str | None) -> str | None:
+    """Like :func:`checked_country`, for a page that leaves out what it does not know: None for
+    anything that is not a country code."""
+    try:
+        return checked_country(text)
+    except ValueError:
+        return None
+
+
 # Country-code domains whose letters are not the ISO code of the country they belong to.
 CCTLD_EXCEPTIONS: Mapping[str, str] = {"uk": "GB", "ac": "SH"}
 

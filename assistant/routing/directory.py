@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,7 +24,6 @@ from .countries import ISO_COUNTRIES
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 HOTLINES_FILE = "hotlines.json"
 PROVIDERS_FILE = "providers.json"
-INTAKE_CHANNELS = frozenset({"portal", "webhook", "email", "handoff"})
 PROVIDER_CATEGORIES = frozenset(
     {
         "social_network",
@@ -77,6 +77,15 @@ PROVIDER_OPTIONAL_KEYS = ("hotline", "remarks")
 HOTLINE_OPTIONAL_KEYS = ("remarks",)
 
 
+class Intake(StrEnum):
+    """How a hotline takes referrals from this service."""
+
+    PORTAL = "portal"  # its staff use this service
+    WEBHOOK = "webhook"  # a signed POST to its own case system
+    EMAIL = "email"  # a neutral e-mail that referrals are waiting
+    HANDOFF = "handoff"  # not connected: the survivor is shown its own reporting page
+
+
 class DirectoryError(ValueError):
     """The directory data is malformed; the message says where."""
 
@@ -93,14 +102,22 @@ class Hotline:
     accepts_dark_web: bool | None
     accepts_p2p: bool | None
     sends_notices_worldwide: bool
-    intake: str
+    intake: Intake
     sources: tuple[str, ...]
     verified_on: str | None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "intake", Intake(self.intake))
 
     @property
     def country(self) -> str:
         """The country it serves first (its home)."""
         return self.countries[0]
+
+    @property
+    def connected(self) -> bool:
+        """Whether its staff or its own system receive what is sent to it through this service."""
+        return self.intake != Intake.HANDOFF
 
 
 @dataclass(frozen=True)
@@ -284,8 +301,8 @@ def _check_hotline(entry: Mapping[str, Any], where: str, problems: _Problems) ->
             problems.add(where, f"'{key}' must be true, false or null")
     if not isinstance(entry["sends_notices_worldwide"], bool):
         problems.add(where, "'sends_notices_worldwide' must be true or false")
-    if not isinstance(entry["intake"], str) or entry["intake"] not in INTAKE_CHANNELS:
-        problems.add(where, f"'intake' must be one of {', '.join(sorted(INTAKE_CHANNELS))}")
+    if not isinstance(entry["intake"], str) or entry["intake"] not in set(Intake):
+        problems.add(where, f"'intake' must be one of {', '.join(sorted(Intake))}")
 
 
 def _check_provider(entry: Mapping[str, Any], where: str, problems: _Problems) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Protocol
 
 from .countries import (
@@ -30,12 +31,12 @@ from .countries import (
     ISO_COUNTRIES,
 )
 from .directory import Directory, Hotline, Provider
-from .normalise import NormalisedLocation, is_onion
+from .normalise import Kind, NormalisedLocation, is_onion
 
 __all__ = [
     "ISO_COUNTRIES",
-    "REASON_CODES",
     "Reason",
+    "ReasonCode",
     "Resolver",
     "RouteDecision",
     "TopLevelDomain",
@@ -46,31 +47,31 @@ __all__ = [
 ]
 
 
-# Every reason code the engine gives, in the order they can appear. Stable: stored with each
-# location and part of the API.
-REASON_CODES = (
-    "dark_web",
-    "peer_to_peer",
-    "kind_not_accepted",
-    "dark_web_no_hotline",
-    "peer_to_peer_no_hotline",
-    "named_platform",
-    "platform_not_known",
-    "shortener",
-    "provider_hotline",
-    "provider_country_unknown",
-    "known_provider",
-    "country_code_domain",
-    "generic_country_code",
-    "generic_domain",
-    "ip_address",
-    "hosting_country",
-    "country_hotline",
-    "no_hotline_in_country",
-    "no_address",
-    "survivor_country",
-    "fallback",
-)
+class ReasonCode(StrEnum):
+    """Every reason the engine gives, in the order they can appear. Stable: stored with each
+    location and part of the API."""
+
+    DARK_WEB = "dark_web"
+    PEER_TO_PEER = "peer_to_peer"
+    KIND_NOT_ACCEPTED = "kind_not_accepted"
+    DARK_WEB_NO_HOTLINE = "dark_web_no_hotline"
+    PEER_TO_PEER_NO_HOTLINE = "peer_to_peer_no_hotline"
+    NAMED_PLATFORM = "named_platform"
+    PLATFORM_NOT_KNOWN = "platform_not_known"
+    SHORTENER = "shortener"
+    PROVIDER_HOTLINE = "provider_hotline"
+    PROVIDER_COUNTRY_UNKNOWN = "provider_country_unknown"
+    KNOWN_PROVIDER = "known_provider"
+    COUNTRY_CODE_DOMAIN = "country_code_domain"
+    GENERIC_COUNTRY_CODE = "generic_country_code"
+    GENERIC_DOMAIN = "generic_domain"
+    IP_ADDRESS = "ip_address"
+    HOSTING_COUNTRY = "hosting_country"
+    COUNTRY_HOTLINE = "country_hotline"
+    NO_HOTLINE_IN_COUNTRY = "no_hotline_in_country"
+    NO_ADDRESS = "no_address"
+    SURVIVOR_COUNTRY = "survivor_country"
+    FALLBACK = "fallback"
 
 
 class Resolver(Protocol):
@@ -81,7 +82,7 @@ class Resolver(Protocol):
 
 @dataclass(frozen=True)
 class Reason:
-    code: str
+    code: ReasonCode
     params: Mapping[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
@@ -136,7 +137,11 @@ def _route_special_kind(
 ) -> RouteDecision:
     """Dark web or peer-to-peer: the survivor's own hotline if it takes them, else the fallback,
     else any hotline that does."""
-    kind = "dark_web" if dark_web else "peer_to_peer"
+    kind, nobody = (
+        (ReasonCode.DARK_WEB, ReasonCode.DARK_WEB_NO_HOTLINE)
+        if dark_web
+        else (ReasonCode.PEER_TO_PEER, ReasonCode.PEER_TO_PEER_NO_HOTLINE)
+    )
     reasons: list[Reason] = []
     own = directory.for_country(survivor_country)
     ordered = [
@@ -146,11 +151,11 @@ def _route_special_kind(
     ]
     chosen = next((hotline for hotline in ordered if _accepts(hotline, dark_web)), None)
     if chosen is None:
-        reasons.append(Reason(f"{kind}_no_hotline"))
-        reasons.append(Reason("fallback", {"hotline": directory.fallback_id}))
+        reasons.append(Reason(nobody))
+        reasons.append(Reason(ReasonCode.FALLBACK, {"hotline": directory.fallback_id}))
         return RouteDecision(directory.fallback, tuple(reasons))
     if own is not None and not _accepts(own, dark_web):
-        reasons.append(Reason("kind_not_accepted", {"hotline": own.id, "kind": kind}))
+        reasons.append(Reason(ReasonCode.KIND_NOT_ACCEPTED, {"hotline": own.id, "kind": kind}))
     reasons.append(Reason(kind, {"hotline": chosen.id}))
     return RouteDecision(chosen, tuple(reasons))
 
@@ -163,10 +168,12 @@ def _country_route(
 ) -> RouteDecision:
     hotline = directory.for_country(country)
     if hotline is not None:
-        reasons.append(Reason("country_hotline", {"country": country, "hotline": hotline.id}))
+        reasons.append(
+            Reason(ReasonCode.COUNTRY_HOTLINE, {"country": country, "hotline": hotline.id})
+        )
         return RouteDecision(hotline, tuple(reasons), provider)
-    reasons.append(Reason("no_hotline_in_country", {"country": country}))
-    reasons.append(Reason("fallback", {"hotline": directory.fallback_id}))
+    reasons.append(Reason(ReasonCode.NO_HOTLINE_IN_COUNTRY, {"country": country}))
+    reasons.append(Reason(ReasonCode.FALLBACK, {"hotline": directory.fallback_id}))
     return RouteDecision(directory.fallback, tuple(reasons), provider)
 
 
@@ -175,15 +182,19 @@ def _provider_route(
 ) -> RouteDecision | None:
     """Route by where the provider is established; None when that is not known."""
     if provider.shortener and (provider.hotline is not None or provider.country is not None):
-        reasons.append(Reason("shortener", {"provider": provider.id}))
+        reasons.append(Reason(ReasonCode.SHORTENER, {"provider": provider.id}))
     if provider.hotline is not None:
         hotline = directory.hotlines[provider.hotline]
-        reasons.append(Reason("provider_hotline", {"provider": provider.id, "hotline": hotline.id}))
+        reasons.append(
+            Reason(ReasonCode.PROVIDER_HOTLINE, {"provider": provider.id, "hotline": hotline.id})
+        )
         return RouteDecision(hotline, tuple(reasons), provider)
     if provider.country is None:
-        reasons.append(Reason("provider_country_unknown", {"provider": provider.id}))
+        reasons.append(Reason(ReasonCode.PROVIDER_COUNTRY_UNKNOWN, {"provider": provider.id}))
         return None
-    reasons.append(Reason("known_provider", {"provider": provider.id, "country": provider.country}))
+    reasons.append(
+        Reason(ReasonCode.KNOWN_PROVIDER, {"provider": provider.id, "country": provider.country})
+    )
     return _country_route(directory, provider.country, reasons, provider)
 
 
@@ -193,7 +204,7 @@ def place_key(location: NormalisedLocation, directory: Directory) -> str:
     An account or group on a platform we know is keyed by that provider, so "bob" on "Insta"
     and "bob" on "Instagram" are one place.
     """
-    if location.host or location.kind not in ("account", "group") or not location.platform:
+    if location.host or location.kind not in (Kind.ACCOUNT, Kind.GROUP) or not location.platform:
         return location.canonical
     provider = directory.provider_named(location.platform)
     if provider is None:
@@ -205,7 +216,7 @@ def needs_resolver(location: NormalisedLocation, directory: Directory) -> bool:
     """Whether routing would ask the resolver about this place: only when nothing else (the dark
     web, a known provider, a country-code domain) says where it is."""
     host = location.host
-    if not host or is_onion(host) or location.kind == "p2p":
+    if not host or is_onion(host) or location.kind == Kind.P2P:
         return False
     provider = directory.provider_for_host(host)
     if provider is not None and (provider.hotline is not None or provider.country is not None):
@@ -226,7 +237,7 @@ def route_location(
     """Choose the hotline for one location and say why."""
     host = location.host
     survivor_country = survivor_country.upper() if survivor_country else None
-    if is_onion(host) or location.kind == "p2p":
+    if is_onion(host) or location.kind == Kind.P2P:
         return _route_special_kind(directory, is_onion(host), survivor_country)
 
     reasons: list[Reason] = []
@@ -235,9 +246,9 @@ def route_location(
     if not host and location.platform:
         provider = directory.provider_named(location.platform)
         if provider is not None:
-            reasons.append(Reason("named_platform", {"provider": provider.id}))
+            reasons.append(Reason(ReasonCode.NAMED_PLATFORM, {"provider": provider.id}))
         else:
-            reasons.append(Reason("platform_not_known"))
+            reasons.append(Reason(ReasonCode.PLATFORM_NOT_KNOWN))
     if provider is not None:
         decision = _provider_route(directory, provider, reasons)
         if decision is not None:
@@ -247,33 +258,38 @@ def route_location(
         tld = top_level_domain(host)
         if tld.country is not None and not tld.generic_use:
             reasons.append(
-                Reason("country_code_domain", {"tld": tld.written, "country": tld.country})
+                Reason(ReasonCode.COUNTRY_CODE_DOMAIN, {"tld": tld.written, "country": tld.country})
             )
             return _country_route(directory, tld.country, reasons, provider)
         if tld.country is not None:
             reasons.append(
-                Reason("generic_country_code", {"tld": tld.written, "country": tld.country})
+                Reason(
+                    ReasonCode.GENERIC_COUNTRY_CODE, {"tld": tld.written, "country": tld.country}
+                )
             )
         else:
-            reasons.append(Reason("generic_domain", {"tld": tld.written}))
+            reasons.append(Reason(ReasonCode.GENERIC_DOMAIN, {"tld": tld.written}))
     elif host:
-        reasons.append(Reason("ip_address"))
+        reasons.append(Reason(ReasonCode.IP_ADDRESS))
 
     if host and resolver is not None:
         hosting = resolver.hosting_country(host)
         if hosting and hosting in ISO_COUNTRIES:
-            reasons.append(Reason("hosting_country", {"country": hosting}))
+            reasons.append(Reason(ReasonCode.HOSTING_COUNTRY, {"country": hosting}))
             return _country_route(directory, hosting, reasons, provider)
 
     if not host and provider is None:
-        reasons.append(Reason("no_address"))
+        reasons.append(Reason(ReasonCode.NO_ADDRESS))
     if survivor_country:
         hotline = directory.for_country(survivor_country)
         if hotline is not None:
             reasons.append(
-                Reason("survivor_country", {"country": survivor_country, "hotline": hotline.id})
+                Reason(
+                    ReasonCode.SURVIVOR_COUNTRY,
+                    {"country": survivor_country, "hotline": hotline.id},
+                )
             )
             return RouteDecision(hotline, tuple(reasons), provider)
-        reasons.append(Reason("no_hotline_in_country", {"country": survivor_country}))
-    reasons.append(Reason("fallback", {"hotline": directory.fallback_id}))
+        reasons.append(Reason(ReasonCode.NO_HOTLINE_IN_COUNTRY, {"country": survivor_country}))
+    reasons.append(Reason(ReasonCode.FALLBACK, {"hotline": directory.fallback_id}))
     return RouteDecision(directory.fallback, tuple(reasons), provider)

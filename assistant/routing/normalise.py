@@ -10,12 +10,27 @@ import ipaddress
 import re
 import unicodedata
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 from publicsuffixlist import PublicSuffixList
 
-KINDS = ("url", "account", "group", "p2p", "other")
+
+class Kind(StrEnum):
+    """What a place is."""
+
+    URL = "url"
+    ACCOUNT = "account"
+    GROUP = "group"
+    P2P = "p2p"
+    OTHER = "other"
+
+
+# What a place is taken to be when nobody says.
+DEFAULT_KIND = Kind.URL
+# The longest name of a platform or service a person may give with a place.
+MAX_PLATFORM_LENGTH = 100
 
 # Schemes that run code or embed content instead of naming a place.
 UNSAFE_SCHEMES = frozenset(
@@ -87,7 +102,7 @@ class LocationRejected(ValueError):
 
 @dataclass(frozen=True)
 class NormalisedLocation:
-    kind: str
+    kind: Kind
     value: str
     # What two reports of the same place share: used for the keyed hash and de-duplication.
     canonical: str
@@ -95,6 +110,10 @@ class NormalisedLocation:
     registrable_domain: str | None = None
     platform: str | None = None
     note: str | None = None
+
+    def __post_init__(self) -> None:
+        # Read back from a draft (JSON) it is a plain string: always the vocabulary's member.
+        object.__setattr__(self, "kind", Kind(self.kind))
 
 
 @lru_cache(maxsize=1)
@@ -225,6 +244,10 @@ def normalise_url(text: str) -> tuple[str, str, str]:
     fragment = parts.fragment if parts.fragment.startswith(("!", "/")) else ""
     path = parts.path or "/"
     value = urlunsplit((scheme, netloc, path, query, fragment))
+    if value[-1].isspace():
+        # What was dropped (a fragment, tracking parameters) followed a space: without it, the
+        # address ends in white space, which names nothing. Normalised again, it is stable.
+        return normalise_url(value)
     # http and https name the same place; so does a trailing slash.
     canonical = urlunsplit(("", netloc, path.rstrip("/") or "/", query, fragment)).lstrip("/")
     return value, canonical, host
@@ -252,15 +275,15 @@ def _host_in(text: str) -> str | None:
     return host
 
 
-def guess_kind(text: str) -> str:
+def guess_kind(text: str) -> Kind:
     """The kind of one pasted line: a link, a peer-to-peer link, or something else."""
     stripped = text.strip()
     lowered = stripped.lower()
     if lowered.startswith(("magnet:", "ed2k:")):
-        return "p2p"
+        return Kind.P2P
     if _SCHEME.match(stripped) or _BARE_HOST.match(stripped) or stripped.startswith("//"):
-        return "url"
-    return "other"
+        return Kind.URL
+    return Kind.OTHER
 
 
 def normalise_location(
@@ -273,23 +296,25 @@ def normalise_location(
     max_note_length: int = 2000,
 ) -> NormalisedLocation:
     """Validate and normalise one location; raises :class:`LocationRejected` with a reason code."""
-    if kind not in KINDS:
-        raise LocationRejected("unknown_kind")
+    try:
+        place_kind = Kind(kind)
+    except ValueError:
+        raise LocationRejected("unknown_kind") from None
     value = clean_text(value or "", max_length=max_value_length)
     if not value:
         raise LocationRejected("empty")
     clean_note = clean_text(note or "", max_length=max_note_length, multiline=True) or None
-    clean_platform = clean_text(platform or "", max_length=100) or None
+    clean_platform = clean_text(platform or "", max_length=MAX_PLATFORM_LENGTH) or None
     host: str | None = None
-    if kind == "url":
+    if place_kind == Kind.URL:
         try:
             value, canonical, host = normalise_url(value)
         except LocationRejected as rejected:
             if rejected.code != "is_p2p":
                 raise
-            kind = "p2p"
+            place_kind = Kind.P2P
             value, canonical = normalise_p2p(value)
-    elif kind == "p2p":
+    elif place_kind == Kind.P2P:
         scheme = _SCHEME.match(value)
         if scheme and scheme.group(1).lower() in UNSAFE_SCHEMES:
             raise LocationRejected("unsafe_scheme", scheme=scheme.group(1).lower())
@@ -301,11 +326,11 @@ def normalise_location(
         value = " ".join(value.split())
         host = _host_in(value)
         platform_key = (clean_platform or "").lower()
-        canonical = f"{kind}:{platform_key}:{value.lower()}"
+        canonical = f"{place_kind}:{platform_key}:{value.lower()}"
     return NormalisedLocation(
-        kind=kind,
+        kind=place_kind,
         value=value,
-        canonical=f"{kind}|{canonical}" if kind in ("url", "p2p") else canonical,
+        canonical=f"{place_kind}|{canonical}" if place_kind in (Kind.URL, Kind.P2P) else canonical,
         host=host,
         registrable_domain=registrable_domain(host),
         platform=clean_platform,
@@ -319,7 +344,7 @@ def mask_location_for_display(kind: str, value: str) -> str:
     Links keep their site and hide the rest; anything else keeps its first two characters, or
     none at all when it is so short that two would give it away.
     """
-    if kind == "url":
+    if kind == Kind.URL:
         try:
             parts = urlsplit(value)
             host = parts.hostname or ""

@@ -80,11 +80,13 @@ def _template_globals() -> dict[str, Any]:
     }
 
 
-def _error_page(error: HTTPException) -> tuple[str, int] | HTTPException:
+def _error_page(error: HTTPException) -> Response | tuple[str, int, list[tuple[str, str]]]:
     if request.path.startswith("/api/"):
-        return json_error_for(error)  # type: ignore[return-value]
+        return json_error_for(error)
     code = error.code or 500
-    return render_template("error.html", code=code), code
+    # The headers the error calls for (Allow on a 405), without its own content type.
+    headers = [(name, value) for name, value in error.get_headers() if name != "Content-Type"]
+    return render_template("error.html", code=code), code, headers
 
 
 def register_web(app: Flask) -> None:

@@ -17,6 +17,8 @@ from flask import abort, current_app, g, redirect, request, session, url_for
 
 from ..extensions import db
 from ..models import Account
+from ..people.accounts import may_sign_in
+from ..vocabulary import Role
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,18 +55,18 @@ def refuse_undeclared_routes() -> None:
         abort(403)
 
 
-def signed_in_account() -> Any:
+def signed_in_account() -> Account | None:
     """The active account signed in with this session, if any."""
     account_id = session.get("account_id")
     if not isinstance(account_id, int):
         return None
     account = db.session.get(Account, account_id)
-    if account is None or account.status != "active":
+    if account is None or not may_sign_in(account):
         return None
     return account
 
 
-def _role_required(level: str, *roles: str) -> Callable[[F], F]:
+def _role_required(level: str, *roles: Role) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
@@ -85,7 +87,7 @@ def _role_required(level: str, *roles: str) -> Callable[[F], F]:
 
 # For hotline staff (the view then sees ``g.account``), advocates and administrators. An
 # advocate reaches a case only through assistant.cases.access, checked again in each view.
-staff_required = _role_required(STAFF, STAFF)
-advocate_required = _role_required(ADVOCATE, ADVOCATE)
-admin_required = _role_required(ADMIN, ADMIN)
-account_required = _role_required(ACCOUNT, STAFF, ADVOCATE, ADMIN)
+staff_required = _role_required(STAFF, Role.STAFF)
+advocate_required = _role_required(ADVOCATE, Role.ADVOCATE)
+admin_required = _role_required(ADMIN, Role.ADMIN)
+account_required = _role_required(ACCOUNT, *Role)

@@ -39,7 +39,8 @@ from .access import account_required, public, signed_in_account
 from .public import CLEAR_SITE_DATA
 from .session_interface import start_signed_in_session
 from .staff_forms import EnrolForm, PasswordForm, SignInForm
-from .staff_texts import ACCOUNT_REFUSALS, refusal_text
+from .staff_texts import ACCOUNT_REFUSALS
+from .texts import refusal_text
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 

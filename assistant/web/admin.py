@@ -20,11 +20,22 @@ from ..hotline import delivery
 from ..models import Account, AuditEvent
 from ..people import advocates, audit
 from ..people.accounts import AccountRefused, enrolment_link
+from ..people.advocates import AdvocateAction
 from .access import admin_required
 from .advocate_texts import REFUSALS
-from .staff_texts import refusal_text
+from .texts import refusal_text
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+# Each action on an advocate's account, the view that does it, and how its button looks; in the
+# order the buttons appear. The page offers only what advocates.admin_actions allows.
+ADVOCATE_BUTTONS = (
+    (AdvocateAction.APPROVE, "admin.approve_advocate", "primary"),
+    (AdvocateAction.RENEW_LINK, "admin.approve_advocate", "primary"),
+    (AdvocateAction.DECLINE, "admin.decline_advocate", ""),
+    (AdvocateAction.SUSPEND, "admin.suspend_advocate", "danger"),
+    (AdvocateAction.REINSTATE, "admin.reinstate_advocate", ""),
+)
 
 AUDIT_PAGE = 200
 
@@ -36,6 +47,7 @@ def index() -> str:
     accounts = db.session.scalars(select(Account).order_by(Account.role, Account.email)).all()
     return render_template(
         "admin/index.html",
+        buttons=ADVOCATE_BUTTONS,
         accounts=accounts,
         dead=delivery.dead_letters(db.session),
         advocates=advocates.list_advocates(db.session, current_services().cipher),

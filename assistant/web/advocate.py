@@ -7,7 +7,6 @@ is the same 404 as for a case that does not exist. Everything here works with Ja
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import (
@@ -37,13 +36,13 @@ from ..cases.access import (
 from ..cases.intake import (
     IntakeError,
     IntakeRequest,
+    check_location_count,
     dry_run_routes,
     file_request,
     plan_routes,
 )
-from ..cases.pasted import check_pasted_lines
+from ..cases.pasted import LineOutcome, check_pasted_lines
 from ..cases.status import (
-    CASE_STATUSES,
     MessageRejected,
     advocate_cases,
     describe_case,
@@ -67,17 +66,21 @@ from ..people.advocates import (
     open_consent,
     register_advocate,
 )
+from ..vocabulary import CaseStatus, member
 from . import journey
 from .access import advocate_required, public
 from .advocate_forms import ConsentForm, DetailsForm, PlacesForm, RedeemForm, RegisterForm
 from .advocate_texts import REFUSALS
-from .forms import ConfirmForm, MessageForm
-from .staff_texts import refusal_text
-from .texts import current_language, message_rejection_text, rejection_text
+from .forms import ConfirmForm, MessageForm, message_form_for
+from .texts import (
+    current_language,
+    message_rejection_text,
+    refusal_text,
+    rejection_text,
+)
 
 bp = Blueprint("advocate", __name__, url_prefix="/advocate")
 
-DRAFT = journey.ADVOCATE_DRAFT_KEY
 # The refused lines handed back in the box, so that "Continue" with them unchanged goes on.
 LEFT_OVER = "advocate_left_over"
 
@@ -112,17 +115,15 @@ def register() -> str | tuple[str, int]:
 def dashboard() -> str:
     """The advocate's cases: status, places by status, unread messages. ``?status=`` and
     ``?unread=1`` filter."""
-    chosen = request.args.get("status", "all")
-    if chosen not in (*CASE_STATUSES, "all"):
-        chosen = "all"
+    chosen = member(CaseStatus, request.args.get("status"))  # None: all of them
     unread_only = request.args.get("unread") == "1"
     cases = advocate_cases(db.session, g.account, status=chosen, unread_only=unread_only)
     return render_template(
         "advocate/dashboard.html",
         cases=cases,
-        chosen=chosen,
+        chosen=chosen or "all",
         unread_only=unread_only,
-        statuses=CASE_STATUSES,
+        statuses=list(CaseStatus),
     )
 
 
@@ -138,10 +139,7 @@ def _render_case(
 ) -> tuple[str, int]:
     services = current_services()
     view = describe_case(services, case)
-    message_form = form or MessageForm()
-    message_form.referral.choices = [
-        (r.id, r.hotline.name if r.hotline else r.hotline_id) for r in view.referrals
-    ]
+    message_form = form or message_form_for(view)
     page = render_template(
         "advocate/case.html",
         case=view,
@@ -170,8 +168,7 @@ def case(case_id: int) -> tuple[str, int]:
 def message(case_id: int) -> Any:
     """Write to the hotline about this case; the survivor sees it too, with your name."""
     found, access = _case_or_404(case_id)
-    form = MessageForm()
-    form.referral.choices = [(r.id, r.hotline_id) for r in found.referrals]
+    form = message_form_for(describe_case(current_services(), found))
     if form.validate_on_submit():
         try:
             post_survivor_message(
@@ -196,8 +193,6 @@ def receipt(case_id: int) -> str:
     """A new receipt to hand over, shown once; only for the advocate who filed, until the survivor
     has replaced the passphrase."""
     found, access = _case_or_404(case_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
     try:
         passphrase = issue_receipt(db.session, current_services().passphrases, access)
     except AccessRefused:
@@ -238,7 +233,11 @@ def redeem() -> str | BaseResponse | tuple[str, int]:
 
 
 # Filing for a survivor: places, details, consent, review. The draft is kept apart from a
-# survivor's (journey.ADVOCATE_DRAFT_KEY).
+# survivor's (journey.ADVOCATE_DRAFT).
+
+
+def _draft() -> journey.Draft:
+    return journey.Draft.load(journey.ADVOCATE_DRAFT)
 
 
 @bp.route("/file/places", methods=["GET", "POST"])
@@ -247,7 +246,7 @@ def redeem() -> str | BaseResponse | tuple[str, int]:
 def places() -> str | BaseResponse:
     """Step 1: paste the places, one a line; each line gets its own verdict."""
     form = PlacesForm()
-    data = journey.draft(DRAFT)
+    draft = _draft()
     report: list[Any] = []
     routes: dict[int, Any] = {}
     problem = None
@@ -256,13 +255,13 @@ def places() -> str | BaseResponse:
             abort(400)
         action = request.form.get("action", "check")
         if action == "clear":
-            journey.discard_draft(DRAFT)
+            draft.discard()
             return redirect(url_for(".places"), 303)
         pasted = form.pasted.data or ""
         left_over = session.pop(LEFT_OVER, None)
         if (
             action == "continue"
-            and data.get("locations")
+            and draft.has_places
             and pasted.strip()
             and (pasted.strip() == left_over)
         ):
@@ -274,34 +273,38 @@ def places() -> str | BaseResponse:
             platform = (form.platform.data or "").strip() or None
             try:
                 report = check_pasted_lines(
-                    pasted, services, already=journey.draft_locations(data), platform=platform
+                    pasted, services, already=draft.locations, platform=platform
                 )
             except IntakeError as error:
                 problem = rejection_text(error.code, error.params)
             else:
-                accepted = [line for line in report if line.outcome == "accepted"]
+                accepted = [line for line in report if line.outcome == LineOutcome.ACCEPTED]
                 locations = [line.location for line in accepted if line.location is not None]
-                journey.add_to_draft(data, locations)
-                journey.save_draft(data, DRAFT)
-                decisions = dry_run_routes(locations, services, data.get("country"))
+                draft.add(locations)
+                draft.save()
+                decisions = dry_run_routes(locations, services, draft.country)
                 routes = {
                     line.line: decision for line, decision in zip(accepted, decisions, strict=True)
                 }
                 # Lines that were not accepted stay in the box, to be corrected.
                 form.pasted.data = "\n".join(
-                    line.text for line in report if line.outcome == "rejected"
+                    line.text for line in report if line.outcome == LineOutcome.REJECTED
                 )
                 session[LEFT_OVER] = form.pasted.data.strip()
-        elif action == "continue":
-            if data.get("locations"):
-                return redirect(url_for(".details"), 303)
-            problem = rejection_text("no_locations", {})
         else:
-            problem = rejection_text("no_locations", {})
+            try:
+                check_location_count(
+                    len(draft.locations) if action == "continue" else 0,
+                    current_services().settings.max_locations,
+                )
+            except IntakeError as error:
+                problem = rejection_text(error.code, error.params)
+            else:
+                return redirect(url_for(".details"), 303)
     return render_template(
         "advocate/places.html",
         form=form,
-        locations=journey.draft_locations(data),
+        locations=draft.locations,
         report=report,
         routes=routes,
         problem=problem,
@@ -315,34 +318,24 @@ def _per_account() -> str:
     return f"account:{session.get('account_id')}"
 
 
-def _advocate_draft() -> dict[str, Any] | None:
-    data = journey.draft(DRAFT)
-    return data if data.get("locations") else None
+def _draft_with_places() -> journey.Draft | None:
+    draft = _draft()
+    return draft if draft.has_places else None
 
 
 @bp.route("/file/details", methods=["GET", "POST"])
 @advocate_required
 def details() -> str | BaseResponse:
     """Step 2: what the material is and about the survivor, all optional."""
-    data = _advocate_draft()
-    if data is None:
+    draft = _draft_with_places()
+    if draft is None:
         return redirect(url_for(".places"), 303)
-    form = DetailsForm(
-        data={
-            "categories": data.get("categories", []),
-            "minor": data.get("minor"),
-            "country": data.get("country", ""),
-            "language": data.get("language") or str(current_language()),
-        }
-    )
+    form = DetailsForm(data=draft.answers(current_language()))
     if request.method == "POST":
         form = DetailsForm()
         if form.validate_on_submit():
-            data["categories"] = list(form.categories.data or [])
-            data["minor"] = form.minor.data or None
-            data["country"] = form.country.data or None
-            data["language"] = form.language.data or current_language()
-            journey.save_draft(data, DRAFT)
+            draft.take_answers(form.data, current_language())
+            draft.save()
             return redirect(url_for(".consent"), 303)
     return render_template("advocate/details.html", form=form)
 
@@ -351,80 +344,55 @@ def details() -> str | BaseResponse:
 @advocate_required
 def consent() -> str | BaseResponse | tuple[str, int]:
     """Step 3: how and when the survivor consented, and whether they want their own receipt."""
-    data = _advocate_draft()
-    if data is None:
+    draft = _draft_with_places()
+    if draft is None:
         return redirect(url_for(".places"), 303)
-    stored = data.get("consent") or {}
-    form = ConsentForm(
-        data={"method": stored.get("method"), "survivor_receipt": stored.get("survivor_receipt")}
-    )
-    if stored.get("given_on") and request.method == "GET":
-        form.given_on.data = dt.date.fromisoformat(stored["given_on"])
+    form = ConsentForm.filled_from(draft.consent)
     error = None
     if request.method == "POST":
         form = ConsentForm()
         form.validate_on_submit()
-        choice = form.survivor_receipt.data
         if form.given_on.errors and form.given_on.raw_data and form.given_on.raw_data[0]:
             error = str(REFUSALS["consent_date_invalid"])
             return render_template("advocate/consent.html", form=form, error=error), 400
         try:
-            checked = check_consent(
+            draft.consent = check_consent(
                 form.method.data or None,
                 None if form.given_on.errors else form.given_on.data,
-                {"yes": True, "no": False}.get(choice or ""),
+                form.receipt_choice(),
             )
         except ConsentRefused as refused:
             error = refusal_text(REFUSALS, refused.code, refused.params)
         else:
-            data["consent"] = {
-                "method": checked.method,
-                "given_on": checked.given_on.isoformat(),
-                "survivor_receipt": choice,
-            }
-            journey.save_draft(data, DRAFT)
+            draft.save()
             return redirect(url_for(".review"), 303)
     status = 400 if error else 200
     return render_template("advocate/consent.html", form=form, error=error), status
 
 
-def _filing(data: dict[str, Any]) -> IntakeRequest | None:
-    stored = data.get("consent") or {}
-    try:
-        checked = check_consent(
-            stored.get("method"),
-            dt.date.fromisoformat(stored["given_on"]) if stored.get("given_on") else None,
-            {"yes": True, "no": False}.get(stored.get("survivor_receipt") or ""),
-        )
-    except ConsentRefused:
+def _filing(draft: journey.Draft) -> IntakeRequest | None:
+    """The request the draft describes, once its consent is recorded."""
+    if draft.consent is None:
         return None
-    return journey.intake_request(
-        current_services(),
-        data,
-        current_language(),
-        filed_by="advocate",
-        advocate_id=g.account.id,
-        consent=checked,
-    )
+    return draft.intake_request(current_services(), current_language(), advocate_id=g.account.id)
 
 
 @bp.get("/file/review")
 @advocate_required
 def review() -> str | BaseResponse:
     """Step 4: where each place will go and why, the answers and the consent, before sending."""
-    data = _advocate_draft()
-    if data is None:
+    draft = _draft_with_places()
+    if draft is None:
         return redirect(url_for(".places"), 303)
-    pending = _filing(data)
-    if pending is None:
+    if draft.consent is None:
         return redirect(url_for(".consent"), 303)
-    plan = plan_routes(pending.locations, current_services(), pending.survivor_country)
+    plan = plan_routes(draft.locations, current_services(), draft.country)
     return render_template(
         "advocate/review.html",
-        draft=data,
-        locations=pending.locations,
+        draft=draft,
+        locations=draft.locations,
         plan=plan,
-        consent=pending.consent,
+        consent=draft.consent,
         form=ConfirmForm(),
     )
 
@@ -435,26 +403,20 @@ def review() -> str | BaseResponse:
 def send() -> str | BaseResponse:
     """File the request. If the survivor wants their own receipt, it is shown here once, to hand
     over; they get a new passphrase at their first sign-in."""
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
-    data = _advocate_draft()
-    pending = _filing(data) if data is not None else None
-    if pending is None:
+    draft = _draft_with_places()
+    pending = _filing(draft) if draft is not None else None
+    if draft is None or pending is None:
         flash(_("This request was already sent, or it expired. Nothing more was sent."))
         return redirect(url_for(".dashboard"), 303)
     try:
         filed = file_request(db.session, current_services(), pending)
     except IntakeError as error:
         if error.code == "already_sent":
-            journey.discard_draft(DRAFT)
+            draft.discard()
             flash(_("This request was already sent, or it expired. Nothing more was sent."))
             return redirect(url_for(".dashboard"), 303)
         flash(_("Something in the answers needs another look."))
         return redirect(url_for(".review"), 303)
-    journey.discard_draft(DRAFT)
-    assert pending.consent is not None
+    draft.discard()
     flash(ngettext("Sent %(num)d place.", "Sent %(num)d places.", len(pending.locations)))
-    return render_template(
-        "advocate/filed.html", filed=filed, handover=pending.consent.survivor_receipt
-    )
+    return render_template("advocate/filed.html", filed=filed)

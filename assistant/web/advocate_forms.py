@@ -11,9 +11,9 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from ..cases.intake import CATEGORIES, MINOR_ANSWERS
 from ..config import SUPPORTED_LANGUAGES
-from ..models import CONSENT_METHODS
+from ..people.advocates import Consent
+from ..vocabulary import Category, ConsentMethod, MinorAnswer
 from .advocate_texts import CATEGORY_LABELS, CONSENT_METHOD_LABELS, MINOR_LABELS
 from .forms import FIELD_BOUND, LANGUAGE_NAMES, PASTE_BOUND, MultiCheckboxField
 from .texts import country_choices
@@ -41,12 +41,12 @@ class PlacesForm(FlaskForm):
 class DetailsForm(FlaskForm):
     categories = MultiCheckboxField(
         _l("What kind of material is it? Tick any that fit, or none."),
-        choices=[(key, CATEGORY_LABELS[key]) for key in CATEGORIES],
+        choices=[(key.value, CATEGORY_LABELS[key]) for key in Category],
         validators=[Optional()],
     )
     minor = RadioField(
         _l("Was the survivor under 18 in this material?"),
-        choices=[(key, MINOR_LABELS[key]) for key in MINOR_ANSWERS],
+        choices=[(key.value, MINOR_LABELS[key]) for key in MinorAnswer],
         validators=[Optional()],
     )
     country = SelectField(_l("Where does the survivor live?"), validators=[Optional()])
@@ -64,7 +64,7 @@ class DetailsForm(FlaskForm):
 class ConsentForm(FlaskForm):
     method = RadioField(
         _l("How did the survivor give their consent?"),
-        choices=[(key, CONSENT_METHOD_LABELS[key]) for key in CONSENT_METHODS],
+        choices=[(key.value, CONSENT_METHOD_LABELS[key]) for key in ConsentMethod],
         validators=[Optional()],
     )
     given_on = DateField(_l("On what date?"), validators=[Optional()])
@@ -82,6 +82,23 @@ class ConsentForm(FlaskForm):
         ],
         validators=[Optional()],
     )
+
+    @classmethod
+    def filled_from(cls, consent: Consent | None) -> ConsentForm:
+        """The form, showing the consent already recorded in the draft, if any."""
+        if consent is None:
+            return cls()
+        return cls(
+            data={
+                "method": consent.method,
+                "given_on": consent.given_on,
+                "survivor_receipt": "yes" if consent.survivor_receipt else "no",
+            }
+        )
+
+    def receipt_choice(self) -> bool | None:
+        """Whether the survivor wants their own receipt; None when not answered."""
+        return {"yes": True, "no": False}.get(self.survivor_receipt.data or "")
 
 
 class RedeemForm(FlaskForm):

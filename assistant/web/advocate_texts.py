@@ -5,37 +5,39 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext
 
+from ..vocabulary import AccessOrigin, Category, ConsentMethod, MinorAnswer
+
 # The survivor's categories, asked of someone filing for them.
 CATEGORY_LABELS = {
-    "abuse_material": lazy_gettext("Images or videos of the sexual abuse itself"),
-    "abuse_series": lazy_gettext(
+    Category.ABUSE_MATERIAL: lazy_gettext("Images or videos of the sexual abuse itself"),
+    Category.ABUSE_SERIES: lazy_gettext(
         "Other images from the same abuse: before, after, cropped or covered"
     ),
-    "sexualised_context": lazy_gettext("Images of them as a child shared in a sexual way"),
-    "physical_abuse": lazy_gettext("Images of them being hurt, tied up or restrained"),
-    "identifying_information": lazy_gettext(
+    Category.SEXUALISED_CONTEXT: lazy_gettext("Images of them as a child shared in a sexual way"),
+    Category.PHYSICAL_ABUSE: lazy_gettext("Images of them being hurt, tied up or restrained"),
+    Category.IDENTIFYING_INFORMATION: lazy_gettext(
         "Their name, school, city or current photos posted with it"
     ),
-    "threats_harassment": lazy_gettext("Someone is contacting or threatening them with it"),
-    "unsure": lazy_gettext("Not sure"),
+    Category.THREATS_HARASSMENT: lazy_gettext("Someone is contacting or threatening them with it"),
+    Category.UNSURE: lazy_gettext("Not sure"),
 }
 
 MINOR_LABELS = {
-    "yes": lazy_gettext("Yes"),
-    "no": lazy_gettext("No"),
-    "unsure": lazy_gettext("Not sure"),
+    MinorAnswer.YES: lazy_gettext("Yes"),
+    MinorAnswer.NO: lazy_gettext("No"),
+    MinorAnswer.UNSURE: lazy_gettext("Not sure"),
 }
 
 CONSENT_METHOD_LABELS = {
-    "in_person": lazy_gettext("In person"),
-    "phone": lazy_gettext("By phone or video call"),
-    "written": lazy_gettext("In writing (a letter, e-mail or message)"),
-    "other": lazy_gettext("Another way"),
+    ConsentMethod.IN_PERSON: lazy_gettext("In person"),
+    ConsentMethod.PHONE: lazy_gettext("By phone or video call"),
+    ConsentMethod.WRITTEN: lazy_gettext("In writing (a letter, e-mail or message)"),
+    ConsentMethod.OTHER: lazy_gettext("Another way"),
 }
 
 ORIGIN_LABELS = {
-    "filed": lazy_gettext("Filed this request"),
-    "invited": lazy_gettext("Invited by you"),
+    AccessOrigin.FILED: lazy_gettext("Filed this request"),
+    AccessOrigin.INVITED: lazy_gettext("Invited by you"),
 }
 
 REFUSALS = {

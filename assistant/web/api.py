@@ -8,12 +8,11 @@ limit. Cookies are never read here, so CSRF does not apply.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,8 +20,6 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException
 
 from ..cases.intake import (
-    CATEGORIES,
-    MINOR_ANSWERS,
     IntakeError,
     IntakeRequest,
     LocationBatch,
@@ -44,7 +41,7 @@ from ..cases.receipts import (
 )
 from ..cases.retention import erase_case
 from ..cases.status import MessageRejected, describe_case, post_survivor_message
-from ..config import SUPPORTED_LANGUAGES, language_tag, supported_language
+from ..config import language_tag, supported_language
 from ..extensions import (
     current_services,
     db,
@@ -54,13 +51,15 @@ from ..extensions import (
     receipt_limit,
 )
 from ..models import Case
-from ..routing import KINDS, Hotline
-from ..routing.engine import ISO_COUNTRIES
+from ..routing import DEFAULT_KIND, Hotline, Kind
+from ..routing.countries import checked_country
 from ..sessions import end_session, load_session, new_session_id, save_session
 from ..support_resources import Resource
+from ..vocabulary import Category, MinorAnswer, member
 from . import texts
 from .access import SURVIVOR, declare, public
-from .openapi import openapi_document
+from .api_contract import Contract, Problem
+from .openapi import LANGUAGE_VALUES, openapi_document
 from .texts import (
     current_language,
     event_text,
@@ -92,6 +91,30 @@ PASSPHRASE_CHANGE_REQUIRED = _l(
 )
 
 
+# The sentence for each code a request's field can be refused with (the locations' own are in
+# texts.REJECTION_TEXTS, a message's in texts.MESSAGE_REFUSALS). Keyed by code, or by code and
+# field where one code has different words for different fields.
+FIELD_TEXTS: dict[str | tuple[str, str], Any] = {
+    "bad_categories": _l("'categories' is a list of: %(categories)s."),
+    "bad_minor_answer": _l("'minor_in_material' is yes, no or unsure."),
+    "bad_language": _l("'language' must be one of %(languages)s."),
+    ("bad_language", "lang"): _l("'lang' must be one of %(languages)s."),
+    ("bad_language", "lang/pattern"): _l("'lang' must be a language tag such as fr or pt-BR."),
+    "bad_country": _l("'%(field)s' must be an ISO 3166-1 alpha-2 code."),
+    "bad_receipt": _l("Send 'case_number' and 'passphrase' as strings."),
+    "bad_proposal": _l("Send 'proposal' as a string."),
+    "bad_message": _l("Send 'body' as a string and 'referral_id' as a number."),
+    "bad_location": _l("Each location is an object with a string 'value'."),
+    ("bad_location", "note"): _l("'note' and 'platform' must be strings."),
+    ("bad_location", "platform"): _l("'note' and 'platform' must be strings."),
+    "unknown_kind": _l("'kind' must be one of %(kinds)s."),
+    "unknown_field": _l("'%(field)s' is not part of this request."),
+    "invalid_locations": ERROR_MESSAGES[422],
+}
+# Codes a request is refused with as unreadable (400) rather than as unusable (422).
+UNREADABLE = frozenset({"bad_receipt", "bad_proposal"})
+
+
 class ApiError(Exception):
     def __init__(
         self, status: int, code: str, message: Any, details: list[dict[str, Any]] | None = None
@@ -112,9 +135,15 @@ def json_error(
 
 
 def json_error_for(error: HTTPException) -> Response:
+    """An HTTP error as the API's JSON envelope, with the headers it calls for (``Allow`` on a
+    405, ``Retry-After`` on a 429)."""
     status = error.code or 500
     code = (error.name or "error").lower().replace(" ", "_")
-    return json_error(status, code, ERROR_MESSAGES.get(status, _l("Something went wrong.")))
+    response = json_error(status, code, ERROR_MESSAGES.get(status, _l("Something went wrong.")))
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 @bp.errorhandler(ApiError)
@@ -122,6 +151,8 @@ def _api_error(error: ApiError) -> Response:
     response = json_error(error.status, error.code, error.message, error.details)
     if error.status == 429 and g.get("retry_after"):
         response.headers["Retry-After"] = str(g.retry_after)
+    if error.status == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
     return response
 
 
@@ -132,6 +163,74 @@ def _only_json() -> None:
     has_body = request.method in ("POST", "PUT", "PATCH") or bool(request.content_length)
     if has_body and request.mimetype != "application/json":
         raise ApiError(415, "unsupported_media_type", ERROR_MESSAGES[415])
+
+
+def api_contract() -> Contract:
+    """The contract of this app's API: its OpenAPI document with this deployment's limits."""
+    found = current_app.extensions.get("assistant.api_contract")
+    if found is None:
+        found = Contract(openapi_document(current_services().settings))
+        current_app.extensions["assistant.api_contract"] = found
+    contract: Contract = found
+    return contract
+
+
+def _field_text(problem: Problem) -> str:
+    """A refused field's code in words, in the reader's language."""
+    top = problem.field.split("/", 1)[0]
+    field = problem.field.rsplit("/", 1)[-1]
+    params = {
+        "field": problem.field,
+        "categories": ", ".join(Category),
+        "kinds": ", ".join(Kind),
+        "languages": ", ".join(LANGUAGE_VALUES),
+        **problem.params,
+    }
+    if top == "locations" and problem.code in texts.REJECTION_TEXTS:
+        return rejection_text(problem.code, params)
+    if top == "body" and problem.code in texts.MESSAGE_REFUSALS:
+        return message_rejection_text(problem.code, params)
+    template = (
+        FIELD_TEXTS.get((problem.code, f"{field}/{problem.keyword}"))
+        or FIELD_TEXTS.get((problem.code, field))
+        or FIELD_TEXTS.get(problem.code)
+    )
+    return str(template) % params if template is not None else str(ERROR_MESSAGES[422])
+
+
+def refused(problems: Sequence[Problem]) -> ApiError:
+    """The request refused for these problems: the first one's code, a detail for each."""
+    first = problems[0]
+    details = []
+    for problem in problems:
+        detail: dict[str, Any] = {"field": problem.field, "code": problem.code}
+        if problem.index is not None:
+            detail["index"] = problem.index
+        detail["message"] = _field_text(problem)
+        details.append(detail)
+    code = first.request_code
+    message = details[0]["message"] if code == first.code else ERROR_MESSAGES[422]
+    return ApiError(400 if code in UNREADABLE else 422, code, message, details)
+
+
+def checked_request() -> dict[str, Any]:
+    """This request checked against its operation in the OpenAPI document: the query parameters
+    it declares, and the JSON body. Returns the body ({} for an operation without one); raises
+    400 for a body that is not a JSON object and 422 (400 for an unreadable receipt or proposal)
+    for what the document refuses, with a detail per field."""
+    contract = api_contract()
+    rule = request.url_rule.rule if request.url_rule else request.path
+    operation = contract.operation(rule.removeprefix(bp.url_prefix or ""), request.method)
+    if operation is None:  # every route of this blueprint is in the document (a test says so)
+        raise ApiError(405, "method_not_allowed", ERROR_MESSAGES[405])
+    problems = contract.query_problems(operation, request.args)
+    body: dict[str, Any] = {}
+    if contract.body_schema(operation) is not None:
+        body = _body()
+        problems += contract.body_problems(operation, body)
+    if problems:
+        raise refused(problems)
+    return body
 
 
 def _body() -> dict[str, Any]:
@@ -250,92 +349,40 @@ def _referrals_json(
     return result
 
 
-def _location_entries(raw: Any) -> list[LocationEntry]:
-    settings = current_services().settings
-    if not isinstance(raw, list) or not raw:
-        raise ApiError(422, "no_locations", rejection_text("no_locations", {}))
-    if len(raw) > settings.max_locations:
-        raise ApiError(
-            422,
-            "too_many_locations",
-            rejection_text("too_many_locations", {"limit": str(settings.max_locations)}),
+def _checked_locations(raw: list[dict[str, Any]]) -> LocationBatch:
+    """The locations of a body the document accepted, normalised; what the domain refuses gets a
+    detail per location."""
+    entries = [
+        LocationEntry(
+            kind=item.get("kind") or DEFAULT_KIND,
+            value=item["value"],
+            note=item.get("note"),
+            platform=item.get("platform"),
         )
-    entries, details = [], []
-    for index, item in enumerate(raw):
-        if not isinstance(item, dict) or not isinstance(item.get("value"), str):
-            details.append(
-                {
-                    "index": index,
-                    "code": "bad_location",
-                    "message": _("Each location is an object with a string 'value'."),
-                }
-            )
-            continue
-        kind = item.get("kind", "url")
-        if kind not in KINDS:
-            details.append(
-                {
-                    "index": index,
-                    "code": "unknown_kind",
-                    "message": _("'kind' must be one of %(kinds)s.", kinds=", ".join(KINDS)),
-                }
-            )
-            continue
-        extras = {k: item.get(k) for k in ("note", "platform")}
-        if any(v is not None and not isinstance(v, str) for v in extras.values()):
-            details.append(
-                {
-                    "index": index,
-                    "code": "bad_location",
-                    "message": _("'note' and 'platform' must be strings."),
-                }
-            )
-            continue
-        entries.append(
-            LocationEntry(
-                kind=kind, value=item["value"], note=extras["note"], platform=extras["platform"]
-            )
-        )
-    if details:
-        raise ApiError(422, "invalid_locations", ERROR_MESSAGES[422], details)
-    return entries
-
-
-def _checked_locations(raw: Any) -> LocationBatch:
-    batch = collect_within_limits(_location_entries(raw), current_services())
+        for item in raw
+    ]
+    batch = collect_within_limits(entries, current_services())
     if batch.rejections:
-        details = [
-            {"index": r.position - 1, "code": r.code, "message": rejection_text(r.code, r.params)}
-            for r in batch.rejections
-        ]
-        raise ApiError(422, "invalid_locations", ERROR_MESSAGES[422], details)
+        raise refused(
+            [
+                Problem(
+                    f"locations/{r.position - 1}/value",
+                    r.code,
+                    "invalid_locations",
+                    index=r.position - 1,
+                    params=r.params,
+                )
+                for r in batch.rejections
+            ]
+        )
     return batch
 
 
-def _country(raw: Any, field: str = "survivor_country") -> str | None:
-    if raw in (None, ""):
-        return None
-    if not isinstance(raw, str) or raw.upper() not in ISO_COUNTRIES:
-        raise ApiError(
-            422, "bad_country", _("'%(field)s' must be an ISO 3166-1 alpha-2 code.", field=field)
-        )
-    return raw.upper()
-
-
-def _language(raw: Any) -> str:
-    if raw in (None, ""):
-        return current_language()
-    language = supported_language(raw)
-    if language is None:
-        raise ApiError(
-            422,
-            "bad_language",
-            _(
-                "'language' must be one of %(languages)s.",
-                languages=", ".join(map(language_tag, SUPPORTED_LANGUAGES)),
-            ),
-        )
-    return language
+def _country(value: str | None, field: str) -> str | None:
+    try:
+        return checked_country(value)
+    except ValueError:
+        raise refused([Problem(field, "bad_country", "bad_country")]) from None
 
 
 @bp.post("/requests")
@@ -343,24 +390,14 @@ def _language(raw: Any) -> str:
 @public
 def create_request() -> tuple[Response, int]:
     """File a request. 201 with the receipt (the only time the passphrase is returned)."""
-    body = _body()
-    categories = body.get("categories", [])
-    if not isinstance(categories, list) or any(c not in CATEGORIES for c in categories):
-        raise ApiError(
-            422,
-            "bad_categories",
-            _("'categories' is a list of: %(categories)s.", categories=", ".join(CATEGORIES)),
-        )
-    minor = body.get("minor_in_material")
-    if minor not in (None, *MINOR_ANSWERS):
-        raise ApiError(422, "bad_minor_answer", _("'minor_in_material' is yes, no or unsure."))
-    language = _language(body.get("language"))
-    country = _country(body.get("survivor_country"))
-    batch = _checked_locations(body.get("locations"))
+    body = checked_request()
+    language = supported_language(body.get("language")) or current_language()
+    country = _country(body.get("survivor_country"), "survivor_country")
+    batch = _checked_locations(body["locations"])
     intake = IntakeRequest(
         locations=batch.accepted,
-        categories=frozenset(categories),
-        minor_in_material=minor,
+        categories=frozenset(map(Category, body.get("categories") or ())),
+        minor_in_material=member(MinorAnswer, body.get("minor_in_material")),
         survivor_country=country,
         language=language,
     )
@@ -368,6 +405,7 @@ def create_request() -> tuple[Response, int]:
         filed = file_request(db.session, current_services(), intake)
     except IntakeError as error:
         raise ApiError(422, error.code, rejection_text(error.code, error.params)) from error
+    assert filed.passphrase is not None  # a survivor always holds their receipt
     with force_locale(language):
         referrals = _referrals_json(filed.referrals, batch.positions)
     return jsonify(
@@ -380,12 +418,11 @@ def create_request() -> tuple[Response, int]:
 @public
 def create_session() -> Response:
     """Exchange a receipt for a token. One 401 whichever part is wrong; 429 when locked."""
-    body = _body()
-    number, passphrase = body.get("case_number"), body.get("passphrase")
-    if not isinstance(number, str) or not isinstance(passphrase, str):
-        raise ApiError(400, "bad_receipt", _("Send 'case_number' and 'passphrase' as strings."))
+    body = checked_request()
     try:
-        case = check_receipt(db.session, current_services().passphrases, number, passphrase)
+        case = check_receipt(
+            db.session, current_services().passphrases, body["case_number"], body["passphrase"]
+        )
     except InvalidReceipt as exc:
         raise ApiError(
             401, "invalid_receipt", _("That case number and passphrase do not match.")
@@ -425,7 +462,7 @@ def new_passphrase(case: Case) -> Response:
     ``{"proposal": ...}`` (within an hour) puts it in force and returns a new token: the old
     passphrase and every token of the case stop working. Required first when an advocate handed
     the receipt over."""
-    body = _body()
+    body = checked_request()
     serializer = passphrase_proposals(current_services().settings.secret_key)
     proposal = body.get("proposal")
     if proposal is None:
@@ -433,8 +470,6 @@ def new_passphrase(case: Case) -> Response:
         return jsonify(
             {"case_number": case.case_number, "passphrase": passphrase, "proposal": proposal}
         )
-    if not isinstance(proposal, str):
-        raise ApiError(400, "bad_proposal", _("Send 'proposal' as a string."))
     try:
         replace_passphrase(db.session, current_services().passphrases, serializer, case, proposal)
     except InvalidProposal as exc:
@@ -450,6 +485,7 @@ def new_passphrase(case: Case) -> Response:
 @_handed_over_receipt
 def delete_session(_case: Case) -> tuple[str, int]:
     """Sign out: the token stops working."""
+    checked_request()
     end_session(db.session, g.token_raw_id)
     return "", 204
 
@@ -458,6 +494,7 @@ def delete_session(_case: Case) -> tuple[str, int]:
 @token_required
 def my_request(case: Case) -> Response:
     """The case as its survivor sees it: masked locations, statuses, timelines, messages."""
+    checked_request()
     view = describe_case(current_services(), case)
     directory = current_services().directory
     hotline_of = {r.id: r.hotline for r in view.referrals}
@@ -519,7 +556,7 @@ def my_request(case: Case) -> Response:
 @token_required
 def add_my_locations(case: Case) -> tuple[Response, int]:
     """Add locations to the case; routed the same way. 201 with where they went."""
-    batch = _checked_locations(_body().get("locations"))
+    batch = _checked_locations(checked_request()["locations"])
     try:
         added = add_locations(db.session, current_services(), case, batch.accepted)
     except IntakeError as error:
@@ -533,14 +570,11 @@ def add_my_locations(case: Case) -> tuple[Response, int]:
 @token_required
 def write_message(case: Case) -> tuple[Response, int]:
     """Write to the hotline. ``referral_id`` is needed when the case has several hotlines."""
-    body = _body()
-    text, referral_id = body.get("body"), body.get("referral_id")
-    if not isinstance(text, str) or (referral_id is not None and not isinstance(referral_id, int)):
-        raise ApiError(
-            422, "bad_message", _("Send 'body' as a string and 'referral_id' as a number.")
-        )
+    body = checked_request()
     try:
-        message = post_survivor_message(db.session, current_services(), case, text, referral_id)
+        message = post_survivor_message(
+            db.session, current_services(), case, body["body"], body.get("referral_id")
+        )
     except MessageRejected as rejected:
         raise ApiError(
             422, rejected.code, message_rejection_text(rejected.code, rejected.params)
@@ -552,6 +586,7 @@ def write_message(case: Case) -> tuple[Response, int]:
 @token_required
 def erase_my_request(case: Case) -> tuple[str, int]:
     """Withdraw and erase everything. The token and the receipt stop working."""
+    checked_request()
     erase_case(db.session, case)
     return "", 204
 
@@ -561,9 +596,9 @@ def erase_my_request(case: Case) -> tuple[str, int]:
 @public
 def dry_run() -> Response:
     """Where each location would go, and why. Stores nothing."""
-    body = _body()
-    country = _country(body.get("survivor_country"))
-    batch = _checked_locations(body.get("locations"))
+    body = checked_request()
+    country = _country(body.get("survivor_country"), "survivor_country")
+    batch = _checked_locations(body["locations"])
     decisions = dry_run_routes(batch.accepted, current_services(), country)
     routes = [
         {
@@ -582,8 +617,10 @@ def dry_run() -> Response:
 @public
 def hotlines() -> Response:
     """The directory, as shipped (with sources and the date a person verified each entry)."""
-    wanted = request.args.get("country")
-    country = _country(wanted, field="country") if wanted is not None else None
+    checked_request()
+    directory = current_services().directory
+    country = _country(request.args.get("country"), "country")
+    listed = directory.hotlines_for_country(country) if country else directory.hotlines.values()
     items = [
         {
             **_hotline_json(h),
@@ -599,13 +636,9 @@ def hotlines() -> Response:
             "sources": list(h.sources),
             "verified_on": h.verified_on,
         }
-        for h in sorted(current_services().directory.hotlines.values(), key=lambda h: h.id)
-        if country is None or country in h.countries
+        for h in sorted(listed, key=lambda h: h.id)
     ]
-    return jsonify({"hotlines": items, "fallback": current_services().directory.fallback_id})
-
-
-_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
+    return jsonify({"hotlines": items, "fallback": directory.fallback_id})
 
 
 def resource_json(entry: Resource) -> dict[str, Any]:
@@ -649,11 +682,9 @@ def resource_json(entry: Resource) -> dict[str, Any]:
 def resources() -> Response:
     """Support services for a country (and the international ones), those that answer in the
     reader's language first within each kind. Without ``country``: the international ones."""
-    country = _country(request.args.get("country"), field="country")
-    wanted = request.args.get("lang")
-    if wanted is not None and not _LANGUAGE_TAG.match(wanted):
-        raise ApiError(422, "bad_language", _("'lang' must be a language tag such as fr or pt-BR."))
-    language = (wanted or current_language()).replace("-", "_")
+    checked_request()
+    country = _country(request.args.get("country"), "country")
+    language = (request.args.get("lang") or current_language()).replace("-", "_")
     services = current_services()
     entries = services.resources.for_reader(country, language)
     return jsonify(
@@ -672,5 +703,7 @@ def resources() -> Response:
 @bp.get("/openapi.json")
 @public
 def openapi() -> Response:
-    """The OpenAPI 3.1 description of this API."""
-    return jsonify(openapi_document())
+    """The OpenAPI 3.1 description of this API (the contract every request is checked
+    against)."""
+    checked_request()
+    return jsonify(api_contract().document)

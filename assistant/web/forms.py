@@ -16,9 +16,10 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..cases.intake import CATEGORIES, MINOR_ANSWERS
+from ..cases.status import CaseView
 from ..config import SUPPORTED_LANGUAGES
-from ..routing import KINDS
+from ..routing import DEFAULT_KIND, Kind
+from ..vocabulary import Category, MinorAnswer
 from .texts import CATEGORY_LABELS, KIND_CHOICE_LABELS, MINOR_LABELS, country_choices
 
 # Generous bounds that stop abuse early; the domain gives the precise, kind message.
@@ -45,8 +46,8 @@ class MultiCheckboxField(SelectMultipleField):
 class LocationForm(FlaskForm):
     kind = RadioField(
         _l("What kind of place is it?"),
-        choices=[(kind, KIND_CHOICE_LABELS[kind]) for kind in KINDS],
-        default="url",
+        choices=[(kind.value, KIND_CHOICE_LABELS[kind]) for kind in Kind],
+        default=DEFAULT_KIND.value,
         validators=[Optional()],
     )
     value = StringField(_l("Where is it?"), validators=[Optional(), Length(max=FIELD_BOUND)])
@@ -67,7 +68,7 @@ class LocationForm(FlaskForm):
 class CategoriesForm(FlaskForm):
     categories = MultiCheckboxField(
         _l("What kind of material is it? Tick any that fit, or none."),
-        choices=[(key, CATEGORY_LABELS[key]) for key in CATEGORIES],
+        choices=[(key.value, CATEGORY_LABELS[key]) for key in Category],
         validators=[Optional()],
     )
 
@@ -75,7 +76,7 @@ class CategoriesForm(FlaskForm):
 class AboutForm(FlaskForm):
     minor = RadioField(
         _l("Were you under 18 in this material?"),
-        choices=[(key, MINOR_LABELS[key]) for key in MINOR_ANSWERS],
+        choices=[(key.value, MINOR_LABELS[key]) for key in MinorAnswer],
         validators=[Optional()],
     )
     country = SelectField(_l("Where do you live?"), validators=[Optional()])
@@ -109,6 +110,15 @@ class MessageForm(FlaskForm):
         validators=[DataRequired(_l("Write a message first.")), Length(max=FIELD_BOUND * 2)],
     )
     referral = SelectField(_l("To"), coerce=int, validators=[Optional()], validate_choice=False)
+
+
+def message_form_for(view: CaseView) -> MessageForm:
+    """The message form of a case's page, offering the case's hotlines to write to."""
+    form = MessageForm()
+    form.referral.choices = [
+        (r.id, r.hotline.name if r.hotline else r.hotline_id) for r in view.referrals
+    ]
+    return form
 
 
 class EraseForm(FlaskForm):

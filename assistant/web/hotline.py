@@ -14,11 +14,13 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..extensions import current_services, db
 from ..hotline import referrals, reports
 from ..hotline.referrals import ActionRefused, Staff
 from ..models import Referral, today
+from ..vocabulary import Assessment
 from .access import staff_required
 from .provider_chart import responsiveness_chart
 from .staff_forms import (
@@ -30,7 +32,8 @@ from .staff_forms import (
     ResponseForm,
     StaffMessageForm,
 )
-from .staff_texts import ACTION_REFUSALS, refusal_text
+from .staff_texts import ACTION_REFUSALS, NOTICE_TYPE_LABELS
+from .texts import refusal_text
 
 bp = Blueprint("hotline", __name__, url_prefix="/hotline")
 
@@ -48,39 +51,44 @@ def _referral_or_404(referral_id: int) -> Referral:
 
 def _reroute_form(referral: Referral) -> RerouteForm:
     form = RerouteForm(prefix="reroute")
-    hotlines = sorted(
-        current_services().directory.hotlines.values(), key=lambda h: h.name.casefold()
-    )
-    form.hotline.choices = [(h.id, h.name) for h in hotlines if h.id != referral.hotline_id]
+    targets = referrals.reroute_targets(current_services().directory, referral)
+    form.hotline.choices = [(h.id, h.name) for h in targets]
     return form
 
 
 def _render_referral(referral: Referral, *, error: str | None = None, status: int = 200) -> Any:
     detail = reports.referral_detail(db.session, current_services(), referral)
     referrals.record_view(db.session, _staff(), referral)
+    actions = referrals.allowed_actions(referral, referral.hotline_id)
     on = today()
     forms: dict[str, Any] = {}
-    for location in referral.locations:
+    for location in detail.locations:
         prefix = f"l{location.id}"
+        allowed_notice = actions.places[location.id].notice
         forms[f"assess-{location.id}"] = AssessForm(
             prefix=f"{prefix}a",
             formdata=None,
             data={
-                "assessment": location.assessment or detail.notice_type or "csam",
+                "assessment": location.assessment or detail.notice_type or Assessment.CSAM,
                 "subtype": location.assessment_subtype or "",
                 "hosting_country": location.hosting_country or "",
             },
         )
-        forms[f"notice-{location.id}"] = NoticeForm(
+        notice_form = NoticeForm(
             prefix=f"{prefix}n",
             formdata=None,
             data={
-                "notice_type": location.assessment
-                if location.assessment in ("csam", "harmful_abusive")
-                else "csam",
+                "notice_type": allowed_notice,
+                # Another notice goes where the last one went; a first one to the site's host.
+                "provider": location.notices[-1].provider if location.notices else location.host,
                 "sent_on": on,
             },
         )
+        if allowed_notice is not None:  # the only type the assessment allows
+            notice_form.notice_type.choices = [
+                (allowed_notice.value, NOTICE_TYPE_LABELS[allowed_notice])
+            ]
+        forms[f"notice-{location.id}"] = notice_form
         for notice in location.notices:
             forms[f"response-{notice.id}"] = ResponseForm(
                 prefix=f"n{notice.id}", formdata=None, data={"response_on": on}
@@ -90,11 +98,7 @@ def _render_referral(referral: Referral, *, error: str | None = None, status: in
         detail=detail,
         referral=referral,
         forms=forms,
-        allowed={
-            loc.id: referrals.allowed_actions(loc, referral.hotline_id)
-            for loc in referral.locations
-        },
-        can_acknowledge=referrals.can_acknowledge(referral),
+        actions=actions,
         reroute_form=_reroute_form(referral),
         close_form=CloseForm(prefix="close"),
         message_form=StaffMessageForm(prefix="message"),
@@ -123,9 +127,7 @@ def _act(referral_id: int, action: Callable[[Referral], str], anchor: str = "") 
 @staff_required
 def queue() -> str:
     """This hotline's referrals, unacknowledged first. ``?status=`` filters."""
-    chosen = request.args.get("status", "open")
-    if chosen not in reports.QUEUE_FILTERS:
-        chosen = "open"
+    chosen = reports.queue_filter(request.args.get("status"))
     rows = reports.queue(db.session, _staff().hotline_id, chosen)
     return render_template(
         "hotline/queue.html", rows=rows, chosen=chosen, filters=reports.QUEUE_FILTERS
@@ -180,7 +182,7 @@ def export(referral_id: int) -> Response:
 def acknowledge(referral_id: int) -> Any:
     def run(found: Referral) -> str:
         count = referrals.acknowledge(db.session, _staff(), found)
-        return _("Acknowledged %(count)d places.", count=count)
+        return ngettext("Acknowledged %(num)d place.", "Acknowledged %(num)d places.", count)
 
     return _act(referral_id, run)
 

@@ -1,29 +1,134 @@
 """The draft of a request between its steps, kept in the server-side session.
 
-Only this module knows how a draft is laid out; views ask it for what they need.
+Only this module knows how a draft is laid out: views load a :class:`Draft`, change it through
+its fields and methods, and save it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from flask import session
 
-from ..cases.intake import (
-    IntakeError,
-    IntakeRequest,
-    LocationEntry,
-    collect_within_limits,
-)
+from ..cases.intake import IntakeError, IntakeRequest, LocationEntry, collect_within_limits
 from ..cases.pasted import entries_from_pasted_text
+from ..people.advocates import Consent
 from ..routing import NormalisedLocation
 from ..services import Services
+from ..vocabulary import Category, ConsentMethod, FiledBy, MinorAnswer, member
 
-DRAFT_KEY = "draft"
+SURVIVOR_DRAFT = "draft"
 # An advocate's draft is kept apart, so that it never mixes with a survivor's on a shared browser.
-ADVOCATE_DRAFT_KEY = "advocate_draft"
+ADVOCATE_DRAFT = "advocate_draft"
+
+
+@dataclass
+class Draft:
+    """A request being written: the places so far and the answers given.
+
+    ``key`` is random per draft: sending the same draft twice files one case.
+    """
+
+    session_key: str = SURVIVOR_DRAFT
+    key: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    locations: list[NormalisedLocation] = field(default_factory=list)
+    categories: list[Category] = field(default_factory=list)
+    minor: MinorAnswer | None = None
+    country: str | None = None
+    language: str | None = None
+    # An advocate's draft: how the survivor consented (checked when it was recorded).
+    consent: Consent | None = None
+
+    @classmethod
+    def load(cls, session_key: str = SURVIVOR_DRAFT) -> Draft:
+        """The draft kept in this session, or a new, empty one."""
+        stored = session.get(session_key)
+        if not isinstance(stored, dict):
+            return cls(session_key)
+        consent = stored.get("consent")
+        return cls(
+            session_key=session_key,
+            key=str(stored.get("key") or secrets.token_urlsafe(16)),
+            locations=[NormalisedLocation(**item) for item in stored.get("locations") or []],
+            categories=[
+                category
+                for value in stored.get("categories") or []
+                if (category := member(Category, value)) is not None
+            ],
+            minor=member(MinorAnswer, stored.get("minor")),
+            country=stored.get("country") or None,
+            language=stored.get("language") or None,
+            consent=Consent(
+                ConsentMethod(consent["method"]),
+                dt.date.fromisoformat(consent["given_on"]),
+                bool(consent["survivor_receipt"]),
+            )
+            if isinstance(consent, dict)
+            else None,
+        )
+
+    @property
+    def has_places(self) -> bool:
+        return bool(self.locations)
+
+    def save(self) -> None:
+        session[self.session_key] = {
+            "key": self.key,
+            "locations": [asdict(location) for location in self.locations],
+            "categories": list(self.categories),
+            "minor": self.minor,
+            "country": self.country,
+            "language": self.language,
+            "consent": self.consent.as_dict() if self.consent else None,
+        }
+
+    def discard(self) -> None:
+        session.pop(self.session_key, None)
+
+    def add(self, locations: list[NormalisedLocation]) -> None:
+        self.locations += locations
+
+    def remove(self, index: int) -> None:
+        if 0 <= index < len(self.locations):
+            del self.locations[index]
+
+    def answers(self, current_language: str) -> dict[str, Any]:
+        """The answers as a form's data: the "about you" and "details" steps share them."""
+        return {
+            "categories": list(self.categories),
+            "minor": self.minor,
+            "country": self.country or "",
+            "language": self.language or current_language,
+        }
+
+    def take_answers(self, data: dict[str, Any], current_language: str) -> None:
+        """The answers from a form's data (a field the form does not have is left alone)."""
+        if "categories" in data:
+            self.categories = [Category(value) for value in data["categories"] or []]
+        self.minor = member(MinorAnswer, data.get("minor"))
+        self.country = data.get("country") or None
+        self.language = data.get("language") or current_language
+
+    def intake_request(
+        self, services: Services, current_language: str, *, advocate_id: int | None = None
+    ) -> IntakeRequest:
+        """The request this draft describes; with ``advocate_id``, filed by that advocate with
+        the draft's consent. The draft's random key becomes a keyed hash, so that sending the
+        same draft twice files once."""
+        return IntakeRequest(
+            submission_key=services.keyed_hasher.digest(self.key, "submission"),
+            locations=list(self.locations),
+            categories=frozenset(self.categories),
+            minor_in_material=self.minor,
+            survivor_country=self.country,
+            language=self.language or current_language,
+            filed_by=FiledBy.ADVOCATE if advocate_id is not None else FiledBy.SURVIVOR,
+            advocate_id=advocate_id,
+            consent=self.consent if advocate_id is not None else None,
+        )
 
 
 @dataclass
@@ -34,24 +139,6 @@ class Problem:
     excerpt: str
     code: str
     params: dict[str, str] = field(default_factory=dict)
-
-
-def draft(key: str = DRAFT_KEY) -> dict[str, Any]:
-    found = session.get(key)
-    return dict(found) if isinstance(found, dict) else {}
-
-
-def save_draft(data: dict[str, Any], key: str = DRAFT_KEY) -> None:
-    session[key] = data
-
-
-def discard_draft(key: str = DRAFT_KEY) -> None:
-    session.pop(key, None)
-
-
-def draft_locations(data: dict[str, Any] | None = None) -> list[NormalisedLocation]:
-    stored = (data if data is not None else draft()).get("locations") or []
-    return [NormalisedLocation(**item) for item in stored]
 
 
 def excerpt(text: str) -> str:
@@ -107,39 +194,3 @@ def gather_locations(
                 Problem("pasted", excerpt(entry.value), rejection.code, rejection.params)
             )
     return AddOutcome(added, problems, "\n".join(remaining), duplicates)
-
-
-def add_to_draft(data: dict[str, Any], locations: list[NormalisedLocation]) -> None:
-    # A random key per draft, so that sending the same draft twice files one case.
-    data.setdefault("key", secrets.token_urlsafe(16))
-    stored = list(data.get("locations") or [])
-    stored += [asdict(location) for location in locations]
-    data["locations"] = stored
-
-
-def remove_from_draft(data: dict[str, Any], index: int) -> None:
-    stored = list(data.get("locations") or [])
-    if 0 <= index < len(stored):
-        del stored[index]
-    data["locations"] = stored
-
-
-def intake_request(
-    services: Services, data: dict[str, Any], language: str, **filing: Any
-) -> IntakeRequest:
-    """The request a draft describes; ``filing`` adds who files it (an advocate, with consent).
-
-    The draft's random key becomes a keyed hash, so that sending the same draft twice files once.
-    """
-    key = data.get("key")
-    return IntakeRequest(
-        submission_key=(
-            services.keyed_hasher.digest(key, "submission") if isinstance(key, str) else None
-        ),
-        locations=draft_locations(data),
-        categories=frozenset(data.get("categories") or ()),
-        minor_in_material=data.get("minor"),
-        survivor_country=data.get("country"),
-        language=data.get("language") or language,
-        **filing,
-    )

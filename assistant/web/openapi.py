@@ -1,46 +1,64 @@
 """The OpenAPI 3.1 description of the JSON API v1 (``GET /api/v1/openapi.json``, DESIGN section 7).
 
 It describes exactly the routes of :mod:`assistant.web.api` and the bodies its ``jsonify`` calls
-produce. The document is built once; :func:`openapi_document` hands out a deep copy, so callers may
-change what they get without touching the cached original.
+produce, and it is the contract: the API checks every request's query and body against it
+(:mod:`assistant.web.api_contract`), and the test suite checks every answer. A request property's
+``x-error`` names the error code a value it refuses gets (by JSON Schema keyword where they differ).
+The document is built once per set of limits (the settings); :func:`openapi_document` hands out a
+deep copy, so callers may change what they get without touching the cached original.
 """
 
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from ..cases.intake import CATEGORIES, MINOR_ANSWERS
-from ..cases.status import CASE_STATUSES
-from ..config import SUPPORTED_LANGUAGES, Settings
-from ..hotline.referrals import STAFF_REASON_CODES
-from ..models import LOCATION_STATUSES
-from ..routing import KINDS
-from ..routing.engine import REASON_CODES
+from ..config import SUPPORTED_LANGUAGES, Settings, language_tag
+from ..routing import DEFAULT_KIND, Intake, Kind, ReasonCode
+from ..routing.normalise import MAX_PLATFORM_LENGTH
 from ..support_resources import AUDIENCES, DAYS
 from ..support_resources import KINDS as RESOURCE_KINDS
+from ..vocabulary import (
+    CaseStatus,
+    Category,
+    EventCode,
+    LocationStatus,
+    MessageAuthor,
+    MinorAnswer,
+    ReferralStatus,
+    StaffReason,
+)
 
 JSON = "application/json"
-INTAKE_CHANNELS = ("email", "handoff", "portal", "webhook")
-# The shipped defaults; a deployment may configure other limits.
-MAX_LOCATIONS = Settings.max_locations
-MAX_VALUE_LENGTH = Settings.max_value_length
-MAX_NOTE_LENGTH = Settings.max_note_length
-MAX_MESSAGE_LENGTH = Settings.max_message_length
 
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 LANG = {"$ref": "#/components/parameters/lang"}
+# The languages ``lang`` and ``language`` take: the app's tags, and Babel's spelling of them.
+LANGUAGE_VALUES = sorted({*map(language_tag, SUPPORTED_LANGUAGES), *SUPPORTED_LANGUAGES})
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The settings the document states (a deployment may configure other limits)."""
+
+    max_locations: int
+    max_value_length: int
+    max_note_length: int
+    max_message_length: int
+
 
 ERROR_DESCRIPTIONS = {
     400: "The body is not valid JSON, or not a JSON object (`malformed_json`).",
     401: "No token, or the token is not valid or has expired (`unauthenticated`, `invalid_token`).",
     409: "This conflicts with the current state of the case.",
-    413: "The request body is too large.",
+    413: "The request body is too large (`request_entity_too_large`).",
     415: "Only `application/json` is accepted; multipart and form bodies are refused "
-    "(`unsupported_media_type`). Nothing can be uploaded.",
-    422: "Some of the input could not be used; `details` says which location and why.",
-    429: "Too many tries. Wait `Retry-After` seconds.",
+    "(`unsupported_media_type`), whatever the method. Nothing can be uploaded.",
+    422: "Some of the input could not be used; `details` says which field (and which location) "
+    "and why. A field the request does not have is refused too (`unknown_field`).",
+    429: "Too many requests from here (`too_many_requests`). Wait `Retry-After` seconds.",
 }
 
 API_DESCRIPTION = """\
@@ -102,6 +120,10 @@ def _error(status: int, description: str | None = None) -> dict[str, Any]:
     response = _json_response(description or ERROR_DESCRIPTIONS[status], _ref("Error"))
     if status == 429:
         response["headers"] = {"Retry-After": {"$ref": "#/components/headers/Retry-After"}}
+    if status == 401:
+        response["headers"] = {
+            "WWW-Authenticate": {"$ref": "#/components/headers/WWW-Authenticate"}
+        }
     return response
 
 
@@ -110,52 +132,73 @@ def _errors(*statuses: int, **described: str) -> dict[str, Any]:
     return {str(status): _error(status, described.get(f"s{status}")) for status in statuses}
 
 
-def _schemas() -> dict[str, Any]:
+def _schemas(limits: Limits) -> dict[str, Any]:
     date = {"type": "string", "format": "date"}
     country = {"type": "string", "pattern": "^[A-Z]{2}$", "description": "ISO 3166-1 alpha-2 code."}
     country_input = {
         "type": ["string", "null"],
         "pattern": "^([A-Za-z]{2})?$",
+        "x-error": "bad_country",
         "description": "The survivor's country, ISO 3166-1 alpha-2 (any case). Optional: null or "
-        "empty means not given. Used when nothing else says where a location is hosted.",
+        "empty means not given. Used when nothing else says where a location is hosted. A code "
+        "that is not officially assigned is refused (`bad_country`).",
     }
     locations_input = _array(
         _ref("LocationInput"),
         minItems=1,
-        maxItems=MAX_LOCATIONS,
-        description=f"The places where the material appears (at most {MAX_LOCATIONS} by default). "
-        "Indexes in responses are 0-based positions in this list. Values are never fetched.",
+        maxItems=limits.max_locations,
+        description=f"The places where the material appears (at most {limits.max_locations}). "
+        "Indexes in responses are 0-based positions in this list. Values are never fetched. A "
+        "location that cannot be used is refused (`invalid_locations`, with a detail per "
+        "location).",
     )
+    locations_input["x-error"] = {
+        "type": "no_locations",
+        "minItems": "no_locations",
+        "maxItems": "too_many_locations",
+        "items": "invalid_locations",
+    }
     reasons = _array(_ref("Reason"))
     return {
         "LocationInput": _object(
             {
                 "kind": {
                     "type": "string",
-                    "enum": list(KINDS),
-                    "default": "url",
+                    "enum": list(Kind),
+                    "default": DEFAULT_KIND,
                     "description": "What the value is.",
+                    "x-error": "unknown_kind",
                 },
                 "value": {
                     "type": "string",
                     "minLength": 1,
-                    "maxLength": MAX_VALUE_LENGTH,
+                    "maxLength": limits.max_value_length,
                     "description": "A link, account name, group name, file-sharing "
                     "identifier or description. Stored encrypted and never fetched.",
+                    "x-error": {
+                        "type": "bad_location",
+                        "required": "bad_location",
+                        "minLength": "empty",
+                        "maxLength": "too_long",
+                    },
                 },
                 "note": {
                     "type": ["string", "null"],
-                    "maxLength": MAX_NOTE_LENGTH,
+                    "maxLength": limits.max_note_length,
                     "description": "Optional note for the hotline; stored encrypted.",
+                    "x-error": {"type": "bad_location", "maxLength": "too_long"},
                 },
                 "platform": {
                     "type": ["string", "null"],
+                    "maxLength": MAX_PLATFORM_LENGTH,
                     "description": "Optional name of the platform or service.",
+                    "x-error": {"type": "bad_location", "maxLength": "too_long"},
                 },
             },
             ["value"],
             "One place where the material appears. The value is never fetched or visited.",
-        ),
+        )
+        | {"x-error": "bad_location"},
         "Hotline": _object(
             {
                 "id": {"type": "string", "pattern": "^[a-z0-9_]{2,64}$"},
@@ -183,7 +226,7 @@ def _schemas() -> dict[str, Any]:
                 "accepts_p2p": {"type": ["boolean", "null"], "description": "null: not known."},
                 "intake": {
                     "type": "string",
-                    "enum": list(INTAKE_CHANNELS),
+                    "enum": sorted(Intake),
                     "description": "How referrals reach this hotline.",
                 },
                 "sources": _array(
@@ -218,7 +261,7 @@ def _schemas() -> dict[str, Any]:
             {
                 "code": {
                     "type": "string",
-                    "enum": [*REASON_CODES, *STAFF_REASON_CODES],
+                    "enum": [*ReasonCode, *StaffReason],
                     "description": "Stable code of the routing reason.",
                 },
                 "params": {"type": "object", "additionalProperties": {"type": "string"}},
@@ -242,6 +285,11 @@ def _schemas() -> dict[str, Any]:
         "ErrorDetail": {
             "type": "object",
             "properties": {
+                "field": {
+                    "type": "string",
+                    "description": "Where in the request: a query parameter, or a path into the "
+                    "body such as `locations/2/kind`.",
+                },
                 "index": {
                     "type": "integer",
                     "minimum": 0,
@@ -269,22 +317,27 @@ def _schemas() -> dict[str, Any]:
         "NewRequest": _object(
             {
                 "locations": locations_input,
-                "categories": _array(
-                    {"type": "string", "enum": list(CATEGORIES)},
-                    default=[],
-                    description="What the material shows or what is happening; all optional.",
-                ),
+                "categories": {
+                    **_array(
+                        {"type": "string", "enum": list(Category)},
+                        default=[],
+                        description="What the material shows or what is happening; all optional.",
+                    ),
+                    "x-error": "bad_categories",
+                },
                 "minor_in_material": {
                     "type": ["string", "null"],
-                    "enum": [*MINOR_ANSWERS, None],
+                    "enum": [*MinorAnswer, None],
                     "description": "Was the person under 18 in the material.",
+                    "x-error": "bad_minor_answer",
                 },
                 "survivor_country": country_input,
                 "language": {
                     "type": ["string", "null"],
-                    "enum": [*SUPPORTED_LANGUAGES, "", None],
+                    "enum": [*LANGUAGE_VALUES, "", None],
                     "description": "The language of the case and of the texts in the response; "
                     "by default the requested language (`lang`).",
+                    "x-error": "bad_language",
                 },
             },
             ["locations"],
@@ -307,7 +360,10 @@ def _schemas() -> dict[str, Any]:
             "The receipt. The passphrase appears here only, once.",
         ),
         "SessionRequest": _object(
-            {"case_number": {"type": "string"}, "passphrase": {"type": "string"}},
+            {
+                "case_number": {"type": "string", "x-error": "bad_receipt"},
+                "passphrase": {"type": "string", "x-error": "bad_receipt"},
+            },
             ["case_number", "passphrase"],
         ),
         "Token": _object(
@@ -342,7 +398,7 @@ def _schemas() -> dict[str, Any]:
             ["case_number", "passphrase", "proposal"],
         ),
         "PassphraseConfirmation": _object(
-            {"proposal": {"type": "string"}},
+            {"proposal": {"type": "string", "x-error": "bad_proposal"}},
             [],
             description="Empty to get a proposal; with `proposal` to put it in force.",
         ),
@@ -358,9 +414,9 @@ def _schemas() -> dict[str, Any]:
         "CaseLocation": _object(
             {
                 "id": {"type": "integer"},
-                "kind": {"type": "string", "enum": list(KINDS)},
+                "kind": {"type": "string", "enum": list(Kind)},
                 "display": {"type": "string", "description": "The value, masked."},
-                "status": {"type": "string", "enum": list(LOCATION_STATUSES)},
+                "status": {"type": "string", "enum": list(LocationStatus)},
                 "status_changed_on": date,
                 "hotline": _nullable(_ref("Hotline")),
                 "reasons": reasons,
@@ -369,7 +425,7 @@ def _schemas() -> dict[str, Any]:
         ),
         "CaseEvent": _object(
             {
-                "code": {"type": "string"},
+                "code": {"type": "string", "enum": list(EventCode)},
                 "on": date,
                 "location": {
                     "type": ["integer", "null"],
@@ -392,7 +448,7 @@ def _schemas() -> dict[str, Any]:
                         ),
                     ],
                 },
-                "status": {"type": "string"},
+                "status": {"type": "string", "enum": list(ReferralStatus)},
                 "locations": _array(
                     {"type": "integer"},
                     description="Ids of the case's locations (`CaseLocation.id`).",
@@ -404,7 +460,11 @@ def _schemas() -> dict[str, Any]:
         "CaseMessage": _object(
             {
                 "id": {"type": "integer"},
-                "from": {"type": "string", "description": "Who wrote it, e.g. `survivor`."},
+                "from": {
+                    "type": "string",
+                    "enum": list(MessageAuthor),
+                    "description": "Who wrote it.",
+                },
                 "body": {"type": "string"},
                 "sent_on": date,
                 "hotline": _nullable(_ref("Hotline")),
@@ -414,7 +474,7 @@ def _schemas() -> dict[str, Any]:
         "Case": _object(
             {
                 "case_number": {"type": "string"},
-                "status": {"type": "string", "enum": list(CASE_STATUSES)},
+                "status": {"type": "string", "enum": list(CaseStatus)},
                 "created_on": date,
                 "locations": _array(_ref("CaseLocation")),
                 "referrals": _array(_ref("CaseReferral")),
@@ -436,10 +496,21 @@ def _schemas() -> dict[str, Any]:
         ),
         "NewMessage": _object(
             {
-                "body": {"type": "string", "minLength": 1, "maxLength": MAX_MESSAGE_LENGTH},
+                "body": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": limits.max_message_length,
+                    "x-error": {
+                        "type": "bad_message",
+                        "required": "bad_message",
+                        "minLength": "empty",
+                        "maxLength": "too_long",
+                    },
+                },
                 "referral_id": {
                     "type": ["integer", "null"],
                     "description": "`CaseReferral.id`; needed when the case has several hotlines.",
+                    "x-error": "bad_message",
                 },
             },
             ["body"],
@@ -577,247 +648,264 @@ HANDED_OVER = (
 )
 
 
+S400_BODY = "Not valid JSON, or not a JSON object (`malformed_json`)."
+S422_LOCATIONS = (
+    "Some of the input could not be used (`no_locations`, `too_many_locations`, "
+    "`invalid_locations` with a detail per location, `bad_categories`, `bad_minor_answer`, "
+    "`bad_country`, `bad_language`, `unknown_field`)."
+)
+S429_FILING = "Too many requests filed from here (`too_many_requests`). Wait `Retry-After` seconds."
+
+
+def _operation(
+    operation_id: str,
+    summary: str,
+    responses: dict[str, Any],
+    *,
+    description: str = "",
+    body: tuple[str, str] | None = None,
+    parameters: list[dict[str, Any]] | None = None,
+    bearer: bool = False,
+    errors: tuple[int, ...] = (),
+    **described: str,
+) -> dict[str, Any]:
+    """One operation. Every one answers 415 to a body that is not JSON, whatever the method;
+    one with a body also 400 (not JSON), 413 (too large) and 422 (what the schema refuses)."""
+    statuses = {415, *errors}
+    if body is not None:
+        statuses |= {400, 413, 422}
+    if bearer:
+        statuses.add(401)
+    operation: dict[str, Any] = {"operationId": operation_id, "summary": summary}
+    if description:
+        operation["description"] = description
+    if bearer:
+        operation["security"] = BEARER
+    if parameters:
+        operation["parameters"] = parameters
+    if body is not None:
+        operation["requestBody"] = _json_body(*body)
+    operation["responses"] = {**responses, **_errors(*sorted(statuses), **described)}
+    return operation
+
+
 def _paths() -> dict[str, Any]:
     return {
         "/requests": {
-            "post": {
-                "operationId": "createRequest",
-                "summary": "File a removal request",
-                "description": "Stores the request and routes each location to a hotline. The "
-                "201 response is the receipt: the passphrase is returned only once and never "
-                "again. Location values are never fetched.",
-                "parameters": [LANG],
-                "requestBody": _json_body("NewRequest", "The request."),
-                "responses": {
+            "post": _operation(
+                "createRequest",
+                "File a removal request",
+                {
                     "201": _json_response(
                         "Filed. Keep the case number and the passphrase.", _ref("Receipt")
-                    ),
-                    **_errors(400, 413, 415, 422),
+                    )
                 },
-            },
+                description="Stores the request and routes each location to a hotline. The "
+                "201 response is the receipt: the passphrase is returned only once and never "
+                "again. Location values are never fetched.",
+                body=("NewRequest", "The request."),
+                parameters=[LANG],
+                errors=(429,),
+                s400=S400_BODY,
+                s422=S422_LOCATIONS,
+                s429=S429_FILING,
+            ),
         },
         "/session": {
-            "post": {
-                "operationId": "createSession",
-                "summary": "Sign in with the receipt",
-                "description": "Exchanges a case number and passphrase for a bearer token. A "
+            "post": _operation(
+                "createSession",
+                "Sign in with the receipt",
+                {"200": _json_response("Signed in.", _ref("Token"))},
+                description="Exchanges a case number and passphrase for a bearer token. A "
                 "wrong case number and a wrong passphrase give the same 401.",
-                "requestBody": _json_body("SessionRequest", "The receipt."),
-                "responses": {
-                    "200": _json_response("Signed in.", _ref("Token")),
-                    **_errors(
-                        400,
-                        401,
-                        413,
-                        415,
-                        429,
-                        s400="Not valid JSON (`malformed_json`), or the case number or the "
-                        "passphrase is missing or not a string (`bad_receipt`).",
-                        s401="That case number and passphrase do not match (`invalid_receipt`).",
-                        s429="Too many wrong tries: the receipt is locked for a while "
-                        "(`too_many_tries`). Wait `Retry-After` seconds.",
-                    ),
-                },
-            },
-            "delete": {
-                "operationId": "deleteSession",
-                "summary": "Sign out",
-                "description": "The token stops working.",
-                "security": BEARER,
-                "responses": {"204": {"description": "Signed out."}, **_errors(401)},
-            },
+                body=("SessionRequest", "The receipt."),
+                errors=(401, 429),
+                s400="Not valid JSON (`malformed_json`), or the case number or the "
+                "passphrase is missing or not a string (`bad_receipt`).",
+                s401="That case number and passphrase do not match (`invalid_receipt`).",
+                s429="Too many wrong tries: the receipt is locked for a while "
+                "(`too_many_tries`), or too many tries from here (`too_many_requests`). Wait "
+                "`Retry-After` seconds.",
+            ),
+            "delete": _operation(
+                "deleteSession",
+                "Sign out",
+                {"204": {"description": "Signed out."}},
+                description="The token stops working.",
+                bearer=True,
+            ),
         },
         "/requests/me": {
-            "get": {
-                "operationId": "getMyRequest",
-                "summary": "The case as its survivor sees it",
-                "description": "Masked locations with their status, referrals with their "
+            "get": _operation(
+                "getMyRequest",
+                "The case as its survivor sees it",
+                {"200": _json_response("The case.", _ref("Case"))},
+                description="Masked locations with their status, referrals with their "
                 "timelines, and messages.",
-                "security": BEARER,
-                "parameters": [LANG],
-                "responses": {
-                    "200": _json_response("The case.", _ref("Case")),
-                    **_errors(401, 403, s403=HANDED_OVER),
-                },
-            },
-            "delete": {
-                "operationId": "eraseMyRequest",
-                "summary": "Withdraw and erase the case",
-                "description": "Erases the case and everything about it. The token and the "
+                parameters=[LANG],
+                bearer=True,
+                errors=(403, 422),
+                s403=HANDED_OVER,
+                s422="`lang` is not one of the languages offered (`bad_language`).",
+            ),
+            "delete": _operation(
+                "eraseMyRequest",
+                "Withdraw and erase the case",
+                {"204": {"description": "Erased."}},
+                description="Erases the case and everything about it. The token and the "
                 "receipt stop working.",
-                "security": BEARER,
-                "responses": {
-                    "204": {"description": "Erased."},
-                    **_errors(401, 403, s403=HANDED_OVER),
-                },
-            },
+                bearer=True,
+                errors=(403,),
+                s403=HANDED_OVER,
+            ),
         },
         "/requests/me/passphrase": {
-            "post": {
-                "operationId": "replaceMyPassphrase",
-                "summary": "A new passphrase for the receipt, in two steps",
-                "description": "With `{}`: a new random passphrase and a `proposal`; nothing "
+            "post": _operation(
+                "replaceMyPassphrase",
+                "A new passphrase for the receipt, in two steps",
+                {
+                    "200": _json_response(
+                        "A proposal, or the passphrase is now in force.",
+                        {"oneOf": [_ref("PassphraseProposal"), _ref("PassphraseReplaced")]},
+                    )
+                },
+                description="With `{}`: a new random passphrase and a `proposal`; nothing "
                 'changes. With `{"proposal": ...}` within an hour: the passphrase is in force, '
                 "the old one and every token of the case stop working, and a new token is "
                 "returned. Required before anything else when an advocate handed the receipt "
                 "over (`must_change_passphrase`).",
-                "security": BEARER,
-                "requestBody": _json_body("PassphraseConfirmation", "Empty, or the proposal."),
-                "responses": {
-                    "200": {
-                        "description": "A proposal, or the passphrase is now in force.",
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "oneOf": [
-                                        _ref("PassphraseProposal"),
-                                        _ref("PassphraseReplaced"),
-                                    ]
-                                }
-                            }
-                        },
-                    },
-                    **_errors(
-                        400,
-                        401,
-                        415,
-                        422,
-                        s422="The proposal is not valid or is more than an hour old "
-                        "(`bad_proposal`).",
-                    ),
-                },
-            },
+                body=("PassphraseConfirmation", "Empty, or the proposal."),
+                bearer=True,
+                s400="Not valid JSON (`malformed_json`), or `proposal` is not a string "
+                "(`bad_proposal`).",
+                s422="The proposal is not valid or is more than an hour old (`bad_proposal`), "
+                "or a field the request does not have (`unknown_field`).",
+            ),
         },
         "/requests/me/locations": {
-            "post": {
-                "operationId": "addMyLocations",
-                "summary": "Add locations to the case",
-                "description": "Routed the same way as when filing. Location values are never "
+            "post": _operation(
+                "addMyLocations",
+                "Add locations to the case",
+                {"201": _json_response("Added.", _ref("AddedLocations"))},
+                description="Routed the same way as when filing. Location values are never "
                 "fetched.",
-                "security": BEARER,
-                "parameters": [LANG],
-                "requestBody": _json_body("NewLocations", "The locations to add."),
-                "responses": {
-                    "201": _json_response("Added.", _ref("AddedLocations")),
-                    **_errors(
-                        400,
-                        401,
-                        403,
-                        409,
-                        413,
-                        415,
-                        422,
-                        s403=HANDED_OVER,
-                        s409="Every location is already in the case (`already_listed`).",
-                    ),
-                },
-            },
+                body=("NewLocations", "The locations to add."),
+                parameters=[LANG],
+                bearer=True,
+                errors=(403, 409, 429),
+                s400=S400_BODY,
+                s403=HANDED_OVER,
+                s409="Every location is already in the case (`already_listed`).",
+                s422=S422_LOCATIONS,
+                s429=S429_FILING,
+            ),
         },
         "/requests/me/messages": {
-            "post": {
-                "operationId": "writeMessage",
-                "summary": "Write to the hotline",
-                "security": BEARER,
-                "parameters": [LANG],
-                "requestBody": _json_body("NewMessage", "The message."),
-                "responses": {
-                    "201": _json_response("Sent.", _ref("MessageSent")),
-                    **_errors(
-                        400,
-                        401,
-                        403,
-                        413,
-                        415,
-                        422,
-                        s403=HANDED_OVER,
-                        s422="The message could not be sent (`bad_message`, `empty`, "
-                        "`too_long`, `control_characters`, `choose_hotline`, "
-                        "`unknown_referral`).",
-                    ),
-                },
-            },
+            "post": _operation(
+                "writeMessage",
+                "Write to the hotline",
+                {"201": _json_response("Sent.", _ref("MessageSent"))},
+                body=("NewMessage", "The message."),
+                parameters=[LANG],
+                bearer=True,
+                errors=(403,),
+                s400=S400_BODY,
+                s403=HANDED_OVER,
+                s422="The message could not be sent (`bad_message`, `empty`, `too_long`, "
+                "`control_characters`, `choose_hotline`, `unknown_referral`, `bad_language`, "
+                "`unknown_field`).",
+            ),
         },
         "/route": {
-            "post": {
-                "operationId": "routeDryRun",
-                "summary": "Where each location would go, and why",
-                "description": "A dry run: stores nothing. Location values are never fetched.",
-                "parameters": [LANG],
-                "requestBody": _json_body("RouteRequest", "The locations to route."),
-                "responses": {
-                    "200": _json_response("One route per location.", _ref("Routes")),
-                    **_errors(400, 413, 415, 422),
-                },
-            },
+            "post": _operation(
+                "routeDryRun",
+                "Where each location would go, and why",
+                {"200": _json_response("One route per location.", _ref("Routes"))},
+                description="A dry run: stores nothing. Location values are never fetched.",
+                body=("RouteRequest", "The locations to route."),
+                parameters=[LANG],
+                errors=(429,),
+                s400=S400_BODY,
+                s422=S422_LOCATIONS,
+                s429="Too many tries from here (`too_many_requests`). Wait `Retry-After` seconds.",
+            ),
         },
         "/hotlines": {
-            "get": {
-                "operationId": "listHotlines",
-                "summary": "The hotline directory",
-                "description": "As shipped, with sources and the date a person verified each "
-                "entry.",
-                "parameters": [
-                    {
-                        "name": "country",
-                        "in": "query",
-                        "required": False,
-                        "description": "Only the hotlines serving this country (ISO 3166-1 "
-                        "alpha-2).",
-                        "schema": {"type": "string", "pattern": "^[A-Za-z]{2}$"},
-                    }
+            "get": _operation(
+                "listHotlines",
+                "The hotline directory",
+                {"200": _json_response("The directory.", _ref("Directory"))},
+                description="As shipped, with sources and the date a person verified each entry.",
+                parameters=[
+                    _country_parameter(
+                        "Only the hotlines serving this country (ISO 3166-1 alpha-2, any case)."
+                    )
                 ],
-                "responses": {
-                    "200": _json_response("The directory.", _ref("Directory")),
-                    **_errors(422),
-                },
-            },
+                errors=(422,),
+                s422="`country` is empty or not an ISO 3166-1 alpha-2 code (`bad_country`).",
+            ),
         },
         "/resources": {
-            "get": {
-                "operationId": "listResources",
-                "summary": "Support services by country and language",
-                "description": "Crisis lines, child helplines, survivor organisations, reporting "
+            "get": _operation(
+                "listResources",
+                "Support services by country and language",
+                {"200": _json_response("The services.", _ref("Resources"))},
+                description="Crisis lines, child helplines, survivor organisations, reporting "
                 "help and the emergency number, with their sources.",
-                "parameters": [
-                    {
-                        "name": "country",
-                        "in": "query",
-                        "required": False,
-                        "description": "ISO 3166-1 alpha-2. Without it, only the services that "
-                        "help in any country.",
-                        "schema": {"type": "string", "pattern": "^[A-Za-z]{2}$"},
-                    },
+                parameters=[
+                    _country_parameter(
+                        "ISO 3166-1 alpha-2, any case. Without it, only the services that help in "
+                        "any country."
+                    ),
                     {
                         "name": "lang",
                         "in": "query",
                         "required": False,
-                        "description": "The reader's language (e.g. fr, pt-BR): services that "
-                        "answer in it come first, and texts are in it when the app has it.",
-                        "schema": {"type": "string"},
+                        "description": "The reader's language, as a language tag (e.g. fr, "
+                        "pt-BR): services that answer in it come first, and texts are in it when "
+                        "the app has it. Refused when empty or not a tag (`bad_language`).",
+                        "schema": {
+                            "type": "string",
+                            "pattern": LANGUAGE_TAG_PATTERN,
+                            "x-error": "bad_language",
+                        },
                     },
                 ],
-                "responses": {
-                    "200": _json_response("The services.", _ref("Resources")),
-                    **_errors(422),
-                },
-            },
+                errors=(422,),
+                s422="`country` or `lang` cannot be used (`bad_country`, `bad_language`).",
+            ),
         },
         "/openapi.json": {
-            "get": {
-                "operationId": "getOpenApi",
-                "summary": "This document",
-                "responses": {
+            "get": _operation(
+                "getOpenApi",
+                "This document",
+                {
                     "200": _json_response(
                         "The OpenAPI 3.1 description of this API.", {"type": "object"}
-                    ),
+                    )
                 },
-            },
+            ),
         },
     }
 
 
-@lru_cache(maxsize=1)
-def _build() -> dict[str, Any]:
+# A language tag such as "fr", "pt-BR" or "zh_Hant_TW".
+LANGUAGE_TAG_PATTERN = "^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$"
+
+
+def _country_parameter(description: str) -> dict[str, Any]:
+    return {
+        "name": "country",
+        "in": "query",
+        "required": False,
+        "description": f"{description} Refused when empty or not an officially assigned code "
+        "(`bad_country`).",
+        "schema": {"type": "string", "pattern": "^[A-Za-z]{2}$", "x-error": "bad_country"},
+    }
+
+
+@lru_cache(maxsize=8)
+def _build(limits: Limits) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {
@@ -828,7 +916,7 @@ def _build() -> dict[str, Any]:
         "servers": [{"url": "/api/v1"}],
         "paths": _paths(),
         "components": {
-            "schemas": _schemas(),
+            "schemas": _schemas(limits),
             "securitySchemes": {
                 "bearerAuth": {
                     "type": "http",
@@ -842,20 +930,38 @@ def _build() -> dict[str, Any]:
                     "in": "query",
                     "required": False,
                     "description": "Language of the texts in the response (reasons, events, "
-                    "error messages). By default the browser's `Accept-Language`.",
-                    "schema": {"type": "string", "enum": list(SUPPORTED_LANGUAGES)},
+                    "error messages). By default the browser's `Accept-Language`. Refused when "
+                    "empty or not one of these (`bad_language`).",
+                    "schema": {
+                        "type": "string",
+                        "enum": LANGUAGE_VALUES,
+                        "x-error": "bad_language",
+                    },
                 },
             },
             "headers": {
                 "Retry-After": {
                     "description": "Seconds to wait before trying again.",
+                    "required": True,
                     "schema": {"type": "integer", "minimum": 1},
+                },
+                "WWW-Authenticate": {
+                    "description": "`Bearer`: sign in first (`POST /session`).",
+                    "required": True,
+                    "schema": {"type": "string"},
                 },
             },
         },
     }
 
 
-def openapi_document() -> dict[str, Any]:
-    """The OpenAPI 3.1.0 document of the API; a fresh copy on every call."""
-    return copy.deepcopy(_build())
+def openapi_document(settings: Settings) -> dict[str, Any]:
+    """The OpenAPI 3.1.0 document of the API with this deployment's limits; a fresh copy on every
+    call."""
+    limits = Limits(
+        max_locations=settings.max_locations,
+        max_value_length=settings.max_value_length,
+        max_note_length=settings.max_note_length,
+        max_message_length=settings.max_message_length,
+    )
+    return copy.deepcopy(_build(limits))

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from ..config import supported_language
 from ..extensions import current_services, db
 from ..models import Case
-from ..routing.countries import ISO_COUNTRIES
+from ..routing.countries import known_country
 from . import journey, texts
 from .access import public
 
@@ -39,20 +39,20 @@ def reader_country() -> tuple[str | None, bool]:
     the one given in the request being filled in or already sent (when signed in), else (a
     guess) the region of the browser's language ("fr-CA" -> CA). Never the address the request
     came from."""
-    asked = request.args.get("country", "").strip().upper()
-    if asked in ISO_COUNTRIES:
+    asked = known_country(request.args.get("country"))
+    if asked:
         return asked, False
-    given = (journey.draft() or {}).get("country")
+    given = journey.Draft.load().country
     case_id = session.get("case_id")
     if not given and isinstance(case_id, int):
         case = db.session.get(Case, case_id)
         given = case.survivor_country if case else None
-    if isinstance(given, str) and given in ISO_COUNTRIES:
+    if known_country(given):
         return given, False
     for tag, _quality in request.accept_languages:
-        parts = tag.replace("_", "-").split("-")
-        if len(parts) > 1 and parts[-1].upper() in ISO_COUNTRIES:
-            return parts[-1].upper(), True
+        language, _sep, region = tag.replace("_", "-").rpartition("-")
+        if language and known_country(region):
+            return region.upper(), True
     return None, False
 
 

@@ -11,9 +11,16 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from ..hotline.referrals import CLOSE_REASONS, MAX_NOTE_LENGTH, REROUTE_REASONS
-from ..models import ASSESSMENTS, HARMFUL_SUBTYPES, NOTICE_TYPES, PROVIDER_RESPONSES
+from ..hotline.referrals import MAX_NOTE_LENGTH
 from ..people.accounts import MAX_PASSWORD_LENGTH
+from ..vocabulary import (
+    CHOSEN_CLOSE_REASONS,
+    Assessment,
+    HarmfulSubtype,
+    NoticeType,
+    ProviderResponse,
+    RerouteReason,
+)
 from .staff_texts import (
     ASSESSMENT_LABELS,
     CLOSE_REASON_LABELS,
@@ -82,12 +89,15 @@ class PasswordForm(FlaskForm):
 class AssessForm(FlaskForm):
     assessment = SelectField(
         _l("Assessment"),
-        choices=[(key, ASSESSMENT_LABELS[key]) for key in ASSESSMENTS],
+        choices=[(key.value, ASSESSMENT_LABELS[key]) for key in Assessment],
         validators=[DataRequired()],
     )
     subtype = SelectField(
         _l("Harmful/abusive sub-type"),
-        choices=[("", _l("Not applicable")), *((k, SUBTYPE_LABELS[k]) for k in HARMFUL_SUBTYPES)],
+        choices=[
+            ("", _l("Not applicable")),
+            *((k.value, SUBTYPE_LABELS[k]) for k in HarmfulSubtype),
+        ],
         validators=[Optional()],
     )
     hosting_country = StringField(
@@ -98,7 +108,7 @@ class AssessForm(FlaskForm):
 class NoticeForm(FlaskForm):
     notice_type = SelectField(
         _l("Notice type"),
-        choices=[(key, NOTICE_TYPE_LABELS[key]) for key in NOTICE_TYPES],
+        choices=[(key.value, NOTICE_TYPE_LABELS[key]) for key in NoticeType],
         validators=[DataRequired()],
     )
     provider = StringField(
@@ -114,7 +124,7 @@ class NoticeForm(FlaskForm):
 class ResponseForm(FlaskForm):
     response = SelectField(
         _l("Provider's response"),
-        choices=[(key, RESPONSE_LABELS[key]) for key in PROVIDER_RESPONSES],
+        choices=[(key.value, RESPONSE_LABELS[key]) for key in ProviderResponse],
         validators=[DataRequired()],
     )
     response_on = DateField(_l("On"), validators=[DataRequired(_l("Give the date."))])
@@ -124,7 +134,7 @@ class RerouteForm(FlaskForm):
     hotline = SelectField(_l("Move to"), validators=[DataRequired()])
     reason = SelectField(
         _l("Why"),
-        choices=[(key, REROUTE_REASON_LABELS[key]) for key in REROUTE_REASONS],
+        choices=[(key.value, REROUTE_REASON_LABELS[key]) for key in RerouteReason],
         validators=[DataRequired()],
     )
 
@@ -132,7 +142,7 @@ class RerouteForm(FlaskForm):
 class CloseForm(FlaskForm):
     reason = SelectField(
         _l("Why"),
-        choices=[(key, CLOSE_REASON_LABELS[key]) for key in CLOSE_REASONS],
+        choices=[(key.value, CLOSE_REASON_LABELS[key]) for key in CHOSEN_CLOSE_REASONS],
         validators=[DataRequired()],
     )
 

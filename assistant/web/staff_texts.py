@@ -2,87 +2,117 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext
+from flask_babel import lazy_gettext, ngettext
+from flask_babel.speaklater import LazyString
 
-from ..routing import Directory
-from .texts import STATUS_LABELS, hotline_name
+from ..people.advocates import AdvocateAction
+from ..routing import Directory, Intake
+from ..vocabulary import (
+    AccountStatus,
+    Assessment,
+    CloseReason,
+    EventCode,
+    FiledBy,
+    HarmfulSubtype,
+    LocationStatus,
+    NoticeType,
+    ProviderResponse,
+    ReferralStatus,
+    RerouteReason,
+    Role,
+)
+from .texts import STATUS_LABELS, hotline_name, looked_up
 
 ASSESSMENT_LABELS = {
-    "csam": lazy_gettext("Child sexual abuse material (notice type 1)"),
-    "harmful_abusive": lazy_gettext("Harmful/abusive image of a child (notice type 2)"),
-    "not_actionable": lazy_gettext("Not actionable"),
-    "not_found": lazy_gettext("Not found at this location"),
+    Assessment.CSAM: lazy_gettext("Child sexual abuse material (notice type 1)"),
+    Assessment.HARMFUL_ABUSIVE: lazy_gettext("Harmful/abusive image of a child (notice type 2)"),
+    Assessment.NOT_ACTIONABLE: lazy_gettext("Not actionable"),
+    Assessment.NOT_FOUND: lazy_gettext("Not found at this location"),
 }
 
 SUBTYPE_LABELS = {
-    "a": lazy_gettext("(a) recorded in the course of the abuse, including crops and stills"),
-    "b": lazy_gettext("(b) a child shown in a sexualised context"),
-    "c": lazy_gettext("(c) a child physically abused, tortured or restrained"),
+    HarmfulSubtype.A: lazy_gettext(
+        "(a) recorded in the course of the abuse, including crops and stills"
+    ),
+    HarmfulSubtype.B: lazy_gettext("(b) a child shown in a sexualised context"),
+    HarmfulSubtype.C: lazy_gettext("(c) a child physically abused, tortured or restrained"),
 }
 
 NOTICE_TYPE_LABELS = {
-    "csam": lazy_gettext("Type 1: child sexual abuse material"),
-    "harmful_abusive": lazy_gettext("Type 2: harmful/abusive image"),
+    NoticeType.CSAM: lazy_gettext("Type 1: child sexual abuse material"),
+    NoticeType.HARMFUL_ABUSIVE: lazy_gettext("Type 2: harmful/abusive image"),
 }
 
 RESPONSE_LABELS = {
-    "removed": lazy_gettext("Removed"),
-    "refused": lazy_gettext("Refused"),
-    "no_response": lazy_gettext("No response"),
+    ProviderResponse.REMOVED: lazy_gettext("Removed"),
+    ProviderResponse.REFUSED: lazy_gettext("Refused"),
+    ProviderResponse.NO_RESPONSE: lazy_gettext("No response"),
 }
 
 CLOSE_REASON_LABELS = {
-    "completed": lazy_gettext("Every place has an outcome"),
-    "duplicate": lazy_gettext("Already handled in another referral"),
-    "not_actionable": lazy_gettext("Nothing here that we can act on"),
-    "outside_remit": lazy_gettext("Outside what this hotline can act on"),
-    "other": lazy_gettext("Other"),
-    "moved": lazy_gettext("Every place was passed to another hotline"),
+    CloseReason.COMPLETED: lazy_gettext("Every place has an outcome"),
+    CloseReason.DUPLICATE: lazy_gettext("Already handled in another referral"),
+    CloseReason.NOT_ACTIONABLE: lazy_gettext("Nothing here that we can act on"),
+    CloseReason.OUTSIDE_REMIT: lazy_gettext("Outside what this hotline can act on"),
+    CloseReason.OTHER: lazy_gettext("Other"),
+    CloseReason.MOVED: lazy_gettext("Every place was passed to another hotline"),
 }
 
 REROUTE_REASON_LABELS = {
-    "hosted_elsewhere": lazy_gettext("Hosted in a country another hotline covers"),
-    "provider_elsewhere": lazy_gettext("The provider is established elsewhere"),
-    "language": lazy_gettext("Another hotline can work in the survivor's language"),
-    "other": lazy_gettext("Other"),
+    RerouteReason.HOSTED_ELSEWHERE: lazy_gettext("Hosted in a country another hotline covers"),
+    RerouteReason.PROVIDER_ELSEWHERE: lazy_gettext("The provider is established elsewhere"),
+    RerouteReason.LANGUAGE: lazy_gettext("Another hotline can work in the survivor's language"),
+    RerouteReason.OTHER: lazy_gettext("Other"),
 }
 
 REFERRAL_STATUS_LABELS = {
-    "received": lazy_gettext("New"),
-    "with_hotline": lazy_gettext("Acknowledged"),
-    "referred": lazy_gettext("Moved here"),
-    "closed": lazy_gettext("Closed"),
+    ReferralStatus.RECEIVED: lazy_gettext("New"),
+    ReferralStatus.WITH_HOTLINE: lazy_gettext("Acknowledged"),
+    ReferralStatus.REFERRED: lazy_gettext("Moved here"),
+    ReferralStatus.CLOSED: lazy_gettext("Closed"),
 }
 
 CHANNEL_LABELS = {
-    "webhook": lazy_gettext("Webhook"),
-    "email": lazy_gettext("E-mail notice"),
+    Intake.WEBHOOK: lazy_gettext("Webhook"),
+    Intake.EMAIL: lazy_gettext("E-mail notice"),
 }
 
 ACCOUNT_STATUS_LABELS = {
-    "pending": lazy_gettext("Waiting for approval"),
-    "enrolling": lazy_gettext("Not set up yet"),
-    "active": lazy_gettext("Active"),
-    "suspended": lazy_gettext("Suspended"),
-    "disabled": lazy_gettext("Disabled"),
+    AccountStatus.PENDING: lazy_gettext("Waiting for approval"),
+    AccountStatus.ENROLLING: lazy_gettext("Not set up yet"),
+    AccountStatus.ACTIVE: lazy_gettext("Active"),
+    AccountStatus.SUSPENDED: lazy_gettext("Suspended"),
+    AccountStatus.DISABLED: lazy_gettext("Disabled"),
 }
 
 ROLE_LABELS = {
-    "staff": lazy_gettext("Hotline staff"),
-    "advocate": lazy_gettext("Advocate"),
-    "admin": lazy_gettext("Administrator"),
+    Role.STAFF: lazy_gettext("Hotline staff"),
+    Role.ADVOCATE: lazy_gettext("Advocate"),
+    Role.ADMIN: lazy_gettext("Administrator"),
 }
 
-QUEUE_FILTER_LABELS = {
+FILED_BY_LABELS = {
+    FiledBy.SURVIVOR: lazy_gettext("The survivor"),
+    FiledBy.ADVOCATE: lazy_gettext("An advocate"),
+}
+
+# What an administrator's buttons say for each action on an advocate's account.
+ADVOCATE_ACTION_LABELS = {
+    AdvocateAction.APPROVE: lazy_gettext("Approve"),
+    AdvocateAction.RENEW_LINK: lazy_gettext("Send a new set-up link"),
+    AdvocateAction.DECLINE: lazy_gettext("Decline and delete"),
+    AdvocateAction.SUSPEND: lazy_gettext("Suspend"),
+    AdvocateAction.REINSTATE: lazy_gettext("Reinstate"),
+}
+
+QUEUE_FILTER_LABELS: dict[str, LazyString] = {
     "open": lazy_gettext("Open"),
-    "received": lazy_gettext("New"),
-    "with_hotline": lazy_gettext("Acknowledged"),
-    "referred": lazy_gettext("Moved here"),
-    "closed": lazy_gettext("Closed"),
+    **{str(status): label for status, label in REFERRAL_STATUS_LABELS.items()},
     "all": lazy_gettext("All"),
 }
 
@@ -128,52 +158,69 @@ ACTION_REFUSALS = {
 }
 
 
-def refusal_text(table: Mapping[str, Any], code: str, params: Mapping[str, str]) -> str:
-    template = table.get(code)
-    if template is None:
-        return _("That could not be done.")
-    return str(template) % dict(params) if "%(" in str(template) else str(template)
+@dataclass(frozen=True)
+class StaffEventWords:
+    """What a timeline entry's words are made of, as staff read it."""
+
+    count: int
+    open_cases: int
+    hotline: str
+    assessment: str
+    reroute_reason: str
+    close_reason: str
+
+
+def _staff_event_words(params: Mapping[str, Any], directory: Directory) -> StaffEventWords:
+    return StaffEventWords(
+        count=int(params.get("count", 0) or 0),
+        open_cases=int(params.get("open_cases", 0) or 0),
+        hotline=hotline_name(directory, params.get("hotline")),
+        assessment=str(looked_up(ASSESSMENT_LABELS, Assessment, params.get("assessment")) or ""),
+        reroute_reason=str(
+            looked_up(REROUTE_REASON_LABELS, RerouteReason, params.get("reason")) or ""
+        ),
+        close_reason=str(looked_up(CLOSE_REASON_LABELS, CloseReason, params.get("reason")) or ""),
+    )
+
+
+STAFF_EVENT_TEXTS: dict[EventCode, Callable[[StaffEventWords], str]] = {
+    EventCode.ROUTED: lambda w: ngettext(
+        "Routed here (%(num)d place).", "Routed here (%(num)d places).", w.count
+    ),
+    EventCode.LOCATIONS_ADDED: lambda w: ngettext(
+        "The survivor added %(num)d place.", "The survivor added %(num)d places.", w.count
+    ),
+    EventCode.ALREADY_REPORTED: lambda w: ngettext(
+        "Already listed in %(num)d other open case.",
+        "Already listed in %(num)d other open cases.",
+        w.open_cases,
+    ),
+    EventCode.WITH_HOTLINE: lambda w: ngettext(
+        "Acknowledged (%(num)d place).", "Acknowledged (%(num)d places).", w.count
+    ),
+    EventCode.ASSESSED: lambda w: _("Assessed: %(assessment)s.", assessment=w.assessment),
+    EventCode.NOTICE_REPEATED: lambda w: _("Notice sent again."),
+    EventCode.ESCALATED: lambda w: _("Escalated to the upstream provider."),
+    EventCode.NO_RESPONSE: lambda w: _("No response from the provider recorded."),
+    EventCode.REFERRED: lambda w: _(
+        "Moved to %(hotline)s: %(reason)s.", hotline=w.hotline, reason=w.reroute_reason
+    ),
+    EventCode.PASSED_HERE: lambda w: ngettext(
+        "Passed here by %(hotline)s (%(num)d place): %(reason)s.",
+        "Passed here by %(hotline)s (%(num)d places): %(reason)s.",
+        w.count,
+        hotline=w.hotline,
+        reason=w.reroute_reason,
+    ),
+    EventCode.REFERRAL_CLOSED: lambda w: _("Referral closed: %(reason)s.", reason=w.close_reason),
+}
 
 
 def staff_event_text(code: str, params: Mapping[str, Any], directory: Directory) -> str:
-    """A timeline entry as staff read it (they also see what the survivor never does)."""
-    if code == "routed":
-        return _("Routed here (%(count)s places).", count=params.get("count", 0))
-    if code == "locations_added":
-        return _("The survivor added %(count)s places.", count=params.get("count", 0))
-    if code == "already_reported":
-        return _(
-            "Already listed in %(count)s other open case(s).", count=params.get("open_cases", 0)
-        )
-    if code == "with_hotline":
-        return _("Acknowledged (%(count)s places).", count=params.get("count", 0))
-    if code == "assessed":
-        label = ASSESSMENT_LABELS.get(str(params.get("assessment")), "")
-        return _("Assessed: %(assessment)s.", assessment=label)
-    if code == "notice_repeated":
-        return _("Notice sent again.")
-    if code == "escalated":
-        return _("Escalated to the upstream provider.")
-    if code == "no_response":
-        return _("No response from the provider recorded.")
-    if code == "referred":
-        return _(
-            "Moved to %(hotline)s: %(reason)s.",
-            hotline=hotline_name(directory, params.get("hotline")),
-            reason=REROUTE_REASON_LABELS.get(str(params.get("reason")), ""),
-        )
-    if code == "passed_here":
-        return _(
-            "Passed here by %(hotline)s (%(count)s places): %(reason)s.",
-            hotline=hotline_name(directory, params.get("hotline")),
-            count=params.get("count", 0),
-            reason=REROUTE_REASON_LABELS.get(str(params.get("reason")), ""),
-        )
-    if code == "referral_closed":
-        return _(
-            "Referral closed: %(reason)s.",
-            reason=CLOSE_REASON_LABELS.get(str(params.get("reason")), ""),
-        )
-    if code in STATUS_LABELS:
-        return str(STATUS_LABELS[code])
-    return code
+    """A timeline entry as staff read it (they also see what the survivor never does); a change
+    of a place's status reads as the status."""
+    render = looked_up(STAFF_EVENT_TEXTS, EventCode, code)
+    if render is not None:
+        return str(render(_staff_event_words(params, directory)))
+    status = looked_up(STATUS_LABELS, LocationStatus, code)
+    return str(status) if status is not None else code

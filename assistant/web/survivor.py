@@ -34,9 +34,9 @@ from ..cases.access import (
 )
 from ..cases.intake import (
     IntakeError,
-    IntakeRequest,
     LocationEntry,
     add_locations,
+    check_location_count,
     file_request,
     plan_routes,
 )
@@ -61,6 +61,7 @@ from ..extensions import (
 )
 from ..models import Case
 from ..people.advocates import advocates_on_case
+from ..vocabulary import Category
 from . import journey
 from .access import SURVIVOR, declare, public
 from .forms import (
@@ -71,6 +72,7 @@ from .forms import (
     EraseForm,
     LocationForm,
     MessageForm,
+    message_form_for,
 )
 from .public import CLEAR_SITE_DATA
 from .session_interface import start_signed_in_session
@@ -152,40 +154,30 @@ def not_sure() -> str:
 def where() -> str | BaseResponse:
     """Step 1: the places where the material appears."""
     form = LocationForm()
-    data = journey.draft()
+    draft = journey.Draft.load()
     problems: list[dict[str, str]] = []
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
         action = request.form.get("action", "add")
         if action.startswith("remove-") and action[7:].isdigit():
-            journey.remove_from_draft(data, int(action[7:]))
-            journey.save_draft(data)
+            draft.remove(int(action[7:]))
+            draft.save()
             return redirect(url_for(".where"), 303)
         outcome = journey.gather_locations(
-            current_services(),
-            journey.draft_locations(data),
-            _single_entry(form),
-            form.pasted.data or "",
+            current_services(), draft.locations, _single_entry(form), form.pasted.data or ""
         )
-        journey.add_to_draft(data, outcome.added)
-        journey.save_draft(data)
-        if outcome.added:
-            flash(ngettext("Added %(num)d place.", "Added %(num)d places.", len(outcome.added)))
-        if outcome.duplicates:
-            flash(
-                ngettext(
-                    "%(num)d place was already on your list.",
-                    "%(num)d places were already on your list.",
-                    outcome.duplicates,
-                )
-            )
+        draft.add(outcome.added)
+        draft.save()
+        flash_added(len(outcome.added), outcome.duplicates)
         problems = _problems_for_display(outcome.problems)
         if not problems and action == "continue":
-            if not data.get("locations"):
-                problems = [
-                    {"where": "single", "excerpt": "", "text": rejection_text("no_locations", {})}
-                ]
+            try:
+                check_location_count(
+                    len(draft.locations), current_services().settings.max_locations
+                )
+            except IntakeError as error:
+                problems = [_problem(error)]
             else:
                 return redirect(url_for(".what"), 303)
         if not problems:
@@ -197,32 +189,53 @@ def where() -> str | BaseResponse:
     return render_template(
         "survivor/where.html",
         form=form,
-        locations=journey.draft_locations(data),
+        locations=draft.locations,
         problems=problems,
         max_locations=current_services().settings.max_locations,
     )
 
 
-def _draft_or_start() -> dict[str, Any] | None:
-    data = journey.draft()
-    return data if data.get("locations") else None
+def flash_added(added: int, duplicates: int) -> None:
+    """Say how many places were added, and how many were on the list already."""
+    if added:
+        flash(ngettext("Added %(num)d place.", "Added %(num)d places.", added))
+    if duplicates:
+        flash(
+            ngettext(
+                "%(num)d place was already on your list.",
+                "%(num)d places were already on your list.",
+                duplicates,
+            )
+        )
+
+
+def _problem(error: IntakeError) -> dict[str, str]:
+    return {"where": "single", "excerpt": "", "text": rejection_text(error.code, error.params)}
+
+
+def _draft_with_places() -> journey.Draft | None:
+    draft = journey.Draft.load()
+    return draft if draft.has_places else None
 
 
 @bp.route("/request/what", methods=["GET", "POST"])
 @public
 def what() -> str | BaseResponse:
     """Step 2: what kind of material (all optional). A content note comes first."""
-    data = _draft_or_start()
-    if data is None:
+    draft = _draft_with_places()
+    if draft is None:
         return redirect(url_for(".where"), 303)
-    form = CategoriesForm(data={"categories": data.get("categories", [])})
+    form = CategoriesForm(data={"categories": draft.categories})
     if request.method == "POST":
         form = CategoriesForm()
-        if form.validate_on_submit() or request.form.get("action") == "skip":
-            chosen = [] if request.form.get("action") == "skip" else form.categories.data
-            data["categories"] = list(chosen or [])
-            journey.save_draft(data)
-            return redirect(url_for(".about"), 303)
+        if request.form.get("action") == "skip":
+            draft.categories = []
+        elif not form.validate_on_submit():
+            return render_template("survivor/what.html", form=form)
+        else:
+            draft.categories = [Category(value) for value in form.categories.data or []]
+        draft.save()
+        return redirect(url_for(".about"), 303)
     return render_template("survivor/what.html", form=form)
 
 
@@ -230,44 +243,31 @@ def what() -> str | BaseResponse:
 @public
 def about() -> str | BaseResponse:
     """Step 3: about you, all optional."""
-    data = _draft_or_start()
-    if data is None:
+    draft = _draft_with_places()
+    if draft is None:
         return redirect(url_for(".where"), 303)
-    form = AboutForm(
-        data={
-            "minor": data.get("minor"),
-            "country": data.get("country", ""),
-            "language": data.get("language") or str(current_language()),
-        }
-    )
+    form = AboutForm(data=draft.answers(current_language()))
     if request.method == "POST":
         form = AboutForm()
         if form.validate_on_submit():
-            data["minor"] = form.minor.data or None
-            data["country"] = form.country.data or None
-            data["language"] = form.language.data or current_language()
-            journey.save_draft(data)
+            draft.take_answers(form.data, current_language())
+            draft.save()
             return redirect(url_for(".review"), 303)
     return render_template("survivor/about.html", form=form)
-
-
-def _intake_request(data: dict[str, Any]) -> IntakeRequest:
-    return journey.intake_request(current_services(), data, current_language())
 
 
 @bp.get("/request/review")
 @public
 def review() -> str | BaseResponse:
     """Step 4: a masked summary, where each place will go and why, and a way back to each step."""
-    data = _draft_or_start()
-    if data is None:
+    draft = _draft_with_places()
+    if draft is None:
         return redirect(url_for(".where"), 303)
-    pending = _intake_request(data)
-    plan = plan_routes(pending.locations, current_services(), pending.survivor_country)
+    plan = plan_routes(draft.locations, current_services(), draft.country)
     return render_template(
         "survivor/review.html",
-        draft=data,
-        locations=pending.locations,
+        draft=draft,
+        locations=draft.locations,
         plan=plan,
         form=ConfirmForm(),
     )
@@ -281,23 +281,24 @@ def send() -> str | BaseResponse:
 
     Rendered in this response (never stored to be shown again), so a refresh cannot reveal it.
     """
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
-    data = _draft_or_start()
-    if data is None:
+    draft = _draft_with_places()
+    if draft is None:
         flash(_("This request was already sent, or it expired. Nothing more was sent."))
         return redirect(url_for("public.landing"), 303)
     try:
-        filed = file_request(db.session, current_services(), _intake_request(data))
+        filed = file_request(
+            db.session,
+            current_services(),
+            draft.intake_request(current_services(), current_language()),
+        )
     except IntakeError as error:
         if error.code == "already_sent":
-            journey.discard_draft()
+            draft.discard()
             flash(_("This request was already sent, or it expired. Nothing more was sent."))
             return redirect(url_for("public.landing"), 303)
         flash(_("Something in your answers needs another look."))
         return redirect(url_for(".review"), 303)
-    journey.discard_draft()
+    draft.discard()
     return render_template("survivor/receipt.html", filed=filed)
 
 
@@ -342,11 +343,7 @@ def check() -> str | BaseResponse | tuple[str, int]:
 def status(case: Case) -> str:
     """The private status page: places, their status, timelines, messages."""
     view = describe_case(current_services(), case)
-    message_form = MessageForm()
-    message_form.referral.choices = [
-        (r.id, r.hotline.name if r.hotline else r.hotline_id) for r in view.referrals
-    ]
-    return _status_page(case, view, message_form)
+    return _status_page(case, view, message_form_for(view))
 
 
 def _status_page(case: Case, view: CaseView, message_form: MessageForm) -> str:
@@ -365,9 +362,8 @@ def _status_page(case: Case, view: CaseView, message_form: MessageForm) -> str:
 @case_required
 def message(case: Case) -> str | BaseResponse | tuple[str, int]:
     """Write to the hotline. Refuses an empty or overlong message, and says why."""
-    form = MessageForm()
     view = describe_case(current_services(), case)
-    form.referral.choices = [(r.id, r.hotline_id) for r in view.referrals]
+    form = message_form_for(view)
     if form.validate_on_submit():
         try:
             post_survivor_message(
@@ -399,21 +395,11 @@ def add(case: Case) -> str | BaseResponse:
             current_services(), [], _single_entry(form), form.pasted.data or ""
         )
         problems = _problems_for_display(outcome.problems)
-        if not outcome.added and not problems:
-            problems = [
-                {"where": "single", "excerpt": "", "text": rejection_text("no_locations", {})}
-            ]
         if not problems:
             try:
                 add_locations(db.session, current_services(), case, outcome.added)
             except IntakeError as error:
-                problems = [
-                    {
-                        "where": "single",
-                        "excerpt": "",
-                        "text": rejection_text(error.code, error.params),
-                    }
-                ]
+                problems = [_problem(error)]
             else:
                 flash(ngettext("Added %(num)d place.", "Added %(num)d places.", len(outcome.added)))
                 return redirect(url_for(".status"), 303)
@@ -440,9 +426,6 @@ def erase(case: Case) -> str | Response | tuple[str, int]:
 @public
 def sign_out() -> Response:
     """Sign out and ask the browser to forget this site's data."""
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
     session.clear()
     response = Response(render_template("survivor/signed_out.html"))
     response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
@@ -462,8 +445,6 @@ def new_passphrase(case: Case) -> str | BaseResponse:
     serializer = passphrase_proposals(current_services().settings.secret_key)
     form = ConfirmForm()
     if request.method == "POST":
-        if not form.validate_on_submit():
-            abort(400)
         try:
             replace_passphrase(
                 db.session,
@@ -494,9 +475,6 @@ def new_passphrase(case: Case) -> str | BaseResponse:
 @case_required
 def invite(case: Case) -> str:
     """A single-use code for an advocate, valid 72 hours, shown once."""
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
     code = create_invitation(
         db.session, invitation_serializer(current_services().settings.secret_key), case
     )
@@ -507,9 +485,6 @@ def invite(case: Case) -> str:
 @case_required
 def cancel_invitations_view(case: Case) -> BaseResponse:
     """Every invitation code not yet used stops working."""
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
     cancel_invitations(db.session, case)
     flash(_("Unused invitation codes no longer work."))
     return redirect(url_for(".status", _anchor="access-heading"), 303)
@@ -519,9 +494,6 @@ def cancel_invitations_view(case: Case) -> BaseResponse:
 @case_required
 def revoke(case: Case, access_id: int) -> BaseResponse:
     """Take an advocate's access away; it ends with their next request."""
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
     if not revoke_access(db.session, case, access_id):
         abort(404)
     flash(_("Their access was taken away. They can no longer see this request."))

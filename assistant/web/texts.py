@@ -5,9 +5,11 @@ language. The domain speaks in codes with parameters; only this module turns the
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -16,88 +18,110 @@ from babel.dates import get_day_names, get_timezone_location
 from flask_babel import get_locale, lazy_gettext, ngettext
 from flask_babel import gettext as _
 
-from ..routing import Directory
+from ..routing import Directory, Intake, Kind, ReasonCode
 from ..routing.countries import ISO_COUNTRIES
 from ..support_resources import DAYS
+from ..vocabulary import (
+    CaseStatus,
+    Category,
+    CloseReason,
+    EventCode,
+    LocationStatus,
+    MinorAnswer,
+    RerouteReason,
+    StaffReason,
+    member,
+)
 
 KIND_LABELS = {
-    "url": lazy_gettext("Link"),
-    "account": lazy_gettext("Account or profile"),
-    "group": lazy_gettext("Group, channel or chat"),
-    "p2p": lazy_gettext("File-sharing (peer-to-peer)"),
-    "other": lazy_gettext("Something else"),
+    Kind.URL: lazy_gettext("Link"),
+    Kind.ACCOUNT: lazy_gettext("Account or profile"),
+    Kind.GROUP: lazy_gettext("Group, channel or chat"),
+    Kind.P2P: lazy_gettext("File-sharing (peer-to-peer)"),
+    Kind.OTHER: lazy_gettext("Something else"),
 }
 # In the question itself, "other" also takes "I'm not sure": every question has that answer.
 KIND_CHOICE_LABELS = {
     **KIND_LABELS,
-    "other": lazy_gettext("Something else, or I'm not sure"),
+    Kind.OTHER: lazy_gettext("Something else, or I'm not sure"),
 }
 
 CATEGORY_LABELS = {
-    "abuse_material": lazy_gettext("Images or videos of the sexual abuse itself"),
-    "abuse_series": lazy_gettext(
+    Category.ABUSE_MATERIAL: lazy_gettext("Images or videos of the sexual abuse itself"),
+    Category.ABUSE_SERIES: lazy_gettext(
         "Other images from the same abuse: before, after, cropped or covered"
     ),
-    "sexualised_context": lazy_gettext("Images of me as a child shared in a sexual way"),
-    "physical_abuse": lazy_gettext("Images of me being hurt, tied up or restrained"),
-    "identifying_information": lazy_gettext(
+    Category.SEXUALISED_CONTEXT: lazy_gettext("Images of me as a child shared in a sexual way"),
+    Category.PHYSICAL_ABUSE: lazy_gettext("Images of me being hurt, tied up or restrained"),
+    Category.IDENTIFYING_INFORMATION: lazy_gettext(
         "My name, school, city or current photos posted with it"
     ),
-    "threats_harassment": lazy_gettext("Someone is contacting or threatening me with it"),
-    "unsure": lazy_gettext("I'm not sure"),
+    Category.THREATS_HARASSMENT: lazy_gettext("Someone is contacting or threatening me with it"),
+    Category.UNSURE: lazy_gettext("I'm not sure"),
 }
 
 MINOR_LABELS = {
-    "yes": lazy_gettext("Yes"),
-    "no": lazy_gettext("No"),
-    "unsure": lazy_gettext("I'm not sure"),
+    MinorAnswer.YES: lazy_gettext("Yes"),
+    MinorAnswer.NO: lazy_gettext("No"),
+    MinorAnswer.UNSURE: lazy_gettext("I'm not sure"),
 }
 
 STATUS_LABELS = {
-    "received": lazy_gettext("Received"),
-    "with_hotline": lazy_gettext("With the hotline"),
-    "notice_sent": lazy_gettext("Removal requested"),
-    "removed": lazy_gettext("Removed"),
-    "not_removed": lazy_gettext("Not removed yet"),
-    "unavailable": lazy_gettext("No longer there"),
-    "referred": lazy_gettext("Passed on"),
-    "closed": lazy_gettext("Closed"),
+    LocationStatus.RECEIVED: lazy_gettext("Received"),
+    LocationStatus.WITH_HOTLINE: lazy_gettext("With the hotline"),
+    LocationStatus.NOTICE_SENT: lazy_gettext("Removal requested"),
+    LocationStatus.REMOVED: lazy_gettext("Removed"),
+    LocationStatus.NOT_REMOVED: lazy_gettext("Not removed yet"),
+    LocationStatus.UNAVAILABLE: lazy_gettext("No longer there"),
+    LocationStatus.REFERRED: lazy_gettext("Passed on"),
+    LocationStatus.CLOSED: lazy_gettext("Closed"),
 }
 
 STATUS_EXPLANATIONS = {
-    "received": lazy_gettext(
+    LocationStatus.RECEIVED: lazy_gettext(
         "Your request is waiting for the hotline. Most hotlines look at new requests within a few "
         "working days."
     ),
-    "with_hotline": lazy_gettext(
+    LocationStatus.WITH_HOTLINE: lazy_gettext(
         "The hotline is checking this place. This usually takes a few days. You do not need to do "
         "anything."
     ),
-    "notice_sent": lazy_gettext(
+    LocationStatus.NOTICE_SENT: lazy_gettext(
         "The hotline asked the site to remove it, and asks again every day until it is gone. Many "
         "sites act within a few days."
     ),
-    "removed": lazy_gettext("The site removed it."),
-    "not_removed": lazy_gettext(
+    LocationStatus.REMOVED: lazy_gettext("The site removed it."),
+    LocationStatus.NOT_REMOVED: lazy_gettext(
         "The site has not removed it yet. The hotline may contact the company that hosts the site. "
         "This can take a few weeks."
     ),
-    "unavailable": lazy_gettext(
+    LocationStatus.UNAVAILABLE: lazy_gettext(
         "It could no longer be found at this place. If you learn that it is back, you can add the "
         "place again."
     ),
-    "referred": lazy_gettext(
+    LocationStatus.REFERRED: lazy_gettext(
         "It was passed to another hotline or to the police, who can act where it is. Any news "
         "appears on this page."
     ),
-    "closed": lazy_gettext("The hotline closed this place without sending a removal request."),
+    LocationStatus.CLOSED: lazy_gettext(
+        "The hotline closed this place without sending a removal request."
+    ),
 }
 
+V = TypeVar("V", bound=StrEnum)
+T = TypeVar("T")
+
 CASE_STATUS_LABELS = {
-    "received": lazy_gettext("Received, waiting for the hotline"),
-    "in_progress": lazy_gettext("In progress"),
-    "finished": lazy_gettext("Every place has an outcome"),
+    CaseStatus.RECEIVED: lazy_gettext("Received, waiting for the hotline"),
+    CaseStatus.IN_PROGRESS: lazy_gettext("In progress"),
+    CaseStatus.FINISHED: lazy_gettext("Every place has an outcome"),
 }
+
+
+def looked_up(table: Mapping[V, T], vocabulary: type[V], value: object) -> T | None:
+    """What ``table`` has for ``value`` read as a member of ``vocabulary``, if anything."""
+    found = member(vocabulary, value)
+    return None if found is None else table.get(found)
 
 
 def current_language() -> str:
@@ -123,191 +147,214 @@ def hotline_name(directory: Directory, hotline_id: str | None) -> str:
     return hotline.name if hotline else _("another hotline")
 
 
+# ---- why a place went where it went ----------------------------------------------------------
+
+# Each routing reason as a sentence; the parameters come from :func:`_reason_words`.
+REASON_TEXTS = {
+    ReasonCode.DARK_WEB: lazy_gettext(
+        "It is on the dark web; %(hotline)s takes reports of dark-web sites."
+    ),
+    ReasonCode.PEER_TO_PEER: lazy_gettext(
+        "It is shared peer-to-peer; %(hotline)s takes reports of file-sharing."
+    ),
+    ReasonCode.KIND_NOT_ACCEPTED: lazy_gettext(
+        "%(hotline)s, the hotline where you live, does not say it takes reports of file-sharing."
+    ),
+    ReasonCode.DARK_WEB_NO_HOTLINE: lazy_gettext(
+        "No hotline in our list says it takes reports of dark-web sites."
+    ),
+    ReasonCode.PEER_TO_PEER_NO_HOTLINE: lazy_gettext(
+        "No hotline in our list says it takes reports of file-sharing."
+    ),
+    ReasonCode.NAMED_PLATFORM: lazy_gettext("You said it is on %(provider)s."),
+    ReasonCode.PLATFORM_NOT_KNOWN: lazy_gettext("The platform you named is not in our list."),
+    ReasonCode.SHORTENER: lazy_gettext(
+        "%(provider)s makes short links. We never open a link, so we cannot see where this "
+        "one leads; it goes to the hotline that can ask %(provider)s to act on it."
+    ),
+    ReasonCode.PROVIDER_HOTLINE: lazy_gettext("%(hotline)s handles reports about %(provider)s."),
+    ReasonCode.PROVIDER_COUNTRY_UNKNOWN: lazy_gettext(
+        "%(provider)s is a service we know, but we are not sure where it is established."
+    ),
+    ReasonCode.KNOWN_PROVIDER: lazy_gettext(
+        "%(provider)s is run by %(operator)s, established in %(country)s."
+    ),
+    ReasonCode.COUNTRY_CODE_DOMAIN: lazy_gettext(
+        "The address ends in .%(tld)s, the domain of %(country)s. Sites are often, but not "
+        "always, hosted in the country of their domain."
+    ),
+    ReasonCode.GENERIC_COUNTRY_CODE: lazy_gettext(
+        "The address ends in .%(tld)s, the domain of %(country)s, but sites anywhere use it, "
+        "so it does not tell where the site is."
+    ),
+    ReasonCode.GENERIC_DOMAIN: lazy_gettext(
+        "The address ends in .%(tld)s, which does not point to any country."
+    ),
+    ReasonCode.IP_ADDRESS: lazy_gettext(
+        "The address is a number, which does not point to any country on its own."
+    ),
+    ReasonCode.HOSTING_COUNTRY: lazy_gettext("The site appears to be hosted in %(country)s."),
+    ReasonCode.COUNTRY_HOTLINE: lazy_gettext("%(hotline)s is the hotline for %(country)s."),
+    ReasonCode.NO_HOTLINE_IN_COUNTRY: lazy_gettext(
+        "There is no hotline for %(country)s in our list."
+    ),
+    ReasonCode.NO_ADDRESS: lazy_gettext("There is no web address to tell where it is hosted."),
+    ReasonCode.SURVIVOR_COUNTRY: lazy_gettext(
+        "We could not tell where it is hosted, so it goes to %(hotline)s, the hotline for "
+        "%(country)s, where you live."
+    ),
+    ReasonCode.FALLBACK: lazy_gettext(
+        "%(hotline)s sends removal requests to sites anywhere in the world."
+    ),
+    StaffReason.STAFF_REROUTED: lazy_gettext("%(old)s passed it to %(hotline)s."),
+}
+# The real special cases: the same code, other words.
+KNOWN_PROVIDER_NOT_LISTED = lazy_gettext("The service is established in %(country)s.")
+DARK_WEB_NOT_ACCEPTED = lazy_gettext(
+    "%(hotline)s, the hotline where you live, does not say it takes reports of dark-web sites."
+)
+
+REROUTE_EXPLANATIONS = {
+    RerouteReason.HOSTED_ELSEWHERE: lazy_gettext(
+        "The site is hosted in a country that hotline covers."
+    ),
+    RerouteReason.PROVIDER_ELSEWHERE: lazy_gettext(
+        "The company that runs the site is established where that hotline works."
+    ),
+    RerouteReason.LANGUAGE: lazy_gettext("That hotline can write to you in your language."),
+}
+
+
+def _with_explanation(text: str, reason: object) -> str:
+    """A sentence, then why staff moved it when they said (``other`` says nothing more)."""
+    why = looked_up(REROUTE_EXPLANATIONS, RerouteReason, reason)
+    return f"{text} {why}" if why else text
+
+
+def _reason_words(params: Mapping[str, Any], directory: Directory) -> dict[str, str]:
+    provider = directory.provider(params.get("provider") or "")
+    return {
+        "country": country_name(params.get("country")),
+        "hotline": hotline_name(directory, params.get("hotline")),
+        "old": hotline_name(directory, params.get("from")),
+        "tld": str(params.get("tld", "")),
+        "provider": provider.name if provider else _("this service"),
+        "operator": provider.operator if provider else "",
+    }
+
+
 def reason_text(reason: Mapping[str, Any], directory: Directory) -> str:
     """One routing reason as a sentence."""
     code = reason.get("code", "")
     params = reason.get("params") or {}
-    country = country_name(params.get("country"))
-    hotline = hotline_name(directory, params.get("hotline"))
-    tld = params.get("tld", "")
-    provider = directory.provider(params.get("provider") or "")
-    provider_name = provider.name if provider else _("this service")
-    if code == "known_provider":
-        if provider is None:
-            return _("The service is established in %(country)s.", country=country)
-        return _(
-            "%(provider)s is run by %(operator)s, established in %(country)s.",
-            provider=provider_name,
-            operator=provider.operator,
-            country=country,
-        )
-    if code == "named_platform":
-        return _("You said it is on %(provider)s.", provider=provider_name)
-    if code == "provider_country_unknown":
-        return _(
-            "%(provider)s is a service we know, but we are not sure where it is established.",
-            provider=provider_name,
-        )
-    if code == "provider_hotline":
-        return _(
-            "%(hotline)s handles reports about %(provider)s.",
-            hotline=hotline,
-            provider=provider_name,
-        )
-    if code == "shortener":
-        return _(
-            "%(provider)s makes short links. We never open a link, so we cannot see where this "
-            "one leads; it goes to the hotline that can ask %(provider)s to act on it.",
-            provider=provider_name,
-        )
-    if code == "platform_not_known":
-        return _("The platform you named is not in our list.")
-    if code == "generic_country_code":
-        return _(
-            "The address ends in .%(tld)s, the domain of %(country)s, but sites anywhere use it, "
-            "so it does not tell where the site is.",
-            tld=tld,
-            country=country,
-        )
-    if code == "kind_not_accepted":
-        if params.get("kind") == "dark_web":
-            return _(
-                "%(hotline)s, the hotline where you live, does not say it takes reports of "
-                "dark-web sites.",
-                hotline=hotline,
-            )
-        return _(
-            "%(hotline)s, the hotline where you live, does not say it takes reports of "
-            "file-sharing.",
-            hotline=hotline,
-        )
-    if code == "dark_web":
-        return _(
-            "It is on the dark web; %(hotline)s takes reports of dark-web sites.", hotline=hotline
-        )
-    if code == "peer_to_peer":
-        return _(
-            "It is shared peer-to-peer; %(hotline)s takes reports of file-sharing.", hotline=hotline
-        )
-    if code == "dark_web_no_hotline":
-        return _("No hotline in our list says it takes reports of dark-web sites.")
-    if code == "peer_to_peer_no_hotline":
-        return _("No hotline in our list says it takes reports of file-sharing.")
-    if code == "country_code_domain":
-        return _(
-            "The address ends in .%(tld)s, the domain of %(country)s. Sites are often, but not "
-            "always, hosted in the country of their domain.",
-            tld=tld,
-            country=country,
-        )
-    if code == "generic_domain":
-        return _("The address ends in .%(tld)s, which does not point to any country.", tld=tld)
-    if code == "ip_address":
-        return _("The address is a number, which does not point to any country on its own.")
-    if code == "hosting_country":
-        return _("The site appears to be hosted in %(country)s.", country=country)
-    if code == "country_hotline":
-        return _("%(hotline)s is the hotline for %(country)s.", hotline=hotline, country=country)
-    if code == "no_hotline_in_country":
-        return _("There is no hotline for %(country)s in our list.", country=country)
-    if code == "no_address":
-        return _("There is no web address to tell where it is hosted.")
-    if code == "survivor_country":
-        return _(
-            "We could not tell where it is hosted, so it goes to %(hotline)s, the hotline for "
-            "%(country)s, where you live.",
-            hotline=hotline,
-            country=country,
-        )
-    if code == "staff_rerouted":
-        why = REROUTE_EXPLANATIONS.get(str(params.get("reason")))
-        text = _(
-            "%(old)s passed it to %(hotline)s.",
-            old=hotline_name(directory, params.get("from")),
-            hotline=hotline,
-        )
-        return f"{text} {why}" if why else text
-    if code == "fallback":
-        return _(
-            "%(hotline)s sends removal requests to sites anywhere in the world.", hotline=hotline
-        )
-    return _("Routing decision")
+    words = _reason_words(params, directory)
+    template = REASON_TEXTS.get(code)
+    if (
+        code == ReasonCode.KNOWN_PROVIDER
+        and directory.provider(params.get("provider") or "") is None
+    ):
+        template = KNOWN_PROVIDER_NOT_LISTED
+    elif code == ReasonCode.KIND_NOT_ACCEPTED and params.get("kind") == ReasonCode.DARK_WEB:
+        template = DARK_WEB_NOT_ACCEPTED
+    if template is None:
+        return _("Routing decision")
+    text = str(template) % words
+    if code == StaffReason.STAFF_REROUTED:
+        return _with_explanation(text, params.get("reason"))
+    return text
 
 
-REROUTE_EXPLANATIONS = {
-    "hosted_elsewhere": lazy_gettext("The site is hosted in a country that hotline covers."),
-    "provider_elsewhere": lazy_gettext(
-        "The company that runs the site is established where that hotline works."
-    ),
-    "language": lazy_gettext("That hotline can write to you in your language."),
-}
+# ---- what happened, as the survivor reads it --------------------------------------------------
 
 # A reason not listed here (a duplicate among them: saying so would tell the survivor that someone
 # else reported the place) reads as the plain "closed" explanation.
 SURVIVOR_CLOSE_REASONS = {
-    "not_actionable": lazy_gettext(
+    CloseReason.NOT_ACTIONABLE: lazy_gettext(
         "The hotline closed this place: it found nothing there that it can ask the site to remove."
     ),
-    "outside_remit": lazy_gettext(
+    CloseReason.OUTSIDE_REMIT: lazy_gettext(
         "The hotline closed this place because it cannot act on it. Support is still here for you."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class EventWords:
+    """What a timeline entry's words are made of."""
+
+    count: int
+    hotline: str
+    reason: str
+
+
+def _event_words(params: Mapping[str, Any], directory: Directory | None) -> EventWords:
+    hotline = params.get("hotline")
+    return EventWords(
+        count=int(params.get("count", 0) or 0),
+        hotline=hotline_name(directory, hotline) if directory and hotline else "",
+        reason=str(params.get("reason") or ""),
+    )
+
+
+EVENT_TEXTS: dict[EventCode, Callable[[EventWords], str]] = {
+    EventCode.ROUTED: lambda w: (
+        ngettext(
+            "Your request was assigned to %(hotline)s (%(num)d place).",
+            "Your request was assigned to %(hotline)s (%(num)d places).",
+            w.count,
+            hotline=w.hotline,
+        )
+        if w.hotline
+        else ngettext(
+            "Your request was assigned to this hotline (%(num)d place).",
+            "Your request was assigned to this hotline (%(num)d places).",
+            w.count,
+        )
+    ),
+    EventCode.LOCATIONS_ADDED: lambda w: ngettext(
+        "You added %(num)d more place.", "You added %(num)d more places.", w.count
+    ),
+    EventCode.WITH_HOTLINE: lambda w: ngettext(
+        "The hotline took on your request (%(num)d place) and is checking it. You do not "
+        "need to do anything.",
+        "The hotline took on your request (%(num)d places) and is checking them. You do not "
+        "need to do anything.",
+        w.count,
+    ),
+    EventCode.ESCALATED: lambda w: _(
+        "The site had not removed it, so the hotline asked the company that hosts the "
+        "site to remove it."
+    ),
+    EventCode.NOT_REMOVED: lambda w: _(
+        "The site refused to remove it. The hotline can ask the company that hosts the site."
+    ),
+    EventCode.REFERRED: lambda w: _with_explanation(
+        _(
+            "Passed to %(hotline)s, which can act where it is.",
+            hotline=w.hotline or _("another hotline"),
+        ),
+        w.reason,
+    ),
+    EventCode.PASSED_HERE: lambda w: ngettext(
+        "%(hotline)s passed %(num)d place to this hotline.",
+        "%(hotline)s passed %(num)d places to this hotline.",
+        w.count,
+        hotline=w.hotline or _("another hotline"),
+    ),
+    EventCode.CLOSED: lambda w: str(
+        looked_up(SURVIVOR_CLOSE_REASONS, CloseReason, w.reason)
+        or STATUS_EXPLANATIONS[LocationStatus.CLOSED]
     ),
 }
 
 
 def event_text(code: str, params: Mapping[str, Any], directory: Directory | None = None) -> str:
     """A timeline entry as the survivor reads it: what happened, in plain words, never who."""
-    count = int(params.get("count", 0) or 0)
-    if code == "routed" and directory is not None and params.get("hotline"):
-        return ngettext(
-            "Your request was assigned to %(hotline)s (%(num)d place).",
-            "Your request was assigned to %(hotline)s (%(num)d places).",
-            count,
-            hotline=hotline_name(directory, params.get("hotline")),
-        )
-    if code == "routed":
-        return ngettext(
-            "Your request was assigned to this hotline (%(num)d place).",
-            "Your request was assigned to this hotline (%(num)d places).",
-            count,
-        )
-    if code == "locations_added":
-        return ngettext("You added %(num)d more place.", "You added %(num)d more places.", count)
-    if code == "with_hotline":
-        return ngettext(
-            "The hotline took on your request (%(num)d place) and is checking it. You do not "
-            "need to do anything.",
-            "The hotline took on your request (%(num)d places) and is checking them. You do not "
-            "need to do anything.",
-            count,
-        )
-    if code == "escalated":
-        return _(
-            "The site had not removed it, so the hotline asked the company that hosts the "
-            "site to remove it."
-        )
-    if code == "not_removed":
-        return _(
-            "The site refused to remove it. The hotline can ask the company that hosts the site."
-        )
-    if code == "referred":
-        name = hotline_name(directory, params.get("hotline")) if directory else _("another hotline")
-        why = REROUTE_EXPLANATIONS.get(str(params.get("reason")))
-        text = _("Passed to %(hotline)s, which can act where it is.", hotline=name)
-        return f"{text} {why}" if why else text
-    if code == "passed_here":
-        name = hotline_name(directory, params.get("hotline")) if directory else _("another hotline")
-        return ngettext(
-            "%(hotline)s passed %(num)d place to this hotline.",
-            "%(hotline)s passed %(num)d places to this hotline.",
-            count,
-            hotline=name,
-        )
-    if code == "closed":
-        reason = SURVIVOR_CLOSE_REASONS.get(str(params.get("reason")))
-        return str(reason) if reason else str(STATUS_EXPLANATIONS["closed"])
-    if code in STATUS_LABELS:
-        return str(STATUS_EXPLANATIONS[code])
-    return _("Update from the hotline")
+    render = looked_up(EVENT_TEXTS, EventCode, code)
+    if render is not None:
+        return str(render(_event_words(params, directory)))
+    status = member(LocationStatus, code)
+    return str(STATUS_EXPLANATIONS[status]) if status else _("Update from the hotline")
 
 
 REJECTION_TEXTS = {
@@ -347,32 +394,45 @@ REJECTION_TEXTS = {
 }
 
 
-def rejection_text(code: str, params: Mapping[str, str]) -> str:
-    template = REJECTION_TEXTS.get(code)
+MESSAGE_REFUSALS = {
+    "empty": lazy_gettext("Write a message first."),
+    "too_long": lazy_gettext("This message is too long: at most %(limit)s characters."),
+    "control_characters": lazy_gettext(
+        "This message contains invisible control characters. Please type it again."
+    ),
+    "choose_hotline": lazy_gettext("Choose which hotline to write to."),
+    "unknown_referral": lazy_gettext("Choose which hotline to write to."),
+}
+
+
+def refusal_text(
+    table: Mapping[str, Any], code: str, params: Mapping[str, str], fallback: str | None = None
+) -> str:
+    """A refusal's code (with its parameters) as the sentence ``table`` has for it."""
+    template = table.get(code)
     if template is None:
-        return _("This could not be used.")
-    return str(template) % dict(params) if params else str(template)
+        return fallback or _("That could not be done.")
+    return str(template) % dict(params)
+
+
+def rejection_text(code: str, params: Mapping[str, str]) -> str:
+    """Why a place (or a list of them) could not be used."""
+    return refusal_text(REJECTION_TEXTS, code, params, _("This could not be used."))
 
 
 def message_rejection_text(code: str, params: Mapping[str, str]) -> str:
     """Why a message to the hotline could not be sent."""
-    if code == "too_long":
-        return _("This message is too long: at most %(limit)s characters.", **params)
-    if code in ("choose_hotline", "unknown_referral"):
-        return _("Choose which hotline to write to.")
-    if code == "control_characters":
-        return _("This message contains invisible control characters. Please type it again.")
-    return _("Write a message first.")
+    return refusal_text(MESSAGE_REFUSALS, code, params, _("Write a message first."))
 
 
 INTAKE_TEXTS = {
-    "handoff": lazy_gettext(
+    Intake.HANDOFF: lazy_gettext(
         "Not connected to this service yet. Requests are assigned to it, and we show you its own "
         "reporting page so that you can report there too."
     ),
-    "portal": lazy_gettext("Connected: its staff receive requests in this service directly."),
-    "webhook": lazy_gettext("Connected: requests reach its own case system directly."),
-    "email": lazy_gettext("Connected: requests reach it by encrypted e-mail."),
+    Intake.PORTAL: lazy_gettext("Connected: its staff receive requests in this service directly."),
+    Intake.WEBHOOK: lazy_gettext("Connected: requests reach its own case system directly."),
+    Intake.EMAIL: lazy_gettext("Connected: requests reach it by encrypted e-mail."),
 }
 
 

@@ -11,6 +11,7 @@ from flask import Blueprint, render_template, request
 from ..cases.intake import dry_run_routes
 from ..extensions import current_services, limiter, lookup_limit
 from ..routing import Directory, Hotline, NormalisedLocation, RouteDecision
+from ..routing.countries import known_country
 from .access import public
 from .forms import DryRunForm
 from .journey import Problem, gather_locations
@@ -29,9 +30,8 @@ def _matches(query: str, *texts: str) -> bool:
 def find_hotlines(directory: Directory, query: str, country: str) -> list[Hotline]:
     """Hotlines whose name, operator, countries (by code or by name in the reader's language)
     or website match; all of them when nothing is asked."""
-    hotlines = sorted(directory.hotlines.values(), key=lambda h: h.name.casefold())
-    if country:
-        hotlines = [h for h in hotlines if country in h.countries]
+    chosen = directory.hotlines_for_country(country) if country else directory.hotlines.values()
+    hotlines = sorted(chosen, key=lambda h: h.name.casefold())
     if query:
         hotlines = [
             h
@@ -45,7 +45,7 @@ def find_hotlines(directory: Directory, query: str, country: str) -> list[Hotlin
 def _page(form: DryRunForm, **extra: object) -> str:
     directory = current_services().directory
     query = request.args.get("q", "")[:MAX_QUERY].strip()
-    country = request.args.get("country", "")[:2].upper()
+    country = known_country(request.args.get("country", "")[:2]) or ""
     # A search stays in the browser's history: it is for hotlines, never for a reported site.
     looks_like_a_site = "." in query or "/" in query
     hotlines = find_hotlines(directory, "" if looks_like_a_site else query, country)
@@ -55,6 +55,8 @@ def _page(form: DryRunForm, **extra: object) -> str:
         query="" if looks_like_a_site else query,
         looks_like_a_site=looks_like_a_site,
         country=country,
+        # A country without a hotline of its own: its places go to the fallback.
+        uncovered=bool(country) and directory.for_country(country) is None,
         hotlines=hotlines,
         resolver_on=current_services().resolver is not None,
         fallback=directory.fallback,

@@ -12,9 +12,8 @@ from sqlalchemy import func, select
 from assistant.cases.intake import IntakeRequest, file_request
 from assistant.cases.status import describe_case
 from assistant.hotline import referrals
-from assistant.hotline.referrals import TRANSITIONS, ActionRefused, Staff
+from assistant.hotline.referrals import TRANSITIONS, ActionRefused, ReferralActions, Staff
 from assistant.models import (
-    LOCATION_STATUSES,
     Account,
     AuditEvent,
     Location,
@@ -25,9 +24,28 @@ from assistant.models import (
     utcnow,
 )
 from assistant.routing import normalise_location
+from assistant.vocabulary import LocationAction, LocationStatus
 from tests.conftest import HOTLINE_A, HOTLINE_B
 
-ACTIONS = sorted(referrals.LOCATION_ACTIONS)
+A = LocationAction
+
+
+def offered(actions: ReferralActions, location_id: int, action: LocationAction) -> bool:
+    """Whether the portal would offer ``action`` for this place."""
+    place = actions.places[location_id]
+    return {
+        A.ACKNOWLEDGE: actions.acknowledge,
+        A.ASSESS_ACTIONABLE: place.assess,
+        A.ASSESS_NOT_ACTIONABLE: place.assess,
+        A.ASSESS_NOT_FOUND: place.assess,
+        A.NOTICE: place.notice is not None,
+        A.ESCALATE: place.escalate,
+        A.RESPONSE_REMOVED: bool(place.answerable),
+        A.RESPONSE_REFUSED: bool(place.answerable),
+        A.RESPONSE_NO_RESPONSE: bool(place.answerable),
+        A.REROUTE: actions.reroute,
+        A.CLOSE: actions.close,
+    }[action]
 
 
 @pytest.fixture
@@ -131,19 +149,23 @@ def snapshot(db: Any, location: Location) -> tuple[Any, ...]:
     )
 
 
-@pytest.mark.parametrize("status", LOCATION_STATUSES)
-@pytest.mark.parametrize("action", ACTIONS)
+@pytest.mark.parametrize("status", list(LocationStatus))
+@pytest.mark.parametrize("action", list(LocationAction))
 def test_each_action_moves_a_location_only_as_the_table_allows(db, services, staff, status, action):
     referral = file_case(db, services, "https://example.ie/one")
     location = put_in_status(db, referral, status)
     target = TRANSITIONS.get((status, action))
     before = snapshot(db, location)
+    # The portal offers exactly what would be accepted.
+    is_offered = offered(referrals.allowed_actions(referral, HOTLINE_A), location.id, action)
     if target is None and action != "close":
+        assert not is_offered
         with pytest.raises(ActionRefused):
             run(action, db, services, staff, referral, location)
         db.rollback()
         assert snapshot(db, location) == before  # a refused action changes nothing
         return
+    assert is_offered
     run(action, db, services, staff, referral, location)
     db.expire_all()
     after = db.get(Location, location.id)
@@ -155,8 +177,8 @@ def test_each_action_moves_a_location_only_as_the_table_allows(db, services, sta
 
 
 def test_the_table_covers_every_status_and_only_known_ones():
-    assert {status for status, _ in TRANSITIONS} <= set(LOCATION_STATUSES)
-    assert set(TRANSITIONS.values()) <= set(LOCATION_STATUSES)
+    assert {status for status, _ in TRANSITIONS} <= set(LocationStatus)
+    assert set(TRANSITIONS.values()) <= set(LocationStatus)
     # Outcomes are final except that a refusal can be escalated or noticed again.
     for (status, _action), _target in TRANSITIONS.items():
         assert status not in ("removed", "unavailable", "closed")
@@ -315,13 +337,14 @@ def test_a_closed_referral_takes_no_more_actions(db, services, staff):
 def test_the_portal_offers_only_actions_that_would_be_accepted(db, services, staff):
     referral = file_case(db, services, "https://example.ie/a")
     location = referral.locations[0]
-    assert referrals.can_acknowledge(referral)
+    assert referrals.allowed_actions(referral, HOTLINE_A).acknowledge
     referrals.acknowledge(db, staff, referral)
-    assert not referrals.can_acknowledge(referral)
-    offered = referrals.allowed_actions(location, HOTLINE_A)
-    assert "notice" not in offered and "escalate" not in offered  # assess first
+    assert not referrals.allowed_actions(referral, HOTLINE_A).acknowledge
+    place = referrals.allowed_actions(referral, HOTLINE_A).places[location.id]
+    assert place.notice is None and not place.escalate  # assess first
     referrals.assess(db, staff, referral, location.id, "csam")
-    assert "notice" in referrals.allowed_actions(location, HOTLINE_A)
+    place = referrals.allowed_actions(referral, HOTLINE_A).places[location.id]
+    assert place.notice == "csam" and not place.renotice
     notice = referrals.record_notice(
         db,
         services,
@@ -332,9 +355,15 @@ def test_the_portal_offers_only_actions_that_would_be_accepted(db, services, sta
         provider="Host",
         sent_on=today(),
     )
-    offered = referrals.allowed_actions(location, HOTLINE_A)
-    assert {"escalate", "response_removed", "notice"} <= offered
+    place = referrals.allowed_actions(referral, HOTLINE_A).places[location.id]
+    assert place.escalate and place.renotice and place.answerable == {notice.id}
+    assert place.notice == "csam"
     # Another hotline's notice opens nothing for this one.
-    assert "escalate" not in referrals.allowed_actions(location, HOTLINE_B)
+    elsewhere = referrals.allowed_actions(referral, HOTLINE_B).places[location.id]
+    assert not elsewhere.escalate and not elsewhere.answerable
     referrals.record_response(db, staff, referral, notice.id, "removed", today())
-    assert referrals.allowed_actions(location, HOTLINE_A) == set()
+    after = referrals.allowed_actions(referral, HOTLINE_A)
+    nothing_but_history = referrals.PlaceActions(False, None, True, False, frozenset())
+    assert after.places[location.id] == nothing_but_history
+    assert not after.reroute  # nothing without an outcome is left to move
+    assert after.close

@@ -12,7 +12,7 @@ from assistant.routing.countries import GENERIC_USE_CCTLDS
 from assistant.routing.directory import Directory, DirectoryError, build_directory, load_directory
 from assistant.routing.engine import ISO_COUNTRIES, country_of_tld, route_location
 from assistant.routing.normalise import (
-    KINDS,
+    Kind,
     LocationRejected,
     NormalisedLocation,
     normalise_location,
@@ -465,7 +465,7 @@ platforms = st.one_of(
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    kind=st.sampled_from(KINDS),
+    kind=st.sampled_from(list(Kind)),
     text=location_text,
     directory=directories,
     survivor_country=st.one_of(st.none(), st.sampled_from(["IE", "gb", "JP", "XX", ""])),
@@ -494,7 +494,7 @@ def test_every_accepted_location_is_routed_with_at_least_one_reason(
 
 @settings(max_examples=300, deadline=None)
 @given(
-    kind=st.sampled_from(KINDS),
+    kind=st.sampled_from(list(Kind)),
     host=st.one_of(st.none(), st.text(max_size=30), st.from_regex(r"[a-z.]{0,12}", fullmatch=True)),
     platform=platforms,
     survivor_country=st.one_of(st.none(), st.text(max_size=3)),

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant.routing.normalise import (
-    KINDS,
+    Kind,
     LocationRejected,
     guess_kind,
     mask_location_for_display,
@@ -236,7 +236,7 @@ def test_control_characters_in_a_note_are_rejected_but_newlines_are_not() -> Non
         ("file:///etc/passwd", "file"),
     ],
 )
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", list(Kind))
 def test_code_running_and_embedded_links_are_unsafe_in_every_kind(
     kind: str, text: str, scheme: str
 ) -> None:
@@ -446,14 +446,14 @@ link_like = st.one_of(
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(kind=st.one_of(st.sampled_from(KINDS), st.text(max_size=8)), text=link_like)
+@given(kind=st.one_of(st.sampled_from(list(Kind)), st.text(max_size=8)), text=link_like)
 def test_any_text_is_either_accepted_or_rejected_with_a_code(kind: str, text: str) -> None:
     try:
         location = normalise_location(kind, text)
     except LocationRejected as rejected:
         assert rejected.code
         return
-    assert location.kind in KINDS
+    assert location.kind in set(Kind)
     assert location.value
     assert location.canonical
 

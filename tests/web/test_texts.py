@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from assistant.config import SUPPORTED_LANGUAGES
-from assistant.hotline.referrals import STAFF_REASON_CODES
-from assistant.routing.engine import REASON_CODES as ENGINE_CODES
+from assistant.routing import ReasonCode
+from assistant.vocabulary import StaffReason
 from assistant.web.texts import reason_text
 
-REASON_CODES = (*ENGINE_CODES, *STAFF_REASON_CODES)
+REASON_CODES = (*ReasonCode, *StaffReason)
 PARAMS = {
     "country": "DE",
     "hotline": "eco_de",

@@ -1,0 +1,256 @@
+"""The codes the product speaks in: statuses, roles, answers, assessments, actions.
+
+Each vocabulary is defined once, here, as a :class:`~enum.StrEnum`, so the type checker catches a
+misspelt code and every list of choices, label table and schema enum is derived from the same
+definition. The values are the strings stored in the database and exchanged through the API; they
+are stable. (The routing engine's own vocabularies, the kinds of place and the reasons for a
+route, live in :mod:`assistant.routing`, which depends on nothing of the app.)
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TypeVar
+
+V = TypeVar("V", bound=StrEnum)
+
+
+def member(vocabulary: type[V], value: object) -> V | None:
+    """``value`` as a member of ``vocabulary``, or None when it is not one: what the database,
+    a session or a parameter holds is read back as a plain string."""
+    try:
+        return vocabulary(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+class LocationStatus(StrEnum):
+    """What a survivor sees per place (DESIGN section 5); the last four are outcomes."""
+
+    RECEIVED = "received"
+    WITH_HOTLINE = "with_hotline"
+    NOTICE_SENT = "notice_sent"
+    REMOVED = "removed"
+    NOT_REMOVED = "not_removed"
+    UNAVAILABLE = "unavailable"
+    REFERRED = "referred"
+    CLOSED = "closed"
+
+
+# A place with one of these has an outcome: nothing more is done about it.
+FINISHED_STATUSES = frozenset(
+    {
+        LocationStatus.REMOVED,
+        LocationStatus.NOT_REMOVED,
+        LocationStatus.UNAVAILABLE,
+        LocationStatus.CLOSED,
+    }
+)
+# Places waiting for a hotline to take them on: new, or passed on from another hotline.
+WAITING_STATUSES = frozenset({LocationStatus.RECEIVED, LocationStatus.REFERRED})
+
+
+class ReferralStatus(StrEnum):
+    """A referral as its hotline's queue shows it."""
+
+    RECEIVED = "received"  # new, or new places were added
+    WITH_HOTLINE = "with_hotline"  # acknowledged
+    REFERRED = "referred"  # moved here by another hotline, not yet acknowledged
+    CLOSED = "closed"
+
+
+class CaseStatus(StrEnum):
+    """A case as a whole, as the survivor and their advocate see it."""
+
+    RECEIVED = "received"
+    IN_PROGRESS = "in_progress"
+    FINISHED = "finished"
+
+
+class Category(StrEnum):
+    """What the survivor says the material shows or what is happening; all optional."""
+
+    ABUSE_MATERIAL = "abuse_material"
+    ABUSE_SERIES = "abuse_series"
+    SEXUALISED_CONTEXT = "sexualised_context"
+    PHYSICAL_ABUSE = "physical_abuse"
+    IDENTIFYING_INFORMATION = "identifying_information"
+    THREATS_HARASSMENT = "threats_harassment"
+    UNSURE = "unsure"
+
+
+class MinorAnswer(StrEnum):
+    """Was the person under 18 in the material."""
+
+    YES = "yes"
+    NO = "no"
+    UNSURE = "unsure"
+
+
+class FiledBy(StrEnum):
+    SURVIVOR = "survivor"
+    ADVOCATE = "advocate"
+
+
+class Assessment(StrEnum):
+    """A hotline's assessment of one place: one of the two notice types, or neither."""
+
+    CSAM = "csam"
+    HARMFUL_ABUSIVE = "harmful_abusive"
+    NOT_ACTIONABLE = "not_actionable"
+    NOT_FOUND = "not_found"
+
+
+class NoticeType(StrEnum):
+    """The framework's two notice types (DESIGN section 1)."""
+
+    CSAM = "csam"
+    HARMFUL_ABUSIVE = "harmful_abusive"
+
+
+class HarmfulSubtype(StrEnum):
+    """A harmful/abusive image: (a) from the abusive incident, (b) in a sexualised context,
+    (c) physical abuse."""
+
+    A = "a"
+    B = "b"
+    C = "c"
+
+
+# Categories a survivor ticks -> the notice type they suggest (DESIGN section 5), and the sub-type
+# of a harmful/abusive image each one suggests.
+CATEGORY_NOTICE_TYPES: dict[Category, NoticeType] = {
+    Category.ABUSE_MATERIAL: NoticeType.CSAM,
+    Category.ABUSE_SERIES: NoticeType.HARMFUL_ABUSIVE,
+    Category.SEXUALISED_CONTEXT: NoticeType.HARMFUL_ABUSIVE,
+    Category.PHYSICAL_ABUSE: NoticeType.HARMFUL_ABUSIVE,
+}
+CATEGORY_SUBTYPES: dict[Category, HarmfulSubtype] = {
+    Category.ABUSE_SERIES: HarmfulSubtype.A,
+    Category.SEXUALISED_CONTEXT: HarmfulSubtype.B,
+    Category.PHYSICAL_ABUSE: HarmfulSubtype.C,
+}
+
+
+# An assessment as type 1 or type 2 calls for a notice of that type; the others for none.
+ASSESSMENT_NOTICE_TYPES: dict[Assessment, NoticeType] = {
+    Assessment.CSAM: NoticeType.CSAM,
+    Assessment.HARMFUL_ABUSIVE: NoticeType.HARMFUL_ABUSIVE,
+}
+
+
+class ProviderResponse(StrEnum):
+    REMOVED = "removed"
+    REFUSED = "refused"
+    NO_RESPONSE = "no_response"
+
+
+class LocationAction(StrEnum):
+    """What staff do to a place; :data:`assistant.hotline.referrals.TRANSITIONS` says when."""
+
+    ACKNOWLEDGE = "acknowledge"
+    ASSESS_ACTIONABLE = "assess_actionable"
+    ASSESS_NOT_ACTIONABLE = "assess_not_actionable"
+    ASSESS_NOT_FOUND = "assess_not_found"
+    NOTICE = "notice"
+    RESPONSE_REMOVED = "response_removed"
+    RESPONSE_REFUSED = "response_refused"
+    RESPONSE_NO_RESPONSE = "response_no_response"
+    ESCALATE = "escalate"
+    REROUTE = "reroute"
+    CLOSE = "close"
+
+
+class CloseReason(StrEnum):
+    """Why a referral (and its places without an outcome) was closed."""
+
+    COMPLETED = "completed"
+    DUPLICATE = "duplicate"
+    NOT_ACTIONABLE = "not_actionable"
+    OUTSIDE_REMIT = "outside_remit"
+    OTHER = "other"
+    # Set by the app, never chosen: every place of the referral was passed to another hotline.
+    MOVED = "moved"
+
+
+# The reasons staff choose from.
+CHOSEN_CLOSE_REASONS = tuple(reason for reason in CloseReason if reason != CloseReason.MOVED)
+
+
+class RerouteReason(StrEnum):
+    """Why staff passed places to another hotline."""
+
+    HOSTED_ELSEWHERE = "hosted_elsewhere"
+    PROVIDER_ELSEWHERE = "provider_elsewhere"
+    LANGUAGE = "language"
+    OTHER = "other"
+
+
+class StaffReason(StrEnum):
+    """Why a place is where it is, besides the routing engine's reasons: staff moved it."""
+
+    STAFF_REROUTED = "staff_rerouted"
+
+
+class EventCode(StrEnum):
+    """A step in a referral's timeline."""
+
+    ROUTED = "routed"
+    LOCATIONS_ADDED = "locations_added"
+    ALREADY_REPORTED = "already_reported"  # never shown to the survivor
+    WITH_HOTLINE = "with_hotline"
+    ASSESSED = "assessed"
+    UNAVAILABLE = "unavailable"
+    CLOSED = "closed"
+    NOTICE_SENT = "notice_sent"
+    NOTICE_REPEATED = "notice_repeated"
+    ESCALATED = "escalated"
+    REMOVED = "removed"
+    NOT_REMOVED = "not_removed"
+    NO_RESPONSE = "no_response"
+    REFERRED = "referred"
+    PASSED_HERE = "passed_here"
+    REFERRAL_CLOSED = "referral_closed"
+
+
+class MessageAuthor(StrEnum):
+    SURVIVOR = "survivor"
+    HOTLINE = "hotline"
+    ADVOCATE = "advocate"
+
+
+class Role(StrEnum):
+    STAFF = "staff"
+    ADMIN = "admin"
+    ADVOCATE = "advocate"
+
+
+class AccountStatus(StrEnum):
+    PENDING = "pending"  # an advocate's registration, not yet approved
+    ENROLLING = "enrolling"  # waiting for the person to set a password and TOTP
+    ACTIVE = "active"
+    SUSPENDED = "suspended"  # an advocate, for now
+    DISABLED = "disabled"
+
+
+class ConsentMethod(StrEnum):
+    """How a survivor gave an advocate their consent to file for them."""
+
+    IN_PERSON = "in_person"
+    PHONE = "phone"
+    WRITTEN = "written"
+    OTHER = "other"
+
+
+class AccessOrigin(StrEnum):
+    """How an advocate came to a case: they filed it, or the survivor invited them."""
+
+    FILED = "filed"
+    INVITED = "invited"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    DEAD = "dead"  # given up after the retry period; an administrator can retry it
+    CANCELLED = "cancelled"  # the referral was re-routed to another hotline before it was sent
