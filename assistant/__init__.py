@@ -8,11 +8,19 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask
+from flask import request
+from flask import session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .config import SUPPORTED_LANGUAGES, load_settings, supported_language
-from .extensions import babel, csrf, current_services, db, limiter
+from .config import SUPPORTED_LANGUAGES
+from .config import load_settings
+from .config import supported_language
+from .extensions import babel
+from .extensions import csrf
+from .extensions import current_services
+from .extensions import db
+from .extensions import limiter
 from .services import build_services
 from .web import register_web
 from .web.session_interface import ServerSessionInterface

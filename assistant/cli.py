@@ -9,9 +9,12 @@ from typing import Any
 import click
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
-from werkzeug.serving import WSGIRequestHandler, run_simple
+from flask import Flask
+from flask import current_app
+from flask.cli import FlaskGroup
+from flask.cli import with_appcontext
+from werkzeug.serving import WSGIRequestHandler
+from werkzeug.serving import run_simple
 
 from . import create_app
 from .extensions import Database
@@ -89,8 +92,11 @@ def create_user_command(role: str, hotline_id: str | None, email: str) -> None:
 
     No password is ever chosen or stored here: the person sets their own password and TOTP.
     """
-    from .extensions import current_services, db
-    from .people.accounts import AccountRefused, create_account, enrolment_link
+    from .extensions import current_services
+    from .extensions import db
+    from .people.accounts import AccountRefused
+    from .people.accounts import create_account
+    from .people.accounts import enrolment_link
 
     services = current_services()
     try:
@@ -133,8 +139,10 @@ def approve_advocate_command(email: str) -> None:
     Check with their organisation first. Run it again for an advocate still setting up to issue a
     new link; the old one stops working.
     """
-    from .extensions import current_services, db
-    from .people.accounts import AccountRefused, enrolment_link
+    from .extensions import current_services
+    from .extensions import db
+    from .people.accounts import AccountRefused
+    from .people.accounts import enrolment_link
     from .people.advocates import approve_advocate
 
     try:
@@ -170,7 +178,8 @@ def suspend_advocate_command(email: str) -> None:
 def disable_user_command(email: str) -> None:
     """Disable an account: it cannot sign in, and every session it has ends now."""
     from .extensions import db
-    from .people.accounts import AccountRefused, disable_account
+    from .people.accounts import AccountRefused
+    from .people.accounts import disable_account
 
     try:
         account = disable_account(db.session, email)
@@ -192,7 +201,8 @@ def deliver_command(loop: bool, interval: float) -> None:
     import threading
 
     from .extensions import current_services
-    from .hotline.delivery import deliver_once, run_forever
+    from .hotline.delivery import deliver_once
+    from .hotline.delivery import run_forever
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
 
@@ -224,22 +234,18 @@ def check_data_command(data_dir: Path | None, quiet: bool) -> None:
 
     Exits with status 1 when a file has a problem, so CI can run it.
     """
-    from .routing.directory import (
-        DATA_DIR,
-        HOTLINES_FILE,
-        PROVIDERS_FILE,
-        DirectoryError,
-        check_data,
-        read_data_file,
-        unverified,
-    )
-    from .support_resources import (
-        ResourcesError,
-        check_resources,
-        read_resources_file,
-        resources_path,
-        unverified_resources,
-    )
+    from .routing.directory import DATA_DIR
+    from .routing.directory import HOTLINES_FILE
+    from .routing.directory import PROVIDERS_FILE
+    from .routing.directory import DirectoryError
+    from .routing.directory import check_data
+    from .routing.directory import read_data_file
+    from .routing.directory import unverified
+    from .support_resources import ResourcesError
+    from .support_resources import check_resources
+    from .support_resources import read_resources_file
+    from .support_resources import resources_path
+    from .support_resources import unverified_resources
 
     folder = data_dir or DATA_DIR
     try:

@@ -17,8 +17,10 @@ import hmac
 import secrets
 import struct
 
-from argon2 import PasswordHasher, Type
-from argon2.exceptions import InvalidHashError, VerificationError
+from argon2 import PasswordHasher
+from argon2 import Type
+from argon2.exceptions import InvalidHashError
+from argon2.exceptions import VerificationError
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 

@@ -17,42 +17,42 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
+from typing import TypeVar
 
-from sqlalchemy import (
-    JSON,
-    Date,
-    DateTime,
-    ForeignKey,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
-    TypeDecorator,
-    UniqueConstraint,
-)
+from sqlalchemy import JSON
+from sqlalchemy import Date
+from sqlalchemy import DateTime
+from sqlalchemy import ForeignKey
+from sqlalchemy import Integer
+from sqlalchemy import LargeBinary
+from sqlalchemy import MetaData
+from sqlalchemy import String
+from sqlalchemy import TypeDecorator
+from sqlalchemy import UniqueConstraint
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
 
 from .routing.normalise import Kind
-from .vocabulary import (
-    AccessOrigin,
-    AccountStatus,
-    Assessment,
-    Category,
-    CloseReason,
-    EventCode,
-    FiledBy,
-    HarmfulSubtype,
-    LocationStatus,
-    MessageAuthor,
-    MinorAnswer,
-    NoticeType,
-    OutboxStatus,
-    ProviderResponse,
-    ReferralStatus,
-    Role,
-)
+from .vocabulary import AccessOrigin
+from .vocabulary import AccountStatus
+from .vocabulary import Assessment
+from .vocabulary import Category
+from .vocabulary import CloseReason
+from .vocabulary import EventCode
+from .vocabulary import FiledBy
+from .vocabulary import HarmfulSubtype
+from .vocabulary import LocationStatus
+from .vocabulary import MessageAuthor
+from .vocabulary import MinorAnswer
+from .vocabulary import NoticeType
+from .vocabulary import OutboxStatus
+from .vocabulary import ProviderResponse
+from .vocabulary import ReferralStatus
+from .vocabulary import Role
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

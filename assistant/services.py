@@ -7,17 +7,25 @@ their own.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 
 from .cases.receipts import PassphraseHasher
-from .config import Settings, decode_key, parse_master_keys
-from .crypto import FieldCipher, KeyedHasher
-from .hotline.channels import Endpoint, load_endpoints
+from .config import Settings
+from .config import decode_key
+from .config import parse_master_keys
+from .crypto import FieldCipher
+from .crypto import KeyedHasher
+from .hotline.channels import Endpoint
+from .hotline.channels import load_endpoints
 from .people.accounts import AccountPasswords
-from .routing import Directory, load_directory
-from .routing.resolver import BatchResolver, GeoipResolver
-from .support_resources import Resources, load_resources
+from .routing import Directory
+from .routing import load_directory
+from .routing.resolver import BatchResolver
+from .routing.resolver import GeoipResolver
+from .support_resources import Resources
+from .support_resources import load_resources
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,16 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete
+from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from .crypto import DecryptionError, FieldCipher
-from .models import SessionRecord, utcnow
+from .crypto import DecryptionError
+from .crypto import FieldCipher
+from .models import SessionRecord
+from .models import utcnow
 
 CONTEXT = "session.data"
 

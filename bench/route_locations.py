@@ -21,14 +21,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant.routing import (
-    Directory,
-    LocationRejected,
-    NormalisedLocation,
-    load_directory,
-    normalise_location,
-    route_location,
-)
+from assistant.routing import Directory
+from assistant.routing import LocationRejected
+from assistant.routing import NormalisedLocation
+from assistant.routing import load_directory
+from assistant.routing import normalise_location
+from assistant.routing import route_location
 
 ONION = "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.onion"
 GENERIC_TLDS = ["com", "net", "org", "info", "xyz", "io", "tv", "eu"]

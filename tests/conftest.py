@@ -14,15 +14,23 @@ import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, delete, func, select, text
+from sqlalchemy import create_engine
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import text
 
 from assistant import create_app
 from assistant.cli import upgrade_database
 from assistant.config import new_key
 from assistant.extensions import Database
-from assistant.models import Account, Base
-from assistant.people.accounts import complete_enrolment, create_account
-from assistant.people.advocates import AdvocateProfile, approve_advocate, register_advocate
+from assistant.models import Account
+from assistant.models import Base
+from assistant.people.accounts import complete_enrolment
+from assistant.people.accounts import create_account
+from assistant.people.advocates import AdvocateProfile
+from assistant.people.advocates import approve_advocate
+from assistant.people.advocates import register_advocate
 from tests.contract import ContractClient
 
 TEST_DATABASE_URL = os.environ.get("ASSISTANT_TEST_DATABASE_URL", "")
@@ -217,7 +225,6 @@ class Staffer:
     """
 
     def __init__(self, app: Flask, email: str, role: str, hotline_id: str | None) -> None:
-
         self.app = app
         self.client = app.test_client()
         self.email = email
@@ -251,12 +258,10 @@ class Staffer:
             session.close()
 
     def code_at(self, offset: int) -> str:
-
         step = int(time.time()) // 30 + offset
         return str(pyotp.TOTP(self.secret).at(step * 30))
 
     def last_step(self) -> int:
-
         with Database.new_session(self.app) as session:
             account = session.get(Account, self.id)
             assert account is not None
@@ -270,7 +275,6 @@ class Staffer:
             if current + offset > self.last_step():
                 return self.code_at(offset)
         # Both usable steps are spent: let the account's clock fall back, as 30 s would.
-
         with Database.new_session(self.app) as session:
             account = session.get(Account, self.id)
             assert account is not None

@@ -19,7 +19,8 @@ from typing import Any
 
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
+from referencing import Registry
+from referencing import Resource
 from referencing.jsonschema import DRAFT202012
 from werkzeug.test import TestResponse
 

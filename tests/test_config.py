@@ -10,14 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import (
-    ARGON2_MIN_MEMORY_KIB,
-    ConfigError,
-    Settings,
-    load_settings,
-    new_key,
-    parse_master_keys,
-)
+from assistant.config import ARGON2_MIN_MEMORY_KIB
+from assistant.config import ConfigError
+from assistant.config import Settings
+from assistant.config import load_settings
+from assistant.config import new_key
+from assistant.config import parse_master_keys
 
 SECRET_KEY = "s" * 48
 

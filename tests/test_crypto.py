@@ -7,7 +7,10 @@ import struct
 
 import pytest
 
-from assistant.crypto import MAGIC, DecryptionError, FieldCipher, KeyedHasher
+from assistant.crypto import MAGIC
+from assistant.crypto import DecryptionError
+from assistant.crypto import FieldCipher
+from assistant.crypto import KeyedHasher
 
 KEY_1 = bytes(range(32))
 KEY_2 = bytes(range(32, 64))

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Column, Integer, MetaData, Table
+from sqlalchemy import Column
+from sqlalchemy import Integer
+from sqlalchemy import MetaData
+from sqlalchemy import Table
 
 from assistant.extensions import Database
 from assistant.models import Base
@@ -17,7 +20,6 @@ def test_the_migrated_database_matches_the_models(app):
 
 
 def test_a_missing_column_would_be_noticed(app):
-
     extended = MetaData()
     for table in Base.metadata.tables.values():
         table.to_metadata(extended)

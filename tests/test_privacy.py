@@ -20,7 +20,12 @@ import pytest
 
 from assistant.cli import upgrade_database
 from assistant.extensions import Database
-from tests.conftest import SECRETS, TEST_DATABASE_URL, Staffer, Survivor, csrf_token, make_app
+from tests.conftest import SECRETS
+from tests.conftest import TEST_DATABASE_URL
+from tests.conftest import Staffer
+from tests.conftest import Survivor
+from tests.conftest import csrf_token
+from tests.conftest import make_app
 
 SECRET_LINK = "https://very-secret-host.example/private/path-4471"
 SECRET_NOTE = "the password is hunter-7781"
@@ -198,7 +203,6 @@ def test_documented_gunicorn_command_access_log_keeps_nothing_personal(database_
 
 @pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="reads the raw bytes of the SQLite file")
 def test_the_raw_database_file_holds_no_advocate_profile_consent_or_pasted_link(tmp_path):
-
     database = tmp_path / "raw.sqlite3"
     app = make_app(f"sqlite:///{database}", tmp_path / "instance")
     upgrade_database(app)

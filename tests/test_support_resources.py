@@ -9,17 +9,15 @@ import json
 
 import pytest
 
-from assistant.support_resources import (
-    DATA_DIR,
-    KINDS,
-    MIN_COUNTRIES,
-    RESOURCES_FILE,
-    ResourcesError,
-    build_resources,
-    check_resources,
-    load_resources,
-    unverified_resources,
-)
+from assistant.support_resources import DATA_DIR
+from assistant.support_resources import KINDS
+from assistant.support_resources import MIN_COUNTRIES
+from assistant.support_resources import RESOURCES_FILE
+from assistant.support_resources import ResourcesError
+from assistant.support_resources import build_resources
+from assistant.support_resources import check_resources
+from assistant.support_resources import load_resources
+from assistant.support_resources import unverified_resources
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,10 @@ import pytest
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from assistant.config import RTL_LANGUAGES, SUPPORTED_LANGUAGES, language_tag, supported_language
+from assistant.config import RTL_LANGUAGES
+from assistant.config import SUPPORTED_LANGUAGES
+from assistant.config import language_tag
+from assistant.config import supported_language
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "translations"
@@ -101,7 +104,6 @@ def test_pages_render_in_french_with_lang_and_dir(client):
 
 @pytest.mark.parametrize("locale", SUPPORTED_LANGUAGES)
 def test_every_language_renders_with_its_tag_direction_and_its_own_words(client, locale):
-
     tag = language_tag(locale)
     page = client.get(f"/?lang={tag}").get_data(as_text=True)
     direction = "rtl" if locale in RTL_LANGUAGES else "ltr"
@@ -137,7 +139,6 @@ def test_the_language_comes_from_the_address_then_the_choice_then_the_browser(cl
 
 
 def test_language_tags_are_matched_loosely_and_unknown_ones_fall_back(client):
-
     assert supported_language("pt-BR") == supported_language("pt_br") == "pt_BR"
     assert supported_language("pt-PT") == "pt_BR"  # the closest the app has
     assert supported_language("fr-CA") == "fr"

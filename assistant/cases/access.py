@@ -20,26 +20,29 @@ import secrets
 from dataclasses import dataclass
 from typing import NewType
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select
+from itsdangerous import BadSignature
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..errors import Refused
-from ..models import (
-    Account,
-    Case,
-    CaseAccess,
-    Invitation,
-    Message,
-    today,
-    utcnow,
-)
+from ..models import Account
+from ..models import Case
+from ..models import CaseAccess
+from ..models import Invitation
+from ..models import Message
+from ..models import today
+from ..models import utcnow
 from ..people import audit
 from ..people.advocates import is_active_advocate
 from ..sessions import end_case_sessions
 from ..vocabulary import AccessOrigin
-from .receipts import Passphrase, PassphraseHasher, new_passphrase
+from .receipts import Passphrase
+from .receipts import PassphraseHasher
+from .receipts import new_passphrase
 
 INVITATION_SALT = "advocate-invitation"
 INVITATION_VALID_FOR = dt.timedelta(hours=72)

@@ -4,51 +4,53 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from typing import TYPE_CHECKING
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import distinct
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..errors import Refused
 from ..hotline.delivery import enqueue_delivery
 from ..hotline.referrals import refresh_referral_status
-from ..models import (
-    Case,
-    CaseAccess,
-    Location,
-    Referral,
-    ReferralEvent,
-    today,
-)
+from ..models import Case
+from ..models import CaseAccess
+from ..models import Location
+from ..models import Referral
+from ..models import ReferralEvent
+from ..models import today
 from ..people import audit
-from ..people.advocates import Consent, seal_consent
-from ..routing import (
-    Hotline,
-    LocationRejected,
-    NormalisedLocation,
-    Reason,
-    RouteDecision,
-    normalise_location,
-    route_location,
-)
+from ..people.advocates import Consent
+from ..people.advocates import seal_consent
+from ..routing import Hotline
+from ..routing import LocationRejected
+from ..routing import NormalisedLocation
+from ..routing import Reason
+from ..routing import RouteDecision
+from ..routing import normalise_location
+from ..routing import route_location
 from ..routing.countries import checked_country
-from ..routing.engine import needs_resolver, place_key
+from ..routing.engine import needs_resolver
+from ..routing.engine import place_key
 from ..routing.resolver import StaticResolver
 from ..transactions import committed
-from ..vocabulary import (
-    FINISHED_STATUSES,
-    AccessOrigin,
-    Category,
-    EventCode,
-    FiledBy,
-    LocationStatus,
-    MinorAnswer,
-    ReferralStatus,
-    member,
-)
-from .receipts import CaseNumber, Passphrase, new_case_number, new_passphrase
+from ..vocabulary import FINISHED_STATUSES
+from ..vocabulary import AccessOrigin
+from ..vocabulary import Category
+from ..vocabulary import EventCode
+from ..vocabulary import FiledBy
+from ..vocabulary import LocationStatus
+from ..vocabulary import MinorAnswer
+from ..vocabulary import ReferralStatus
+from ..vocabulary import member
+from .receipts import CaseNumber
+from .receipts import Passphrase
+from .receipts import new_case_number
+from .receipts import new_passphrase
 
 if TYPE_CHECKING:
     from ..services import Services

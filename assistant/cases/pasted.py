@@ -4,12 +4,16 @@ its own verdict (added, a repeat, or not accepted and why)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from ..routing import NormalisedLocation, guess_kind
-from .intake import IntakeError, LocationEntry, collect_within_limits
+from ..routing import NormalisedLocation
+from ..routing import guess_kind
+from .intake import IntakeError
+from .intake import LocationEntry
+from .intake import collect_within_limits
 
 if TYPE_CHECKING:
     from ..services import Services

@@ -13,13 +13,19 @@ import math
 import secrets
 from typing import NewType
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import select, update
+from itsdangerous import BadSignature
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from ..crypto import Argon2Hasher
-from ..lockouts import FAILURE_WINDOW, MAX_FAILURES, lockout_for
-from ..models import Case, today, utcnow
+from ..lockouts import FAILURE_WINDOW
+from ..lockouts import MAX_FAILURES
+from ..lockouts import lockout_for
+from ..models import Case
+from ..models import today
+from ..models import utcnow
 from ..people import audit
 from ..sessions import end_case_sessions
 

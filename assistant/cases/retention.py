@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import (
-    AuditEvent,
-    Case,
-    CaseAccess,
-    Invitation,
-    Location,
-    Message,
-    Referral,
-    ReferralEvent,
-    today,
-    utcnow,
-)
-from ..sessions import end_case_sessions, purge_expired_sessions
+from ..models import AuditEvent
+from ..models import Case
+from ..models import CaseAccess
+from ..models import Invitation
+from ..models import Location
+from ..models import Message
+from ..models import Referral
+from ..models import ReferralEvent
+from ..models import today
+from ..models import utcnow
+from ..sessions import end_case_sessions
+from ..sessions import purge_expired_sessions
 from ..transactions import committed
 from .access import purge_invitations
 

@@ -6,27 +6,36 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import selectinload
 
 from ..errors import Refused
-from ..models import Account, Case, CaseAccess, Message, Referral, today
+from ..models import Account
+from ..models import Case
+from ..models import CaseAccess
+from ..models import Message
+from ..models import Referral
+from ..models import today
 from ..people import audit
-from ..people.advocates import advocates_on_case, is_active_advocate
-from ..routing import Hotline, Kind, mask_location_for_display
+from ..people.advocates import advocates_on_case
+from ..people.advocates import is_active_advocate
+from ..routing import Hotline
+from ..routing import Kind
+from ..routing import mask_location_for_display
 from ..text_input import checked_text
 from ..transactions import committed
-from ..vocabulary import (
-    FINISHED_STATUSES,
-    AccessOrigin,
-    CaseStatus,
-    EventCode,
-    LocationStatus,
-    MessageAuthor,
-    ReferralStatus,
-)
+from ..vocabulary import FINISHED_STATUSES
+from ..vocabulary import AccessOrigin
+from ..vocabulary import CaseStatus
+from ..vocabulary import EventCode
+from ..vocabulary import LocationStatus
+from ..vocabulary import MessageAuthor
+from ..vocabulary import ReferralStatus
 
 if TYPE_CHECKING:
     from ..services import Services

@@ -31,15 +31,18 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
+from email.utils import make_msgid
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from babel.support import Translations
 
-from ..config import ConfigError, Settings
+from ..config import ConfigError
+from ..config import Settings
 from ..models import utcnow
-from ..routing import Directory, Intake
+from ..routing import Directory
+from ..routing import Intake
 
 NETWORK_TIMEOUT = 10.0
 

@@ -34,29 +34,37 @@ import secrets
 import socket
 import ssl
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import cast
 
-from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy import CursorResult
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from ..config import supported_language
-from ..models import OutboxItem, Referral, utcnow
+from ..models import OutboxItem
+from ..models import Referral
+from ..models import utcnow
 from ..people import audit
 from ..routing import Intake
 from ..transactions import committed
 from ..vocabulary import OutboxStatus
-from .channels import (
-    NETWORK_ERRORS,
-    DeliveryFailure,
-    Endpoint,
-    failure_code,
-    notification_email,
-    post_webhook,
-    send_email,
-    tls_context,
-)
+from .channels import NETWORK_ERRORS
+from .channels import DeliveryFailure
+from .channels import Endpoint
+from .channels import failure_code
+from .channels import notification_email
+from .channels import post_webhook
+from .channels import send_email
+from .channels import tls_context
 from .reports import export_referral
 
 if TYPE_CHECKING:

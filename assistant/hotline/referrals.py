@@ -16,46 +16,45 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
 from ..errors import Refused
-from ..models import (
-    Account,
-    InternalNote,
-    Location,
-    Message,
-    Notice,
-    Referral,
-    ReferralEvent,
-    today,
-    utcnow,
-)
+from ..models import Account
+from ..models import InternalNote
+from ..models import Location
+from ..models import Message
+from ..models import Notice
+from ..models import Referral
+from ..models import ReferralEvent
+from ..models import today
+from ..models import utcnow
 from ..people import audit
-from ..routing import Directory, Hotline
+from ..routing import Directory
+from ..routing import Hotline
 from ..routing.countries import checked_country
 from ..text_input import checked_text
 from ..transactions import committed
-from ..vocabulary import (
-    ASSESSMENT_NOTICE_TYPES,
-    CHOSEN_CLOSE_REASONS,
-    FINISHED_STATUSES,
-    WAITING_STATUSES,
-    Assessment,
-    CloseReason,
-    EventCode,
-    HarmfulSubtype,
-    LocationAction,
-    LocationStatus,
-    MessageAuthor,
-    NoticeType,
-    ProviderResponse,
-    ReferralStatus,
-    RerouteReason,
-    Role,
-    StaffReason,
-)
+from ..vocabulary import ASSESSMENT_NOTICE_TYPES
+from ..vocabulary import CHOSEN_CLOSE_REASONS
+from ..vocabulary import FINISHED_STATUSES
+from ..vocabulary import WAITING_STATUSES
+from ..vocabulary import Assessment
+from ..vocabulary import CloseReason
+from ..vocabulary import EventCode
+from ..vocabulary import HarmfulSubtype
+from ..vocabulary import LocationAction
+from ..vocabulary import LocationStatus
+from ..vocabulary import MessageAuthor
+from ..vocabulary import NoticeType
+from ..vocabulary import ProviderResponse
+from ..vocabulary import ReferralStatus
+from ..vocabulary import RerouteReason
+from ..vocabulary import Role
+from ..vocabulary import StaffReason
 from .delivery import enqueue_delivery
 
 if TYPE_CHECKING:

@@ -10,42 +10,47 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from dataclasses import field
+from typing import TYPE_CHECKING
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import selectinload
 
-from ..models import (
-    Case,
-    Location,
-    Message,
-    Notice,
-    Referral,
-    ReferralEvent,
-    today,
-)
-from ..people.advocates import AdvocateOnCase, Consent, advocates_on_case, open_consent
-from ..routing import Hotline, Kind, ReasonCode
-from ..vocabulary import (
-    ASSESSMENT_NOTICE_TYPES,
-    CATEGORY_NOTICE_TYPES,
-    CATEGORY_SUBTYPES,
-    WAITING_STATUSES,
-    AccessOrigin,
-    Assessment,
-    Category,
-    CloseReason,
-    EventCode,
-    FiledBy,
-    HarmfulSubtype,
-    LocationStatus,
-    MessageAuthor,
-    MinorAnswer,
-    NoticeType,
-    ProviderResponse,
-    ReferralStatus,
-)
+from ..models import Case
+from ..models import Location
+from ..models import Message
+from ..models import Notice
+from ..models import Referral
+from ..models import ReferralEvent
+from ..models import today
+from ..people.advocates import AdvocateOnCase
+from ..people.advocates import Consent
+from ..people.advocates import advocates_on_case
+from ..people.advocates import open_consent
+from ..routing import Hotline
+from ..routing import Kind
+from ..routing import ReasonCode
+from ..vocabulary import ASSESSMENT_NOTICE_TYPES
+from ..vocabulary import CATEGORY_NOTICE_TYPES
+from ..vocabulary import CATEGORY_SUBTYPES
+from ..vocabulary import WAITING_STATUSES
+from ..vocabulary import AccessOrigin
+from ..vocabulary import Assessment
+from ..vocabulary import Category
+from ..vocabulary import CloseReason
+from ..vocabulary import EventCode
+from ..vocabulary import FiledBy
+from ..vocabulary import HarmfulSubtype
+from ..vocabulary import LocationStatus
+from ..vocabulary import MessageAuthor
+from ..vocabulary import MinorAnswer
+from ..vocabulary import NoticeType
+from ..vocabulary import ProviderResponse
+from ..vocabulary import ReferralStatus
 
 if TYPE_CHECKING:
     from ..services import Services

@@ -20,16 +20,22 @@ from typing import NewType
 from urllib.parse import urlencode
 
 import pyotp
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from ..crypto import Argon2Hasher, FieldCipher
+from ..crypto import Argon2Hasher
+from ..crypto import FieldCipher
 from ..errors import Refused
-from ..lockouts import FAILURE_WINDOW, MAX_FAILURES, lockout_for
-from ..models import Account, utcnow
+from ..lockouts import FAILURE_WINDOW
+from ..lockouts import MAX_FAILURES
+from ..lockouts import lockout_for
+from ..models import Account
+from ..models import utcnow
 from ..routing import Directory
 from ..sessions import end_account_sessions
-from ..vocabulary import AccountStatus, Role
+from ..vocabulary import AccountStatus
+from ..vocabulary import Role
 from . import audit
 
 Password = NewType("Password", str)

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
+from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -23,12 +24,21 @@ from sqlalchemy.orm import Session
 
 from ..crypto import FieldCipher
 from ..errors import Refused
-from ..models import Account, Case, today, utcnow
+from ..models import Account
+from ..models import Case
+from ..models import today
+from ..models import utcnow
 from ..sessions import end_account_sessions
 from ..text_input import checked_text
-from ..vocabulary import AccessOrigin, AccountStatus, ConsentMethod, Role
+from ..vocabulary import AccessOrigin
+from ..vocabulary import AccountStatus
+from ..vocabulary import ConsentMethod
+from ..vocabulary import Role
 from . import audit
-from .accounts import AccountRefused, EnrolmentCode, issue_enrolment_code, normalise_email
+from .accounts import AccountRefused
+from .accounts import EnrolmentCode
+from .accounts import issue_enrolment_code
+from .accounts import normalise_email
 
 PROFILE_CONTEXT = "account.profile"
 CONSENT_CONTEXT = "case.consent"

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from ..models import Account, AuditEvent, today, utcnow
+from ..models import Account
+from ..models import AuditEvent
+from ..models import today
+from ..models import utcnow
 
 SURVIVOR = "survivor"
 UNKNOWN = "unknown"

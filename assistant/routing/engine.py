@@ -20,18 +20,21 @@ and name what was chosen instead.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from enum import StrEnum
 from typing import Protocol
 
-from .countries import (
-    CCTLD_EXCEPTIONS,
-    GENERIC_USE_CCTLDS,
-    IDN_CCTLDS,
-    ISO_COUNTRIES,
-)
-from .directory import Directory, Hotline, Provider
-from .normalise import Kind, NormalisedLocation, is_onion
+from .countries import CCTLD_EXCEPTIONS
+from .countries import GENERIC_USE_CCTLDS
+from .countries import IDN_CCTLDS
+from .countries import ISO_COUNTRIES
+from .directory import Directory
+from .directory import Hotline
+from .directory import Provider
+from .normalise import Kind
+from .normalise import NormalisedLocation
+from .normalise import is_onion
 
 __all__ = [
     "ISO_COUNTRIES",

@@ -4,22 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, abort, render_template, request
+from flask import Flask
+from flask import Response
+from flask import abort
+from flask import render_template
+from flask import request
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from ..config import RTL_LANGUAGES, SUPPORTED_LANGUAGES, language_tag
-from ..extensions import csrf, current_services
+from ..config import RTL_LANGUAGES
+from ..config import SUPPORTED_LANGUAGES
+from ..config import language_tag
+from ..extensions import csrf
+from ..extensions import current_services
 from ..routing import mask_location_for_display
-from . import advocate_texts, staff_texts, texts
+from . import advocate_texts
+from . import staff_texts
+from . import texts
 from .access import refuse_undeclared_routes
 from .account import bp as account_bp
 from .admin import bp as admin_bp
 from .advocate import bp as advocate_bp
 from .api import bp as api_bp
-from .api import json_error, json_error_for
+from .api import json_error
+from .api import json_error_for
 from .forms import LANGUAGE_NAMES
 from .hotline import bp as hotline_bp
 from .public import bp as public_bp

@@ -11,9 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
+from typing import TypeVar
 
-from flask import abort, current_app, g, redirect, request, session, url_for
+from flask import abort
+from flask import current_app
+from flask import g
+from flask import redirect
+from flask import request
+from flask import session
+from flask import url_for
 
 from ..extensions import db
 from ..models import Account

@@ -8,37 +8,41 @@ session (sealed) until the first code confirms it.
 from __future__ import annotations
 
 import segno
-from flask import (
-    Blueprint,
-    current_app,
-    flash,
-    g,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint
+from flask import current_app
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
-from ..extensions import Database, current_services, db, limiter, receipt_limit
+from ..extensions import Database
+from ..extensions import current_services
+from ..extensions import db
+from ..extensions import limiter
+from ..extensions import receipt_limit
 from ..people import accounts
-from ..people.accounts import (
-    AccountLocked,
-    AccountRefused,
-    SignInFailed,
-    account_for_enrolment,
-    change_password,
-    complete_enrolment,
-    new_totp_secret,
-    totp_uri,
-)
-from .access import account_required, public, signed_in_account
+from ..people.accounts import AccountLocked
+from ..people.accounts import AccountRefused
+from ..people.accounts import SignInFailed
+from ..people.accounts import account_for_enrolment
+from ..people.accounts import change_password
+from ..people.accounts import complete_enrolment
+from ..people.accounts import new_totp_secret
+from ..people.accounts import totp_uri
+from .access import account_required
+from .access import public
+from .access import signed_in_account
 from .public import CLEAR_SITE_DATA
 from .session_interface import start_signed_in_session
-from .staff_forms import EnrolForm, PasswordForm, SignInForm
+from .staff_forms import EnrolForm
+from .staff_forms import PasswordForm
+from .staff_forms import SignInForm
 from .staff_texts import ACCOUNT_REFUSALS
 from .texts import refusal_text
 

@@ -10,16 +10,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask import Blueprint
+from flask import abort
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
-from ..extensions import current_services, db
+from ..extensions import current_services
+from ..extensions import db
 from ..hotline import delivery
-from ..models import Account, AuditEvent
-from ..people import advocates, audit
-from ..people.accounts import AccountRefused, enrolment_link
+from ..models import Account
+from ..models import AuditEvent
+from ..people import advocates
+from ..people import audit
+from ..people.accounts import AccountRefused
+from ..people.accounts import enrolment_link
 from ..people.advocates import AdvocateAction
 from .access import admin_required
 from .advocate_texts import REFUSALS

@@ -9,75 +9,71 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import (
-    Blueprint,
-    abort,
-    flash,
-    g,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint
+from flask import abort
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wrappers import Response as BaseResponse
 
-from ..cases.access import (
-    AccessRefused,
-    access_to_case,
-    can_issue_receipt,
-    invitation_serializer,
-    issue_receipt,
-    record_case_view,
-    redeem_invitation,
-)
-from ..cases.intake import (
-    IntakeError,
-    IntakeRequest,
-    check_location_count,
-    dry_run_routes,
-    file_request,
-    plan_routes,
-)
-from ..cases.pasted import LineOutcome, check_pasted_lines
-from ..cases.status import (
-    MessageRejected,
-    advocate_cases,
-    describe_case,
-    post_survivor_message,
-)
-from ..extensions import (
-    advocate_filing_limit,
-    current_services,
-    db,
-    filing_limit,
-    limiter,
-    lookup_limit,
-    receipt_limit,
-)
-from ..models import Case, CaseAccess
+from ..cases.access import AccessRefused
+from ..cases.access import access_to_case
+from ..cases.access import can_issue_receipt
+from ..cases.access import invitation_serializer
+from ..cases.access import issue_receipt
+from ..cases.access import record_case_view
+from ..cases.access import redeem_invitation
+from ..cases.intake import FiledRequest
+from ..cases.intake import IntakeError
+from ..cases.intake import IntakeRequest
+from ..cases.intake import check_location_count
+from ..cases.intake import dry_run_routes
+from ..cases.intake import plan_routes
+from ..cases.pasted import LineOutcome
+from ..cases.pasted import check_pasted_lines
+from ..cases.status import MessageRejected
+from ..cases.status import advocate_cases
+from ..cases.status import describe_case
+from ..cases.status import post_survivor_message
+from ..extensions import advocate_filing_limit
+from ..extensions import current_services
+from ..extensions import db
+from ..extensions import filing_limit
+from ..extensions import limiter
+from ..extensions import lookup_limit
+from ..extensions import receipt_limit
+from ..models import Case
+from ..models import CaseAccess
 from ..people.accounts import AccountRefused
-from ..people.advocates import (
-    ConsentRefused,
-    check_consent,
-    check_profile,
-    open_consent,
-    register_advocate,
-)
-from ..vocabulary import CaseStatus, member
+from ..people.advocates import ConsentRefused
+from ..people.advocates import check_consent
+from ..people.advocates import check_profile
+from ..people.advocates import open_consent
+from ..people.advocates import register_advocate
+from ..vocabulary import CaseStatus
+from ..vocabulary import member
 from . import journey
-from .access import advocate_required, public
-from .advocate_forms import ConsentForm, DetailsForm, PlacesForm, RedeemForm, RegisterForm
+from .access import advocate_required
+from .access import public
+from .advocate_forms import ConsentForm
+from .advocate_forms import DetailsForm
+from .advocate_forms import PlacesForm
+from .advocate_forms import RedeemForm
+from .advocate_forms import RegisterForm
 from .advocate_texts import REFUSALS
-from .forms import ConfirmForm, MessageForm, message_form_for
-from .texts import (
-    current_language,
-    message_rejection_text,
-    refusal_text,
-    rejection_text,
-)
+from .forms import ConfirmForm
+from .forms import MessageForm
+from .forms import message_form_for
+from .texts import current_language
+from .texts import message_rejection_text
+from .texts import refusal_text
+from .texts import rejection_text
 
 bp = Blueprint("advocate", __name__, url_prefix="/advocate")
 
@@ -240,6 +236,10 @@ def _draft() -> journey.Draft:
     return journey.Draft.load(journey.ADVOCATE_DRAFT)
 
 
+def _draft_with_places() -> journey.Draft | None:
+    return journey.draft_with_places(journey.ADVOCATE_DRAFT)
+
+
 @bp.route("/file/places", methods=["GET", "POST"])
 @limiter.limit(lookup_limit, methods=["POST"])
 @advocate_required
@@ -318,26 +318,18 @@ def _per_account() -> str:
     return f"account:{session.get('account_id')}"
 
 
-def _draft_with_places() -> journey.Draft | None:
-    draft = _draft()
-    return draft if draft.has_places else None
-
-
 @bp.route("/file/details", methods=["GET", "POST"])
 @advocate_required
 def details() -> str | BaseResponse:
     """Step 2: what the material is and about the survivor, all optional."""
-    draft = _draft_with_places()
-    if draft is None:
-        return redirect(url_for(".places"), 303)
-    form = DetailsForm(data=draft.answers(current_language()))
-    if request.method == "POST":
-        form = DetailsForm()
-        if form.validate_on_submit():
-            draft.take_answers(form.data, current_language())
-            draft.save()
-            return redirect(url_for(".consent"), 303)
-    return render_template("advocate/details.html", form=form)
+    return journey.answers_step(
+        _draft_with_places(),
+        DetailsForm,
+        "advocate/details.html",
+        start=".places",
+        then=".consent",
+        language=current_language(),
+    )
 
 
 @bp.route("/file/consent", methods=["GET", "POST"])
@@ -406,17 +398,18 @@ def send() -> str | BaseResponse:
     draft = _draft_with_places()
     pending = _filing(draft) if draft is not None else None
     if draft is None or pending is None:
-        flash(_("This request was already sent, or it expired. Nothing more was sent."))
+        flash(str(journey.ALREADY_SENT))
         return redirect(url_for(".dashboard"), 303)
-    try:
-        filed = file_request(db.session, current_services(), pending)
-    except IntakeError as error:
-        if error.code == "already_sent":
-            draft.discard()
-            flash(_("This request was already sent, or it expired. Nothing more was sent."))
-            return redirect(url_for(".dashboard"), 303)
-        flash(_("Something in the answers needs another look."))
-        return redirect(url_for(".review"), 303)
-    draft.discard()
+    filed = journey.file_draft(
+        db.session,
+        current_services(),
+        draft,
+        pending,
+        gone=".dashboard",
+        review=".review",
+        look_again=_("Something in the answers needs another look."),
+    )
+    if not isinstance(filed, FiledRequest):
+        return filed
     flash(ngettext("Sent %(num)d place.", "Sent %(num)d places.", len(pending.locations)))
     return render_template("advocate/filed.html", filed=filed)

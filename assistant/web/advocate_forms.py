@@ -8,14 +8,26 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms import DateField
+from wtforms import RadioField
+from wtforms import SelectField
+from wtforms import StringField
+from wtforms import TextAreaField
+from wtforms.validators import Length
+from wtforms.validators import Optional
 
 from ..config import SUPPORTED_LANGUAGES
 from ..people.advocates import Consent
-from ..vocabulary import Category, ConsentMethod, MinorAnswer
-from .advocate_texts import CATEGORY_LABELS, CONSENT_METHOD_LABELS, MINOR_LABELS
-from .forms import FIELD_BOUND, LANGUAGE_NAMES, PASTE_BOUND, MultiCheckboxField
+from ..vocabulary import Category
+from ..vocabulary import ConsentMethod
+from ..vocabulary import MinorAnswer
+from .advocate_texts import CATEGORY_LABELS
+from .advocate_texts import CONSENT_METHOD_LABELS
+from .advocate_texts import MINOR_LABELS
+from .forms import FIELD_BOUND
+from .forms import LANGUAGE_NAMES
+from .forms import PASTE_BOUND
+from .forms import MultiCheckboxField
 from .texts import country_choices
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext
 
-from ..vocabulary import AccessOrigin, Category, ConsentMethod, MinorAnswer
+from ..vocabulary import AccessOrigin
+from ..vocabulary import Category
+from ..vocabulary import ConsentMethod
+from ..vocabulary import MinorAnswer
 
 # The survivor's categories, asked of someone filing for them.
 CATEGORY_LABELS = {

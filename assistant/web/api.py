@@ -8,65 +8,79 @@ limit. Cookies are never read here, so CSRF does not apply.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from collections.abc import Sequence
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
+from typing import TypeVar
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint
+from flask import Response
+from flask import current_app
+from flask import g
+from flask import jsonify
+from flask import request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException
 
-from ..cases.intake import (
-    IntakeError,
-    IntakeRequest,
-    LocationBatch,
-    LocationEntry,
-    PlannedReferral,
-    add_locations,
-    collect_within_limits,
-    dry_run_routes,
-    file_request,
-)
-from ..cases.receipts import (
-    InvalidProposal,
-    InvalidReceipt,
-    ReceiptLocked,
-    check_receipt,
-    passphrase_proposals,
-    propose_passphrase,
-    replace_passphrase,
-)
+from ..cases.intake import IntakeError
+from ..cases.intake import IntakeRequest
+from ..cases.intake import LocationBatch
+from ..cases.intake import LocationEntry
+from ..cases.intake import PlannedReferral
+from ..cases.intake import add_locations
+from ..cases.intake import collect_within_limits
+from ..cases.intake import dry_run_routes
+from ..cases.intake import file_request
+from ..cases.receipts import InvalidProposal
+from ..cases.receipts import InvalidReceipt
+from ..cases.receipts import ReceiptLocked
+from ..cases.receipts import check_receipt
+from ..cases.receipts import passphrase_proposals
+from ..cases.receipts import propose_passphrase
+from ..cases.receipts import replace_passphrase
 from ..cases.retention import erase_case
-from ..cases.status import MessageRejected, describe_case, post_survivor_message
-from ..config import language_tag, supported_language
-from ..extensions import (
-    current_services,
-    db,
-    filing_limit,
-    limiter,
-    lookup_limit,
-    receipt_limit,
-)
+from ..cases.status import MessageRejected
+from ..cases.status import describe_case
+from ..cases.status import post_survivor_message
+from ..config import language_tag
+from ..config import supported_language
+from ..extensions import current_services
+from ..extensions import db
+from ..extensions import filing_limit
+from ..extensions import limiter
+from ..extensions import lookup_limit
+from ..extensions import receipt_limit
 from ..models import Case
-from ..routing import DEFAULT_KIND, Hotline, Kind
+from ..routing import DEFAULT_KIND
+from ..routing import Hotline
+from ..routing import Kind
 from ..routing.countries import checked_country
-from ..sessions import end_session, load_session, new_session_id, save_session
+from ..sessions import end_session
+from ..sessions import load_session
+from ..sessions import new_session_id
+from ..sessions import save_session
 from ..support_resources import Resource
-from ..vocabulary import Category, MinorAnswer, member
+from ..vocabulary import Category
+from ..vocabulary import MinorAnswer
+from ..vocabulary import member
 from . import texts
-from .access import SURVIVOR, declare, public
-from .api_contract import Contract, Problem
-from .openapi import LANGUAGE_VALUES, openapi_document
-from .texts import (
-    current_language,
-    event_text,
-    message_rejection_text,
-    reason_text,
-    rejection_text,
-)
+from .access import SURVIVOR
+from .access import declare
+from .access import public
+from .api_contract import Contract
+from .api_contract import Problem
+from .openapi import LANGUAGE_VALUES
+from .openapi import openapi_document
+from .texts import current_language
+from .texts import event_text
+from .texts import message_rejection_text
+from .texts import reason_text
+from .texts import rejection_text
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -284,17 +298,7 @@ def token_required(view: F, *, with_handed_over_receipt: bool = False) -> F:
         case = db.session.get(Case, case_id) if case_id is not None else None
         if loaded is None or case is None:
             raise ApiError(401, "invalid_token", INVALID_TOKEN)
-        idle, longest = _token_lifetimes()
-        if not save_session(
-            db.session,
-            current_services().cipher,
-            raw_id,
-            TOKEN_KIND,
-            {},
-            idle=idle,
-            longest=longest,
-            case_id=case.id,
-        ):
+        if not _save_token(raw_id, case):
             raise ApiError(401, "invalid_token", INVALID_TOKEN)
         g.token_raw_id = raw_id
         if case.must_change_passphrase and not with_handed_over_receipt:
@@ -434,10 +438,10 @@ def create_session() -> Response:
     return jsonify(_new_token(case))
 
 
-def _new_token(case: Case) -> dict[str, Any]:
-    raw_id = new_session_id()
+def _save_token(raw_id: str, case: Case, *, create: bool = False) -> bool:
+    """Keep a token's session alive (or start it): False when it has ended meanwhile."""
     idle, longest = _token_lifetimes()
-    save_session(
+    return save_session(
         db.session,
         current_services().cipher,
         raw_id,
@@ -446,8 +450,14 @@ def _new_token(case: Case) -> dict[str, Any]:
         idle=idle,
         longest=longest,
         case_id=case.id,
-        create=True,
+        create=create,
     )
+
+
+def _new_token(case: Case) -> dict[str, Any]:
+    raw_id = new_session_id()
+    _save_token(raw_id, case, create=True)
+    idle, _longest = _token_lifetimes()
     return {
         "token": _serializer().dumps(raw_id),
         "expires_in": int(idle.total_seconds()),

@@ -9,12 +9,16 @@ the body to the value, by JSON Schema keyword where the codes differ. The web la
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
+from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from jsonschema import Draft202012Validator, ValidationError
-from referencing import Registry, Resource
+from jsonschema import Draft202012Validator
+from jsonschema import ValidationError
+from referencing import Registry
+from referencing import Resource
 from referencing.jsonschema import DRAFT202012
 
 # Where the document stands in the validator's registry, so that its "#/components/..." references

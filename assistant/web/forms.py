@@ -4,23 +4,30 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    PasswordField,
-    RadioField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    TextAreaField,
-)
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms import BooleanField
+from wtforms import PasswordField
+from wtforms import RadioField
+from wtforms import SelectField
+from wtforms import SelectMultipleField
+from wtforms import StringField
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired
+from wtforms.validators import InputRequired
+from wtforms.validators import Length
+from wtforms.validators import Optional
+from wtforms.widgets import CheckboxInput
+from wtforms.widgets import ListWidget
 
 from ..cases.status import CaseView
 from ..config import SUPPORTED_LANGUAGES
-from ..routing import DEFAULT_KIND, Kind
-from ..vocabulary import Category, MinorAnswer
-from .texts import CATEGORY_LABELS, KIND_CHOICE_LABELS, MINOR_LABELS, country_choices
+from ..routing import DEFAULT_KIND
+from ..routing import Kind
+from ..vocabulary import Category
+from ..vocabulary import MinorAnswer
+from .texts import CATEGORY_LABELS
+from .texts import KIND_CHOICE_LABELS
+from .texts import MINOR_LABELS
+from .texts import country_choices
 
 # Generous bounds that stop abuse early; the domain gives the precise, kind message.
 FIELD_BOUND = 4096

@@ -12,27 +12,38 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from ..extensions import current_services, db
-from ..hotline import referrals, reports
-from ..hotline.referrals import ActionRefused, Staff
-from ..models import Referral, today
+from ..extensions import current_services
+from ..extensions import db
+from ..hotline import referrals
+from ..hotline import reports
+from ..hotline.referrals import ActionRefused
+from ..hotline.referrals import Staff
+from ..models import Referral
+from ..models import today
 from ..vocabulary import Assessment
 from .access import staff_required
 from .provider_chart import responsiveness_chart
-from .staff_forms import (
-    AssessForm,
-    CloseForm,
-    NoteForm,
-    NoticeForm,
-    RerouteForm,
-    ResponseForm,
-    StaffMessageForm,
-)
-from .staff_texts import ACTION_REFUSALS, NOTICE_TYPE_LABELS
+from .staff_forms import AssessForm
+from .staff_forms import CloseForm
+from .staff_forms import NoteForm
+from .staff_forms import NoticeForm
+from .staff_forms import RerouteForm
+from .staff_forms import ResponseForm
+from .staff_forms import StaffMessageForm
+from .staff_texts import ACTION_REFUSALS
+from .staff_texts import NOTICE_TYPE_LABELS
 from .texts import refusal_text
 
 bp = Blueprint("hotline", __name__, url_prefix="/hotline")

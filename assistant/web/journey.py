@@ -8,17 +8,37 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
 from flask import session
+from flask import url_for
+from flask_babel import lazy_gettext
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response as BaseResponse
 
-from ..cases.intake import IntakeError, IntakeRequest, LocationEntry, collect_within_limits
+from ..cases.intake import FiledRequest
+from ..cases.intake import IntakeError
+from ..cases.intake import IntakeRequest
+from ..cases.intake import LocationEntry
+from ..cases.intake import collect_within_limits
+from ..cases.intake import file_request
 from ..cases.pasted import entries_from_pasted_text
 from ..people.advocates import Consent
 from ..routing import NormalisedLocation
 from ..services import Services
-from ..vocabulary import Category, ConsentMethod, FiledBy, MinorAnswer, member
+from ..vocabulary import Category
+from ..vocabulary import ConsentMethod
+from ..vocabulary import FiledBy
+from ..vocabulary import MinorAnswer
+from ..vocabulary import member
 
 SURVIVOR_DRAFT = "draft"
 # An advocate's draft is kept apart, so that it never mixes with a survivor's on a shared browser.
@@ -129,6 +149,63 @@ class Draft:
             advocate_id=advocate_id,
             consent=self.consent if advocate_id is not None else None,
         )
+
+
+def draft_with_places(session_key: str = SURVIVOR_DRAFT) -> Draft | None:
+    """The draft, once it has at least one place; None sends the person back to the first step."""
+    draft = Draft.load(session_key)
+    return draft if draft.has_places else None
+
+
+def answers_step(
+    draft: Draft | None,
+    form_class: type[FlaskForm],
+    template: str,
+    *,
+    start: str,
+    then: str,
+    language: str,
+) -> str | BaseResponse:
+    """The step that asks about the material and the survivor, all optional: the survivor's
+    "about you" and the advocate's "details" differ only in their words."""
+    if draft is None:
+        return redirect(url_for(start), 303)
+    form = form_class(data=draft.answers(language))
+    if request.method == "POST":
+        form = form_class()
+        if form.validate_on_submit():
+            draft.take_answers(form.data, language)
+            draft.save()
+            return redirect(url_for(then), 303)
+    return render_template(template, form=form)
+
+
+ALREADY_SENT = lazy_gettext("This request was already sent, or it expired. Nothing more was sent.")
+
+
+def file_draft(
+    db: Session,
+    services: Services,
+    draft: Draft,
+    pending: IntakeRequest,
+    *,
+    gone: str,
+    review: str,
+    look_again: str,
+) -> FiledRequest | BaseResponse:
+    """File the request a draft describes and let the draft go; or, when it cannot be filed, the
+    way back: to ``gone`` when it was already sent, to ``review`` (saying ``look_again``)."""
+    try:
+        filed = file_request(db, services, pending)
+    except IntakeError as error:
+        if error.code == "already_sent":
+            draft.discard()
+            flash(str(ALREADY_SENT))
+            return redirect(url_for(gone), 303)
+        flash(look_again)
+        return redirect(url_for(review), 303)
+    draft.discard()
+    return filed
 
 
 @dataclass

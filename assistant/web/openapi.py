@@ -15,21 +15,25 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from ..config import SUPPORTED_LANGUAGES, Settings, language_tag
-from ..routing import DEFAULT_KIND, Intake, Kind, ReasonCode
+from ..config import SUPPORTED_LANGUAGES
+from ..config import Settings
+from ..config import language_tag
+from ..routing import DEFAULT_KIND
+from ..routing import Intake
+from ..routing import Kind
+from ..routing import ReasonCode
 from ..routing.normalise import MAX_PLATFORM_LENGTH
-from ..support_resources import AUDIENCES, DAYS
+from ..support_resources import AUDIENCES
+from ..support_resources import DAYS
 from ..support_resources import KINDS as RESOURCE_KINDS
-from ..vocabulary import (
-    CaseStatus,
-    Category,
-    EventCode,
-    LocationStatus,
-    MessageAuthor,
-    MinorAnswer,
-    ReferralStatus,
-    StaffReason,
-)
+from ..vocabulary import CaseStatus
+from ..vocabulary import Category
+from ..vocabulary import EventCode
+from ..vocabulary import LocationStatus
+from ..vocabulary import MessageAuthor
+from ..vocabulary import MinorAnswer
+from ..vocabulary import ReferralStatus
+from ..vocabulary import StaffReason
 
 JSON = "application/json"
 

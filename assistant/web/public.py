@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from flask import Blueprint, redirect, render_template, request, session
+from flask import Blueprint
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..config import supported_language
-from ..extensions import current_services, db
+from ..extensions import current_services
+from ..extensions import db
 from ..models import Case
 from ..routing.countries import known_country
-from . import journey, texts
+from . import journey
+from . import texts
 from .access import public
 
 bp = Blueprint("public", __name__)

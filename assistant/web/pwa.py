@@ -12,10 +12,19 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, render_template, send_file, url_for
+from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import render_template
+from flask import send_file
+from flask import url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from ..config import RTL_LANGUAGES, Settings, language_tag, png_size
+from ..config import RTL_LANGUAGES
+from ..config import Settings
+from ..config import language_tag
+from ..config import png_size
 from ..extensions import current_services
 from .access import public
 from .texts import current_language

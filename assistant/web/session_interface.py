@@ -9,21 +9,23 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Flask, Request, Response
+from flask import Flask
+from flask import Request
+from flask import Response
 from flask import session as current_session
-from flask.sessions import SessionInterface, SessionMixin
-from itsdangerous import BadSignature, Signer
+from flask.sessions import SessionInterface
+from flask.sessions import SessionMixin
+from itsdangerous import BadSignature
+from itsdangerous import Signer
 from werkzeug.datastructures import CallbackDict
 
 from ..extensions import Database
 from ..services import Services
-from ..sessions import (
-    end_session,
-    load_session,
-    new_session_id,
-    purge_expired_sessions,
-    save_session,
-)
+from ..sessions import end_session
+from ..sessions import load_session
+from ..sessions import new_session_id
+from ..sessions import purge_expired_sessions
+from ..sessions import save_session
 
 COOKIE_NAME = "rra_session"
 KIND = "web"

@@ -8,29 +8,55 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms import DateField
+from wtforms import HiddenField
+from wtforms import PasswordField
+from wtforms import SelectField
+from wtforms import StringField
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired
+from wtforms.validators import EqualTo
+from wtforms.validators import Length
+from wtforms.validators import Optional
 
 from ..hotline.referrals import MAX_NOTE_LENGTH
 from ..people.accounts import MAX_PASSWORD_LENGTH
-from ..vocabulary import (
-    CHOSEN_CLOSE_REASONS,
-    Assessment,
-    HarmfulSubtype,
-    NoticeType,
-    ProviderResponse,
-    RerouteReason,
-)
-from .staff_texts import (
-    ASSESSMENT_LABELS,
-    CLOSE_REASON_LABELS,
-    NOTICE_TYPE_LABELS,
-    REROUTE_REASON_LABELS,
-    RESPONSE_LABELS,
-    SUBTYPE_LABELS,
-)
+from ..people.accounts import MIN_PASSWORD_LENGTH
+from ..vocabulary import CHOSEN_CLOSE_REASONS
+from ..vocabulary import Assessment
+from ..vocabulary import HarmfulSubtype
+from ..vocabulary import NoticeType
+from ..vocabulary import ProviderResponse
+from ..vocabulary import RerouteReason
+from .staff_texts import ASSESSMENT_LABELS
+from .staff_texts import CLOSE_REASON_LABELS
+from .staff_texts import NOTICE_TYPE_LABELS
+from .staff_texts import REROUTE_REASON_LABELS
+from .staff_texts import RESPONSE_LABELS
+from .staff_texts import SUBTYPE_LABELS
 
 FIELD_BOUND = 4096
+
+
+def _authenticator_code() -> StringField:
+    return StringField(
+        _l("Code from your authenticator app"),
+        validators=[DataRequired(_l("Enter the 6-digit code.")), Length(max=20)],
+    )
+
+
+def _new_password(label: str) -> PasswordField:
+    return PasswordField(
+        label,
+        validators=[DataRequired(_l("Choose a password.")), Length(max=MAX_PASSWORD_LENGTH * 4)],
+    )
+
+
+def _same_password_again() -> PasswordField:
+    return PasswordField(
+        _l("The same password again"),
+        validators=[EqualTo("password", _l("The two passwords are not the same."))],
+    )
 
 
 class SignInForm(FlaskForm):
@@ -42,26 +68,16 @@ class SignInForm(FlaskForm):
         _l("Password"),
         validators=[DataRequired(_l("Enter your password.")), Length(max=MAX_PASSWORD_LENGTH * 4)],
     )
-    code = StringField(
-        _l("Code from your authenticator app"),
-        validators=[DataRequired(_l("Enter the 6-digit code.")), Length(max=20)],
-    )
+    code = _authenticator_code()
 
 
 class EnrolForm(FlaskForm):
     code = HiddenField()
-    password = PasswordField(
-        _l("Choose a password (at least 12 characters)"),
-        validators=[DataRequired(_l("Choose a password.")), Length(max=MAX_PASSWORD_LENGTH * 4)],
+    password = _new_password(
+        _l("Choose a password (at least %(num)d characters)", num=MIN_PASSWORD_LENGTH)
     )
-    confirm = PasswordField(
-        _l("The same password again"),
-        validators=[EqualTo("password", _l("The two passwords are not the same."))],
-    )
-    totp = StringField(
-        _l("Code from your authenticator app"),
-        validators=[DataRequired(_l("Enter the 6-digit code.")), Length(max=20)],
-    )
+    confirm = _same_password_again()
+    totp = _authenticator_code()
 
 
 class PasswordForm(FlaskForm):
@@ -72,18 +88,11 @@ class PasswordForm(FlaskForm):
             Length(max=MAX_PASSWORD_LENGTH * 4),
         ],
     )
-    password = PasswordField(
-        _l("New password (at least 12 characters)"),
-        validators=[DataRequired(_l("Choose a password.")), Length(max=MAX_PASSWORD_LENGTH * 4)],
+    password = _new_password(
+        _l("New password (at least %(num)d characters)", num=MIN_PASSWORD_LENGTH)
     )
-    confirm = PasswordField(
-        _l("The same password again"),
-        validators=[EqualTo("password", _l("The two passwords are not the same."))],
-    )
-    totp = StringField(
-        _l("Code from your authenticator app"),
-        validators=[DataRequired(_l("Enter the 6-digit code.")), Length(max=20)],
-    )
+    confirm = _same_password_again()
+    totp = _authenticator_code()
 
 
 class AssessForm(FlaskForm):

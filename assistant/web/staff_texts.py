@@ -2,31 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext, ngettext
+from flask_babel import lazy_gettext
+from flask_babel import ngettext
 from flask_babel.speaklater import LazyString
 
 from ..people.advocates import AdvocateAction
-from ..routing import Directory, Intake
-from ..vocabulary import (
-    AccountStatus,
-    Assessment,
-    CloseReason,
-    EventCode,
-    FiledBy,
-    HarmfulSubtype,
-    LocationStatus,
-    NoticeType,
-    ProviderResponse,
-    ReferralStatus,
-    RerouteReason,
-    Role,
-)
-from .texts import STATUS_LABELS, hotline_name, looked_up
+from ..routing import Directory
+from ..routing import Intake
+from ..vocabulary import AccountStatus
+from ..vocabulary import Assessment
+from ..vocabulary import CloseReason
+from ..vocabulary import EventCode
+from ..vocabulary import FiledBy
+from ..vocabulary import HarmfulSubtype
+from ..vocabulary import LocationStatus
+from ..vocabulary import NoticeType
+from ..vocabulary import ProviderResponse
+from ..vocabulary import ReferralStatus
+from ..vocabulary import RerouteReason
+from ..vocabulary import Role
+from .texts import STATUS_LABELS
+from .texts import hotline_name
+from .texts import looked_up
 
 ASSESSMENT_LABELS = {
     Assessment.CSAM: lazy_gettext("Child sexual abuse material (notice type 1)"),

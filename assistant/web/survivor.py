@@ -8,75 +8,71 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
+from typing import TypeVar
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    flash,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wrappers import Response as BaseResponse
 
-from ..cases.access import (
-    cancel_invitations,
-    create_invitation,
-    invitation_serializer,
-    revoke_access,
-    waiting_invitations,
-)
-from ..cases.intake import (
-    IntakeError,
-    LocationEntry,
-    add_locations,
-    check_location_count,
-    file_request,
-    plan_routes,
-)
-from ..cases.receipts import (
-    InvalidProposal,
-    InvalidReceipt,
-    ReceiptLocked,
-    check_receipt,
-    passphrase_proposals,
-    propose_passphrase,
-    replace_passphrase,
-)
+from ..cases.access import cancel_invitations
+from ..cases.access import create_invitation
+from ..cases.access import invitation_serializer
+from ..cases.access import revoke_access
+from ..cases.access import waiting_invitations
+from ..cases.intake import FiledRequest
+from ..cases.intake import IntakeError
+from ..cases.intake import LocationEntry
+from ..cases.intake import add_locations
+from ..cases.intake import check_location_count
+from ..cases.intake import plan_routes
+from ..cases.receipts import InvalidProposal
+from ..cases.receipts import InvalidReceipt
+from ..cases.receipts import ReceiptLocked
+from ..cases.receipts import check_receipt
+from ..cases.receipts import passphrase_proposals
+from ..cases.receipts import propose_passphrase
+from ..cases.receipts import replace_passphrase
 from ..cases.retention import erase_case
-from ..cases.status import CaseView, MessageRejected, describe_case, post_survivor_message
-from ..extensions import (
-    current_services,
-    db,
-    filing_limit,
-    limiter,
-    lookup_limit,
-    receipt_limit,
-)
+from ..cases.status import CaseView
+from ..cases.status import MessageRejected
+from ..cases.status import describe_case
+from ..cases.status import post_survivor_message
+from ..extensions import current_services
+from ..extensions import db
+from ..extensions import filing_limit
+from ..extensions import limiter
+from ..extensions import lookup_limit
+from ..extensions import receipt_limit
 from ..models import Case
 from ..people.advocates import advocates_on_case
 from ..vocabulary import Category
 from . import journey
-from .access import SURVIVOR, declare, public
-from .forms import (
-    AboutForm,
-    CategoriesForm,
-    CheckForm,
-    ConfirmForm,
-    EraseForm,
-    LocationForm,
-    MessageForm,
-    message_form_for,
-)
+from .access import SURVIVOR
+from .access import declare
+from .access import public
+from .forms import AboutForm
+from .forms import CategoriesForm
+from .forms import CheckForm
+from .forms import ConfirmForm
+from .forms import EraseForm
+from .forms import LocationForm
+from .forms import MessageForm
+from .forms import message_form_for
 from .public import CLEAR_SITE_DATA
 from .session_interface import start_signed_in_session
-from .texts import current_language, message_rejection_text, rejection_text
+from .texts import current_language
+from .texts import message_rejection_text
+from .texts import rejection_text
 
 bp = Blueprint("survivor", __name__)
 
@@ -213,16 +209,11 @@ def _problem(error: IntakeError) -> dict[str, str]:
     return {"where": "single", "excerpt": "", "text": rejection_text(error.code, error.params)}
 
 
-def _draft_with_places() -> journey.Draft | None:
-    draft = journey.Draft.load()
-    return draft if draft.has_places else None
-
-
 @bp.route("/request/what", methods=["GET", "POST"])
 @public
 def what() -> str | BaseResponse:
     """Step 2: what kind of material (all optional). A content note comes first."""
-    draft = _draft_with_places()
+    draft = journey.draft_with_places()
     if draft is None:
         return redirect(url_for(".where"), 303)
     form = CategoriesForm(data={"categories": draft.categories})
@@ -243,24 +234,21 @@ def what() -> str | BaseResponse:
 @public
 def about() -> str | BaseResponse:
     """Step 3: about you, all optional."""
-    draft = _draft_with_places()
-    if draft is None:
-        return redirect(url_for(".where"), 303)
-    form = AboutForm(data=draft.answers(current_language()))
-    if request.method == "POST":
-        form = AboutForm()
-        if form.validate_on_submit():
-            draft.take_answers(form.data, current_language())
-            draft.save()
-            return redirect(url_for(".review"), 303)
-    return render_template("survivor/about.html", form=form)
+    return journey.answers_step(
+        journey.draft_with_places(),
+        AboutForm,
+        "survivor/about.html",
+        start=".where",
+        then=".review",
+        language=current_language(),
+    )
 
 
 @bp.get("/request/review")
 @public
 def review() -> str | BaseResponse:
     """Step 4: a masked summary, where each place will go and why, and a way back to each step."""
-    draft = _draft_with_places()
+    draft = journey.draft_with_places()
     if draft is None:
         return redirect(url_for(".where"), 303)
     plan = plan_routes(draft.locations, current_services(), draft.country)
@@ -281,24 +269,22 @@ def send() -> str | BaseResponse:
 
     Rendered in this response (never stored to be shown again), so a refresh cannot reveal it.
     """
-    draft = _draft_with_places()
+    draft = journey.draft_with_places()
     if draft is None:
-        flash(_("This request was already sent, or it expired. Nothing more was sent."))
+        flash(str(journey.ALREADY_SENT))
         return redirect(url_for("public.landing"), 303)
-    try:
-        filed = file_request(
-            db.session,
-            current_services(),
-            draft.intake_request(current_services(), current_language()),
-        )
-    except IntakeError as error:
-        if error.code == "already_sent":
-            draft.discard()
-            flash(_("This request was already sent, or it expired. Nothing more was sent."))
-            return redirect(url_for("public.landing"), 303)
-        flash(_("Something in your answers needs another look."))
-        return redirect(url_for(".review"), 303)
-    draft.discard()
+    services = current_services()
+    filed = journey.file_draft(
+        db.session,
+        services,
+        draft,
+        draft.intake_request(services, current_language()),
+        gone="public.landing",
+        review=".review",
+        look_again=_("Something in your answers needs another look."),
+    )
+    if not isinstance(filed, FiledRequest):
+        return filed
     return render_template("survivor/receipt.html", filed=filed)
 
 

@@ -5,33 +5,39 @@ language. The domain speaks in codes with parameters; only this module turns the
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.core import get_global
-from babel.dates import get_day_names, get_timezone_location
-from flask_babel import get_locale, lazy_gettext, ngettext
+from babel.dates import get_day_names
+from babel.dates import get_timezone_location
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
+from flask_babel import ngettext
 
-from ..routing import Directory, Intake, Kind, ReasonCode
+from ..routing import Directory
+from ..routing import Intake
+from ..routing import Kind
+from ..routing import ReasonCode
 from ..routing.countries import ISO_COUNTRIES
 from ..support_resources import DAYS
-from ..vocabulary import (
-    CaseStatus,
-    Category,
-    CloseReason,
-    EventCode,
-    LocationStatus,
-    MinorAnswer,
-    RerouteReason,
-    StaffReason,
-    member,
-)
+from ..vocabulary import CaseStatus
+from ..vocabulary import Category
+from ..vocabulary import CloseReason
+from ..vocabulary import EventCode
+from ..vocabulary import LocationStatus
+from ..vocabulary import MinorAnswer
+from ..vocabulary import RerouteReason
+from ..vocabulary import StaffReason
+from ..vocabulary import member
 
 KIND_LABELS = {
     Kind.URL: lazy_gettext("Link"),

@@ -6,15 +6,23 @@ never lands in the browser's history or an address bar, and nothing about it is 
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint
+from flask import render_template
+from flask import request
 
 from ..cases.intake import dry_run_routes
-from ..extensions import current_services, limiter, lookup_limit
-from ..routing import Directory, Hotline, NormalisedLocation, RouteDecision
+from ..extensions import current_services
+from ..extensions import limiter
+from ..extensions import lookup_limit
+from ..routing import Directory
+from ..routing import Hotline
+from ..routing import NormalisedLocation
+from ..routing import RouteDecision
 from ..routing.countries import known_country
 from .access import public
 from .forms import DryRunForm
-from .journey import Problem, gather_locations
+from .journey import Problem
+from .journey import gather_locations
 from .texts import country_name
 
 bp = Blueprint("where", __name__)

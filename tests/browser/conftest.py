@@ -14,7 +14,8 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from tests.conftest import empty_all_tables, make_app
+from tests.conftest import empty_all_tables
+from tests.conftest import make_app
 
 PHONE = {"width": 390, "height": 844}
 CHROMIUM_ARGS = [

@@ -16,9 +16,15 @@ from werkzeug.exceptions import NotFound
 
 from assistant.extensions import Database
 from assistant.people import accounts
-from assistant.people.advocates import AdvocateProfile, register_advocate
-from tests.browser.conftest import PHONE, sign_in_with_receipt
-from tests.conftest import ADVOCATE_ORG, HOTLINE_A, STAFF_PASSWORD, Staffer, Survivor
+from assistant.people.advocates import AdvocateProfile
+from assistant.people.advocates import register_advocate
+from tests.browser.conftest import PHONE
+from tests.browser.conftest import sign_in_with_receipt
+from tests.conftest import ADVOCATE_ORG
+from tests.conftest import HOTLINE_A
+from tests.conftest import STAFF_PASSWORD
+from tests.conftest import Staffer
+from tests.conftest import Survivor
 
 pytestmark = pytest.mark.browser
 
@@ -35,7 +41,6 @@ NOT_PAGES = {
 
 
 def _axe_source() -> str:
-
     return (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text("utf-8")
 
 
@@ -251,7 +256,6 @@ def _handed_over_receipt(page: Any, audit: Audit, number: str, passphrase: str) 
 def test_every_page_of_every_audience_has_no_wcag_22_aa_violations(
     context: Any, live_app: Flask, live_server: str
 ) -> None:
-
     audit = Audit(live_app)
     filer = Survivor(live_app.test_client())
     number, passphrase = filer.file("https://gallery.example.ie/album/5", country="IE")

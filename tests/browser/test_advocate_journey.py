@@ -14,7 +14,10 @@ import pytest
 
 from assistant.models import today
 from tests.browser.conftest import sign_in_with_receipt
-from tests.conftest import ADVOCATE_ORG, HOTLINE_A, STAFF_PASSWORD, Staffer
+from tests.conftest import ADVOCATE_ORG
+from tests.conftest import HOTLINE_A
+from tests.conftest import STAFF_PASSWORD
+from tests.conftest import Staffer
 
 pytestmark = pytest.mark.browser
 

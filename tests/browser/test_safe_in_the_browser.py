@@ -8,15 +8,19 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from tests.browser.conftest import PHONE, sign_in_with_receipt
-from tests.conftest import Survivor, empty_all_tables, make_app
+from tests.browser.conftest import PHONE
+from tests.browser.conftest import sign_in_with_receipt
+from tests.conftest import Survivor
+from tests.conftest import empty_all_tables
+from tests.conftest import make_app
 
 pytestmark = pytest.mark.browser
 

@@ -8,7 +8,10 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import HOTLINE_A, STAFF_PASSWORD, Staffer, Survivor
+from tests.conftest import HOTLINE_A
+from tests.conftest import STAFF_PASSWORD
+from tests.conftest import Staffer
+from tests.conftest import Survivor
 
 pytestmark = pytest.mark.browser
 
@@ -31,7 +34,7 @@ def test_staff_sign_in_acknowledge_assess_notice_removed(page: Any, live_app: An
     assert page.get_by_text(PLACE, exact=True).is_visible()  # in full, here and only here
     assert page.locator(f'a[href="{PLACE}"]').count() == 0
     page.get_by_role("button", name="Acknowledge").click()
-    assert page.get_by_text("Acknowledged 1 places.").is_visible()
+    assert page.get_by_text("Acknowledged 1 place.").is_visible()
 
     page.get_by_label("Assessment").select_option("csam")
     page.get_by_role("button", name="Record the assessment").click()

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.cases.intake import IntakeError, IntakeRequest, add_locations, file_request
+from assistant.cases.intake import IntakeError
+from assistant.cases.intake import IntakeRequest
+from assistant.cases.intake import add_locations
+from assistant.cases.intake import file_request
 from assistant.crypto import FieldCipher
 from assistant.routing import normalise_location
 from tests.conftest import row_counts

@@ -8,8 +8,11 @@ import datetime as dt
 import pytest
 from sqlalchemy import event
 
-from assistant.cases.intake import IntakeRequest, file_request
-from assistant.cases.receipts import InvalidReceipt, ReceiptLocked, check_receipt
+from assistant.cases.intake import IntakeRequest
+from assistant.cases.intake import file_request
+from assistant.cases.receipts import InvalidReceipt
+from assistant.cases.receipts import ReceiptLocked
+from assistant.cases.receipts import check_receipt
 from assistant.models import Case
 from assistant.routing import normalise_location
 

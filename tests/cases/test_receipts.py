@@ -7,18 +7,16 @@ import re
 
 import pytest
 
-from assistant.cases.receipts import (
-    CROCKFORD,
-    MAX_PASSPHRASE_INPUT,
-    PASSPHRASE_ALPHABET,
-    PASSPHRASE_BITS,
-    Passphrase,
-    PassphraseHasher,
-    new_case_number,
-    new_passphrase,
-    normalise_case_number,
-    normalise_passphrase,
-)
+from assistant.cases.receipts import CROCKFORD
+from assistant.cases.receipts import MAX_PASSPHRASE_INPUT
+from assistant.cases.receipts import PASSPHRASE_ALPHABET
+from assistant.cases.receipts import PASSPHRASE_BITS
+from assistant.cases.receipts import Passphrase
+from assistant.cases.receipts import PassphraseHasher
+from assistant.cases.receipts import new_case_number
+from assistant.cases.receipts import new_passphrase
+from assistant.cases.receipts import normalise_case_number
+from assistant.cases.receipts import normalise_passphrase
 
 CASE_NUMBER = re.compile(r"^RQ-[0-9A-HJKMNP-TV-Z]{8}$")
 ARGON2_PREFIX = re.compile(r"^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$")

@@ -6,13 +6,16 @@ import datetime as dt
 
 from sqlalchemy import update
 
-from assistant.cases.intake import IntakeRequest, file_request
+from assistant.cases.intake import IntakeRequest
+from assistant.cases.intake import file_request
 from assistant.cases.retention import purge
 from assistant.cli import main
 from assistant.extensions import Database
-from assistant.models import Case, SessionRecord
+from assistant.models import Case
+from assistant.models import SessionRecord
 from assistant.routing import normalise_location
-from tests.conftest import Survivor, row_counts
+from tests.conftest import Survivor
+from tests.conftest import row_counts
 
 
 def test_an_abandoned_draft_is_purged_within_the_hour(app, db, survivor: Survivor):
@@ -55,7 +58,6 @@ def test_init_db_can_run_again_on_an_existing_database(app):
 
 
 def test_expired_drafts_are_deleted_when_anyone_starts_a_new_session(app, survivor: Survivor):
-
     survivor.add_places(value="https://example.com/abandoned")
     past = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=1)
     with Database.engine(app).begin() as connection:

@@ -12,19 +12,26 @@ import shutil
 import socket
 import ssl
 import threading
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
+from dataclasses import field
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import AuthResult
+from aiosmtpd.smtp import LoginPassword
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
+from cryptography.x509.oid import NameOID
 
-from assistant.hotline.channels import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
+from assistant.hotline.channels import SIGNATURE_HEADER
+from assistant.hotline.channels import TIMESTAMP_HEADER
+from assistant.hotline.channels import verify_signature
 from assistant.routing.directory import DATA_DIR
 
 LOOPBACK = "127.0.0.1"

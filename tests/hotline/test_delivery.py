@@ -11,43 +11,55 @@ import datetime as dt
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
-from sqlalchemy import event, func, select
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy import event
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.orm import Session
 
-from assistant.cases.intake import IntakeRequest, add_locations, file_request
+from assistant.cases.intake import IntakeRequest
+from assistant.cases.intake import add_locations
+from assistant.cases.intake import file_request
 from assistant.cases.retention import erase_case
 from assistant.cli import main
 from assistant.extensions import Database
-from assistant.hotline.channels import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign, verify_signature
-from assistant.hotline.delivery import (
-    DeliveryReport,
-    dead_letters,
-    deliver_once,
-    retry_dead_letter,
-    run_forever,
-)
-from assistant.hotline.referrals import Staff, reroute
-from assistant.models import AuditEvent, Case, OutboxItem, Referral, utcnow
+from assistant.hotline.channels import SIGNATURE_HEADER
+from assistant.hotline.channels import TIMESTAMP_HEADER
+from assistant.hotline.channels import sign
+from assistant.hotline.channels import verify_signature
+from assistant.hotline.delivery import DeliveryReport
+from assistant.hotline.delivery import dead_letters
+from assistant.hotline.delivery import deliver_once
+from assistant.hotline.delivery import retry_dead_letter
+from assistant.hotline.delivery import run_forever
+from assistant.hotline.referrals import Staff
+from assistant.hotline.referrals import reroute
+from assistant.models import AuditEvent
+from assistant.models import Case
+from assistant.models import OutboxItem
+from assistant.models import Referral
+from assistant.models import utcnow
 from assistant.routing import normalise_location
 from assistant.services import Services
-from tests.conftest import Survivor, empty_all_tables, make_app
-from tests.hotline.delivery_support import (
-    Clock,
-    Mailbox,
-    TlsFiles,
-    WebhookReceiver,
-    delivery_data,
-    make_certificates,
-    smtp_server,
-    unused_port,
-)
+from tests.conftest import Survivor
+from tests.conftest import empty_all_tables
+from tests.conftest import make_app
+from tests.hotline.delivery_support import Clock
+from tests.hotline.delivery_support import Mailbox
+from tests.hotline.delivery_support import TlsFiles
+from tests.hotline.delivery_support import WebhookReceiver
+from tests.hotline.delivery_support import delivery_data
+from tests.hotline.delivery_support import make_certificates
+from tests.hotline.delivery_support import smtp_server
+from tests.hotline.delivery_support import unused_port
 
 IE_SECRET = "ie-shared-secret-" + "k" * 32
 GB_SECRET = "gb-shared-secret-" + "q" * 32
@@ -520,7 +532,6 @@ def test_the_deliver_command_runs_one_pass_and_says_what_it_did(app):
 
 
 def test_an_administrator_sees_a_dead_letter_and_sends_it_again(app, admin):
-
     Survivor(app.test_client()).file("https://example.org/x")
     with Database.new_session(app) as db:
         referral = db.scalars(select(Referral)).first()

@@ -7,25 +7,30 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
-from assistant.cases.intake import IntakeRequest, file_request
+from assistant.cases.intake import IntakeRequest
+from assistant.cases.intake import file_request
 from assistant.cases.status import describe_case
 from assistant.hotline import referrals
-from assistant.hotline.referrals import TRANSITIONS, ActionRefused, ReferralActions, Staff
-from assistant.models import (
-    Account,
-    AuditEvent,
-    Location,
-    Notice,
-    Referral,
-    ReferralEvent,
-    today,
-    utcnow,
-)
+from assistant.hotline.referrals import TRANSITIONS
+from assistant.hotline.referrals import ActionRefused
+from assistant.hotline.referrals import ReferralActions
+from assistant.hotline.referrals import Staff
+from assistant.models import Account
+from assistant.models import AuditEvent
+from assistant.models import Location
+from assistant.models import Notice
+from assistant.models import Referral
+from assistant.models import ReferralEvent
+from assistant.models import today
+from assistant.models import utcnow
 from assistant.routing import normalise_location
-from assistant.vocabulary import LocationAction, LocationStatus
-from tests.conftest import HOTLINE_A, HOTLINE_B
+from assistant.vocabulary import LocationAction
+from assistant.vocabulary import LocationStatus
+from tests.conftest import HOTLINE_A
+from tests.conftest import HOTLINE_B
 
 A = LocationAction
 

@@ -13,17 +13,18 @@ from sqlalchemy import select
 
 from assistant.cli import main
 from assistant.extensions import Database
-from assistant.models import Account, AuditEvent, SessionRecord, utcnow
+from assistant.models import Account
+from assistant.models import AuditEvent
+from assistant.models import SessionRecord
+from assistant.models import utcnow
 from assistant.people import accounts
 from assistant.sessions import load_session
-from tests.conftest import (
-    HOTLINE_A,
-    STAFF_PASSWORD,
-    Staffer,
-    csrf_token,
-    empty_all_tables,
-    make_app,
-)
+from tests.conftest import HOTLINE_A
+from tests.conftest import STAFF_PASSWORD
+from tests.conftest import Staffer
+from tests.conftest import csrf_token
+from tests.conftest import empty_all_tables
+from tests.conftest import make_app
 
 
 def create_user(app: Any, *args: str) -> Any:

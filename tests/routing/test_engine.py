@@ -5,18 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from assistant.routing.countries import GENERIC_USE_CCTLDS
-from assistant.routing.directory import Directory, DirectoryError, build_directory, load_directory
-from assistant.routing.engine import ISO_COUNTRIES, country_of_tld, route_location
-from assistant.routing.normalise import (
-    Kind,
-    LocationRejected,
-    NormalisedLocation,
-    normalise_location,
-)
+from assistant.routing.directory import Directory
+from assistant.routing.directory import DirectoryError
+from assistant.routing.directory import build_directory
+from assistant.routing.directory import load_directory
+from assistant.routing.engine import ISO_COUNTRIES
+from assistant.routing.engine import country_of_tld
+from assistant.routing.engine import route_location
+from assistant.routing.normalise import Kind
+from assistant.routing.normalise import LocationRejected
+from assistant.routing.normalise import NormalisedLocation
+from assistant.routing.normalise import normalise_location
 
 ONION_V3 = "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.onion"
 MAGNET = "magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a"

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
-from assistant.routing.normalise import (
-    Kind,
-    LocationRejected,
-    guess_kind,
-    mask_location_for_display,
-    normalise_location,
-    registrable_domain,
-)
+from assistant.routing.normalise import Kind
+from assistant.routing.normalise import LocationRejected
+from assistant.routing.normalise import guess_kind
+from assistant.routing.normalise import mask_location_for_display
+from assistant.routing.normalise import normalise_location
+from assistant.routing.normalise import registrable_domain
 
 ONION_V3 = "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.onion"
 

@@ -6,10 +6,15 @@ from typing import Any
 
 import pytest
 
-from assistant.routing.directory import Directory, DirectoryError, build_directory, check_data
+from assistant.routing.directory import Directory
+from assistant.routing.directory import DirectoryError
+from assistant.routing.directory import build_directory
+from assistant.routing.directory import check_data
 from assistant.routing.engine import route_location
 from assistant.routing.normalise import normalise_location
-from tests.routing.test_engine import FakeResolver, codes, entry
+from tests.routing.test_engine import FakeResolver
+from tests.routing.test_engine import codes
+from tests.routing.test_engine import entry
 
 
 def provider(

@@ -10,9 +10,13 @@ import pytest
 from mmdb_writer import MMDBWriter
 from netaddr import IPSet
 
-from assistant.routing import load_directory, normalise_location, route_location
-from assistant.routing.resolver import GeoipResolver, StaticResolver
-from tests.conftest import api_request_body, make_app
+from assistant.routing import load_directory
+from assistant.routing import normalise_location
+from assistant.routing import route_location
+from assistant.routing.resolver import GeoipResolver
+from assistant.routing.resolver import StaticResolver
+from tests.conftest import api_request_body
+from tests.conftest import make_app
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +133,6 @@ def test_an_ipv6_address_in_an_ipv4_only_database_is_no_crash(tmp_path: Path) ->
 
 
 def test_a_slow_dns_answer_is_given_up_on(geoip_database: Path) -> None:
-
     release = threading.Event()
 
     def hanging(host: str) -> list[str]:

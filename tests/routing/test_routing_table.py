@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.routing import Directory, load_directory, normalise_location, route_location
+from assistant.routing import Directory
+from assistant.routing import load_directory
+from assistant.routing import normalise_location
+from assistant.routing import route_location
 
 ONION = "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.onion"
 MAGNET = "magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&dn=file"

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from assistant.web.access import ACCOUNT, ADMIN, ADVOCATE, PUBLIC, STAFF, SURVIVOR, access_level
+from assistant.web.access import ACCOUNT
+from assistant.web.access import ADMIN
+from assistant.web.access import ADVOCATE
+from assistant.web.access import PUBLIC
+from assistant.web.access import STAFF
+from assistant.web.access import SURVIVOR
+from assistant.web.access import access_level
 from tests.conftest import csrf_token
 
 PUBLIC_ON_PURPOSE = {

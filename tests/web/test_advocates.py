@@ -11,25 +11,27 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
-from assistant.cases.access import (
-    AccessRefused,
-    create_invitation,
-    invitation_serializer,
-    redeem_invitation,
-)
+from assistant.cases.access import AccessRefused
+from assistant.cases.access import create_invitation
+from assistant.cases.access import invitation_serializer
+from assistant.cases.access import redeem_invitation
 from assistant.cases.retention import purge
 from assistant.cli import main
 from assistant.extensions import Database
-from assistant.models import Account, AuditEvent, Case, CaseAccess, Invitation, today, utcnow
-from tests.conftest import (
-    ADVOCATE_ORG,
-    HOTLINE_A,
-    SECRETS,
-    STAFF_PASSWORD,
-    Staffer,
-    Survivor,
-    csrf_token,
-)
+from assistant.models import Account
+from assistant.models import AuditEvent
+from assistant.models import Case
+from assistant.models import CaseAccess
+from assistant.models import Invitation
+from assistant.models import today
+from assistant.models import utcnow
+from tests.conftest import ADVOCATE_ORG
+from tests.conftest import HOTLINE_A
+from tests.conftest import SECRETS
+from tests.conftest import STAFF_PASSWORD
+from tests.conftest import Staffer
+from tests.conftest import Survivor
+from tests.conftest import csrf_token
 
 CASE_NUMBER = re.compile(r'id="case-number">([^<]+)<')
 PASSPHRASE = re.compile(r'id="passphrase">([^<]+)<')
@@ -691,7 +693,6 @@ def test_erasing_the_case_removes_every_access_and_invitation(app, advocate_a):
 
 
 def test_purge_clears_invitation_rows_that_can_no_longer_be_used(app):
-
     signed_in_survivor(app, "https://example.ie/purge-1")
     with Database.new_session(app) as db:
         case = db.scalar(select(Case))

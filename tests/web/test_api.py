@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from tests.conftest import api_request_body, row_counts
+from tests.conftest import api_request_body
+from tests.conftest import row_counts
 
 
 def file(client, *values, **extra):

@@ -10,9 +10,14 @@ from typing import Any
 import pytest
 from flask import Response
 
-from tests.conftest import api_request_body, make_app, row_counts
-from tests.contract import ContractViolation, Document, check
-from tests.web.test_api import file, sign_in
+from tests.conftest import api_request_body
+from tests.conftest import make_app
+from tests.conftest import row_counts
+from tests.contract import ContractViolation
+from tests.contract import Document
+from tests.contract import check
+from tests.web.test_api import file
+from tests.web.test_api import sign_in
 
 
 @pytest.fixture

@@ -10,8 +10,17 @@ from typing import Any
 from sqlalchemy import select
 
 from assistant.extensions import Database
-from assistant.models import AuditEvent, Location, Notice, Referral, today
-from tests.conftest import HOTLINE_A, HOTLINE_B, Staffer, Survivor, csrf_token, row_counts
+from assistant.models import AuditEvent
+from assistant.models import Location
+from assistant.models import Notice
+from assistant.models import Referral
+from assistant.models import today
+from tests.conftest import HOTLINE_A
+from tests.conftest import HOTLINE_B
+from tests.conftest import Staffer
+from tests.conftest import Survivor
+from tests.conftest import csrf_token
+from tests.conftest import row_counts
 
 TODAY = dt.date.today().isoformat()
 

@@ -6,7 +6,9 @@ from io import BytesIO
 
 import pytest
 
-from tests.conftest import Survivor, csrf_token, row_counts
+from tests.conftest import Survivor
+from tests.conftest import csrf_token
+from tests.conftest import row_counts
 
 
 def test_landing_says_what_this_is_and_offers_three_ways_on(client):
@@ -119,7 +121,6 @@ def test_more_than_500_places_are_capped_with_an_explanation(survivor: Survivor)
 
 
 def test_an_attempted_file_upload_changes_nothing(survivor: Survivor, app):
-
     token = csrf_token(survivor.client, "/request/where")
     response = survivor.client.post(
         "/request/where",

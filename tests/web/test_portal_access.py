@@ -13,9 +13,19 @@ import pytest
 
 from assistant.cli import main
 from assistant.extensions import Database
-from assistant.models import Account, Location, Notice, OutboxItem, Referral, today, utcnow
-from assistant.people.advocates import AdvocateProfile, register_advocate
-from tests.conftest import HOTLINE_A, Staffer, Survivor, csrf_token
+from assistant.models import Account
+from assistant.models import Location
+from assistant.models import Notice
+from assistant.models import OutboxItem
+from assistant.models import Referral
+from assistant.models import today
+from assistant.models import utcnow
+from assistant.people.advocates import AdvocateProfile
+from assistant.people.advocates import register_advocate
+from tests.conftest import HOTLINE_A
+from tests.conftest import Staffer
+from tests.conftest import Survivor
+from tests.conftest import csrf_token
 
 INVITATION = re.compile(r'id="invitation-code">([^<]+)<')
 

@@ -9,7 +9,9 @@ import os
 import pytest
 import redis
 
-from tests.conftest import Survivor, csrf_token, make_app
+from tests.conftest import Survivor
+from tests.conftest import csrf_token
+from tests.conftest import make_app
 
 REDIS_URL = os.environ.get("ASSISTANT_TEST_REDIS_URL", "")
 STORAGES = ["memory://"] + ([REDIS_URL] if REDIS_URL else [])

@@ -14,10 +14,13 @@ from pathlib import Path
 import pytest
 
 from assistant.config import ConfigError
-from assistant.support_resources import Opening, load_resources
+from assistant.support_resources import Opening
+from assistant.support_resources import load_resources
 from assistant.web.pwa import _digest
 from assistant.web.texts import hours_text
-from tests.conftest import Staffer, csrf_token, make_app
+from tests.conftest import Staffer
+from tests.conftest import csrf_token
+from tests.conftest import make_app
 
 EXIT = '"cache", "cookies", "storage"'
 
@@ -225,7 +228,6 @@ def test_the_resources_api_refuses_a_bad_country_or_language_as_json(client):
 
 
 def test_resource_hours_are_in_the_readers_words(app):
-
     sample = next(e for e in load_resources().entries if e.country == "DE")
     weekdays = sample.__class__(
         **{
@@ -309,7 +311,6 @@ def test_name_and_icon_are_configurable(tmp_path, database_url):
 
 @pytest.mark.parametrize("size", [100, 0])
 def test_an_icon_that_is_too_small_or_not_a_png_stops_the_app(tmp_path, database_url, size):
-
     path = _png(tmp_path / "tile.png", size) if size else tmp_path / "tile.png"
     if not size:
         path.write_text("not a picture")
@@ -339,7 +340,6 @@ def test_the_service_worker_keeps_only_the_static_shell_and_never_the_exit(clien
 
 
 def test_the_cache_name_changes_when_a_file_of_the_shell_changes(tmp_path):
-
     style = tmp_path / "app.css"
     style.write_text("body { color: black; }")
     before = _digest((style,))

@@ -5,14 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from flask import Response, request
-from sqlalchemy import delete, select, update
+from flask import Response
+from flask import request
+from sqlalchemy import delete
+from sqlalchemy import select
+from sqlalchemy import update
 
 from assistant.extensions import Database
-from assistant.models import Case, SessionRecord
+from assistant.models import Case
+from assistant.models import SessionRecord
 from assistant.sessions import end_session
 from assistant.web.session_interface import COOKIE_NAME
-from tests.conftest import Survivor, csrf_token, row_counts
+from tests.conftest import Survivor
+from tests.conftest import csrf_token
+from tests.conftest import row_counts
 
 
 def test_wrong_passphrase_gets_the_same_error_as_unknown_case(survivor: Survivor):
@@ -120,7 +126,6 @@ def test_idle_sign_in_expires_after_fifteen_minutes(survivor: Survivor, app):
 
 
 def test_an_abandoned_draft_expires_within_an_hour(survivor, app):
-
     survivor.add_places(value="https://example.com/draft")
     with Database.engine(app).connect() as connection:
         draft_expiry = connection.execute(select(SessionRecord.expires_at)).scalar_one()

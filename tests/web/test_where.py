@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import csrf_token, row_counts
+from tests.conftest import csrf_token
+from tests.conftest import row_counts
 
 
 def _text(html: str) -> str:
