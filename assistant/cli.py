@@ -18,6 +18,7 @@ from werkzeug.serving import run_simple
 
 from . import create_app
 from .extensions import Database
+from .vocabulary import Role
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -83,7 +84,8 @@ def purge_command() -> None:
 
 
 @click.command("create-user")
-@click.option("--role", type=click.Choice(["staff", "admin"]), required=True)
+# Advocates register themselves (their organisation goes on record); an administrator approves.
+@click.option("--role", type=click.Choice([Role.STAFF.value, Role.ADMIN.value]), required=True)
 @click.option("--hotline", "hotline_id", default=None, help="The hotline id (staff only).")
 @click.argument("email")
 @with_appcontext

@@ -80,6 +80,11 @@ class AccountPasswords(Argon2Hasher):
         return self._verify(stored_hash, candidate or "\x00")
 
 
+def list_accounts(db: Session) -> list[Account]:
+    """Every account, by role, then by e-mail address (for the administrator's page)."""
+    return list(db.scalars(select(Account).order_by(Account.role, Account.email)))
+
+
 def may_sign_in(account: Account) -> bool:
     """Only an active account signs in or keeps a session: not one waiting for approval or
     set-up, suspended or disabled."""

@@ -6,6 +6,7 @@ carry only a date (DESIGN section 8: no exact timestamps for survivors).
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Account
@@ -42,3 +43,8 @@ def record(
     )
     db.add(event)
     return event
+
+
+def latest(db: Session, count: int) -> list[AuditEvent]:
+    """The newest ``count`` events, newest first."""
+    return list(db.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(count)))

@@ -18,18 +18,16 @@ from flask import redirect
 from flask import render_template
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..extensions import current_services
 from ..extensions import db
 from ..hotline import delivery
-from ..models import Account
-from ..models import AuditEvent
 from ..people import advocates
 from ..people import audit
 from ..people.accounts import AccountRefused
 from ..people.accounts import enrolment_link
+from ..people.accounts import list_accounts
 from ..people.advocates import AdvocateAction
 from .access import admin_required
 from .advocate_texts import REFUSALS
@@ -54,7 +52,7 @@ AUDIT_PAGE = 200
 @admin_required
 def index() -> str:
     """Accounts and dead letters (deliveries that failed for 24 hours)."""
-    accounts = db.session.scalars(select(Account).order_by(Account.role, Account.email)).all()
+    accounts = list_accounts(db.session)
     return render_template(
         "admin/index.html",
         buttons=ADVOCATE_BUTTONS,
@@ -140,7 +138,5 @@ def retry(item_id: int) -> BaseResponse:
 @admin_required
 def audit_log() -> str:
     """The latest audit events: who, what, which object, when. Never content."""
-    events = db.session.scalars(
-        select(AuditEvent).order_by(AuditEvent.id.desc()).limit(AUDIT_PAGE)
-    ).all()
+    events = audit.latest(db.session, AUDIT_PAGE)
     return render_template("admin/audit.html", events=events)

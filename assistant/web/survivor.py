@@ -55,6 +55,7 @@ from ..extensions import lookup_limit
 from ..extensions import receipt_limit
 from ..models import Case
 from ..people.advocates import advocates_on_case
+from ..routing import DEFAULT_KIND
 from ..vocabulary import Category
 from . import journey
 from .access import SURVIVOR
@@ -116,7 +117,7 @@ def _single_entry(form: LocationForm) -> LocationEntry | None:
     if not value:
         return None
     return LocationEntry(
-        kind=form.kind.data or "url",
+        kind=form.kind.data or DEFAULT_KIND,
         value=form.value.data or "",
         note=form.note.data,
         platform=form.platform.data,
@@ -389,7 +390,12 @@ def add(case: Case) -> str | BaseResponse:
             else:
                 flash(ngettext("Added %(num)d place.", "Added %(num)d places.", len(outcome.added)))
                 return redirect(url_for(".status"), 303)
-    return render_template("survivor/add.html", form=form, problems=problems)
+    return render_template(
+        "survivor/add.html",
+        form=form,
+        problems=problems,
+        max_locations=current_services().settings.max_locations,
+    )
 
 
 @bp.route("/my-request/erase", methods=["GET", "POST"])

@@ -30,6 +30,7 @@ from assistant.vocabulary import StaffReason
 from assistant.web import advocate_texts
 from assistant.web import staff_texts
 from assistant.web import texts
+from assistant.web.forms import LANGUAGE_NAMES
 from assistant.web.texts import reason_text
 
 REASON_CODES = (*ReasonCode, *StaffReason)
@@ -135,3 +136,7 @@ def test_counts_in_the_timeline_agree_with_their_number(app, services):
     assert one == "The survivor added 1 place."
     assert two == "The survivor added 2 places."
     assert routed == "Routed here (1 place)."
+
+
+def test_every_language_offered_is_named_in_itself():
+    assert set(LANGUAGE_NAMES) == set(SUPPORTED_LANGUAGES)
