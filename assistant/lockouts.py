@@ -17,4 +17,4 @@ LONGEST_LOCKOUT = dt.timedelta(hours=24)
 
 def lockout_for(lockouts: int) -> dt.timedelta:
     """15 minutes, then 30, 60, ... up to a day."""
-    return min(FIRST_LOCKOUT * (2 ** max(lockouts - 1, 0)), LONGEST_LOCKOUT)
+    return min(FIRST_LOCKOUT * (1 << max(lockouts - 1, 0)), LONGEST_LOCKOUT)

@@ -10,7 +10,6 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_babel import ngettext
-from flask_babel.speaklater import LazyString
 
 from ..people.advocates import AdvocateAction
 from ..routing import Directory
@@ -113,7 +112,7 @@ ADVOCATE_ACTION_LABELS = {
     AdvocateAction.REINSTATE: lazy_gettext("Reinstate"),
 }
 
-QUEUE_FILTER_LABELS: dict[str, LazyString] = {
+QUEUE_FILTER_LABELS: dict[str, str] = {
     "open": lazy_gettext("Open"),
     **{str(status): label for status, label in REFERRAL_STATUS_LABELS.items()},
     "all": lazy_gettext("All"),
