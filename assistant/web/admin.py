@@ -70,7 +70,8 @@ def _advocate_action(done: str, action: Callable[[], object]) -> BaseResponse:
         flash(refusal_text(REFUSALS, refused.code, refused.params))
     else:
         flash(done)
-    return redirect(url_for(".index", _anchor="advocates-heading"), 303)
+    # The page's top, where the message saying what happened is.
+    return redirect(url_for(".index"), 303)
 
 
 @bp.post("/advocates/<int:account_id>/approve")
@@ -83,7 +84,7 @@ def approve_advocate(account_id: int) -> str | BaseResponse:
         )
     except AccountRefused as refused:
         flash(refusal_text(REFUSALS, refused.code, refused.params))
-        return redirect(url_for(".index", _anchor="advocates-heading"), 303)
+        return redirect(url_for(".index"), 303)
     link = enrolment_link(current_services().settings.public_url, code)
     return render_template("admin/approved.html", email=account.email, link=link)
 

@@ -47,6 +47,7 @@ from ..cases.retention import erase_case
 from ..cases.status import MessageRejected
 from ..cases.status import describe_case
 from ..cases.status import post_survivor_message
+from ..config import SUPPORTED_LANGUAGES
 from ..config import language_tag
 from ..config import supported_language
 from ..extensions import current_services
@@ -74,7 +75,6 @@ from .access import declare
 from .access import public
 from .api_contract import Contract
 from .api_contract import Problem
-from .openapi import LANGUAGE_VALUES
 from .openapi import openapi_document
 from .texts import current_language
 from .texts import event_text
@@ -197,7 +197,7 @@ def _field_text(problem: Problem) -> str:
         "field": problem.field,
         "categories": ", ".join(Category),
         "kinds": ", ".join(Kind),
-        "languages": ", ".join(LANGUAGE_VALUES),
+        "languages": ", ".join(map(language_tag, SUPPORTED_LANGUAGES)),
         **problem.params,
     }
     if top == "locations" and problem.code in texts.REJECTION_TEXTS:

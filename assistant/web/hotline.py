@@ -23,6 +23,7 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from flask_wtf import FlaskForm
 
 from ..extensions import current_services
 from ..extensions import db
@@ -67,7 +68,14 @@ def _reroute_form(referral: Referral) -> RerouteForm:
     return form
 
 
-def _render_referral(referral: Referral, *, error: str | None = None, status: int = 200) -> Any:
+def _render_referral(
+    referral: Referral,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    posted: tuple[str, FlaskForm] | None = None,
+    anchor: str = "",
+) -> Any:
     detail = reports.referral_detail(db.session, current_services(), referral)
     referrals.record_view(db.session, _staff(), referral)
     actions = referrals.allowed_actions(referral, referral.hotline_id)
@@ -104,8 +112,11 @@ def _render_referral(referral: Referral, *, error: str | None = None, status: in
             forms[f"response-{notice.id}"] = ResponseForm(
                 prefix=f"n{notice.id}", formdata=None, data={"response_on": on}
             )
+    if posted is not None:  # a refused form shows what was chosen, not the stored answer
+        forms[posted[0]] = posted[1]
     return render_template(
         "hotline/referral.html",
+        error_anchor=anchor,
         detail=detail,
         referral=referral,
         forms=forms,
@@ -118,8 +129,15 @@ def _render_referral(referral: Referral, *, error: str | None = None, status: in
     ), status
 
 
-def _act(referral_id: int, action: Callable[[Referral], str], anchor: str = "") -> Any:
-    """Run one action; on success back to the referral with a note, else the page says why."""
+def _act(
+    referral_id: int,
+    action: Callable[[Referral], str],
+    anchor: str = "",
+    posted: tuple[str, FlaskForm] | None = None,
+) -> Any:
+    """Run one action; on success back to the referral with a note, else the page says why,
+    with a way to the form (``anchor``) still showing what was chosen (``posted``: the form and
+    its key on the page)."""
     referral = _referral_or_404(referral_id)
     try:
         done = action(referral)
@@ -129,6 +147,8 @@ def _act(referral_id: int, action: Callable[[Referral], str], anchor: str = "") 
             referral,
             error=refusal_text(ACTION_REFUSALS, refused.code, refused.params),
             status=409,
+            posted=posted,
+            anchor=anchor,
         )
     flash(done)
     return redirect(url_for(".referral", referral_id=referral_id, _anchor=anchor or None), 303)
@@ -217,7 +237,7 @@ def assess(referral_id: int, location_id: int) -> Any:
         )
         return _("Assessment recorded.")
 
-    return _act(referral_id, run, f"place-{location_id}")
+    return _act(referral_id, run, f"place-{location_id}", (f"assess-{location_id}", form))
 
 
 @bp.post("/referrals/<int:referral_id>/locations/<int:location_id>/notice")
@@ -243,7 +263,7 @@ def notice(referral_id: int, location_id: int) -> Any:
         )
         return _("Escalation recorded.") if escalation else _("Notice recorded.")
 
-    return _act(referral_id, run, f"place-{location_id}")
+    return _act(referral_id, run, f"place-{location_id}", (f"notice-{location_id}", form))
 
 
 @bp.post("/referrals/<int:referral_id>/notices/<int:notice_id>/response")

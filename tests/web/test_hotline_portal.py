@@ -159,6 +159,24 @@ def test_a_refused_action_says_why_and_changes_nothing(app, staff_a):
         assert db.scalars(select(Notice)).all() == []
 
 
+def test_a_refused_assessment_keeps_what_was_chosen_and_points_to_it(app, staff_a):
+    _survivor, referral_id = file_for_a(app, "https://example.ie/one")
+    (one,) = location_ids(app, referral_id)
+    staff_a.post(f"/hotline/referrals/{referral_id}/acknowledge")
+    response = staff_a.post(
+        f"/hotline/referrals/{referral_id}/locations/{one}/assess",
+        {f"l{one}a-assessment": "harmful_abusive", f"l{one}a-subtype": ""},
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Choose the sub-type (a, b or c) of a harmful/abusive image." in page
+    # Pressing the button again must not record the stored default (type 1) instead.
+    assert re.search(r'<option selected value="harmful_abusive">', page)
+    assert f'href="#place-{one}"' in page
+    with Database.new_session(app) as db:
+        assert db.get(Location, one).assessment is None
+
+
 def test_the_queue_puts_unacknowledged_first_shows_flags_and_filters(app, staff_a):
     file_for_a(
         app, "https://example.ie/old", categories=("abuse_material", "identifying_information")
