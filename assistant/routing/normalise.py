@@ -83,7 +83,6 @@ TRACKING_PARAMETERS = frozenset(
 )
 TRACKING_PREFIXES = ("utm_", "pk_", "hsa_")
 
-_ONION_V3 = re.compile(r"^(?:[a-z0-9-]+\.)*[a-z2-7]{56}\.onion$")
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 _BARE_HOST = re.compile(
