@@ -84,6 +84,19 @@ def file_case(db: Any, services: Any, *values: str) -> Referral:
     return referral
 
 
+def send_notice(
+    db: Any, services: Any, staff: Staff, referral: Referral, location: Location, **given: Any
+) -> Notice:
+    """A type 1 notice to "Host", today, unless ``given`` says otherwise."""
+    fields: dict[str, Any] = {
+        "notice_type": "csam",
+        "provider": "Host",
+        "sent_on": today(),
+        **given,
+    }
+    return referrals.record_notice(db, services, staff, referral, location.id, **fields)
+
+
 def put_in_status(db: Any, referral: Referral, status: str) -> Location:
     """One location in ``status``, assessed as CSAM and with an unanswered notice, so that only
     the transition itself decides what is allowed."""
@@ -117,13 +130,12 @@ def run(
         }[action]
         referrals.assess(db, staff, referral, location.id, assessment)
     elif action in ("notice", "escalate"):
-        referrals.record_notice(
+        send_notice(
             db,
             services,
             staff,
             referral,
-            location.id,
-            notice_type="csam",
+            location,
             provider="Example Host",
             sent_on=yesterday,
             escalation=action == "escalate",
@@ -194,16 +206,7 @@ def test_a_notice_needs_an_actionable_assessment_first(db, services, staff):
     referrals.acknowledge(db, staff, referral)
     location = referral.locations[0]
     with pytest.raises(ActionRefused) as refused:
-        referrals.record_notice(
-            db,
-            services,
-            staff,
-            referral,
-            location.id,
-            notice_type="csam",
-            provider="Host",
-            sent_on=today(),
-        )
+        send_notice(db, services, staff, referral, location)
     assert refused.value.code == "assess_first"
 
 
@@ -229,26 +232,8 @@ def test_dates_cannot_be_in_the_future_or_before_the_notice(db, services, staff)
     location = referral.locations[0]
     referrals.assess(db, staff, referral, location.id, "csam")
     with pytest.raises(ActionRefused):
-        referrals.record_notice(
-            db,
-            services,
-            staff,
-            referral,
-            location.id,
-            notice_type="csam",
-            provider="Host",
-            sent_on=today() + dt.timedelta(days=1),
-        )
-    notice = referrals.record_notice(
-        db,
-        services,
-        staff,
-        referral,
-        location.id,
-        notice_type="csam",
-        provider="Host",
-        sent_on=today(),
-    )
+        send_notice(db, services, staff, referral, location, sent_on=today() + dt.timedelta(days=1))
+    notice = send_notice(db, services, staff, referral, location)
     with pytest.raises(ActionRefused):
         referrals.record_response(
             db, staff, referral, notice.id, "removed", today() - dt.timedelta(days=1)
@@ -292,27 +277,10 @@ def test_what_the_survivor_sees_has_no_staff_detail(db, services, staff):
     location = referral.locations[0]
     referrals.acknowledge(db, staff, referral)
     referrals.assess(db, staff, referral, location.id, "csam")
-    notice = referrals.record_notice(
-        db,
-        services,
-        staff,
-        referral,
-        location.id,
-        notice_type="csam",
-        provider="Secret Host Ltd",
-        sent_on=today(),
-        reference="TICKET-99",
+    notice = send_notice(
+        db, services, staff, referral, location, provider="Secret Host Ltd", reference="TICKET-99"
     )
-    referrals.record_notice(
-        db,
-        services,
-        staff,
-        referral,
-        location.id,
-        notice_type="csam",
-        provider="Secret Host Ltd",
-        sent_on=today(),
-    )
+    send_notice(db, services, staff, referral, location, provider="Secret Host Ltd")
     referrals.add_internal_note(db, services, staff, referral, "internal only 4471")
     referrals.record_response(db, staff, referral, notice.id, "removed", today())
     view = describe_case(services, referral.case)
@@ -350,16 +318,7 @@ def test_the_portal_offers_only_actions_that_would_be_accepted(db, services, sta
     referrals.assess(db, staff, referral, location.id, "csam")
     place = referrals.allowed_actions(referral, HOTLINE_A).places[location.id]
     assert place.notice == "csam" and not place.renotice
-    notice = referrals.record_notice(
-        db,
-        services,
-        staff,
-        referral,
-        location.id,
-        notice_type="csam",
-        provider="Host",
-        sent_on=today(),
-    )
+    notice = send_notice(db, services, staff, referral, location)
     place = referrals.allowed_actions(referral, HOTLINE_A).places[location.id]
     assert place.escalate and place.renotice and place.answerable == {notice.id}
     assert place.notice == "csam"
