@@ -65,6 +65,8 @@ class Contract:
         self.document = document
         resource = Resource.from_contents(document, default_specification=DRAFT202012)
         self._registry: Registry[Any] = Registry().with_resource(DOCUMENT_URI, resource)
+        # One validator per schema, made on first use (the document never changes).
+        self._validators: dict[str, Draft202012Validator] = {}
 
     def operation(self, path: str, method: str) -> Operation | None:
         """The operation for a path (as in the document, under ``/api/v1``) and method."""
@@ -104,9 +106,8 @@ class Contract:
         schema = self.body_schema(operation)
         if schema is None:
             return []
-        pointer = operation.pointer("requestBody", "content", "application/json", "schema")
-        validator = Draft202012Validator(
-            {"$ref": f"{DOCUMENT_URI}{pointer}"}, registry=self._registry
+        validator = self._validator(
+            operation.pointer("requestBody", "content", "application/json", "schema")
         )
         problems = [
             problem
@@ -116,6 +117,15 @@ class Contract:
         order = list(schema.get("properties", {}))
         problems.sort(key=lambda p: (_position(order, p.field), p.field))
         return problems
+
+    def _validator(self, pointer: str) -> Draft202012Validator:
+        found = self._validators.get(pointer)
+        if found is None:
+            found = Draft202012Validator(
+                {"$ref": f"{DOCUMENT_URI}{pointer}"}, registry=self._registry
+            )
+            self._validators[pointer] = found
+        return found
 
     def _problems(self, root: Mapping[str, Any], error: ValidationError) -> Iterator[Problem]:
         path = list(error.absolute_path)
