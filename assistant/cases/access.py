@@ -83,14 +83,7 @@ def issue_receipt(db: Session, hasher: PassphraseHasher, access: CaseAccess) -> 
     case.passphrase_hash = hasher.hash(passphrase)
     case.must_change_passphrase = True
     end_case_sessions(db, case.id)
-    audit.record(
-        db,
-        audit.account_actor(access.account_id),
-        "case.receipt_issued",
-        "case",
-        case.id,
-        case_id=case.id,
-    )
+    audit.record_on_case(db, audit.account_actor(access.account_id), "case.receipt_issued", case.id)
     db.commit()
     return passphrase
 
@@ -101,14 +94,7 @@ def record_case_view(db: Session, access: CaseAccess) -> None:
     newest = db.scalar(select(func.max(Message.id)).where(Message.case_id == access.case_id))
     if newest is not None and newest > access.messages_read_up_to:
         access.messages_read_up_to = newest
-    audit.record(
-        db,
-        audit.account_actor(access.account_id),
-        "case.viewed",
-        "case",
-        access.case_id,
-        case_id=access.case_id,
-    )
+    audit.record_on_case(db, audit.account_actor(access.account_id), "case.viewed", access.case_id)
     db.commit()
 
 
@@ -144,7 +130,7 @@ def create_invitation(
     """A single-use code for an advocate, valid 72 hours. Returned once; never stored."""
     nonce = secrets.token_urlsafe(16)
     db.add(Invitation(case_id=case.id, nonce_hash=_nonce_hash(nonce), created_on=today()))
-    audit.record(db, audit.SURVIVOR, "invitation.created", "case", case.id, case_id=case.id)
+    audit.record_on_case(db, audit.SURVIVOR, "invitation.created", case.id)
     db.commit()
     return InvitationCode(serializer.dumps([case.id, nonce]))
 
@@ -168,7 +154,7 @@ def cancel_invitations(db: Session, case: Case) -> int:
     result = db.execute(delete(Invitation).where(Invitation.case_id == case.id))
     count = int(getattr(result, "rowcount", 0) or 0)
     if count:
-        audit.record(db, audit.SURVIVOR, "invitation.cancelled", "case", case.id, case_id=case.id)
+        audit.record_on_case(db, audit.SURVIVOR, "invitation.cancelled", case.id)
     db.commit()
     return count
 
@@ -236,9 +222,7 @@ def redeem_invitation(
                 messages_read_up_to=0,
             )
         )
-    audit.record(
-        db, audit.account_actor(account), "invitation.redeemed", "case", case_id, case_id=case_id
-    )
+    audit.record_on_case(db, audit.account_actor(account), "invitation.redeemed", case_id)
     try:
         db.commit()
     except IntegrityError:  # the same advocate redeeming two codes for this case at once

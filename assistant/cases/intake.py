@@ -404,7 +404,7 @@ def file_request(db: Session, services: Services, request: IntakeRequest) -> Fil
             with committed(db):
                 _store_locations(db, services, case, request.locations, plan, on)
                 db.flush()
-                audit.record(db, actor, "case.filed", "case", case.id, case_id=case.id)
+                audit.record_on_case(db, actor, "case.filed", case.id)
         except IntegrityError:
             if request.submission_key is not None and _already_filed(db, request.submission_key):
                 raise IntakeError("already_sent") from None  # a double submit that lost the race
@@ -445,7 +445,7 @@ def add_locations(
     plan = plan_routes(fresh, services, case.survivor_country)
     with committed(db):
         _store_locations(db, services, case, fresh, plan, today())
-        audit.record(db, audit.SURVIVOR, "case.locations_added", "case", case.id, case_id=case.id)
+        audit.record_on_case(db, audit.SURVIVOR, "case.locations_added", case.id)
     return AddedLocations(plan, kept)
 
 

@@ -233,7 +233,7 @@ def replace_passphrase(
     case.must_change_passphrase = False
     case.passphrase_replaced_on = today()
     end_case_sessions(db, case.id)
-    audit.record(db, audit.SURVIVOR, "case.passphrase_replaced", "case", case.id, case_id=case.id)
+    audit.record_on_case(db, audit.SURVIVOR, "case.passphrase_replaced", case.id)
     db.commit()
     return passphrase
 

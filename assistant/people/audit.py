@@ -45,6 +45,11 @@ def record(
     return event
 
 
+def record_on_case(db: Session, actor: str, action: str, case_id: int) -> AuditEvent:
+    """An event about a case as a whole (filed, viewed, a receipt issued, an invitation...)."""
+    return record(db, actor, action, "case", case_id, case_id=case_id)
+
+
 def latest(db: Session, count: int) -> list[AuditEvent]:
     """The newest ``count`` events, newest first."""
     return list(db.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(count)))

@@ -37,10 +37,8 @@ from ..cases.intake import dry_run_routes
 from ..cases.intake import plan_routes
 from ..cases.pasted import LineOutcome
 from ..cases.pasted import check_pasted_lines
-from ..cases.status import MessageRejected
 from ..cases.status import advocate_cases
 from ..cases.status import describe_case
-from ..cases.status import post_survivor_message
 from ..extensions import advocate_filing_limit
 from ..extensions import current_services
 from ..extensions import db
@@ -67,11 +65,11 @@ from .advocate_forms import PlacesForm
 from .advocate_forms import RedeemForm
 from .advocate_forms import RegisterForm
 from .advocate_texts import REFUSALS
+from .case_page import message_form_for
+from .case_page import send_message
 from .forms import ConfirmForm
 from .forms import MessageForm
-from .forms import message_form_for
 from .texts import current_language
-from .texts import message_rejection_text
 from .texts import refusal_text
 from .texts import rejection_text
 
@@ -165,21 +163,8 @@ def message(case_id: int) -> Any:
     """Write to the hotline about this case; the survivor sees it too, with your name."""
     found, access = _case_or_404(case_id)
     form = message_form_for(describe_case(current_services(), found))
-    if form.validate_on_submit():
-        try:
-            post_survivor_message(
-                db.session,
-                current_services(),
-                found,
-                form.body.data or "",
-                form.referral.data or None,
-                advocate=g.account,
-            )
-        except MessageRejected as rejected:
-            form.body.errors = [message_rejection_text(rejected.code, rejected.params)]
-        else:
-            flash(_("Your message was sent."))
-            return redirect(url_for(".case", case_id=case_id, _anchor="messages"), 303)
+    if send_message(form, found, advocate=g.account):
+        return redirect(url_for(".case", case_id=case_id, _anchor="messages"), 303)
     return _render_case(found, access, form, 400)
 
 

@@ -18,7 +18,6 @@ from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput
 from wtforms.widgets import ListWidget
 
-from ..cases.status import CaseView
 from ..config import SUPPORTED_LANGUAGES
 from ..routing import DEFAULT_KIND
 from ..routing import Kind
@@ -117,15 +116,6 @@ class MessageForm(FlaskForm):
         validators=[DataRequired(_l("Write a message first.")), Length(max=FIELD_BOUND * 2)],
     )
     referral = SelectField(_l("To"), coerce=int, validators=[Optional()], validate_choice=False)
-
-
-def message_form_for(view: CaseView) -> MessageForm:
-    """The message form of a case's page, offering the case's hotlines to write to."""
-    form = MessageForm()
-    form.referral.choices = [
-        (r.id, r.hotline.name if r.hotline else r.hotline_id) for r in view.referrals
-    ]
-    return form
 
 
 class EraseForm(FlaskForm):

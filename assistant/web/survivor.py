@@ -44,9 +44,7 @@ from ..cases.receipts import propose_passphrase
 from ..cases.receipts import replace_passphrase
 from ..cases.retention import erase_case
 from ..cases.status import CaseView
-from ..cases.status import MessageRejected
 from ..cases.status import describe_case
-from ..cases.status import post_survivor_message
 from ..extensions import current_services
 from ..extensions import db
 from ..extensions import filing_limit
@@ -61,6 +59,8 @@ from . import journey
 from .access import SURVIVOR
 from .access import declare
 from .access import public
+from .case_page import message_form_for
+from .case_page import send_message
 from .forms import AboutForm
 from .forms import CategoriesForm
 from .forms import CheckForm
@@ -68,11 +68,9 @@ from .forms import ConfirmForm
 from .forms import EraseForm
 from .forms import LocationForm
 from .forms import MessageForm
-from .forms import message_form_for
 from .public import CLEAR_SITE_DATA
 from .session_interface import start_signed_in_session
 from .texts import current_language
-from .texts import message_rejection_text
 from .texts import rejection_text
 
 bp = Blueprint("survivor", __name__)
@@ -351,20 +349,8 @@ def message(case: Case) -> str | BaseResponse | tuple[str, int]:
     """Write to the hotline. Refuses an empty or overlong message, and says why."""
     view = describe_case(current_services(), case)
     form = message_form_for(view)
-    if form.validate_on_submit():
-        try:
-            post_survivor_message(
-                db.session,
-                current_services(),
-                case,
-                form.body.data or "",
-                form.referral.data or None,
-            )
-        except MessageRejected as rejected:
-            form.body.errors = [message_rejection_text(rejected.code, rejected.params)]
-        else:
-            flash(_("Your message was sent."))
-            return redirect(url_for(".status", _anchor="messages"), 303)
+    if send_message(form, case):
+        return redirect(url_for(".status", _anchor="messages"), 303)
     return _status_page(case, view, form), 400
 
 
