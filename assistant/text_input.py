@@ -9,7 +9,8 @@ can hide or reorder what a reader sees). A refusal is raised as the caller's own
 from __future__ import annotations
 
 from .errors import Refused
-from .routing.normalise import has_control_characters
+from .routing.normalise import LocationRejected
+from .routing.normalise import clean_text
 
 
 def checked_text(
@@ -20,12 +21,15 @@ def checked_text(
     refuse: type[Refused] = Refused,
     multiline: bool = True,
 ) -> str | None:
-    """The text, trimmed, with line ends made ``\\n``; None when nothing is left."""
-    text = (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    """The text, trimmed, with line ends made ``\\n``; None when nothing is left.
+
+    The check is :func:`~assistant.routing.normalise.clean_text`'s, with format characters
+    allowed; the text is trimmed first, so surrounding spaces never count against the limit.
+    """
+    text = (value or "").strip()
     if not text:
         return None
-    if len(text) > limit:
-        raise refuse("too_long", field=field, limit=str(limit))
-    if has_control_characters(text.replace("\n", "") if multiline else text, allow_format=True):
-        raise refuse("control_characters", field=field)
-    return text
+    try:
+        return clean_text(text, max_length=limit, multiline=multiline, allow_format=True)
+    except LocationRejected as exc:
+        raise refuse(exc.code, field=field, **exc.params) from exc

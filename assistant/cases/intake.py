@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import Refused
 from ..hotline.delivery import enqueue_delivery
+from ..hotline.referrals import is_open
 from ..hotline.referrals import refresh_referral_status
 from ..models import Case
 from ..models import CaseAccess
@@ -272,7 +273,7 @@ def _store_locations(
     on: dt.date,
 ) -> None:
     cipher, hasher = services.cipher, services.keyed_hasher
-    open_referrals = {r.hotline_id: r for r in case.referrals if r.status != ReferralStatus.CLOSED}
+    open_referrals = {r.hotline_id: r for r in case.referrals if is_open(r)}
     start = len(case.locations)
     hashes = [hasher.digest(place_key(loc, services.directory), "location") for loc in locations]
     elsewhere = open_cases_listing(db, hashes, exclude_case_id=case.id)

@@ -9,6 +9,7 @@ from dataclasses import field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from ..routing import Kind
 from ..routing import NormalisedLocation
 from ..routing import guess_kind
 from .intake import IntakeError
@@ -45,8 +46,8 @@ def entries_from_pasted_text(text: str, platform: str | None = None) -> list[Loc
     entries = []
     for line in filter(None, lines):
         kind = guess_kind(line)
-        if platform and kind == "other":
-            entries.append(LocationEntry("account", line, platform=platform))
+        if platform and kind == Kind.OTHER:
+            entries.append(LocationEntry(Kind.ACCOUNT, line, platform=platform))
         else:
             entries.append(LocationEntry(kind, line))
     return entries

@@ -283,6 +283,15 @@ class Consent:
         data["given_on"] = self.given_on.isoformat()
         return data
 
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Consent:
+        """The record :meth:`as_dict` wrote."""
+        return cls(
+            ConsentMethod(str(data["method"])),
+            dt.date.fromisoformat(str(data["given_on"])),
+            bool(data["survivor_receipt"]),
+        )
+
 
 def check_consent(
     method: str | None,
@@ -312,12 +321,7 @@ def seal_consent(cipher: FieldCipher, consent: Consent) -> bytes:
 def open_consent(cipher: FieldCipher, case: Case) -> Consent | None:
     if case.consent_sealed is None:
         return None
-    data = json.loads(cipher.open(case.consent_sealed, CONSENT_CONTEXT))
-    return Consent(
-        ConsentMethod(data["method"]),
-        dt.date.fromisoformat(str(data["given_on"])),
-        bool(data["survivor_receipt"]),
-    )
+    return Consent.from_dict(json.loads(cipher.open(case.consent_sealed, CONSENT_CONTEXT)))
 
 
 @dataclass(frozen=True)

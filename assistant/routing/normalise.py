@@ -131,16 +131,25 @@ def has_control_characters(text: str, *, allow_format: bool = False) -> bool:
     return any(unicodedata.category(ch) in refused and ch != "\t" for ch in text)
 
 
-def clean_text(text: str, *, max_length: int, multiline: bool = False) -> str:
-    """Trim and check a piece of free text; raises :class:`LocationRejected`."""
-    if len(text) > max_length:
-        raise LocationRejected("too_long", limit=str(max_length))
+def clean_text(
+    text: str, *, max_length: int, multiline: bool = False, allow_format: bool | None = None
+) -> str:
+    """Trim and check a piece of free text; raises :class:`LocationRejected`.
+
+    Format characters (joiners, direction marks) are allowed where ``allow_format`` says, by
+    default in multi-line text only.
+    """
     if multiline:
+        # A browser sends a text area's line ends as CR LF: each counts as one character.
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         checked = text.replace("\n", "")
     else:
         checked = text
-    if has_control_characters(checked, allow_format=multiline):
+    if len(text) > max_length:
+        raise LocationRejected("too_long", limit=str(max_length))
+    if allow_format is None:
+        allow_format = multiline
+    if has_control_characters(checked, allow_format=allow_format):
         raise LocationRejected("control_characters")
     return text.strip()
 

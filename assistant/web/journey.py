@@ -6,7 +6,6 @@ its fields and methods, and save it.
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 from dataclasses import asdict
 from dataclasses import dataclass
@@ -35,7 +34,6 @@ from ..people.advocates import Consent
 from ..routing import NormalisedLocation
 from ..services import Services
 from ..vocabulary import Category
-from ..vocabulary import ConsentMethod
 from ..vocabulary import FiledBy
 from ..vocabulary import MinorAnswer
 from ..vocabulary import member
@@ -81,13 +79,7 @@ class Draft:
             minor=member(MinorAnswer, stored.get("minor")),
             country=stored.get("country") or None,
             language=stored.get("language") or None,
-            consent=Consent(
-                ConsentMethod(consent["method"]),
-                dt.date.fromisoformat(consent["given_on"]),
-                bool(consent["survivor_receipt"]),
-            )
-            if isinstance(consent, dict)
-            else None,
+            consent=Consent.from_dict(consent) if isinstance(consent, dict) else None,
         )
 
     @property
