@@ -79,39 +79,17 @@ def test_enrolment_shows_a_qr_code_drawn_by_the_app_and_the_key_as_text(app):
     assert "<svg" in page and "<img" not in page
     secret = re.search(r'id="totp-key" class="secret">([A-Z2-7]+)<', page).group(1)
     token = csrf_token(client, f"/account/enrol?code={code}")
-    wrong = client.post(
-        "/account/enrol",
-        data={
-            "csrf_token": token,
-            "code": code,
-            "password": STAFF_PASSWORD,
-            "confirm": STAFF_PASSWORD,
-            "totp": "000000",
-        },
-    )
+
+    def enrol(password: str, totp: str):
+        form = {"csrf_token": token, "code": code, "password": password, "confirm": password}
+        return client.post("/account/enrol", data={**form, "totp": totp})
+
+    wrong = enrol(STAFF_PASSWORD, "000000")
     assert wrong.status_code == 400
-    short = client.post(
-        "/account/enrol",
-        data={
-            "csrf_token": token,
-            "code": code,
-            "password": "short",
-            "confirm": "short",
-            "totp": pyotp.TOTP(secret).now(),
-        },
-    )
+    short = enrol("short", pyotp.TOTP(secret).now())
     assert short.status_code == 400
     assert "at least 12 characters" in short.get_data(as_text=True)
-    done = client.post(
-        "/account/enrol",
-        data={
-            "csrf_token": token,
-            "code": code,
-            "password": STAFF_PASSWORD,
-            "confirm": STAFF_PASSWORD,
-            "totp": pyotp.TOTP(secret).now(),
-        },
-    )
+    done = enrol(STAFF_PASSWORD, pyotp.TOTP(secret).now())
     assert done.status_code == 303
     assert client.get(f"/account/enrol?code={code}").status_code == 404  # used up
     with Database.new_session(app) as db:
