@@ -85,24 +85,48 @@ def purge_command() -> None:
 
 @click.command("create-user")
 # Advocates register themselves (their organisation goes on record); an administrator approves.
-@click.option("--role", type=click.Choice([Role.STAFF.value, Role.ADMIN.value]), required=True)
-@click.option("--hotline", "hotline_id", default=None, help="The hotline id (staff only).")
+# Hotline staff are invited by their hotline's administrator; "staff" is listed only to say so.
+@click.option(
+    "--role",
+    type=click.Choice([Role.HOTLINE_ADMIN.value, Role.ADMIN.value, Role.STAFF.value]),
+    required=True,
+    help="hotline_admin: a hotline's first administrator; admin: a service administrator.",
+)
+@click.option(
+    "--hotline", "hotline_id", default=None, help="The hotline id (hotline administrators only)."
+)
 @click.argument("email")
 @with_appcontext
 def create_user_command(role: str, hotline_id: str | None, email: str) -> None:
     """Create an account and print its one-time set-up link (valid 72 hours).
 
-    No password is ever chosen or stored here: the person sets their own password and TOTP.
+    A service administrator creates a hotline's first administrator only, while the hotline has
+    none active or setting up (also the way back in when the last one is gone); that
+    administrator invites their colleagues in the portal, where the hotline sees every account
+    created for it. No password is ever chosen or stored here: the person sets their own
+    password and TOTP.
     """
     from .extensions import current_services
     from .extensions import db
     from .people.accounts import AccountRefused
     from .people.accounts import create_account
     from .people.accounts import enrolment_link
+    from .people.team import create_first_hotline_admin
 
+    if role == Role.STAFF:
+        raise click.ClickException(
+            "staff accounts are invited by their hotline's administrator, on the Team page of "
+            "the portal. Create a hotline's first administrator with --role hotline_admin "
+            "--hotline <id>."
+        )
     services = current_services()
     try:
-        created = create_account(db.session, services.directory, email, role, hotline_id)
+        if role == Role.HOTLINE_ADMIN:
+            created = create_first_hotline_admin(
+                db.session, services, email, hotline_id or "", actor="cli"
+            )
+        else:
+            created = create_account(db.session, services.directory, email, role, hotline_id)
     except AccountRefused as refused:
         raise click.ClickException(_account_problem(refused)) from None
     base = services.settings.public_url.rstrip("/")
@@ -120,10 +144,16 @@ def _account_problem(refused: Exception) -> str:
     params = getattr(refused, "params", {})
     return {
         "bad_email": "that is not an e-mail address",
-        "bad_role": "the role must be staff or admin",
-        "hotline_required": "a staff account needs --hotline",
+        "bad_role": "the role must be hotline_admin or admin",
+        "hotline_required": "a hotline administrator needs --hotline",
+        "hotline_has_admin": (
+            f"hotline {params.get('hotline', '')!r} already has an administrator, active or "
+            "still setting up; they invite their colleagues on the Team page of the portal"
+        ),
         "unknown_hotline": f"there is no hotline with the id {params.get('hotline', '')!r}",
-        "admin_has_no_hotline": "an administrator belongs to no hotline; leave out --hotline",
+        "admin_has_no_hotline": (
+            "a service administrator belongs to no hotline; leave out --hotline"
+        ),
         "account_exists": "an account with that e-mail address already exists",
         "unknown_account": "there is no account with that e-mail address",
         "unknown_advocate": "there is no advocate's registration with that e-mail address",

@@ -21,15 +21,19 @@ from typing import Any
 from typing import TypeVar
 
 from sqlalchemy import JSON
+from sqlalchemy import CheckConstraint
 from sqlalchemy import Date
 from sqlalchemy import DateTime
 from sqlalchemy import ForeignKey
+from sqlalchemy import Index
 from sqlalchemy import Integer
 from sqlalchemy import LargeBinary
 from sqlalchemy import MetaData
+from sqlalchemy import SmallInteger
 from sqlalchemy import String
 from sqlalchemy import TypeDecorator
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import false
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
@@ -42,9 +46,11 @@ from .vocabulary import AccountStatus
 from .vocabulary import Assessment
 from .vocabulary import Category
 from .vocabulary import CloseReason
+from .vocabulary import DueAction
 from .vocabulary import EventCode
 from .vocabulary import FiledBy
 from .vocabulary import HarmfulSubtype
+from .vocabulary import Lane
 from .vocabulary import LocationStatus
 from .vocabulary import MessageAuthor
 from .vocabulary import MinorAnswer
@@ -66,6 +72,10 @@ NAMING_CONVENTION = {
 # SQLite would otherwise hand an erased case's id to the next case; nothing that still names the
 # old id (a session, a log line, a staff bookmark) may ever point at someone else's case.
 NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+# The largest id an Integer primary key holds on every database we run on.
+MAX_ROW_ID = 2**31 - 1
+# A referral with nothing due sorts after every dated one (the queue's "time left" order).
+NO_DEADLINE = dt.date(9999, 12, 31)
 
 
 V = TypeVar("V", bound=StrEnum)
@@ -171,7 +181,16 @@ class Referral(Base):
     """The locations of one case routed to one hotline."""
 
     __tablename__ = "referrals"
-    __table_args__ = NEVER_REUSE_IDS
+    __table_args__ = (
+        # The queue's pages, each one index range whatever the filter (see reports.queue_page).
+        Index("ix_referrals_queue", "hotline_id", "lane", "created_on", "id"),
+        Index("ix_referrals_status_queue", "hotline_id", "status", "created_on", "id"),
+        Index(
+            "ix_referrals_assigned_queue", "hotline_id", "assigned_to", "lane", "created_on", "id"
+        ),
+        Index("ix_referrals_due", "hotline_id", "due_on", "id"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
@@ -182,6 +201,26 @@ class Referral(Base):
     created_on: Mapped[dt.date] = mapped_column(Date)
     # Why it was closed, shown to the survivor in words.
     closed_reason: Mapped[CloseReason | None] = mapped_column(Code(CloseReason, 32))
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    # Raised by every change staff make; an action decided on an older version is refused, and
+    # two writers racing on the same version cannot both succeed (the UPDATE checks it).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    assigned_to: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    # Kept by assistant.hotline.referrals.refresh_referral_status from the places, so the queue
+    # filters and sorts on indexed columns of this row alone (DESIGN section 5; issue: the queue
+    # must cost the same at 100,000 cases as at 1,000).
+    lane: Mapped[int] = mapped_column(SmallInteger, default=Lane.WAITING, server_default="0")
+    due_on: Mapped[dt.date] = mapped_column(Date, default=NO_DEADLINE)
+    due_action: Mapped[DueAction | None] = mapped_column(Code(DueAction, 16))
+    suggested_notice_type: Mapped[NoticeType | None] = mapped_column(Code(NoticeType, 20))
+    # One bit per Category, in the vocabulary's order.
+    category_bits: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    flag_minor: Mapped[bool] = mapped_column(default=False, server_default=false())
+    flag_identifying: Mapped[bool] = mapped_column(default=False, server_default=false())
+    flag_dark_web: Mapped[bool] = mapped_column(default=False, server_default=false())
+    flag_already_reported: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     case: Mapped[Case] = relationship(back_populates="referrals")
     locations: Mapped[list[Location]] = relationship(
@@ -248,6 +287,8 @@ class ReferralEvent(Base):
     # Staff actions: a status (DESIGN section 5) or a timeline code; the ICCAM action code, if any,
     # goes in ``params["iccam"]``. Who did it is in the audit log, never here.
     code: Mapped[EventCode] = mapped_column(Code(EventCode, 40))
+    # The referral's version this change made: what changed since version N is every event above N.
+    referral_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     occurred_on: Mapped[dt.date] = mapped_column(Date)
     visible_to_survivor: Mapped[bool] = mapped_column(default=True)
@@ -399,20 +440,30 @@ class Invitation(Base):
 
 
 class OutboxItem(Base):
-    """A delivery to make to a hotline's own system, written with the referral it is about.
+    """A delivery to make to a hotline, written in the same transaction as what it is about:
+    a referral (to the hotline's own system), or a new account of the hotline (a neutral e-mail
+    to its administrators).
 
-    It holds no case content: the payload is built from the referral when it is sent, so erasing
+    It holds no case content and no address: the payload is built when it is sent, so erasing
     the case (which deletes this row with it) leaves nothing to send.
     """
 
     __tablename__ = "outbox"
-    __table_args__ = NEVER_REUSE_IDS
+    __table_args__ = (
+        # About exactly one thing.
+        CheckConstraint("(referral_id IS NULL) <> (account_id IS NULL)", name="about_one_thing"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     hotline_id: Mapped[str] = mapped_column(String(64), index=True)
     channel: Mapped[str] = mapped_column(String(16))
-    referral_id: Mapped[int] = mapped_column(
+    referral_id: Mapped[int | None] = mapped_column(
         ForeignKey("referrals.id", ondelete="CASCADE"), index=True
+    )
+    # The new account of the hotline this item announces.
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
     )
     status: Mapped[OutboxStatus] = mapped_column(
         Code(OutboxStatus, 16), default=OutboxStatus.PENDING, index=True
@@ -431,7 +482,7 @@ class OutboxItem(Base):
     # instead of ``created_at``.
     retry_from: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
-    referral: Mapped[Referral] = relationship()
+    referral: Mapped[Referral | None] = relationship()
 
 
 class AuditEvent(Base):
@@ -474,3 +525,32 @@ class SessionRecord(Base):
     data_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
     ends_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class ProviderNoticeDay(Base):
+    """How one hotline's notices sent to one provider on one day fared: anonymous counts, kept
+    apart from cases so that erasing a case leaves them (DESIGN section 6b). Updated in the same
+    transaction as the action that changes them."""
+
+    __tablename__ = "provider_notice_days"
+
+    hotline_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(200), primary_key=True)
+    sent_on: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    notices: Mapped[int] = mapped_column(Integer, default=0)
+    # Answered (removed or refused) within NO_RESPONSE_AFTER of being sent.
+    answered_in_time: Mapped[int] = mapped_column(Integer, default=0)
+    removed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ProviderRemovalDays(Base):
+    """How many of those notices led to removal after how many days: the distribution the median
+    is read from, without keeping any notice."""
+
+    __tablename__ = "provider_removal_days"
+
+    hotline_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(200), primary_key=True)
+    sent_on: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    days: Mapped[int] = mapped_column(Integer, primary_key=True)
+    removals: Mapped[int] = mapped_column(Integer, default=0)

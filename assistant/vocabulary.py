@@ -9,6 +9,8 @@ route, live in :mod:`assistant.routing`, which depends on nothing of the app.)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from enum import IntEnum
 from enum import StrEnum
 from typing import TypeVar
 
@@ -132,6 +134,12 @@ CATEGORY_SUBTYPES: dict[Category, HarmfulSubtype] = {
 }
 
 
+def suggested_notice_type(categories: Iterable[Category]) -> NoticeType | None:
+    """The notice type the survivor's answers suggest; type 1 wins over type 2."""
+    suggested = {CATEGORY_NOTICE_TYPES[c] for c in categories if c in CATEGORY_NOTICE_TYPES}
+    return min(suggested, key=list(NoticeType).index) if suggested else None
+
+
 # An assessment as type 1 or type 2 calls for a notice of that type; the others for none.
 ASSESSMENT_NOTICE_TYPES: dict[Assessment, NoticeType] = {
     Assessment.CSAM: NoticeType.CSAM,
@@ -159,6 +167,7 @@ class LocationAction(StrEnum):
     ESCALATE = "escalate"
     REROUTE = "reroute"
     CLOSE = "close"
+    REOPEN = "reopen"
 
 
 class CloseReason(StrEnum):
@@ -211,6 +220,25 @@ class EventCode(StrEnum):
     REFERRED = "referred"
     PASSED_HERE = "passed_here"
     REFERRAL_CLOSED = "referral_closed"
+    REFERRAL_REOPENED = "referral_reopened"
+    ASSIGNED = "assigned"  # never shown to the survivor
+    UNASSIGNED = "unassigned"  # never shown to the survivor
+
+
+class Lane(IntEnum):
+    """Where a referral sits in its hotline's queue: waiting for acknowledgement first, then open
+    work, then closed. Kept on the row so every page of the queue is one index range."""
+
+    WAITING = 0
+    OPEN = 1
+    CLOSED = 2
+
+
+class DueAction(StrEnum):
+    """What is due next on a referral or a place (DESIGN section 6b)."""
+
+    ACKNOWLEDGE = "acknowledge"  # within 2 days of arriving
+    RENOTICE = "renotice"  # 24 hours after a notice without removal
 
 
 class MessageAuthor(StrEnum):
@@ -221,8 +249,14 @@ class MessageAuthor(StrEnum):
 
 class Role(StrEnum):
     STAFF = "staff"
+    # Staff of one hotline who also manage its accounts and settings.
+    HOTLINE_ADMIN = "hotline_admin"
     ADMIN = "admin"
     ADVOCATE = "advocate"
+
+
+# The roles that work a hotline's referrals.
+HOTLINE_ROLES = frozenset({Role.STAFF, Role.HOTLINE_ADMIN})
 
 
 class AccountStatus(StrEnum):

@@ -316,6 +316,14 @@ def staff_b(app: Flask) -> Staffer:
 
 
 @pytest.fixture
+def hotline_admin_a(app: Flask) -> Staffer:
+    """Hotline A's administrator (who also works its queue), signed in."""
+    staffer = Staffer(app, "lead@hotline-a.example", "hotline_admin", HOTLINE_A)
+    assert staffer.sign_in().status_code == 303
+    return staffer
+
+
+@pytest.fixture
 def admin(app: Flask) -> Staffer:
     staffer = Staffer(app, "admin@service.example", "admin", None)
     assert staffer.sign_in().status_code == 303

@@ -278,6 +278,7 @@ def _store_locations(
     hashes = [hasher.digest(place_key(loc, services.directory), "location") for loc in locations]
     elsewhere = open_cases_listing(db, hashes, exclude_case_id=case.id)
     flagged: list[tuple[Referral, Location, int]] = []
+    touched: list[Referral] = []
     for planned in plan:
         referral = open_referrals.get(planned.hotline.id)
         is_new = referral is None
@@ -311,7 +312,8 @@ def _store_locations(
             if elsewhere.get(hashes[index]):
                 flagged.append((referral, row, elsewhere[hashes[index]]))
         if not is_new:
-            refresh_referral_status(referral)  # new places wait for the hotline
+            referral.version += 1  # staff looking at it now see it changed
+        touched.append(referral)
         enqueue_delivery(db, services.endpoints, referral)
         referral.events.append(
             ReferralEvent(
@@ -335,6 +337,8 @@ def _store_locations(
                     visible_to_survivor=False,
                 )
             )
+    for referral in touched:
+        refresh_referral_status(referral)  # new places wait for the hotline; the queue's columns
 
 
 def open_cases_listing(

@@ -29,6 +29,7 @@ import smtplib
 import socket
 import ssl
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -243,8 +244,45 @@ def notification_email(
     return message
 
 
+def account_notice_email(settings: Settings, count: int, language: str = "en") -> EmailMessage:
+    """The neutral notice that accounts were created for a hotline: how many, and where its
+    administrators see them. It names nobody, neither the new person nor who created the
+    account: the Team page says that to the administrators, signed in. The recipients are not
+    shown to each other."""
+    words = Translations.load(str(TRANSLATIONS), [language])
+    team_page = settings.public_url.rstrip("/") + "/hotline/team/"
+    message = EmailMessage()
+    message["Subject"] = words.ngettext(
+        "A new account was created for your hotline",
+        "New accounts were created for your hotline",
+        count,
+    )
+    message["From"] = settings.smtp_from
+    message["To"] = "undisclosed-recipients:;"
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = make_msgid(domain=_domain(settings.smtp_from))
+    created = words.ngettext(
+        "%(num)d new account was created for your hotline in the portal.",
+        "%(num)d new accounts were created for your hotline in the portal.",
+        count,
+    ) % {"num": count}
+    where = words.gettext(
+        "Your hotline's administrators see every account, and who created it, on the Team "
+        "page: %(page)s"
+    ) % {"page": team_page}
+    explanation = words.gettext(
+        "If nobody at your hotline expected it, disable it there or tell your administrator. "
+        "This message names no one on purpose."
+    )
+    message.set_content(f"{created}\n{where}\n\n{explanation}\n")
+    return message
+
+
 def send_email(
-    settings: Settings, message: EmailMessage, to_address: str, context: ssl.SSLContext
+    settings: Settings,
+    message: EmailMessage,
+    to_address: str | Sequence[str],
+    context: ssl.SSLContext,
 ) -> None:
     """Send over SMTP with STARTTLS and a verified certificate; refuse to send in clear."""
     if not settings.smtp_host or not settings.smtp_from:
@@ -263,7 +301,8 @@ def send_email(
         smtp.ehlo()
         if settings.smtp_username:
             smtp.login(settings.smtp_username, settings.smtp_password)
-        smtp.send_message(message, from_addr=settings.smtp_from, to_addrs=[to_address])
+        recipients = [to_address] if isinstance(to_address, str) else list(to_address)
+        smtp.send_message(message, from_addr=settings.smtp_from, to_addrs=recipients)
 
 
 def _domain(address: str) -> str:

@@ -16,6 +16,9 @@ worker (``assistant deliver``; :func:`run_forever` for ``--loop``):
   on every retry;
 - e-mail: one neutral message per hotline and pass saying how many referrals are waiting in the
   portal, sent over SMTP with STARTTLS required and the certificate verified;
+- a new account of a hotline (an item with ``account_id``, written by
+  :mod:`assistant.people.team` with the account): one neutral message per hotline and pass to the
+  people :func:`assistant.people.team.notice_recipients` names, whatever the hotline's intake;
 - a failure is retried with exponential backoff (30 s doubling, at most an hour apart) and
   recorded as a short code, never an answer's body; after 24 hours of failures the item is
   ``dead`` until an administrator retries it (:func:`dead_letters`, :func:`retry_dead_letter`).
@@ -54,12 +57,14 @@ from ..models import OutboxItem
 from ..models import Referral
 from ..models import utcnow
 from ..people import audit
+from ..people.team import notice_recipients
 from ..routing import Intake
 from ..transactions import committed
 from ..vocabulary import OutboxStatus
 from .channels import NETWORK_ERRORS
 from .channels import DeliveryFailure
 from .channels import Endpoint
+from .channels import account_notice_email
 from .channels import failure_code
 from .channels import notification_email
 from .channels import post_webhook
@@ -126,11 +131,12 @@ class _Claimed:
 
     id: int
     hotline_id: str
-    referral_id: int
-    referral_hotline_id: str
+    referral_id: int | None
+    referral_hotline_id: str | None
     idempotency_key: str
     attempts: int
     window_start: dt.datetime
+    account_id: int | None = None  # a new account of the hotline, to announce
 
 
 Clock = Callable[[], dt.datetime]
@@ -196,11 +202,15 @@ def deliver_once(
         if not items:
             return tally.report()
         send_until = started + CLAIM_FOR - SEND_MARGIN
-        jobs: list[tuple[Endpoint, list[_Claimed]]] = []
+        # ``None``: the hotline's new accounts, announced to its people whatever its intake.
+        jobs: list[tuple[Endpoint | None, list[_Claimed]]] = []
         by_email: dict[str, list[_Claimed]] = {}
+        new_accounts: dict[str, list[_Claimed]] = {}
         for item in items:
             endpoint = services.endpoints.get(item.hotline_id)
-            if item.referral_hotline_id != item.hotline_id:
+            if item.account_id is not None:
+                new_accounts.setdefault(item.hotline_id, []).append(item)
+            elif item.referral_hotline_id != item.hotline_id:
                 # Re-routed: the new hotline has an item of its own; this one must not see it.
                 tally.add(_finish(db, [item], worker, status=OutboxStatus.CANCELLED))
             elif endpoint is None:
@@ -211,13 +221,16 @@ def deliver_once(
             else:
                 by_email.setdefault(item.hotline_id, []).append(item)
         jobs.extend((services.endpoints[hotline], group) for hotline, group in by_email.items())
+        jobs.extend((None, group) for group in new_accounts.values())
         context = tls_context(services.settings) if jobs else None
         for index, (endpoint, group) in enumerate(jobs):
             if (stop is not None and stop.is_set()) or now() >= send_until:
                 _release(db, [item for _e, rest in jobs[index:] for item in rest], worker)
                 break
             assert context is not None
-            if endpoint.channel == Intake.WEBHOOK:
+            if endpoint is None:
+                tally.add(_deliver_account_notice(db, services, group, context, worker, now))
+            elif endpoint.channel == Intake.WEBHOOK:
                 tally.add(_deliver_webhook(db, services, endpoint, group[0], context, worker, now))
             else:
                 tally.add(_deliver_email(db, services, endpoint, group, context, worker, now))
@@ -265,16 +278,57 @@ def _claim(db: Session, worker: str, moment: dt.datetime, batch: int) -> list[_C
             OutboxItem.attempts,
             OutboxItem.created_at,
             OutboxItem.retry_from,
+            OutboxItem.account_id,
         )
-        .join(Referral, Referral.id == OutboxItem.referral_id)
+        .outerjoin(Referral, Referral.id == OutboxItem.referral_id)
         .where(OutboxItem.id.in_(claimed))
         .order_by(OutboxItem.id)
     ).all()
     db.rollback()
     return [
-        _Claimed(item, hotline, referral, referral_hotline, key, attempts, retry_from or created)
-        for item, hotline, referral, referral_hotline, key, attempts, created, retry_from in rows
+        _Claimed(
+            item, hotline, referral, referral_hotline, key, attempts, retry_from or created, account
+        )
+        for (
+            item,
+            hotline,
+            referral,
+            referral_hotline,
+            key,
+            attempts,
+            created,
+            retry_from,
+            account,
+        ) in rows
     ]
+
+
+def _deliver_account_notice(
+    db: Session,
+    services: Services,
+    group: list[_Claimed],
+    context: ssl.SSLContext,
+    worker: str,
+    now: Clock,
+) -> list[str]:
+    """One neutral e-mail for a hotline's new accounts, to the people it goes to at send time;
+    nobody to tell (no active account in the hotline yet) leaves nothing to send."""
+    live = _still_claimed(db, group, worker)
+    if not live:
+        return []
+    hotline_id = live[0].hotline_id
+    recipients = notice_recipients(db, hotline_id)
+    db.rollback()
+    if not recipients:
+        return _finish(db, live, worker, status=OutboxStatus.CANCELLED)
+    settings = services.settings
+    try:
+        language = email_language(services, hotline_id)
+        message = account_notice_email(settings, len(live), language)
+        send_email(settings, message, recipients, context)
+    except NETWORK_ERRORS as exc:
+        return _record_failure(db, live, failure_code(exc), worker, now())
+    return _finish(db, live, worker, status=OutboxStatus.SENT, moment=now())
 
 
 def _deliver_webhook(
@@ -286,7 +340,7 @@ def _deliver_webhook(
     worker: str,
     now: Clock,
 ) -> list[str]:
-    referral = db.get(Referral, item.referral_id)
+    referral = db.get(Referral, item.referral_id) if item.referral_id is not None else None
     if referral is None:
         db.rollback()
         return []  # the case was erased since the claim; its outbox row went with it
@@ -512,7 +566,8 @@ def retry_dead_letter(
     moment = now or utcnow()
     found = db.execute(
         select(Referral.case_id)
-        .join(OutboxItem, OutboxItem.referral_id == Referral.id)
+        .select_from(OutboxItem)
+        .outerjoin(Referral, OutboxItem.referral_id == Referral.id)
         .where(OutboxItem.id == item_id)
     ).first()
     if found is None:

@@ -5,6 +5,10 @@ Every action goes through one of the functions below, which check the transition
 in one transaction. A refused action changes nothing. :func:`allowed_actions` says, from the same
 rules, what would be accepted now, so the portal offers exactly that.
 
+Every action carries the referral's ``version`` it was decided on: if someone changed the referral
+since, it is refused (:class:`ReferralChanged`) and nothing is written. Bulk actions run every item
+through the same rules in one transaction: all are done, or none (:class:`BulkRefused`).
+
 What the survivor sees: an event is visible to them only when a location's status changes (plus
 an escalation, which tells them the hotline went further). Events never name a staff member; the
 audit log says who did what.
@@ -13,14 +17,21 @@ audit log says who did what.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
 from collections.abc import Mapping
+from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..errors import Refused
 from ..models import Account
@@ -35,27 +46,36 @@ from ..models import utcnow
 from ..people import audit
 from ..routing import Directory
 from ..routing import Hotline
+from ..routing import ReasonCode
 from ..routing.countries import checked_country
 from ..text_input import checked_text
 from ..transactions import committed
 from ..vocabulary import ASSESSMENT_NOTICE_TYPES
 from ..vocabulary import CHOSEN_CLOSE_REASONS
 from ..vocabulary import FINISHED_STATUSES
+from ..vocabulary import HOTLINE_ROLES
 from ..vocabulary import WAITING_STATUSES
+from ..vocabulary import AccountStatus
 from ..vocabulary import Assessment
+from ..vocabulary import Category
 from ..vocabulary import CloseReason
 from ..vocabulary import EventCode
 from ..vocabulary import HarmfulSubtype
+from ..vocabulary import Lane
 from ..vocabulary import LocationAction
 from ..vocabulary import LocationStatus
 from ..vocabulary import MessageAuthor
+from ..vocabulary import MinorAnswer
 from ..vocabulary import NoticeType
 from ..vocabulary import ProviderResponse
 from ..vocabulary import ReferralStatus
 from ..vocabulary import RerouteReason
-from ..vocabulary import Role
 from ..vocabulary import StaffReason
+from ..vocabulary import suggested_notice_type
+from .deadlines import keep_due
 from .delivery import enqueue_delivery
+from .provider_figures import count_notice
+from .provider_figures import count_response
 
 if TYPE_CHECKING:
     from ..services import Services
@@ -72,6 +92,8 @@ ICCAM_ACTIONS = {
 MAX_REFERENCE_LENGTH = 200
 MAX_PROVIDER_LENGTH = 200
 MAX_NOTE_LENGTH = 5000
+# A hotline may reopen a referral it closed for this long (the survivor sees it reopened).
+REOPEN_WITHIN = dt.timedelta(days=7)
 
 # (location status, action) -> the status it leads to. Nothing else is allowed.
 TRANSITIONS: dict[tuple[LocationStatus, LocationAction], LocationStatus] = {
@@ -95,6 +117,8 @@ TRANSITIONS: dict[tuple[LocationStatus, LocationAction], LocationStatus] = {
         if status not in FINISHED_STATUSES
         for action, target in ((A.REROUTE, S.REFERRED), (A.CLOSE, S.CLOSED))
     },
+    # Only for the places a referral's close closed, within REOPEN_WITHIN (see reopen).
+    (S.CLOSED, A.REOPEN): S.WITH_HOTLINE,
 }
 # How an assessment moves a place.
 ASSESSMENT_ACTIONS = {
@@ -114,6 +138,25 @@ class ActionRefused(Refused):
     """A staff action that is not allowed now, or whose input is wrong; nothing changed."""
 
 
+class ReferralChanged(ActionRefused):
+    """Someone changed the referral after the action was decided on; nothing was written. The
+    events since ``since`` say what changed."""
+
+    def __init__(self, referral_id: int, since: int) -> None:
+        super().__init__("changed", since=str(since))
+        self.referral_id = referral_id
+        self.since = since
+
+
+class BulkRefused(ActionRefused):
+    """One or more items of a bulk action were refused, so none was done. ``items`` pairs each
+    refused item (a reporting reference or a place id) with its refusal."""
+
+    def __init__(self, items: list[tuple[int, ActionRefused]]) -> None:
+        super().__init__("bulk_refused", count=str(len(items)))
+        self.items = items
+
+
 @dataclass(frozen=True)
 class Staff:
     """Who acts: an account of one hotline."""
@@ -123,7 +166,7 @@ class Staff:
 
     @classmethod
     def of(cls, account: Account) -> Staff:
-        if account.role != Role.STAFF or not account.hotline_id:
+        if account.role not in HOTLINE_ROLES or not account.hotline_id:
             raise ActionRefused("not_staff")
         return cls(account.id, account.hotline_id)
 
@@ -164,25 +207,6 @@ def _location(referral: Referral, location_id: int) -> Location:
     raise ActionRefused("unknown_location")
 
 
-def _event(
-    referral: Referral,
-    code: EventCode,
-    *,
-    location: Location | None = None,
-    visible: bool = True,
-    **params: Any,
-) -> None:
-    referral.events.append(
-        ReferralEvent(
-            code=code,
-            location_id=location.id if location is not None else None,
-            params=params,
-            occurred_on=today(),
-            visible_to_survivor=visible,
-        )
-    )
-
-
 def _move(location: Location, action: LocationAction) -> bool:
     """Apply a transition to one location; True when its status changed."""
     target = next_status(location.status, action)
@@ -193,61 +217,63 @@ def _move(location: Location, action: LocationAction) -> bool:
     return changed
 
 
+def referral_flags(referral: Referral) -> tuple[bool, bool, bool, bool]:
+    """Under 18 in the material, identifying information posted with it, a dark-web place, a place
+    already reported in another open case."""
+    case = referral.case
+    return (
+        case.minor_in_material == MinorAnswer.YES,
+        Category.IDENTIFYING_INFORMATION in case.categories,
+        any(
+            reason.get("code") == ReasonCode.DARK_WEB
+            for loc in referral.locations
+            for reason in loc.route_reasons
+        ),
+        any(event.code == EventCode.ALREADY_REPORTED for event in referral.events),
+    )
+
+
+def category_bits(categories: Iterable[Category]) -> int:
+    """The survivor's categories as bits, one per :class:`Category` in its order (a queue filter
+    is then one integer test on the referral's row)."""
+    order = list(Category)
+    return sum(1 << order.index(category) for category in set(categories))
+
+
 def refresh_referral_status(referral: Referral) -> None:
     """``received`` while any location waits for acknowledgement, ``referred`` while it waits
-    after a move, ``closed`` once closed, else ``with_hotline``."""
+    after a move, ``closed`` once closed, else ``with_hotline``; and the columns the queue reads
+    (lane, time left, flags, categories), kept with it."""
+    statuses = {location.status for location in referral.locations}
     if referral.closed_reason:
         referral.status = ReferralStatus.CLOSED
-        return
-    statuses = {location.status for location in referral.locations}
-    if S.RECEIVED in statuses:
+    elif S.RECEIVED in statuses:
         referral.status = ReferralStatus.RECEIVED
     elif S.REFERRED in statuses:
         referral.status = ReferralStatus.REFERRED
     else:
         referral.status = ReferralStatus.WITH_HOTLINE
+    referral.lane = (
+        Lane.CLOSED
+        if referral.status == ReferralStatus.CLOSED
+        else Lane.WAITING
+        if statuses & WAITING_STATUSES
+        else Lane.OPEN
+    )
+    keep_due(referral)
+    case = referral.case
+    referral.category_bits = category_bits(case.categories)
+    referral.suggested_notice_type = suggested_notice_type(case.categories)
+    (
+        referral.flag_minor,
+        referral.flag_identifying,
+        referral.flag_dark_web,
+        referral.flag_already_reported,
+    ) = referral_flags(referral)
 
 
 def is_open(referral: Referral) -> bool:
     return referral.status != ReferralStatus.CLOSED
-
-
-def _ensure_open(referral: Referral) -> None:
-    if not is_open(referral):
-        raise ActionRefused("referral_closed")
-
-
-def _finish(
-    db: Session,
-    staff: Staff,
-    referral: Referral,
-    action: str,
-    object_type: str = "referral",
-    object_id: int | None = None,
-) -> None:
-    with committed(db):
-        refresh_referral_status(referral)
-        audit.record(
-            db,
-            staff.actor,
-            action,
-            object_type,
-            object_id if object_id is not None else referral.id,
-            case_id=referral.case_id,
-        )
-
-
-def acknowledge(db: Session, staff: Staff, referral: Referral) -> int:
-    """Take the referral on: every location waiting for this hotline is now with it."""
-    _ensure_open(referral)
-    waiting = [loc for loc in referral.locations if loc.status in WAITING_STATUSES]
-    if not waiting:
-        raise ActionRefused("nothing_to_acknowledge")
-    for location in waiting:
-        _move(location, A.ACKNOWLEDGE)
-    _event(referral, EventCode.WITH_HOTLINE, count=len(waiting))
-    _finish(db, staff, referral, "referral.acknowledged")
-    return len(waiting)
 
 
 def _vocabulary(vocabulary: type[V], value: str | None, code: str) -> V:
@@ -258,22 +284,131 @@ def _vocabulary(vocabulary: type[V], value: str | None, code: str) -> V:
         raise ActionRefused(code) from None
 
 
-def assess(
-    db: Session,
-    staff: Staff,
-    referral: Referral,
-    location_id: int,
-    assessment: str,
-    subtype: str | None = None,
-    hosting_country: str | None = None,
-) -> None:
-    """Record the hotline's assessment of one location.
+class _Work:
+    """One staff action on one or more referrals: checks each referral's version, collects the
+    timeline and audit events, and on :meth:`finish` raises every touched referral's version and
+    commits, all in one transaction. Anything raised before that rolls everything back."""
 
-    ``csam`` and ``harmful_abusive`` (with its sub-type a, b or c) make it actionable; ``not_found``
-    makes it ``unavailable`` and ``not_actionable`` closes it, and the survivor sees either.
-    """
-    _ensure_open(referral)
-    location = _location(referral, location_id)
+    def __init__(self, db: Session, staff: Staff) -> None:
+        self.db = db
+        self.staff = staff
+        self.touched: dict[int, Referral] = {}
+
+    def take(self, referral: Referral, version: int | None, *, must_be_open: bool = True) -> None:
+        """Work on ``referral``; ``version`` is the one the action was decided on (None when the
+        caller loaded it in this same transaction)."""
+        if version is not None and version != referral.version:
+            raise ReferralChanged(referral.id, version)
+        if must_be_open and not is_open(referral):
+            raise ActionRefused("referral_closed")
+        self.touched[referral.id] = referral
+
+    def event(
+        self,
+        referral: Referral,
+        code: EventCode,
+        *,
+        location: Location | None = None,
+        visible: bool = True,
+        **params: Any,
+    ) -> None:
+        referral.events.append(
+            ReferralEvent(
+                code=code,
+                location_id=location.id if location is not None else None,
+                params=params,
+                occurred_on=today(),
+                visible_to_survivor=visible,
+                referral_version=referral.version + 1,
+            )
+        )
+
+    def audit(self, referral: Referral, action: str, object_type: str, object_id: int) -> None:
+        audit.record(
+            self.db, self.staff.actor, action, object_type, object_id, case_id=referral.case_id
+        )
+
+    def finish(self) -> None:
+        for referral in self.touched.values():
+            refresh_referral_status(referral)
+            referral.version = referral.version + 1
+        try:
+            self.db.flush()
+        except StaleDataError:
+            # Another action committed between our read and our write: refuse, write nothing.
+            self.db.rollback()
+            referral = next(iter(self.touched.values()))
+            raise ReferralChanged(referral.id, referral.version) from None
+        self.db.commit()
+
+
+@contextmanager
+def _work(db: Session, staff: Staff) -> Iterator[_Work]:
+    work = _Work(db, staff)
+    try:
+        yield work
+        work.finish()
+    except BaseException:
+        db.rollback()
+        raise
+
+
+def _each(items: Sequence[int], act: Callable[[int], None]) -> None:
+    """Run ``act`` on every item; if any is refused, refuse them all, saying which and why."""
+    if not items:
+        raise ActionRefused("nothing_selected")
+    refused: list[tuple[int, ActionRefused]] = []
+    for item in dict.fromkeys(items):
+        try:
+            act(item)
+        except ReferralChanged:
+            raise
+        except ActionRefused as refusal:
+            refused.append((item, refusal))
+    if len(refused) == 1 and len(items) == 1:
+        raise refused[0][1]
+    if refused:
+        raise BulkRefused(refused)
+
+
+def _acknowledge(work: _Work, referral: Referral, version: int | None) -> int:
+    work.take(referral, version)
+    waiting = [loc for loc in referral.locations if loc.status in WAITING_STATUSES]
+    if not waiting:
+        raise ActionRefused("nothing_to_acknowledge")
+    for location in waiting:
+        _move(location, A.ACKNOWLEDGE)
+    work.event(referral, EventCode.WITH_HOTLINE, count=len(waiting))
+    work.audit(referral, "referral.acknowledged", "referral", referral.id)
+    return len(waiting)
+
+
+def acknowledge(
+    db: Session, staff: Staff, referral: Referral, *, version: int | None = None
+) -> int:
+    """Take the referral on: every location waiting for this hotline is now with it."""
+    with _work(db, staff) as work:
+        return _acknowledge(work, referral, version)
+
+
+def acknowledge_many(
+    db: Session, staff: Staff, chosen: Sequence[tuple[Referral, int | None]]
+) -> int:
+    """Acknowledge several referrals at once (each with the version it was chosen at): all of
+    them, or, if any is refused, none; :class:`BulkRefused` names each refused one."""
+    by_id = {referral.id: (referral, version) for referral, version in chosen}
+    counted: list[int] = []
+    with _work(db, staff) as work:
+        _each(
+            list(by_id),
+            lambda referral_id: counted.append(_acknowledge(work, *by_id[referral_id])),
+        )
+    return len(counted)
+
+
+def _check_assessment(
+    assessment: str, subtype: str | None, hosting_country: str | None
+) -> tuple[Assessment, HarmfulSubtype | None, str | None]:
     chosen = _vocabulary(Assessment, assessment, "bad_assessment")
     sub: HarmfulSubtype | None = None
     if chosen == Assessment.HARMFUL_ABUSIVE:
@@ -284,19 +419,78 @@ def assess(
         country = checked_country(hosting_country)
     except ValueError:
         raise ActionRefused("bad_country") from None
-    changed = _move(location, ASSESSMENT_ACTIONS[chosen])
-    location.assessment = chosen
-    location.assessment_subtype = sub
-    location.hosting_country = country or location.hosting_country
-    if changed and location.status == S.UNAVAILABLE:
-        _event(
-            referral, EventCode.UNAVAILABLE, location=location, iccam=ICCAM_ACTIONS[S.UNAVAILABLE]
-        )
-    elif changed:
-        _event(referral, EventCode.CLOSED, location=location, reason=CloseReason.NOT_ACTIONABLE)
-    else:
-        _event(referral, EventCode.ASSESSED, location=location, visible=False, assessment=chosen)
-    _finish(db, staff, referral, "location.assessed", "location", location.id)
+    return chosen, sub, country
+
+
+def assess_places(
+    db: Session,
+    staff: Staff,
+    referral: Referral,
+    location_ids: Sequence[int],
+    assessment: str,
+    subtype: str | None = None,
+    hosting_country: str | None = None,
+    *,
+    version: int | None = None,
+) -> int:
+    """Record the hotline's assessment of one or more places of the referral.
+
+    ``csam`` and ``harmful_abusive`` (with its sub-type a, b or c) make a place actionable;
+    ``not_found`` makes it ``unavailable`` and ``not_actionable`` closes it, and the survivor sees
+    either. All the places, or none.
+    """
+    chosen, sub, country = _check_assessment(assessment, subtype, hosting_country)
+    with _work(db, staff) as work:
+        work.take(referral, version)
+
+        def assess_one(location_id: int) -> None:
+            location = _location(referral, location_id)
+            changed = _move(location, ASSESSMENT_ACTIONS[chosen])
+            location.assessment = chosen
+            location.assessment_subtype = sub
+            location.hosting_country = country or location.hosting_country
+            if changed and location.status == S.UNAVAILABLE:
+                iccam = ICCAM_ACTIONS[S.UNAVAILABLE]
+                work.event(referral, EventCode.UNAVAILABLE, location=location, iccam=iccam)
+            elif changed:
+                reason = CloseReason.NOT_ACTIONABLE
+                work.event(referral, EventCode.CLOSED, location=location, reason=reason)
+            else:
+                work.event(
+                    referral,
+                    EventCode.ASSESSED,
+                    location=location,
+                    visible=False,
+                    assessment=chosen,
+                )
+            work.audit(referral, "location.assessed", "location", location.id)
+
+        _each(location_ids, assess_one)
+    return len(set(location_ids))
+
+
+def assess(
+    db: Session,
+    staff: Staff,
+    referral: Referral,
+    location_id: int,
+    assessment: str,
+    subtype: str | None = None,
+    hosting_country: str | None = None,
+    *,
+    version: int | None = None,
+) -> None:
+    """Record the hotline's assessment of one place (see :func:`assess_places`)."""
+    assess_places(
+        db,
+        staff,
+        referral,
+        [location_id],
+        assessment,
+        subtype,
+        hosting_country,
+        version=version,
+    )
 
 
 def notice_type_for(location: Location) -> NoticeType | None:
@@ -314,6 +508,84 @@ def _answerable(notice: Notice) -> bool:
     return notice.response in (None, ProviderResponse.NO_RESPONSE)
 
 
+def record_notices(
+    db: Session,
+    services: Services,
+    staff: Staff,
+    referral: Referral,
+    location_ids: Sequence[int],
+    *,
+    notice_type: str,
+    provider: str,
+    sent_on: dt.date,
+    reference: str | None = None,
+    escalation: bool = False,
+    version: int | None = None,
+) -> list[Notice]:
+    """One removal notice to one provider (or, with ``escalation``, to its upstream provider) for
+    one or more places of the referral: a notice record per place, all or none.
+
+    Only for places assessed as ``csam`` or ``harmful_abusive``; a second notice is a re-notice.
+    """
+    chosen = _vocabulary(NoticeType, notice_type, "bad_notice_type")
+    provider_name = checked_text(
+        provider, MAX_PROVIDER_LENGTH, field="provider", refuse=ActionRefused, multiline=False
+    )
+    if provider_name is None:
+        raise ActionRefused("provider_required")
+    if sent_on > today():
+        raise ActionRefused("date_in_future")
+    reference_text = checked_text(
+        reference, MAX_REFERENCE_LENGTH, field="reference", refuse=ActionRefused, multiline=False
+    )
+    sealed = services.cipher.seal(reference_text, "notice.reference") if reference_text else None
+    recorded: list[Notice] = []
+    with _work(db, staff) as work:
+        work.take(referral, version)
+
+        def notice_one(location_id: int) -> None:
+            location = _location(referral, location_id)
+            allowed = notice_type_for(location)
+            if allowed is None:
+                raise ActionRefused("assess_first")
+            if chosen != allowed:
+                raise ActionRefused("notice_type_mismatch")
+            if escalation and not _own_notices(location, staff.hotline_id):
+                raise ActionRefused("notice_first")
+            changed = _move(location, A.ESCALATE if escalation else A.NOTICE)
+            notice = Notice(
+                hotline_id=staff.hotline_id,
+                notice_type=chosen,
+                provider=provider_name,
+                escalation=escalation,
+                sent_on=sent_on,
+                reference_sealed=sealed,
+            )
+            location.notices.append(notice)
+            recorded.append(notice)
+            if escalation:
+                work.event(referral, EventCode.ESCALATED, location=location)
+            elif changed:
+                iccam = ICCAM_ACTIONS[S.NOTICE_SENT]
+                work.event(referral, EventCode.NOTICE_SENT, location=location, iccam=iccam)
+            else:
+                work.event(referral, EventCode.NOTICE_REPEATED, location=location, visible=False)
+
+        _each(location_ids, notice_one)
+        db.flush()
+        for notice in recorded:
+            count_notice(db, notice)
+            action = (
+                "notice.escalated"
+                if escalation
+                else "notice.repeated"
+                if len(_own_notices(notice.location, staff.hotline_id)) > 1
+                else "notice.sent"
+            )
+            work.audit(referral, action, "notice", notice.id)
+    return recorded
+
+
 def record_notice(
     db: Session,
     services: Services,
@@ -326,56 +598,49 @@ def record_notice(
     sent_on: dt.date,
     reference: str | None = None,
     escalation: bool = False,
+    version: int | None = None,
 ) -> Notice:
-    """A removal notice sent to the provider (or, with ``escalation``, to its upstream provider).
-
-    Only for a location assessed as ``csam`` or ``harmful_abusive``; a second notice is a re-notice.
-    """
-    _ensure_open(referral)
-    location = _location(referral, location_id)
-    chosen = _vocabulary(NoticeType, notice_type, "bad_notice_type")
-    allowed = notice_type_for(location)
-    if allowed is None:
-        raise ActionRefused("assess_first")
-    if chosen != allowed:
-        raise ActionRefused("notice_type_mismatch")
-    provider_name = checked_text(
-        provider, MAX_PROVIDER_LENGTH, field="provider", refuse=ActionRefused, multiline=False
-    )
-    if provider_name is None:
-        raise ActionRefused("provider_required")
-    if sent_on > today():
-        raise ActionRefused("date_in_future")
-    if escalation and not _own_notices(location, staff.hotline_id):
-        raise ActionRefused("notice_first")
-    reference_text = checked_text(
-        reference, MAX_REFERENCE_LENGTH, field="reference", refuse=ActionRefused, multiline=False
-    )
-    changed = _move(location, A.ESCALATE if escalation else A.NOTICE)
-    notice = Notice(
-        hotline_id=staff.hotline_id,
-        notice_type=chosen,
-        provider=provider_name,
-        escalation=escalation,
+    """A removal notice for one place (see :func:`record_notices`)."""
+    return record_notices(
+        db,
+        services,
+        staff,
+        referral,
+        [location_id],
+        notice_type=notice_type,
+        provider=provider,
         sent_on=sent_on,
-        reference_sealed=(
-            services.cipher.seal(reference_text, "notice.reference") if reference_text else None
-        ),
-    )
-    location.notices.append(notice)
-    if escalation:
-        _event(referral, EventCode.ESCALATED, location=location)
-        audit_action = "notice.escalated"
+        reference=reference,
+        escalation=escalation,
+        version=version,
+    )[0]
+
+
+def _answer(
+    work: _Work, referral: Referral, notice: Notice, answer: ProviderResponse, on: dt.date
+) -> None:
+    if not _answerable(notice):
+        raise ActionRefused("already_answered")
+    if on > today() or on < notice.sent_on:
+        raise ActionRefused("bad_response_date")
+    location = notice.location
+    changed = _move(location, RESPONSE_ACTIONS[answer])
+    notice.response = answer
+    notice.response_on = on
+    count_response(work.db, notice)
+    if changed and answer == ProviderResponse.REMOVED:
+        work.event(
+            referral,
+            EventCode.REMOVED,
+            location=location,
+            iccam=ICCAM_ACTIONS[S.REMOVED],
+            removed_on=on.isoformat(),
+        )
     elif changed:
-        iccam = ICCAM_ACTIONS[S.NOTICE_SENT]
-        _event(referral, EventCode.NOTICE_SENT, location=location, iccam=iccam)
-        audit_action = "notice.sent"
+        work.event(referral, EventCode.NOT_REMOVED, location=location)
     else:
-        _event(referral, EventCode.NOTICE_REPEATED, location=location, visible=False)
-        audit_action = "notice.repeated"
-    db.flush()
-    _finish(db, staff, referral, audit_action, "notice", notice.id)
-    return notice
+        work.event(referral, EventCode.NO_RESPONSE, location=location, visible=False)
+    work.audit(referral, "notice.response", "notice", notice.id)
 
 
 def record_response(
@@ -385,42 +650,50 @@ def record_response(
     notice_id: int,
     response: str,
     response_on: dt.date,
+    *,
+    version: int | None = None,
 ) -> None:
     """What the provider did about a notice: removed (on a date), refused, or no response."""
-    _ensure_open(referral)
-    notice = next(
-        (
-            n
-            for loc in referral.locations
-            for n in _own_notices(loc, staff.hotline_id)
-            if n.id == notice_id
-        ),
-        None,
-    )
-    if notice is None:
-        raise ActionRefused("unknown_notice")
     answer = _vocabulary(ProviderResponse, response, "bad_response")
-    if not _answerable(notice):
-        raise ActionRefused("already_answered")
-    if response_on > today() or response_on < notice.sent_on:
-        raise ActionRefused("bad_response_date")
-    location = notice.location
-    changed = _move(location, RESPONSE_ACTIONS[answer])
-    notice.response = answer
-    notice.response_on = response_on
-    if changed and answer == ProviderResponse.REMOVED:
-        _event(
-            referral,
-            EventCode.REMOVED,
-            location=location,
-            iccam=ICCAM_ACTIONS[S.REMOVED],
-            removed_on=response_on.isoformat(),
+    with _work(db, staff) as work:
+        work.take(referral, version)
+        notice = next(
+            (
+                n
+                for loc in referral.locations
+                for n in _own_notices(loc, staff.hotline_id)
+                if n.id == notice_id
+            ),
+            None,
         )
-    elif changed:
-        _event(referral, EventCode.NOT_REMOVED, location=location)
-    else:
-        _event(referral, EventCode.NO_RESPONSE, location=location, visible=False)
-    _finish(db, staff, referral, "notice.response", "notice", notice.id)
+        if notice is None:
+            raise ActionRefused("unknown_notice")
+        _answer(work, referral, notice, answer, response_on)
+
+
+def record_responses(
+    db: Session,
+    staff: Staff,
+    referral: Referral,
+    location_ids: Sequence[int],
+    response: str,
+    response_on: dt.date,
+    *,
+    version: int | None = None,
+) -> int:
+    """The provider's answer to the latest notice of each of several places, all or none."""
+    answer = _vocabulary(ProviderResponse, response, "bad_response")
+    with _work(db, staff) as work:
+        work.take(referral, version)
+
+        def answer_one(location_id: int) -> None:
+            own = _own_notices(_location(referral, location_id), staff.hotline_id)
+            if not own:
+                raise ActionRefused("unknown_notice")
+            _answer(work, referral, own[-1], answer, response_on)
+
+        _each(location_ids, answer_one)
+    return len(set(location_ids))
 
 
 def _without_outcome(referral: Referral) -> list[Location]:
@@ -442,6 +715,8 @@ def reroute(
     referral: Referral,
     to_hotline_id: str,
     reason: str,
+    *,
+    version: int | None = None,
 ) -> Referral:
     """Pass every location without an outcome to another hotline, as a new referral in its queue.
 
@@ -449,58 +724,189 @@ def reroute(
     outcome stay with it, and the other hotline sees none of them. When nothing is left here, the
     referral closes. The survivor sees ``referred`` and where the places went.
     """
-    _ensure_open(referral)
-    target = services.directory.get(to_hotline_id)
-    if target is None:
-        raise ActionRefused("unknown_hotline")
-    if target.id == referral.hotline_id:
-        raise ActionRefused("same_hotline")
-    why = _vocabulary(RerouteReason, reason, "bad_reason")
-    moving = _without_outcome(referral)
-    if not moving:
-        raise ActionRefused("nothing_to_move")
-    moved = Referral(hotline_id=target.id, status=ReferralStatus.REFERRED, created_on=today())
-    referral.case.referrals.append(moved)
-    for location in moving:
-        _move(location, A.REROUTE)
-        location.route_reasons = [
-            *location.route_reasons,
-            {
-                "code": StaffReason.STAFF_REROUTED,
-                "params": {"hotline": target.id, "from": referral.hotline_id, "reason": why},
-            },
-        ]
-        location.referral = moved
-    _event(
-        referral,
-        EventCode.REFERRED,
-        iccam=ICCAM_ACTIONS[S.REFERRED],
-        hotline=target.id,
-        reason=why,
-        count=len(moving),
-    )
-    _event(moved, EventCode.PASSED_HERE, count=len(moving), hotline=referral.hotline_id, reason=why)
-    if not referral.locations:
-        referral.closed_reason = CloseReason.MOVED
-    refresh_referral_status(moved)
-    enqueue_delivery(db, services.endpoints, moved)
-    db.flush()
-    _finish(db, staff, referral, "referral.rerouted")
+    with _work(db, staff) as work:
+        work.take(referral, version)
+        target = services.directory.get(to_hotline_id)
+        if target is None:
+            raise ActionRefused("unknown_hotline")
+        if target.id == referral.hotline_id:
+            raise ActionRefused("same_hotline")
+        why = _vocabulary(RerouteReason, reason, "bad_reason")
+        moving = _without_outcome(referral)
+        if not moving:
+            raise ActionRefused("nothing_to_move")
+        moved = Referral(hotline_id=target.id, status=ReferralStatus.REFERRED, created_on=today())
+        referral.case.referrals.append(moved)
+        for location in moving:
+            _move(location, A.REROUTE)
+            location.route_reasons = [
+                *location.route_reasons,
+                {
+                    "code": StaffReason.STAFF_REROUTED,
+                    "params": {"hotline": target.id, "from": referral.hotline_id, "reason": why},
+                },
+            ]
+            location.referral = moved
+        work.event(
+            referral,
+            EventCode.REFERRED,
+            iccam=ICCAM_ACTIONS[S.REFERRED],
+            hotline=target.id,
+            reason=why,
+            count=len(moving),
+        )
+        moved.events.append(
+            ReferralEvent(
+                code=EventCode.PASSED_HERE,
+                params={"count": len(moving), "hotline": referral.hotline_id, "reason": why},
+                occurred_on=today(),
+                visible_to_survivor=True,
+                referral_version=1,
+            )
+        )
+        if not referral.locations:
+            referral.closed_reason = CloseReason.MOVED
+            referral.closed_on = today()
+        refresh_referral_status(moved)
+        enqueue_delivery(db, services.endpoints, moved)
+        db.flush()
+        work.audit(referral, "referral.rerouted", "referral", referral.id)
     return moved
 
 
-def close(db: Session, staff: Staff, referral: Referral, reason: str) -> None:
+def close(
+    db: Session, staff: Staff, referral: Referral, reason: str, *, version: int | None = None
+) -> None:
     """Close the referral; any location without an outcome is closed too, with this reason."""
-    _ensure_open(referral)
     why = _vocabulary(CloseReason, reason, "bad_reason")
     if why not in CHOSEN_CLOSE_REASONS:
         raise ActionRefused("bad_reason")
-    for location in _without_outcome(referral):
-        _move(location, A.CLOSE)
-        _event(referral, EventCode.CLOSED, location=location, reason=why)
-    referral.closed_reason = why
-    _event(referral, EventCode.REFERRAL_CLOSED, visible=False, reason=why)
-    _finish(db, staff, referral, "referral.closed")
+    with _work(db, staff) as work:
+        work.take(referral, version)
+        for location in _without_outcome(referral):
+            _move(location, A.CLOSE)
+            work.event(referral, EventCode.CLOSED, location=location, reason=why)
+        referral.closed_reason = why
+        referral.closed_on = today()
+        work.event(referral, EventCode.REFERRAL_CLOSED, visible=False, reason=why)
+        work.audit(referral, "referral.closed", "referral", referral.id)
+
+
+def reopen_until(referral: Referral) -> dt.date | None:
+    """The last day this hotline may reopen the closed referral; None when it cannot be."""
+    if is_open(referral) or referral.closed_reason not in CHOSEN_CLOSE_REASONS:
+        return None
+    if referral.closed_on is None or not referral.locations:
+        return None
+    return referral.closed_on + REOPEN_WITHIN
+
+
+def reopen(db: Session, staff: Staff, referral: Referral, *, version: int | None = None) -> int:
+    """Reopen a referral this hotline closed, within :data:`REOPEN_WITHIN`: the places the close
+    closed are with the hotline again, and the survivor sees it reopened."""
+    with _work(db, staff) as work:
+        work.take(referral, version, must_be_open=False)
+        until = reopen_until(referral)
+        if until is None:
+            raise ActionRefused("cannot_reopen")
+        if today() > until:
+            raise ActionRefused("reopen_too_late")
+        closing = max(
+            (e.referral_version for e in referral.events if e.code == EventCode.REFERRAL_CLOSED),
+            default=0,
+        )
+        closed_by_it = {
+            e.location_id
+            for e in referral.events
+            if e.code == EventCode.CLOSED and e.referral_version == closing and closing
+        }
+        reopened = [
+            loc for loc in referral.locations if loc.status == S.CLOSED and loc.id in closed_by_it
+        ]
+        for location in reopened:
+            _move(location, A.REOPEN)
+        referral.closed_reason = None
+        referral.closed_on = None
+        work.event(referral, EventCode.REFERRAL_REOPENED, count=len(reopened))
+        work.audit(referral, "referral.reopened", "referral", referral.id)
+    return len(reopened)
+
+
+def colleagues(db: Session, staff: Staff) -> list[Account]:
+    """The active accounts of this hotline that work its referrals, by e-mail."""
+    return list(
+        db.scalars(
+            select(Account)
+            .where(
+                Account.hotline_id == staff.hotline_id,
+                Account.role.in_(HOTLINE_ROLES),
+                Account.status == AccountStatus.ACTIVE,
+            )
+            .order_by(Account.email)
+        )
+    )
+
+
+def _assign(work: _Work, referral: Referral, account_id: int | None, version: int | None) -> None:
+    work.take(referral, version)
+    if account_id is not None:
+        account = work.db.get(Account, account_id)
+        # A colleague of the same hotline, still active; anyone else is refused as unknown.
+        if (
+            account is None
+            or account.hotline_id != work.staff.hotline_id
+            or account.role not in HOTLINE_ROLES
+            or account.status != AccountStatus.ACTIVE
+        ):
+            raise ActionRefused("unknown_colleague")
+    if referral.assigned_to == account_id:
+        raise ActionRefused("already_assigned" if account_id else "not_assigned")
+    referral.assigned_to = account_id
+    if account_id is None:
+        work.event(referral, EventCode.UNASSIGNED, visible=False)
+        work.audit(referral, "referral.unassigned", "referral", referral.id)
+    else:
+        work.event(referral, EventCode.ASSIGNED, visible=False)
+        work.audit(referral, "referral.assigned", "referral", referral.id)
+        work.audit(referral, "referral.assigned_to", "account", account_id)
+
+
+def assign(
+    db: Session,
+    staff: Staff,
+    referral: Referral,
+    account_id: int | None,
+    *,
+    version: int | None = None,
+) -> None:
+    """Give the referral to a colleague of this hotline (or to oneself); ``None`` unassigns.
+    Audited: who assigned, and to whom."""
+    with _work(db, staff) as work:
+        _assign(work, referral, account_id, version)
+
+
+def assign_many(
+    db: Session,
+    staff: Staff,
+    chosen: Sequence[tuple[Referral, int | None]],
+    account_id: int | None,
+) -> int:
+    """Assign several referrals at once: all, or none with each refusal named."""
+    by_id = {referral.id: (referral, version) for referral, version in chosen}
+    with _work(db, staff) as work:
+        _each(
+            list(by_id),
+            lambda referral_id: _assign(
+                work, by_id[referral_id][0], account_id, by_id[referral_id][1]
+            ),
+        )
+    return len(by_id)
+
+
+def changes_since(referral: Referral, version: int) -> list[ReferralEvent]:
+    """What happened to the referral after ``version``: shown when an action is refused because
+    someone else changed it meanwhile."""
+    return [e for e in referral.events if e.referral_version > version]
 
 
 def message_survivor(
@@ -511,16 +917,19 @@ def message_survivor(
     text = checked_text(body, limit, field="message", refuse=ActionRefused)
     if text is None:
         raise ActionRefused("empty")
-    message = Message(
-        case_id=referral.case_id,
-        referral_id=referral.id,
-        author=MessageAuthor.HOTLINE,
-        body_sealed=services.cipher.seal(text, "message.body"),
-        sent_on=today(),
-    )
-    db.add(message)
-    db.flush()
-    _finish(db, staff, referral, "message.sent", "message", message.id)
+    with committed(db):
+        message = Message(
+            case_id=referral.case_id,
+            referral_id=referral.id,
+            author=MessageAuthor.HOTLINE,
+            body_sealed=services.cipher.seal(text, "message.body"),
+            sent_on=today(),
+        )
+        db.add(message)
+        db.flush()
+        audit.record(
+            db, staff.actor, "message.sent", "message", message.id, case_id=referral.case_id
+        )
     return message
 
 
@@ -531,14 +940,15 @@ def add_internal_note(
     text = checked_text(body, MAX_NOTE_LENGTH, field="note", refuse=ActionRefused)
     if text is None:
         raise ActionRefused("empty")
-    note = InternalNote(
-        account_id=staff.account_id,
-        body_sealed=services.cipher.seal(text, "note.body"),
-        written_at=utcnow(),
-    )
-    referral.notes.append(note)
-    db.flush()
-    _finish(db, staff, referral, "note.added", "note", note.id)
+    with committed(db):
+        note = InternalNote(
+            account_id=staff.account_id,
+            body_sealed=services.cipher.seal(text, "note.body"),
+            written_at=utcnow(),
+        )
+        referral.notes.append(note)
+        db.flush()
+        audit.record(db, staff.actor, "note.added", "note", note.id, case_id=referral.case_id)
     return note
 
 
@@ -567,6 +977,8 @@ class ReferralActions:
     reroute: bool
     close: bool
     places: Mapping[int, PlaceActions]
+    # The last day the closed referral may be reopened; None when it cannot be (any more).
+    reopen_until: dt.date | None = None
 
 
 def _place_actions(location: Location, hotline_id: str) -> PlaceActions:
@@ -588,7 +1000,14 @@ def allowed_actions(referral: Referral, hotline_id: str) -> ReferralActions:
     """Everything staff of ``hotline_id`` may do to this referral now; a closed referral takes
     nothing."""
     if not is_open(referral):
-        return ReferralActions(False, False, False, {loc.id: _CLOSED for loc in referral.locations})
+        until = reopen_until(referral)
+        return ReferralActions(
+            False,
+            False,
+            False,
+            {loc.id: _CLOSED for loc in referral.locations},
+            until if until is not None and until >= today() else None,
+        )
     return ReferralActions(
         acknowledge=any(loc.status in WAITING_STATUSES for loc in referral.locations),
         reroute=bool(_without_outcome(referral)),

@@ -8,22 +8,25 @@ them write an audit event each time.
 from __future__ import annotations
 
 import datetime as dt
-import statistics
+import re
+from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from typing import TYPE_CHECKING
 from typing import Any
 
+from sqlalchemy import false
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import tuple_
 from sqlalchemy.orm import Session
-from sqlalchemy.orm import selectinload
 
+from ..models import MAX_ROW_ID
 from ..models import Case
 from ..models import Location
 from ..models import Message
-from ..models import Notice
 from ..models import Referral
 from ..models import ReferralEvent
 from ..models import today
@@ -33,11 +36,13 @@ from ..people.advocates import advocates_on_case
 from ..people.advocates import open_consent
 from ..routing import Hotline
 from ..routing import Kind
+from ..routing import LocationRejected
 from ..routing import ReasonCode
+from ..routing import guess_kind
+from ..routing import normalise_location
+from ..routing.engine import place_key
 from ..vocabulary import ASSESSMENT_NOTICE_TYPES
-from ..vocabulary import CATEGORY_NOTICE_TYPES
 from ..vocabulary import CATEGORY_SUBTYPES
-from ..vocabulary import WAITING_STATUSES
 from ..vocabulary import AccessOrigin
 from ..vocabulary import Assessment
 from ..vocabulary import Category
@@ -45,28 +50,22 @@ from ..vocabulary import CloseReason
 from ..vocabulary import EventCode
 from ..vocabulary import FiledBy
 from ..vocabulary import HarmfulSubtype
+from ..vocabulary import Lane
 from ..vocabulary import LocationStatus
 from ..vocabulary import MessageAuthor
 from ..vocabulary import MinorAnswer
 from ..vocabulary import NoticeType
 from ..vocabulary import ProviderResponse
 from ..vocabulary import ReferralStatus
+from ..vocabulary import suggested_notice_type
+from .deadlines import Due
+from .deadlines import place_due
 
 if TYPE_CHECKING:
     from ..services import Services
 
 EXPORT_FORMAT = "removal-request-assistant/referral/1"
-# The queue by referral status, besides "open" (all but closed) and "all".
-QUEUE_FILTERS = ("open", *ReferralStatus, "all")
-RENOTICE_AFTER = dt.timedelta(days=1)
-ACKNOWLEDGE_WITHIN = dt.timedelta(days=2)
-NO_RESPONSE_AFTER = dt.timedelta(days=7)
-
-
-def suggested_notice_type(categories: Sequence[Category]) -> NoticeType | None:
-    """The notice type the survivor's answers suggest; type 1 wins over type 2."""
-    suggested = {CATEGORY_NOTICE_TYPES[c] for c in categories if c in CATEGORY_NOTICE_TYPES}
-    return min(suggested, key=list(NoticeType).index) if suggested else None
+MAX_SEARCH_LENGTH = 2000
 
 
 def suggested_subtypes(categories: Sequence[Category]) -> list[HarmfulSubtype]:
@@ -85,24 +84,177 @@ class Flags:
     already_reported: bool
 
 
-def referral_flags(referral: Referral) -> Flags:
-    case = referral.case
+def flags_of(referral: Referral) -> Flags:
+    """The flags kept on the referral's row (see referrals.refresh_referral_status)."""
     return Flags(
-        minor=case.minor_in_material == MinorAnswer.YES,
-        identifying_information=Category.IDENTIFYING_INFORMATION in case.categories,
-        dark_web=any(
-            (loc.host or "").endswith(".onion")
-            or any(r.get("code") == ReasonCode.DARK_WEB for r in loc.route_reasons)
-            for loc in referral.locations
-        ),
-        already_reported=any(event.code == EventCode.ALREADY_REPORTED for event in referral.events),
+        referral.flag_minor,
+        referral.flag_identifying,
+        referral.flag_dark_web,
+        referral.flag_already_reported,
     )
+
+
+def categories_of(bits: int) -> list[Category]:
+    return [category for index, category in enumerate(Category) if bits & (1 << index)]
+
+
+# --- the queue: pages of 50, each one range of an index whatever the data's size ---
+
+PAGE_SIZE = 50
+STATUS_FILTERS = ("open", *ReferralStatus, "all")
+FLAG_FILTERS = ("minor", "identifying", "dark_web", "already_reported")
+ASSIGNED_FILTERS = ("me", "nobody", "others")
+AGE_FILTERS = ("2", "7", "30")  # received at least this many days ago
+SORTS = ("age", "time_left")
+_REFERENCE = re.compile(r"^\s*(?:RRA-)?(\d{1,10})\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    """What a page of the queue asks for, read from the page's query string by :func:`read_query`;
+    anything not understood is dropped, and ``notes`` say what was dropped."""
+
+    status: str = "open"
+    flags: tuple[str, ...] = ()
+    category: Category | None = None
+    notice_type: NoticeType | None = None
+    assigned: str | None = None  # "me", "nobody", "others", or a colleague's account id
+    age: str | None = None
+    sort: str = "age"
+    due_only: bool = False
+    search: str = ""
+    after: tuple[Any, ...] | None = None
+    before: tuple[Any, ...] | None = None
+    last: bool = False
+    notes: tuple[str, ...] = ()
+
+    def args(self, **changes: Any) -> dict[str, Any]:
+        """The query string for this query with ``changes`` (for links; no cursor unless given)."""
+        values: dict[str, Any] = {
+            "status": self.status if self.status != "open" else None,
+            "flag": list(self.flags) or None,
+            "category": self.category,
+            "notice_type": self.notice_type,
+            "assigned": self.assigned,
+            "age": self.age,
+            "sort": self.sort if self.sort != "age" else None,
+            "q": self.search or None,
+        }
+        values.update(changes)
+        return {key: value for key, value in values.items() if value not in (None, "", [])}
+
+    @property
+    def filtered(self) -> bool:
+        return bool(
+            self.flags
+            or self.category
+            or self.notice_type
+            or self.assigned
+            or self.age
+            or self.search
+            or self.status != "open"
+        )
+
+
+def _one(values: list[str], allowed: Sequence[str], notes: list[str], name: str) -> str | None:
+    if not values or values == [""]:
+        return None
+    if len(values) == 1 and values[0] in allowed:
+        return values[0]
+    notes.append(name)
+    return None
+
+
+def read_query(
+    args: Mapping[str, list[str]], *, colleague_ids: Sequence[int] = (), due_only: bool = False
+) -> QueueQuery:
+    """The queue query from a query string (``{name: [values]}``). An unknown filter, sort or
+    cursor is dropped with a note, never an error: the person gets the first page."""
+    notes: list[str] = []
+    status = _one(args.get("status", []), STATUS_FILTERS, notes, "status") or "open"
+    flags = tuple(dict.fromkeys(f for f in args.get("flag", []) if f in FLAG_FILTERS))
+    if len(flags) != len(set(args.get("flag", []))):
+        notes.append("flag")
+    category_text = _one(args.get("category", []), list(Category), notes, "category")
+    notice_text = _one(args.get("notice_type", []), list(NoticeType), notes, "notice_type")
+    assigned_allowed = [*ASSIGNED_FILTERS, *(str(i) for i in colleague_ids)]
+    assigned = _one(args.get("assigned", []), assigned_allowed, notes, "assigned")
+    age = _one(args.get("age", []), AGE_FILTERS, notes, "age")
+    sort = _one(args.get("sort", []), SORTS, notes, "sort") or ("time_left" if due_only else "age")
+    search = (args.get("q") or [""])[0].strip()[:MAX_SEARCH_LENGTH]
+    query = QueueQuery(
+        status=status,
+        flags=flags,
+        category=Category(category_text) if category_text else None,
+        notice_type=NoticeType(notice_text) if notice_text else None,
+        assigned=assigned,
+        age=age,
+        sort=sort,
+        due_only=due_only,
+        search=search,
+    )
+    after = _cursor(query, _single(args.get("after")))
+    before = _cursor(query, _single(args.get("before")))
+    last = _single(args.get("page")) == "last"
+    if ("after" in args and after is None) or ("before" in args and before is None):
+        notes.append("page")
+    if "page" in args and not last:
+        notes.append("page")
+    return replace(
+        query,
+        after=after,
+        before=None if after else before,
+        last=last and not (after or before),
+        notes=tuple(dict.fromkeys(notes)),
+    )
+
+
+def _single(values: list[str] | None) -> str:
+    """The one value given; two or more is as good as none (a cursor is never repeated)."""
+    return values[0] if values and len(values) == 1 else ""
+
+
+def _sort_columns(query: QueueQuery) -> list[Any]:
+    """The columns the page is ordered by, last one the id; each order is one index's order."""
+    if query.sort == "time_left":
+        return [Referral.due_on, Referral.id]
+    if query.status in ("open", "all") or query.assigned:
+        return [Referral.lane, Referral.created_on, Referral.id]
+    return [Referral.created_on, Referral.id]  # one status: the lane is the same for all
+
+
+def _cursor(query: QueueQuery, text: str) -> tuple[Any, ...] | None:
+    """A cursor is the sort key of the row before (or after) the page, as dotted text."""
+    if not text or len(text) > 60:
+        return None
+    parts = text.split(".")
+    columns = _sort_columns(query)
+    if len(parts) != len(columns):
+        return None
+    values: list[Any] = []
+    try:
+        for part, column in zip(parts, columns, strict=True):
+            if column is Referral.created_on or column is Referral.due_on:
+                values.append(dt.date.fromisoformat(part))
+            else:
+                number = int(part)
+                if not 0 <= number <= MAX_ROW_ID:
+                    return None
+                values.append(number)
+    except ValueError:
+        return None
+    return tuple(values)
+
+
+def cursor_text(values: Sequence[Any]) -> str:
+    return ".".join(v.isoformat() if isinstance(v, dt.date) else str(int(v)) for v in values)
 
 
 @dataclass(frozen=True)
 class QueueRow:
     id: int
     reference: str
+    version: int
     created_on: dt.date
     age_days: int
     status: ReferralStatus
@@ -111,50 +263,149 @@ class QueueRow:
     categories: list[Category]
     notice_type: NoticeType | None
     flags: Flags
+    due: Due | None
+    assigned_to: int | None
+    sort_key: tuple[Any, ...]
 
 
-def queue_filter(raw: str | None) -> str:
-    """One of :data:`QUEUE_FILTERS`: the one asked for, or "open"."""
-    return raw if raw is not None and raw in QUEUE_FILTERS else "open"
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[QueueRow]
+    # Cursors for the neighbouring pages; None at either end.
+    next_after: str | None
+    previous_before: str | None
+    counts: dict[str, int]
 
 
-def queue(
-    db: Session, hotline_id: str, status_filter: str = "open", *, on: dt.date | None = None
-) -> list[QueueRow]:
-    """This hotline's referrals: unacknowledged first, newest first within each group.
-    ``status_filter`` is read by :func:`queue_filter`."""
-    status_filter = queue_filter(status_filter)
-    on = on or today()
-    query = (
-        select(Referral)
-        .where(Referral.hotline_id == hotline_id)
-        .options(
-            selectinload(Referral.locations),
-            selectinload(Referral.events),
-            selectinload(Referral.case),
-        )
+def _search_ids(db: Session, services: Services, hotline_id: str, text: str) -> Any:
+    """The referral ids of this hotline that the search names: a reporting reference, or a place
+    given as a link (looked up by its keyed hash, never by opening any row)."""
+    reference = _REFERENCE.match(text)
+    if reference:
+        number = int(reference.group(1))
+        return select(Referral.id).where(Referral.id == min(number, MAX_ROW_ID))
+    try:
+        place = normalise_location(guess_kind(text), text)
+    except LocationRejected:
+        return None
+    digest = services.keyed_hasher.digest(place_key(place, services.directory), "location")
+    return (
+        select(Location.referral_id)
+        .join(Referral, Referral.id == Location.referral_id)
+        .where(Location.value_hash == digest, Referral.hotline_id == hotline_id)
     )
-    if status_filter == "open":
-        query = query.where(Referral.status != ReferralStatus.CLOSED)
-    elif status_filter != "all":
-        query = query.where(Referral.status == ReferralStatus(status_filter))
+
+
+def queue_counts(db: Session, hotline_id: str) -> dict[str, int]:
+    """How many of this hotline's referrals are in each status, and open in all."""
+    counts = {status.value: 0 for status in ReferralStatus}
+    for status, count in db.execute(
+        select(Referral.status, func.count())
+        .where(Referral.hotline_id == hotline_id)
+        .group_by(Referral.status)
+    ):
+        counts[status] = count
+    counts["open"] = sum(v for k, v in counts.items() if k != ReferralStatus.CLOSED)
+    counts["all"] = counts["open"] + counts[ReferralStatus.CLOSED]
+    return counts
+
+
+def queue_page(
+    db: Session,
+    services: Services,
+    hotline_id: str,
+    query: QueueQuery,
+    *,
+    me: int,
+    on: dt.date | None = None,
+) -> QueuePage:
+    """One page of this hotline's referrals for ``query``: by default the oldest waiting for
+    acknowledgement first, then open work oldest first. Keyset pages: page N costs what page 1
+    costs, and nothing is missed or repeated while new referrals arrive."""
+    on = on or today()
+    columns = _sort_columns(query)
+    statement = select(Referral).where(Referral.hotline_id == hotline_id)
+    if query.status == "open":
+        statement = statement.where(Referral.lane < Lane.CLOSED)
+    elif query.status != "all":
+        statement = statement.where(Referral.status == ReferralStatus(query.status))
+    flag_columns = {
+        "minor": Referral.flag_minor,
+        "identifying": Referral.flag_identifying,
+        "dark_web": Referral.flag_dark_web,
+        "already_reported": Referral.flag_already_reported,
+    }
+    for flag in query.flags:
+        statement = statement.where(flag_columns[flag].is_(True))
+    if query.category is not None:
+        bit = 1 << list(Category).index(query.category)
+        statement = statement.where(Referral.category_bits.op("&")(bit) != 0)
+    if query.notice_type is not None:
+        statement = statement.where(Referral.suggested_notice_type == query.notice_type)
+    if query.assigned == "me":
+        statement = statement.where(Referral.assigned_to == me)
+    elif query.assigned == "nobody":
+        statement = statement.where(Referral.assigned_to.is_(None))
+    elif query.assigned == "others":
+        statement = statement.where(Referral.assigned_to != me)
+    elif query.assigned:
+        statement = statement.where(Referral.assigned_to == int(query.assigned))
+    if query.age:
+        statement = statement.where(Referral.created_on <= on - dt.timedelta(days=int(query.age)))
+    if query.due_only:
+        statement = statement.where(Referral.due_on <= on)
+    if query.search:
+        found = _search_ids(db, services, hotline_id, query.search)
+        if found is None:
+            statement = statement.where(false())
+        else:
+            statement = statement.where(Referral.id.in_(found))
+    backwards = query.before is not None or query.last
+    if query.after is not None:
+        statement = statement.where(tuple_(*columns) > tuple_(*query.after))
+    if query.before is not None:
+        statement = statement.where(tuple_(*columns) < tuple_(*query.before))
+    order = [c.desc() for c in columns] if backwards else list(columns)
+    found_rows = list(db.scalars(statement.order_by(*order).limit(PAGE_SIZE + 1)))
+    more = len(found_rows) > PAGE_SIZE
+    found_rows = found_rows[:PAGE_SIZE]
+    if backwards:
+        found_rows.reverse()
+    ids = [referral.id for referral in found_rows]
+    places = dict(
+        db.execute(
+            select(Location.referral_id, func.count())
+            .where(Location.referral_id.in_(ids))
+            .group_by(Location.referral_id)
+        ).all()
+    )
     rows = [
         QueueRow(
             id=referral.id,
             reference=reporting_reference(referral),
+            version=referral.version,
             created_on=referral.created_on,
             age_days=(on - referral.created_on).days,
             status=referral.status,
-            unacknowledged=any(loc.status in WAITING_STATUSES for loc in referral.locations),
-            location_count=len(referral.locations),
-            categories=list(referral.case.categories),
-            notice_type=suggested_notice_type(referral.case.categories),
-            flags=referral_flags(referral),
+            unacknowledged=referral.lane == Lane.WAITING,
+            location_count=places.get(referral.id, 0),
+            categories=categories_of(referral.category_bits),
+            notice_type=referral.suggested_notice_type,
+            flags=flags_of(referral),
+            due=Due(referral.due_on, referral.due_action) if referral.due_action else None,
+            assigned_to=referral.assigned_to,
+            sort_key=tuple(getattr(referral, c.key) for c in columns),
         )
-        for referral in db.scalars(query)
+        for referral in found_rows
     ]
-    rows.sort(key=lambda row: (not row.unacknowledged, -row.created_on.toordinal(), -row.id))
-    return rows
+    has_next = (more and not backwards) or (backwards and not query.last and bool(rows))
+    has_previous = (more and backwards) or query.after is not None
+    return QueuePage(
+        rows=rows,
+        next_after=cursor_text(rows[-1].sort_key) if rows and has_next else None,
+        previous_before=cursor_text(rows[0].sort_key) if rows and has_previous else None,
+        counts=queue_counts(db, hotline_id),
+    )
 
 
 @dataclass(frozen=True)
@@ -188,6 +439,8 @@ class StaffLocationView:
     reasons: list[dict[str, Any]]
     notices: list[NoticeView]
     already_reported_in: int
+    # What this hotline owes the place next, and by when.
+    due: Due | None = None
 
 
 @dataclass(frozen=True)
@@ -211,6 +464,9 @@ class StaffNoteView:
 class ReferralDetail:
     id: int
     reference: str
+    version: int
+    assigned_to: int | None
+    closed_on: dt.date | None
     hotline: Hotline | None
     status: ReferralStatus
     closed_reason: CloseReason | None
@@ -292,6 +548,7 @@ def referral_detail(db: Session, services: Services, referral: Referral) -> Refe
                 if n.hotline_id == referral.hotline_id
             ],
             already_reported_in=already.get(loc.id, 0),
+            due=place_due(loc, referral.hotline_id) if referral.closed_reason is None else None,
         )
         for loc in referral.locations
     ]
@@ -316,6 +573,9 @@ def referral_detail(db: Session, services: Services, referral: Referral) -> Refe
     return ReferralDetail(
         id=referral.id,
         reference=reporting_reference(referral),
+        version=referral.version,
+        assigned_to=referral.assigned_to,
+        closed_on=referral.closed_on,
         hotline=services.directory.get(referral.hotline_id),
         status=referral.status,
         closed_reason=referral.closed_reason,
@@ -327,7 +587,7 @@ def referral_detail(db: Session, services: Services, referral: Referral) -> Refe
         minor_in_material=case.minor_in_material,
         notice_type=suggested_notice_type(case.categories),
         subtypes=suggested_subtypes(case.categories),
-        flags=referral_flags(referral),
+        flags=flags_of(referral),
         locations=locations,
         events=list(referral.events),
         messages=messages,
@@ -410,96 +670,24 @@ def export_referral(db: Session, services: Services, referral: Referral) -> dict
 
 
 @dataclass(frozen=True)
-class DueItem:
-    referral_id: int
-    reference: str
-    location_id: int | None
-    kind: str  # "renotice" or "acknowledge"
-    since: dt.date
+class Neighbours:
+    """The referrals before and after this one in the queue's default order (open ones)."""
+
+    previous: int | None
+    next: int | None
 
 
-def due_today(db: Session, hotline_id: str, *, on: dt.date | None = None) -> list[DueItem]:
-    """Notices without removal after 24 hours (send again), and referrals unacknowledged for two
-    days, oldest first."""
-    on = on or today()
-    due: list[DueItem] = []
-    last_notice = (
-        select(Notice.location_id, func.max(Notice.sent_on).label("last_sent"))
-        .where(Notice.hotline_id == hotline_id)
-        .group_by(Notice.location_id)
-        .subquery()
+def neighbours(db: Session, hotline_id: str, referral: Referral) -> Neighbours:
+    """Two index look-ups, whatever the queue's size."""
+    key = tuple_(Referral.lane, Referral.created_on, Referral.id)
+    here = tuple_(referral.lane, referral.created_on, referral.id)
+    base = select(Referral.id).where(Referral.hotline_id == hotline_id, Referral.lane < Lane.CLOSED)
+    before = db.scalar(
+        base.where(key < here)
+        .order_by(Referral.lane.desc(), Referral.created_on.desc(), Referral.id.desc())
+        .limit(1)
     )
-    renotice = db.execute(
-        select(Location.id, Location.referral_id, last_notice.c.last_sent)
-        .join(last_notice, last_notice.c.location_id == Location.id)
-        .join(Referral, Referral.id == Location.referral_id)
-        .where(Referral.hotline_id == hotline_id, Referral.status != ReferralStatus.CLOSED)
-        .where(Location.status == LocationStatus.NOTICE_SENT)
-        .where(last_notice.c.last_sent <= on - RENOTICE_AFTER)
+    after = db.scalar(
+        base.where(key > here).order_by(Referral.lane, Referral.created_on, Referral.id).limit(1)
     )
-    for location_id, referral_id, last_sent in renotice:
-        due.append(
-            DueItem(
-                referral_id, reporting_reference(referral_id), location_id, "renotice", last_sent
-            )
-        )
-    waiting = db.execute(
-        select(Referral.id, func.min(Location.status_changed_on))
-        .join(Location, Location.referral_id == Referral.id)
-        .where(Referral.hotline_id == hotline_id)
-        .where(Location.status.in_(WAITING_STATUSES))
-        .group_by(Referral.id)
-        .having(func.min(Location.status_changed_on) <= on - ACKNOWLEDGE_WITHIN)
-    )
-    for referral_id, since in waiting:
-        due.append(
-            DueItem(referral_id, reporting_reference(referral_id), None, "acknowledge", since)
-        )
-    due.sort(key=lambda item: (item.since, item.referral_id, item.location_id or 0))
-    return due
-
-
-@dataclass(frozen=True)
-class ProviderRecord:
-    provider: str
-    notices: int
-    removed: int
-    median_days_to_removal: float | None
-    # Of the notices sent at least 7 days ago: the share still without any answer.
-    no_response_share: float | None
-
-
-def provider_responsiveness(
-    db: Session, hotline_id: str, *, on: dt.date | None = None
-) -> list[ProviderRecord]:
-    """Per provider, over this hotline's notices: how many, how many removed, the median days from
-    notice to removal, and the share without a response after 7 days. Most notices first."""
-    on = on or today()
-    rows = db.execute(
-        select(Notice.provider, Notice.sent_on, Notice.response, Notice.response_on).where(
-            Notice.hotline_id == hotline_id
-        )
-    )
-    grouped: dict[str, list[tuple[dt.date, ProviderResponse | None, dt.date | None]]] = {}
-    for provider, sent_on, response, response_on in rows:
-        grouped.setdefault(provider, []).append((sent_on, response, response_on))
-    records = []
-    for provider, notices in grouped.items():
-        removal_days = [
-            (response_on - sent_on).days
-            for sent_on, response, response_on in notices
-            if response == ProviderResponse.REMOVED and response_on is not None
-        ]
-        old_enough = [n for n in notices if n[0] <= on - NO_RESPONSE_AFTER]
-        silent = [n for n in old_enough if n[1] in (None, ProviderResponse.NO_RESPONSE)]
-        records.append(
-            ProviderRecord(
-                provider=provider,
-                notices=len(notices),
-                removed=len(removal_days),
-                median_days_to_removal=statistics.median(removal_days) if removal_days else None,
-                no_response_share=len(silent) / len(old_enough) if old_enough else None,
-            )
-        )
-    records.sort(key=lambda r: (-r.notices, r.provider.casefold()))
-    return records
+    return Neighbours(before, after)

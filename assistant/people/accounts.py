@@ -34,6 +34,8 @@ from ..models import Account
 from ..models import utcnow
 from ..routing import Directory
 from ..sessions import end_account_sessions
+from ..transactions import committed
+from ..vocabulary import HOTLINE_ROLES
 from ..vocabulary import AccountStatus
 from ..vocabulary import Role
 from . import audit
@@ -127,7 +129,31 @@ def create_account(
     actor: str = "cli",
     now: dt.datetime | None = None,
 ) -> NewAccount:
-    """A new account waiting for its owner to enrol. The code is returned once, never stored."""
+    """A new account waiting for its owner to enrol, committed. The code is returned once,
+    never stored.
+
+    Accounts of a hotline are made through :mod:`assistant.people.team`, which also tells the
+    hotline; this is the building block (and the way in for a service administrator).
+    """
+    with committed(db):
+        return add_account(db, directory, email_text, role, hotline_id, actor=actor, now=now)
+
+
+def add_account(
+    db: Session,
+    directory: Directory,
+    email_text: str,
+    role: str,
+    hotline_id: str | None = None,
+    *,
+    actor: str,
+    now: dt.datetime | None = None,
+) -> NewAccount:
+    """:func:`create_account` in the caller's transaction (audited, not committed).
+
+    Hotline staff and hotline administrators belong to a hotline of the directory; a service
+    administrator belongs to none; an advocate registers instead.
+    """
     now = now or utcnow()
     email = normalise_email(email_text)
     if email is None:
@@ -139,7 +165,7 @@ def create_account(
     if chosen == Role.ADVOCATE:
         # An advocate registers (assistant.people.advocates), so their organisation is on record.
         raise AccountRefused("advocates_register")
-    if chosen == Role.STAFF:
+    if chosen in HOTLINE_ROLES:
         if not hotline_id:
             raise AccountRefused("hotline_required")
         if directory.get(hotline_id) is None:
@@ -151,7 +177,7 @@ def create_account(
     account = Account(
         email=email,
         role=chosen,
-        hotline_id=hotline_id if chosen == Role.STAFF else None,
+        hotline_id=hotline_id if chosen in HOTLINE_ROLES else None,
         totp_last_step=0,
         failed_sign_ins=0,
         lockouts=0,
@@ -161,7 +187,6 @@ def create_account(
     db.add(account)
     db.flush()
     audit.record(db, actor, "account.created", "account", account.id)
-    db.commit()
     return NewAccount(account, code)
 
 
@@ -172,6 +197,27 @@ def issue_enrolment_code(account: Account, *, now: dt.datetime | None = None) ->
     account.status = AccountStatus.ENROLLING
     account.enrolment_code_hash = _code_hash(code)
     account.enrolment_expires_at = (now or utcnow()) + ENROLMENT_VALID_FOR
+    return code
+
+
+def restart_enrolment(
+    db: Session, account: Account, *, now: dt.datetime | None = None
+) -> EnrolmentCode:
+    """Back to the start of enrolment, in the caller's transaction: the password and the TOTP
+    secret are forgotten, every session ends, and a fresh one-time code is returned.
+
+    This is how a lost or compromised authenticator is replaced. Keeping the password and asking
+    only for a new TOTP would need a way in with the password alone, which is exactly what TOTP is
+    there to prevent; the enrolment link is the one path that sets a second factor, and it is
+    handed over outside the app, by someone who knows the person.
+    """
+    code = issue_enrolment_code(account, now=now)
+    account.password_hash = None
+    account.totp_secret_sealed = None
+    account.failed_sign_ins = 0
+    account.failed_window_start = None
+    account.locked_until = None
+    end_account_sessions(db, account.id)
     return code
 
 

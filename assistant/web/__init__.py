@@ -13,12 +13,15 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
+from werkzeug.routing import Map
 
 from ..config import RTL_LANGUAGES
 from ..config import SUPPORTED_LANGUAGES
 from ..config import language_tag
 from ..extensions import csrf
 from ..extensions import current_services
+from ..models import MAX_ROW_ID
 from ..routing import mask_location_for_display
 from . import advocate_texts
 from . import staff_texts
@@ -35,6 +38,7 @@ from .hotline import bp as hotline_bp
 from .public import bp as public_bp
 from .pwa import bp as pwa_bp
 from .survivor import bp as survivor_bp
+from .team import bp as team_bp
 from .where import bp as where_bp
 
 CONTENT_SECURITY_POLICY = (
@@ -99,7 +103,17 @@ def _error_page(error: HTTPException) -> Response | tuple[str, int, list[tuple[s
     return render_template("error.html", code=code), code, headers
 
 
+class RowId(IntegerConverter):
+    """``<int:...>`` in every route: at most what an id column can hold, so an id no row can have
+    is a 404 on every database (PostgreSQL would otherwise refuse 2**31 with an error)."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ROW_ID)
+        super().__init__(map, *args, **kwargs)
+
+
 def register_web(app: Flask) -> None:
+    app.url_map.converters["int"] = RowId  # before any route is added
     app.register_blueprint(public_bp)
     app.register_blueprint(pwa_bp)
     app.register_blueprint(where_bp)
@@ -107,6 +121,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(hotline_bp)
+    app.register_blueprint(team_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(advocate_bp)
     csrf.exempt(api_bp)  # the API takes bearer tokens, never cookies

@@ -35,6 +35,7 @@ STAFF = "staff"
 ADMIN = "admin"
 ADVOCATE = "advocate"
 ACCOUNT = "account"  # any signed-in account: staff, advocate or administrator
+HOTLINE_ADMIN = "hotline_admin"  # a hotline administrator, on their own hotline
 ATTRIBUTE = "access_level"
 
 
@@ -94,7 +95,10 @@ def _role_required(level: str, *roles: Role) -> Callable[[F], F]:
 
 # For hotline staff (the view then sees ``g.account``), advocates and administrators. An
 # advocate reaches a case only through assistant.cases.access, checked again in each view.
-staff_required = _role_required(STAFF, Role.STAFF)
+staff_required = _role_required(STAFF, Role.STAFF, Role.HOTLINE_ADMIN)
 advocate_required = _role_required(ADVOCATE, Role.ADVOCATE)
 admin_required = _role_required(ADMIN, Role.ADMIN)
+# A hotline's own administrators (its Team pages); hotline staff and service administrators
+# are refused.
+hotline_admin_required = _role_required(HOTLINE_ADMIN, Role.HOTLINE_ADMIN)
 account_required = _role_required(ACCOUNT, *Role)

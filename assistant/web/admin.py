@@ -1,9 +1,10 @@
-"""Administrators' pages (``/admin``): advocates' registrations, accounts, deliveries that
-failed, and the audit log.
+"""Administrators' pages (``/admin``): advocates' registrations, accounts, a hotline's first
+administrator, deliveries that failed, and the audit log.
 
-Administrators manage the service; they do not read referrals. The only thing decrypted here is
-an advocate's registration (name, organisation, role, reason), which an administrator must read to
-approve it.
+Administrators manage the service; they do not read referrals, and they create no hotline's
+staff: only a hotline's first administrator, who invites the rest (assistant.people.team). The
+only thing decrypted here is an advocate's registration (name, organisation, role, reason), which
+an administrator must read to approve it.
 """
 
 from __future__ import annotations
@@ -25,12 +26,16 @@ from ..extensions import db
 from ..hotline import delivery
 from ..people import advocates
 from ..people import audit
+from ..people import team
 from ..people.accounts import AccountRefused
 from ..people.accounts import enrolment_link
 from ..people.accounts import list_accounts
 from ..people.advocates import AdvocateAction
+from . import texts
 from .access import admin_required
 from .advocate_texts import REFUSALS
+from .staff_texts import TEAM_REFUSALS
+from .team_forms import FirstHotlineAdminForm
 from .texts import refusal_text
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -48,18 +53,57 @@ ADVOCATE_BUTTONS = (
 AUDIT_PAGE = 200
 
 
-@bp.get("/")
-@admin_required
-def index() -> str:
-    """Accounts and dead letters (deliveries that failed for 24 hours)."""
-    accounts = list_accounts(db.session)
+def _index_page(
+    form: FirstHotlineAdminForm | None = None, error: str | None = None, status: int = 200
+) -> tuple[str, int]:
+    services = current_services()
     return render_template(
         "admin/index.html",
         buttons=ADVOCATE_BUTTONS,
-        accounts=accounts,
+        accounts=list_accounts(db.session),
         dead=delivery.dead_letters(db.session),
-        advocates=advocates.list_advocates(db.session, current_services().cipher),
-    )
+        advocates=advocates.list_advocates(db.session, services.cipher),
+        first_admin_form=(form or FirstHotlineAdminForm(formdata=None)).offer(services.directory),
+        first_admin_error=error,
+    ), status
+
+
+@bp.get("/")
+@admin_required
+def index() -> tuple[str, int]:
+    """Accounts, dead letters (deliveries that failed for 24 hours), advocates, and the form for
+    a hotline's first administrator."""
+    return _index_page()
+
+
+@bp.post("/hotline-administrators")
+@admin_required
+def create_hotline_admin() -> tuple[str, int]:
+    """Create a hotline's first administrator: the hotline (chosen from the directory, none
+    preselected) and their e-mail address. Answers with their one-time set-up link, shown once.
+    Refused while the hotline has an administrator active or setting up: from then on the
+    hotline invites its own people."""
+    services = current_services()
+    form = FirstHotlineAdminForm().offer(services.directory)
+    if not form.validate_on_submit():
+        return _index_page(form, status=400)
+    try:
+        created = team.create_first_hotline_admin(
+            db.session,
+            services,
+            form.email.data or "",
+            form.hotline.data or "",
+            actor=audit.account_actor(g.account),
+        )
+    except AccountRefused as refused:
+        return _index_page(form, refusal_text(TEAM_REFUSALS, refused.code, refused.params), 400)
+    link = enrolment_link(services.settings.public_url, created.enrolment_code)
+    return render_template(
+        "admin/hotline_admin_created.html",
+        email=created.account.email,
+        hotline=texts.hotline_name(services.directory, created.account.hotline_id),
+        link=link,
+    ), 200
 
 
 def _advocate_action(done: str, action: Callable[[], object]) -> BaseResponse:

@@ -1,9 +1,11 @@
-"""The hotline portal (``/hotline``): the queue, a referral in full, actions, what is due today,
-provider responsiveness, and the export.
+"""The hotline portal (``/hotline``): the queue, a referral in full, actions, what is due, provider
+responsiveness, the export and the help page.
 
 Only staff of the referral's hotline reach a referral; anyone else gets the same 404 as for a
 referral that does not exist. Every page that shows a referral's content writes an audit event.
-Actions go through :mod:`assistant.hotline.referrals`; a refused one changes nothing and says why.
+Actions go through :mod:`assistant.hotline.referrals` with the referral's version the person saw; a
+refused one changes nothing and says why (409), and a referral someone else changed meanwhile is
+shown again with what changed.
 """
 
 from __future__ import annotations
@@ -23,31 +25,37 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_wtf import FlaskForm
 
 from ..extensions import current_services
 from ..extensions import db
 from ..hotline import referrals
 from ..hotline import reports
+from ..hotline.deadlines import Due
+from ..hotline.provider_figures import provider_figures
 from ..hotline.referrals import ActionRefused
+from ..hotline.referrals import BulkRefused
+from ..hotline.referrals import ReferralChanged
 from ..hotline.referrals import Staff
+from ..models import Account
 from ..models import Referral
 from ..models import today
-from ..vocabulary import Assessment
+from ..vocabulary import FINISHED_STATUSES
 from .access import staff_required
 from .provider_chart import responsiveness_chart
-from .staff_forms import AssessForm
+from .staff_forms import AssignForm
 from .staff_forms import CloseForm
 from .staff_forms import NoteForm
-from .staff_forms import NoticeForm
+from .staff_forms import PlacesForm
+from .staff_forms import QueueActionForm
 from .staff_forms import RerouteForm
-from .staff_forms import ResponseForm
 from .staff_forms import StaffMessageForm
+from .staff_forms import VersionForm
 from .staff_texts import ACTION_REFUSALS
-from .staff_texts import NOTICE_TYPE_LABELS
+from .staff_texts import QUERY_NOTES
 from .texts import refusal_text
 
 bp = Blueprint("hotline", __name__, url_prefix="/hotline")
+MONTHS_SHOWN = 12
 
 
 def _staff() -> Staff:
@@ -61,71 +69,233 @@ def _referral_or_404(referral_id: int) -> Referral:
     return referral
 
 
-def _reroute_form(referral: Referral) -> RerouteForm:
-    form = RerouteForm(prefix="reroute")
+def _refusal(refused: ActionRefused) -> str:
+    return refusal_text(ACTION_REFUSALS, refused.code, refused.params)
+
+
+# --- the queue ---
+
+
+def _render_queue(
+    *, due_only: bool = False, errors: list[str] | None = None, status: int = 200
+) -> Any:
+    staff = _staff()
+    team = referrals.colleagues(db.session, staff)
+    query = reports.read_query(
+        request.args.to_dict(flat=False),
+        colleague_ids=[a.id for a in team],
+        due_only=due_only,
+    )
+    page = reports.queue_page(
+        db.session, current_services(), staff.hotline_id, query, me=staff.account_id
+    )
+    form = QueueActionForm(prefix="queue", formdata=None)
+    return render_template(
+        "hotline/queue.html",
+        page=page,
+        query=query,
+        due_only=due_only,
+        endpoint=".due" if due_only else ".queue",
+        notes=[QUERY_NOTES[note] for note in query.notes],
+        team={a.id: a.email for a in team},
+        me=staff.account_id,
+        form=form,
+        errors=errors or [],
+        on=today(),
+    ), status
+
+
+@bp.get("/")
+@staff_required
+def queue() -> Any:
+    """This hotline's referrals, 50 a page: oldest waiting for acknowledgement first. Filters,
+    sort, search (reporting reference or a link) and cursors come in the query string; anything
+    not understood gives the first page with a note."""
+    return _render_queue()
+
+
+@bp.get("/due")
+@staff_required
+def due() -> Any:
+    """Referrals with something due today or overdue, the most overdue first."""
+    return _render_queue(due_only=True)
+
+
+def _safe_back(text: str | None) -> str:
+    """Back to the queue page the form was on; only a path of this portal."""
+    if text and text.startswith("/hotline/") and "//" not in text and "\\" not in text:
+        return text
+    return url_for(".queue")
+
+
+@bp.post("/queue")
+@staff_required
+def queue_action() -> Any:
+    """Acknowledge, assign to me or unassign the ticked referrals: all of them or, if any is
+    refused, none, with each refusal listed."""
+    form = QueueActionForm(prefix="queue")
+    staff = _staff()
+    chosen: list[tuple[Referral, int | None]] = []
+    for value in form.referrals.data or []:
+        id_text, _sep, version_text = str(value).partition(":")
+        if not id_text.isdigit() or not version_text.isdigit():
+            continue
+        found = referrals.referral_for_staff(db.session, staff, int(id_text))
+        if found is not None:
+            chosen.append((found, int(version_text)))
+    try:
+        if not form.validate() or not chosen:
+            raise ActionRefused("nothing_selected")
+        if form.do.data == "acknowledge":
+            count = referrals.acknowledge_many(db.session, staff, chosen)
+            done = ngettext(
+                "Acknowledged %(num)d referral.", "Acknowledged %(num)d referrals.", count
+            )
+        else:
+            mine = staff.account_id if form.do.data == "assign_me" else None
+            count = referrals.assign_many(db.session, staff, chosen, mine)
+            done = (
+                ngettext(
+                    "%(num)d referral is now yours.", "%(num)d referrals are now yours.", count
+                )
+                if mine
+                else ngettext(
+                    "Unassigned %(num)d referral.", "Unassigned %(num)d referrals.", count
+                )
+            )
+    except ReferralChanged as changed:
+        db.session.rollback()
+        reference = reports.reporting_reference(changed.referral_id)
+        return _render_queue(
+            errors=[
+                _(
+                    "%(reference)s changed while you were looking. Nothing was done; look "
+                    "again and choose.",
+                    reference=reference,
+                )
+            ],
+            status=409,
+        )
+    except BulkRefused as refused:
+        db.session.rollback()
+        return _render_queue(
+            errors=[
+                f"{reports.reporting_reference(item)}: {_refusal(reason)}"
+                for item, reason in refused.items
+            ],
+            status=409,
+        )
+    except ActionRefused as refused:
+        db.session.rollback()
+        return _render_queue(errors=[_refusal(refused)], status=409)
+    flash(done)
+    return redirect(_safe_back(form.back.data), 303)
+
+
+@bp.get("/providers")
+@staff_required
+def providers() -> str:
+    """Per provider, in total and per month: notices, removals, median days to removal, share not
+    answered within 7 days. Counts that outlive the cases they came from."""
+    total, months = provider_figures(db.session, _staff().hotline_id)
+    return render_template(
+        "hotline/providers.html",
+        records=total,
+        months=[
+            (month.month, month.records, responsiveness_chart(month.records))
+            for month in months[:MONTHS_SHOWN]
+        ],
+        chart=responsiveness_chart(total),
+    )
+
+
+@bp.get("/help")
+@staff_required
+def help() -> str:
+    """How the portal works: time left, bulk actions, keyboard shortcuts."""
+    return render_template("hotline/help.html")
+
+
+# --- one referral ---
+
+
+def _forms(referral: Referral) -> dict[str, Any]:
+    """The forms of a referral's page, empty: nothing preselected but today's date."""
+    staff = _staff()
+    version = {"version": referral.version}
+    places = PlacesForm(
+        prefix="places", formdata=None, data={**version, "sent_on": today(), "response_on": today()}
+    )
+    reroute = RerouteForm(prefix="reroute", formdata=None, data=version)
+    reroute.hotline.choices = _hotline_choices(referral)
+    assign = AssignForm(
+        prefix="assign",
+        formdata=None,
+        data={**version, "assignee": str(referral.assigned_to or "")},
+    )
+    assign.assignee.choices = _assignee_choices(staff)
+    return {
+        "places": places,
+        "reroute": reroute,
+        "close": CloseForm(prefix="close", formdata=None, data=version),
+        "assign": assign,
+        "simple": VersionForm(prefix="referral", formdata=None, data=version),
+        "message": StaffMessageForm(prefix="message", formdata=None),
+        "note": NoteForm(prefix="note", formdata=None),
+    }
+
+
+def _hotline_choices(referral: Referral) -> list[tuple[str, str]]:
     targets = referrals.reroute_targets(current_services().directory, referral)
-    form.hotline.choices = [(h.id, h.name) for h in targets]
-    return form
+    return [("", _("Choose a hotline")), *((h.id, h.name) for h in targets)]
+
+
+def _assignee_choices(staff: Staff) -> list[tuple[str, str]]:
+    team = referrals.colleagues(db.session, staff)
+    return [("", _("Nobody"))] + [
+        (str(a.id), _("Me (%(email)s)", email=a.email) if a.id == staff.account_id else a.email)
+        for a in team
+    ]
 
 
 def _render_referral(
     referral: Referral,
     *,
     error: str | None = None,
+    errors: list[str] | None = None,
+    changed_since: int | None = None,
     status: int = 200,
-    posted: tuple[str, FlaskForm] | None = None,
+    posted: dict[str, Any] | None = None,
     anchor: str = "",
 ) -> Any:
+    staff = _staff()
     detail = reports.referral_detail(db.session, current_services(), referral)
-    referrals.record_view(db.session, _staff(), referral)
-    actions = referrals.allowed_actions(referral, referral.hotline_id)
-    on = today()
-    forms: dict[str, Any] = {}
-    for location in detail.locations:
-        prefix = f"l{location.id}"
-        allowed_notice = actions.places[location.id].notice
-        forms[f"assess-{location.id}"] = AssessForm(
-            prefix=f"{prefix}a",
-            formdata=None,
-            data={
-                "assessment": location.assessment or detail.notice_type or Assessment.CSAM,
-                "subtype": location.assessment_subtype or "",
-                "hosting_country": location.hosting_country or "",
-            },
-        )
-        notice_form = NoticeForm(
-            prefix=f"{prefix}n",
-            formdata=None,
-            data={
-                "notice_type": allowed_notice,
-                # Another notice goes where the last one went; a first one to the site's host.
-                "provider": location.notices[-1].provider if location.notices else location.host,
-                "sent_on": on,
-            },
-        )
-        if allowed_notice is not None:  # the only type the assessment allows
-            notice_form.notice_type.choices = [
-                (allowed_notice.value, NOTICE_TYPE_LABELS[allowed_notice])
-            ]
-        forms[f"notice-{location.id}"] = notice_form
-        for notice in location.notices:
-            forms[f"response-{notice.id}"] = ResponseForm(
-                prefix=f"n{notice.id}", formdata=None, data={"response_on": on}
-            )
-    if posted is not None:  # a refused form shows what was chosen, not the stored answer
-        forms[posted[0]] = posted[1]
+    referrals.record_view(db.session, staff, referral)
+    forms = _forms(referral)
+    for key, form in (posted or {}).items():  # a refused form shows what was chosen
+        if hasattr(form, "version"):
+            form.version.data = referral.version
+        if key == "reroute":
+            form.hotline.choices = _hotline_choices(referral)
+        forms[key] = form
+    assignee = db.session.get(Account, referral.assigned_to) if referral.assigned_to else None
     return render_template(
         "hotline/referral.html",
         error_anchor=anchor,
         detail=detail,
         referral=referral,
         forms=forms,
-        actions=actions,
-        reroute_form=_reroute_form(referral),
-        close_form=CloseForm(prefix="close"),
-        message_form=StaffMessageForm(prefix="message"),
-        note_form=NoteForm(prefix="note"),
+        actions=referrals.allowed_actions(referral, referral.hotline_id),
+        assignee=assignee,
+        referral_due=Due(referral.due_on, referral.due_action) if referral.due_action else None,
+        me=staff.account_id,
+        neighbours=reports.neighbours(db.session, staff.hotline_id, referral),
+        changes=referrals.changes_since(referral, changed_since)
+        if changed_since is not None
+        else [],
         error=error,
+        errors=errors or [],
+        on=today(),
     ), status
 
 
@@ -133,55 +303,51 @@ def _act(
     referral_id: int,
     action: Callable[[Referral], str],
     anchor: str = "",
-    posted: tuple[str, FlaskForm] | None = None,
+    posted: dict[str, Any] | None = None,
 ) -> Any:
-    """Run one action; on success back to the referral with a note, else the page says why,
-    with a way to the form (``anchor``) still showing what was chosen (``posted``: the form and
-    its key on the page)."""
+    """Run one action; on success back to the referral with a note, else the page says why
+    (409), with a way to the form (``anchor``) still showing what was chosen (``posted``)."""
     referral = _referral_or_404(referral_id)
     try:
         done = action(referral)
-    except ActionRefused as refused:
+    except ReferralChanged as changed:
         db.session.rollback()
         return _render_referral(
             referral,
-            error=refusal_text(ACTION_REFUSALS, refused.code, refused.params),
+            error=_(
+                "This referral changed while you were looking. Nothing was done. Here is what "
+                "changed; look again and choose."
+            ),
+            changed_since=changed.since,
+            status=409,
+        )
+    except BulkRefused as refused:
+        db.session.rollback()
+        positions = {loc.id: index for index, loc in enumerate(referral.locations, start=1)}
+        return _render_referral(
+            referral,
+            error=_("Nothing was done: some of the chosen places cannot take this step."),
+            errors=[
+                _("Place %(num)d: %(reason)s", num=positions.get(item, 0), reason=_refusal(reason))
+                for item, reason in refused.items
+            ],
             status=409,
             posted=posted,
             anchor=anchor,
+        )
+    except ActionRefused as refused:
+        db.session.rollback()
+        return _render_referral(
+            referral, error=_refusal(refused), status=409, posted=posted, anchor=anchor
         )
     flash(done)
     return redirect(url_for(".referral", referral_id=referral_id, _anchor=anchor or None), 303)
 
 
-@bp.get("/")
-@staff_required
-def queue() -> str:
-    """This hotline's referrals, unacknowledged first. ``?status=`` filters."""
-    chosen = reports.queue_filter(request.args.get("status"))
-    rows = reports.queue(db.session, _staff().hotline_id, chosen)
-    return render_template(
-        "hotline/queue.html", rows=rows, chosen=chosen, filters=reports.QUEUE_FILTERS
-    )
-
-
-@bp.get("/due")
-@staff_required
-def due() -> str:
-    """Notices to send again (24 hours without removal) and referrals waiting two days."""
-    return render_template(
-        "hotline/due.html", items=reports.due_today(db.session, _staff().hotline_id)
-    )
-
-
-@bp.get("/providers")
-@staff_required
-def providers() -> str:
-    """Per provider: notices, removals, median days to removal, share without response."""
-    records = reports.provider_responsiveness(db.session, _staff().hotline_id)
-    return render_template(
-        "hotline/providers.html", records=records, chart=responsiveness_chart(records)
-    )
+def _version_of(form: Any) -> int:
+    """The version the form was decided on; a form without one is treated as out of date."""
+    version = form.version.data
+    return version if isinstance(version, int) else -1
 
 
 @bp.get("/referrals/<int:referral_id>")
@@ -211,107 +377,207 @@ def export(referral_id: int) -> Response:
 @bp.post("/referrals/<int:referral_id>/acknowledge")
 @staff_required
 def acknowledge(referral_id: int) -> Any:
+    form = VersionForm(prefix="referral")
+
     def run(found: Referral) -> str:
-        count = referrals.acknowledge(db.session, _staff(), found)
+        form.validate()
+        count = referrals.acknowledge(db.session, _staff(), found, version=_version_of(form))
         return ngettext("Acknowledged %(num)d place.", "Acknowledged %(num)d places.", count)
 
     return _act(referral_id, run)
 
 
-@bp.post("/referrals/<int:referral_id>/locations/<int:location_id>/assess")
+@bp.post("/referrals/<int:referral_id>/assign")
 @staff_required
-def assess(referral_id: int, location_id: int) -> Any:
-    form = AssessForm(prefix=f"l{location_id}a")
+def assign(referral_id: int) -> Any:
+    form = AssignForm(prefix="assign")
+    form.assignee.choices = _assignee_choices(_staff())
 
     def run(found: Referral) -> str:
         if not form.validate():
-            raise ActionRefused("bad_assessment")
-        referrals.assess(
-            db.session,
-            _staff(),
-            found,
-            location_id,
-            form.assessment.data or "",
-            form.subtype.data or None,
-            form.hosting_country.data or None,
-        )
-        return _("Assessment recorded.")
+            raise ActionRefused("unknown_colleague")
+        chosen = int(form.assignee.data) if form.assignee.data else None
+        referrals.assign(db.session, _staff(), found, chosen, version=_version_of(form))
+        if chosen is None:
+            return _("Nobody is assigned now.")
+        return _("Assigned to you.") if chosen == _staff().account_id else _("Assigned.")
 
-    return _act(referral_id, run, f"place-{location_id}", (f"assess-{location_id}", form))
+    return _act(referral_id, run, "assignment", {"assign": form})
 
 
-@bp.post("/referrals/<int:referral_id>/locations/<int:location_id>/notice")
+@bp.post("/referrals/<int:referral_id>/places")
 @staff_required
-def notice(referral_id: int, location_id: int) -> Any:
-    form = NoticeForm(prefix=f"l{location_id}n")
+def places(referral_id: int) -> Any:
+    """Act on the ticked places: assess them, record one notice for them, or record the
+    provider's answer; all or none."""
+    form = PlacesForm(prefix="places")
 
     def run(found: Referral) -> str:
-        if not form.validate() or form.sent_on.data is None:
-            raise ActionRefused("provider_required" if not form.provider.data else "bad_date")
-        escalation = form.escalation.data == "1"
-        referrals.record_notice(
-            db.session,
-            current_services(),
-            _staff(),
-            found,
-            location_id,
-            notice_type=form.notice_type.data or "",
-            provider=form.provider.data or "",
-            sent_on=form.sent_on.data,
-            reference=form.reference.data,
-            escalation=escalation,
+        form.validate()
+        chosen = [int(i) for i in form.places.data or []]
+        version = _version_of(form)
+        if not chosen:
+            raise ActionRefused("nothing_selected")
+        if form.do.data == "assess":
+            count = referrals.assess_places(
+                db.session,
+                _staff(),
+                found,
+                chosen,
+                form.assessment.data or "",
+                form.subtype.data or None,
+                form.hosting_country.data or None,
+                version=version,
+            )
+            return ngettext(
+                "Assessment recorded for %(num)d place.",
+                "Assessment recorded for %(num)d places.",
+                count,
+            )
+        if form.do.data == "notice":
+            if form.sent_on.data is None:
+                raise ActionRefused("bad_date")
+            notices = referrals.record_notices(
+                db.session,
+                current_services(),
+                _staff(),
+                found,
+                chosen,
+                notice_type=form.notice_type.data or "",
+                provider=form.provider.data or "",
+                sent_on=form.sent_on.data,
+                reference=form.reference.data,
+                escalation=bool(form.escalation.data),
+                version=version,
+            )
+            return ngettext(
+                "Notice recorded for %(num)d place.",
+                "Notice recorded for %(num)d places.",
+                len(notices),
+            )
+        if form.do.data == "response":
+            if form.response_on.data is None:
+                raise ActionRefused("bad_date")
+            count = referrals.record_responses(
+                db.session,
+                _staff(),
+                found,
+                chosen,
+                form.response.data or "",
+                form.response_on.data,
+                version=version,
+            )
+            return ngettext(
+                "Answer recorded for %(num)d place.", "Answer recorded for %(num)d places.", count
+            )
+        raise ActionRefused("nothing_selected")
+
+    return _act(referral_id, run, "act-on-places", {"places": form})
+
+
+def _confirm_or_run(
+    referral_id: int,
+    form: RerouteForm | CloseForm,
+    key: str,
+    check: Callable[[Referral], None],
+    run: Callable[[Referral], str],
+) -> Any:
+    """The first post checks the choice and shows what will happen; only the confirmed second
+    post acts."""
+    if form.confirmed.data != "yes":
+        found = _referral_or_404(referral_id)
+        try:
+            check(found)
+        except ActionRefused as refused:
+            return _render_referral(
+                found, error=_refusal(refused), status=409, posted={key: form}, anchor=f"{key}-form"
+            )
+        form.confirmed.data = "yes"
+        return render_template(
+            "hotline/confirm.html",
+            referral=found,
+            reference=reports.reporting_reference(found),
+            form=form,
+            key=key,
+            moving=len([loc for loc in found.locations if loc.status not in FINISHED_STATUSES]),
+            target=current_services().directory.get(form.hotline.data or "")
+            if isinstance(form, RerouteForm)
+            else None,
         )
-        return _("Escalation recorded.") if escalation else _("Notice recorded.")
-
-    return _act(referral_id, run, f"place-{location_id}", (f"notice-{location_id}", form))
+    return _act(referral_id, run, f"{key}-form", {key: form})
 
 
-@bp.post("/referrals/<int:referral_id>/notices/<int:notice_id>/response")
-@staff_required
-def response(referral_id: int, notice_id: int) -> Any:
-    form = ResponseForm(prefix=f"n{notice_id}")
-
-    def run(found: Referral) -> str:
-        if not form.validate() or form.response_on.data is None:
-            raise ActionRefused("bad_response" if not form.response.data else "bad_date")
-        referrals.record_response(
-            db.session, _staff(), found, notice_id, form.response.data or "", form.response_on.data
-        )
-        return _("Response recorded.")
-
-    return _act(referral_id, run)
-
-
-@bp.post("/referrals/<int:referral_id>/reroute")
+@bp.route("/referrals/<int:referral_id>/move", methods=["GET", "POST"])
 @staff_required
 def reroute(referral_id: int) -> Any:
-    def run(found: Referral) -> str:
-        form = _reroute_form(found)
-        if not form.validate():
+    """Move the places without an outcome to another hotline: choose, confirm, done."""
+    form = RerouteForm(prefix="reroute")
+    if request.method == "GET":
+        _referral_or_404(referral_id)
+        return redirect(url_for(".referral", referral_id=referral_id, _anchor="reroute-form"), 303)
+    found = _referral_or_404(referral_id)
+    form.hotline.choices = _hotline_choices(found)
+
+    def check(current: Referral) -> None:
+        if _version_of(form) != current.version:
+            raise ReferralChanged(current.id, _version_of(form))
+        if current_services().directory.get(form.hotline.data or "") is None:
             raise ActionRefused("unknown_hotline")
+        if not form.reason.data:
+            raise ActionRefused("bad_reason")
+
+    def run(current: Referral) -> str:
         referrals.reroute(
             db.session,
             current_services(),
             _staff(),
-            found,
+            current,
             form.hotline.data or "",
             form.reason.data or "",
+            version=_version_of(form),
         )
         return _("The referral was moved. The survivor sees that it was passed on.")
 
-    return _act(referral_id, run)
+    return _confirm_or_run(referral_id, form, "reroute", check, run)
 
 
-@bp.post("/referrals/<int:referral_id>/close")
+@bp.route("/referrals/<int:referral_id>/close", methods=["GET", "POST"])
 @staff_required
 def close(referral_id: int) -> Any:
+    """Close the referral: choose a reason, confirm, done."""
     form = CloseForm(prefix="close")
+    if request.method == "GET":
+        _referral_or_404(referral_id)
+        return redirect(url_for(".referral", referral_id=referral_id, _anchor="close-form"), 303)
+
+    def check(current: Referral) -> None:
+        if _version_of(form) != current.version:
+            raise ReferralChanged(current.id, _version_of(form))
+        if not form.reason.data:
+            raise ActionRefused("bad_reason")
+
+    def run(current: Referral) -> str:
+        referrals.close(
+            db.session, _staff(), current, form.reason.data or "", version=_version_of(form)
+        )
+        return _("The referral was closed. You can reopen it within 7 days.")
+
+    return _confirm_or_run(referral_id, form, "close", check, run)
+
+
+@bp.post("/referrals/<int:referral_id>/reopen")
+@staff_required
+def reopen(referral_id: int) -> Any:
+    form = VersionForm(prefix="referral")
 
     def run(found: Referral) -> str:
-        if not form.validate():
-            raise ActionRefused("bad_reason")
-        referrals.close(db.session, _staff(), found, form.reason.data or "")
-        return _("The referral was closed.")
+        form.validate()
+        count = referrals.reopen(db.session, _staff(), found, version=_version_of(form))
+        return ngettext(
+            "The referral is open again, with %(num)d place. The survivor sees it reopened.",
+            "The referral is open again, with %(num)d places. The survivor sees it reopened.",
+            count,
+        )
 
     return _act(referral_id, run)
 
@@ -327,7 +593,7 @@ def message(referral_id: int) -> Any:
         )
         return _("Your message was sent. The survivor sees it on their status page.")
 
-    return _act(referral_id, run, "messages")
+    return _act(referral_id, run, "messages", {"message": form})
 
 
 @bp.post("/referrals/<int:referral_id>/note")
@@ -341,4 +607,4 @@ def note(referral_id: int) -> Any:
         )
         return _("Note added.")
 
-    return _act(referral_id, run, "notes")
+    return _act(referral_id, run, "notes", {"note": form})

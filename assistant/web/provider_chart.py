@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..hotline.reports import ProviderRecord
+from ..hotline.provider_figures import ProviderRecord
 
 ROW_HEIGHT = 28
 BAR_HEIGHT = 18

@@ -8,16 +8,21 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import BooleanField
 from wtforms import DateField
 from wtforms import HiddenField
+from wtforms import IntegerField
 from wtforms import PasswordField
+from wtforms import RadioField
 from wtforms import SelectField
+from wtforms import SelectMultipleField
 from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired
 from wtforms.validators import EqualTo
 from wtforms.validators import Length
 from wtforms.validators import Optional
+from wtforms.widgets import HiddenInput
 
 from ..hotline.referrals import MAX_NOTE_LENGTH
 from ..people.accounts import MAX_PASSWORD_LENGTH
@@ -95,65 +100,81 @@ class PasswordForm(FlaskForm):
     totp = _authenticator_code()
 
 
-class AssessForm(FlaskForm):
-    assessment = SelectField(
-        _l("Assessment"),
-        choices=[(key.value, ASSESSMENT_LABELS[key]) for key in Assessment],
-        validators=[DataRequired()],
+def _version() -> IntegerField:
+    """The referral's version the person decided on (see referrals.ReferralChanged)."""
+    return IntegerField(widget=HiddenInput(), validators=[Optional()])
+
+
+class VersionForm(FlaskForm):
+    """A one-button action on a referral: acknowledge, reopen."""
+
+    version = _version()
+
+
+class PlacesForm(FlaskForm):
+    """One form to act on the places ticked on a referral's page: assess them, record one notice
+    for them, or record the provider's answer. Nothing is chosen in advance."""
+
+    version = _version()
+    places = SelectMultipleField(_l("Places"), coerce=int, validate_choice=False)
+    do = SelectField(choices=[("assess", ""), ("notice", ""), ("response", "")])
+    assessment = RadioField(
+        _l("Assessment"), choices=[(key.value, ASSESSMENT_LABELS[key]) for key in Assessment]
     )
-    subtype = SelectField(
-        _l("Harmful/abusive sub-type"),
-        choices=[
-            ("", _l("Not applicable")),
-            *((k.value, SUBTYPE_LABELS[k]) for k in HarmfulSubtype),
-        ],
+    subtype = RadioField(
+        _l("Harmful/abusive sub-type (only for harmful/abusive)"),
+        choices=[(k.value, SUBTYPE_LABELS[k]) for k in HarmfulSubtype],
         validators=[Optional()],
     )
     hosting_country = StringField(
         _l("Hosting country (2 letters, if known)"), validators=[Optional(), Length(max=2)]
     )
-
-
-class NoticeForm(FlaskForm):
-    notice_type = SelectField(
-        _l("Notice type"),
-        choices=[(key.value, NOTICE_TYPE_LABELS[key]) for key in NoticeType],
-        validators=[DataRequired()],
+    notice_type = RadioField(
+        _l("Notice type"), choices=[(key.value, NOTICE_TYPE_LABELS[key]) for key in NoticeType]
     )
-    provider = StringField(
-        _l("Provider"), validators=[DataRequired(_l("Name the provider.")), Length(max=FIELD_BOUND)]
-    )
-    sent_on = DateField(_l("Sent on"), validators=[DataRequired(_l("Give the date."))])
+    provider = StringField(_l("Provider"), validators=[Optional(), Length(max=FIELD_BOUND)])
+    sent_on = DateField(_l("Sent on"), validators=[Optional()])
     reference = StringField(
         _l("Provider's reference (optional)"), validators=[Optional(), Length(max=FIELD_BOUND)]
     )
-    escalation = HiddenField(default="")
-
-
-class ResponseForm(FlaskForm):
-    response = SelectField(
-        _l("Provider's response"),
+    escalation = BooleanField(_l("This is an escalation to the upstream provider"))
+    response = RadioField(
+        _l("Provider's answer"),
         choices=[(key.value, RESPONSE_LABELS[key]) for key in ProviderResponse],
-        validators=[DataRequired()],
     )
-    response_on = DateField(_l("On"), validators=[DataRequired(_l("Give the date."))])
+    response_on = DateField(_l("On"), validators=[Optional()])
 
 
 class RerouteForm(FlaskForm):
-    hotline = SelectField(_l("Move to"), validators=[DataRequired()])
-    reason = SelectField(
-        _l("Why"),
-        choices=[(key.value, REROUTE_REASON_LABELS[key]) for key in RerouteReason],
-        validators=[DataRequired()],
+    version = _version()
+    hotline = SelectField(_l("Move to"))
+    reason = RadioField(
+        _l("Why"), choices=[(key.value, REROUTE_REASON_LABELS[key]) for key in RerouteReason]
     )
+    # Set by the confirmation step: the move happens only on the second, confirmed post.
+    confirmed = HiddenField(default="")
 
 
 class CloseForm(FlaskForm):
-    reason = SelectField(
-        _l("Why"),
-        choices=[(key.value, CLOSE_REASON_LABELS[key]) for key in CHOSEN_CLOSE_REASONS],
-        validators=[DataRequired()],
+    version = _version()
+    reason = RadioField(
+        _l("Why"), choices=[(key.value, CLOSE_REASON_LABELS[key]) for key in CHOSEN_CLOSE_REASONS]
     )
+    confirmed = HiddenField(default="")
+
+
+class AssignForm(FlaskForm):
+    version = _version()
+    # "" for nobody, or a colleague's account id (choices set by the view).
+    assignee = SelectField(_l("Assigned to"))
+
+
+class QueueActionForm(FlaskForm):
+    """Acknowledge or assign the referrals ticked in the queue; each value is "id:version"."""
+
+    referrals = SelectMultipleField(_l("Referrals"), validate_choice=False)
+    do = SelectField(choices=[("acknowledge", ""), ("assign_me", ""), ("unassign", "")])
+    back = HiddenField(default="")
 
 
 class StaffMessageForm(FlaskForm):

@@ -12,11 +12,14 @@ from flask_babel import lazy_gettext
 from flask_babel import ngettext
 
 from ..people.advocates import AdvocateAction
+from ..people.team import Creator
+from ..people.team import TeamAction
 from ..routing import Directory
 from ..routing import Intake
 from ..vocabulary import AccountStatus
 from ..vocabulary import Assessment
 from ..vocabulary import CloseReason
+from ..vocabulary import DueAction
 from ..vocabulary import EventCode
 from ..vocabulary import FiledBy
 from ..vocabulary import HarmfulSubtype
@@ -94,6 +97,7 @@ ACCOUNT_STATUS_LABELS = {
 
 ROLE_LABELS = {
     Role.STAFF: lazy_gettext("Hotline staff"),
+    Role.HOTLINE_ADMIN: lazy_gettext("Hotline administrator"),
     Role.ADVOCATE: lazy_gettext("Advocate"),
     Role.ADMIN: lazy_gettext("Administrator"),
 }
@@ -112,10 +116,69 @@ ADVOCATE_ACTION_LABELS = {
     AdvocateAction.REINSTATE: lazy_gettext("Reinstate"),
 }
 
+# What a hotline administrator's links say for each action on an account of their hotline.
+TEAM_ACTION_LABELS = {
+    TeamAction.DISABLE: lazy_gettext("Disable"),
+    TeamAction.RESET_TOTP: lazy_gettext("Reset authenticator"),
+    TeamAction.NEW_LINK: lazy_gettext("New set-up link"),
+}
+
+# Who created an account, on the Team page (a colleague is named by their e-mail address).
+CREATOR_LABELS = {
+    Creator.SERVICE_ADMIN: lazy_gettext("The service administrator %(email)s"),
+    Creator.COMMAND_LINE: lazy_gettext("The service administrator (command line)"),
+    Creator.UNKNOWN: lazy_gettext("Not recorded"),
+}
+
+
+def created_by_text(creator: str, email: str | None) -> str:
+    """Who created an account, in words."""
+    if creator == Creator.COLLEAGUE and email:
+        return email
+    label = looked_up(CREATOR_LABELS, Creator, creator) or CREATOR_LABELS[Creator.UNKNOWN]
+    return str(label) % {"email": email or ""}
+
+
+# Why a hotline administrator's action (or a service administrator's new hotline administrator)
+# was not done; nothing changed.
+TEAM_REFUSALS = {
+    "bad_email": lazy_gettext("Enter an e-mail address, like name@hotline.org."),
+    "bad_role": lazy_gettext("Choose what the person will do."),
+    "account_exists": lazy_gettext(
+        "There is already an account with this e-mail address. Each person has one account."
+    ),
+    "hotline_required": lazy_gettext("Choose a hotline."),
+    "unknown_hotline": lazy_gettext("Choose a hotline from the list."),
+    "hotline_has_admin": lazy_gettext(
+        "This hotline already has an administrator, active or still setting up. They invite "
+        "their colleagues themselves."
+    ),
+    "already_disabled": lazy_gettext("This account is already disabled."),
+    "not_live": lazy_gettext("This account is disabled. Disabled accounts cannot be reset."),
+    "not_yourself": lazy_gettext(
+        "You cannot reset your own authenticator. Ask another administrator of your hotline."
+    ),
+    "last_administrator": lazy_gettext(
+        "You are your hotline's only active administrator. Invite another administrator first."
+    ),
+}
+
 QUEUE_FILTER_LABELS: dict[str, str] = {
     "open": lazy_gettext("Open"),
     **{str(status): label for status, label in REFERRAL_STATUS_LABELS.items()},
     "all": lazy_gettext("All"),
+}
+
+FLAG_LABELS: dict[str, str] = {
+    "minor": lazy_gettext("Under 18 in the material"),
+    "identifying": lazy_gettext("Identifying information posted"),
+    "dark_web": lazy_gettext("Dark web"),
+    "already_reported": lazy_gettext("Already reported in another case"),
+}
+
+DUE_ACTION_LABELS = {
+    DueAction.ACKNOWLEDGE: lazy_gettext("acknowledge"),
+    DueAction.RENOTICE: lazy_gettext("send the notice again"),
 }
 
 ACCOUNT_REFUSALS = {
@@ -157,6 +220,18 @@ ACTION_REFUSALS = {
     "too_long": lazy_gettext("This is too long: at most %(limit)s characters."),
     "control_characters": lazy_gettext("This contains invisible control characters."),
     "empty": lazy_gettext("Write something first."),
+    "changed": lazy_gettext(
+        "This referral changed while you were looking. Nothing was done; look again and choose."
+    ),
+    "bulk_refused": lazy_gettext(
+        "Nothing was done: some of the chosen items cannot take this step."
+    ),
+    "nothing_selected": lazy_gettext("Tick at least one first."),
+    "unknown_colleague": lazy_gettext("Choose someone from your team."),
+    "already_assigned": lazy_gettext("It is already assigned to that person."),
+    "not_assigned": lazy_gettext("Nobody is assigned to it."),
+    "cannot_reopen": lazy_gettext("This referral cannot be reopened."),
+    "reopen_too_late": lazy_gettext("A referral can be reopened only within 7 days of closing."),
 }
 
 
@@ -215,6 +290,25 @@ STAFF_EVENT_TEXTS: dict[EventCode, Callable[[StaffEventWords], str]] = {
         reason=w.reroute_reason,
     ),
     EventCode.REFERRAL_CLOSED: lambda w: _("Referral closed: %(reason)s.", reason=w.close_reason),
+    EventCode.REFERRAL_REOPENED: lambda w: ngettext(
+        "Referral reopened (%(num)d place).", "Referral reopened (%(num)d places).", w.count
+    ),
+    EventCode.ASSIGNED: lambda w: _("Assigned to a colleague (the audit log says who)."),
+    EventCode.UNASSIGNED: lambda w: _("No longer assigned to anyone."),
+}
+
+# Why part of a queue page's address was not used; the page shows the first page without it.
+QUERY_NOTES = {
+    "status": lazy_gettext(
+        "That status filter is not one we know, so all open referrals are shown."
+    ),
+    "flag": lazy_gettext("A flag filter was not one we know and was left out."),
+    "category": lazy_gettext("That category is not one we know and was left out."),
+    "notice_type": lazy_gettext("That notice type is not one we know and was left out."),
+    "assigned": lazy_gettext("That person is not in your team, so the filter was left out."),
+    "age": lazy_gettext("That age filter is not one we know and was left out."),
+    "sort": lazy_gettext("That order is not one we know, so the usual order is used."),
+    "page": lazy_gettext("That page could not be found, so here is the first page."),
 }
 
 

@@ -351,6 +351,10 @@ EVENT_TEXTS: dict[EventCode, Callable[[EventWords], str]] = {
         looked_up(SURVIVOR_CLOSE_REASONS, CloseReason, w.reason)
         or STATUS_EXPLANATIONS[LocationStatus.CLOSED]
     ),
+    EventCode.REFERRAL_REOPENED: lambda w: _(
+        "The hotline reopened your request and is working on it again. You do not need to do "
+        "anything."
+    ),
 }
 
 

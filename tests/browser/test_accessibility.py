@@ -260,7 +260,7 @@ def test_every_page_of_every_audience_has_no_wcag_22_aa_violations(
     filer = Survivor(live_app.test_client())
     number, passphrase = filer.file("https://gallery.example.ie/album/5", country="IE")
     second = filer.file("https://gallery.example.ie/album/6", country="IE")
-    analyst = Staffer(live_app, "analyst@hotline-a.example", "staff", HOTLINE_A)
+    lead = Staffer(live_app, "lead@hotline-a.example", "hotline_admin", HOTLINE_A)
     administrator = Staffer(live_app, "admin@service.example", "admin", None)
     advocate = Staffer(live_app, "lawyer@northside.example", "advocate", ADVOCATE_ORG)
     with live_app.app_context():
@@ -271,6 +271,7 @@ def test_every_page_of_every_audience_has_no_wcag_22_aa_violations(
         )
         session.commit()
         enrol_code = str(created.enrolment_code)
+        new_member_id = created.account.id
         register_advocate(
             session,
             services.cipher,
@@ -294,10 +295,37 @@ def test_every_page_of_every_audience_has_no_wcag_22_aa_violations(
         viewport=PHONE, base_url=live_server, is_mobile=True, has_touch=True
     )
     staff_page = staff_context.new_page()
-    _account_pages(staff_page, audit, analyst, ("/hotline/", "/hotline/due", "/hotline/providers"))
+    _account_pages(
+        staff_page,
+        audit,
+        lead,
+        (
+            "/hotline/",
+            "/hotline/due",
+            "/hotline/providers",
+            "/hotline/help",
+            "/hotline/?status=nope",
+            "/hotline/team/",
+            "/hotline/team/invite",
+            f"/hotline/team/{new_member_id}/disable",
+            f"/hotline/team/{new_member_id}/reset",
+        ),
+    )
     staff_page.goto("/hotline/")
     staff_page.locator("a[href^='/hotline/referrals/']").first.click()
     audit.check(staff_page, "a referral")
+    referral_url = staff_page.url
+    staff_page.locator('input[name="close-reason"][value="duplicate"]').check()
+    staff_page.get_by_role("button", name="Close…").click()
+    audit.check(staff_page, "close: the confirmation", "POST")
+    staff_page.goto(referral_url)
+    staff_page.locator("#reroute-hotline").select_option(index=1)
+    staff_page.locator('input[name="reroute-reason"]').first.check()
+    staff_page.get_by_role("button", name="Move…").click()
+    audit.check(staff_page, "move: the confirmation", "POST")
+    staff_page.goto(referral_url)
+    staff_page.get_by_role("button", name="Record the assessment").click()
+    audit.check(staff_page, "an assessment with nothing ticked (refused)", "POST")
     staff_context.close()
 
     advocate_context = context.browser.new_context(

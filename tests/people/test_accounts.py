@@ -32,7 +32,9 @@ def create_user(app: Any, *args: str) -> Any:
 
 
 def test_create_user_prints_a_one_time_link_and_stores_no_password(app):
-    result = create_user(app, "--role", "staff", "--hotline", HOTLINE_A, "New@Hotline.example")
+    result = create_user(
+        app, "--role", "hotline_admin", "--hotline", HOTLINE_A, "New@Hotline.example"
+    )
     assert result.exit_code == 0, result.output
     link = re.search(r"(http://\S+/account/enrol\?code=(\S+))", result.output)
     assert link, result.output
@@ -53,8 +55,8 @@ def test_create_user_prints_a_one_time_link_and_stores_no_password(app):
 @pytest.mark.parametrize(
     ("args", "problem"),
     [
-        (["--role", "staff", "x@y.example"], "needs --hotline"),
-        (["--role", "staff", "--hotline", "nowhere", "x@y.example"], "no hotline"),
+        (["--role", "hotline_admin", "x@y.example"], "needs --hotline"),
+        (["--role", "hotline_admin", "--hotline", "nowhere", "x@y.example"], "no hotline"),
         (["--role", "admin", "--hotline", HOTLINE_A, "x@y.example"], "belongs to no hotline"),
         (["--role", "admin", "not-an-address"], "not an e-mail"),
     ],

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from assistant.extensions import Database
+from assistant.hotline.referrals import refresh_referral_status
 from assistant.models import AuditEvent
 from assistant.models import Location
 from assistant.models import Notice
@@ -45,6 +46,33 @@ def location_ids(app: Any, referral_id: int) -> list[int]:
         )
 
 
+def version(app: Any, referral_id: int) -> int:
+    with Database.new_session(app) as db:
+        return db.get(Referral, referral_id).version
+
+
+def acknowledge(staffer: Staffer, app: Any, referral_id: int) -> Any:
+    return staffer.post(
+        f"/hotline/referrals/{referral_id}/acknowledge",
+        {"referral-version": version(app, referral_id)},
+    )
+
+
+def on_places(
+    staffer: Staffer, app: Any, referral_id: int, do: str, ids: list[int], **fields: Any
+) -> Any:
+    """Tick ``ids`` on the referral's page and press the ``do`` button of the places form."""
+    return staffer.post(
+        f"/hotline/referrals/{referral_id}/places",
+        {
+            "places-version": version(app, referral_id),
+            "places-places": ids,
+            "places-do": do,
+            **{f"places-{name}": value for name, value in fields.items()},
+        },
+    )
+
+
 def survivor_page(survivor: Survivor) -> str:
     return survivor.client.get("/my-request").get_data(as_text=True)
 
@@ -59,35 +87,33 @@ def file_for_a(app: Any, *links: str, **answers: Any) -> tuple[Survivor, int]:
 def test_each_staff_action_shows_on_the_survivors_page_in_plain_words(app, staff_a):
     survivor, referral_id = file_for_a(app, "https://example.ie/one", "https://example.ie/two")
     one, two = location_ids(app, referral_id)
-    base = f"/hotline/referrals/{referral_id}"
     assert "Received" in survivor_page(survivor)
 
-    assert staff_a.post(f"{base}/acknowledge").status_code == 303
+    assert acknowledge(staff_a, app, referral_id).status_code == 303
     page = survivor_page(survivor)
     assert "The hotline took on your request (2 places) and is checking them." in page
 
-    staff_a.post(f"{base}/locations/{one}/assess", {f"l{one}a-assessment": "csam"})
-    staff_a.post(f"{base}/locations/{two}/assess", {f"l{two}a-assessment": "not_found"})
+    assert (
+        on_places(staff_a, app, referral_id, "assess", [one], assessment="csam").status_code == 303
+    )
+    on_places(staff_a, app, referral_id, "assess", [two], assessment="not_found")
     assert "It could no longer be found at this place." in survivor_page(survivor)
 
-    sent = staff_a.post(
-        f"{base}/locations/{one}/notice",
-        {
-            f"l{one}n-notice_type": "csam",
-            f"l{one}n-provider": "Example Hosting Ltd",
-            f"l{one}n-sent_on": TODAY,
-            f"l{one}n-reference": "REF-123",
-        },
+    sent = on_places(
+        staff_a,
+        app,
+        referral_id,
+        "notice",
+        [one],
+        notice_type="csam",
+        provider="Example Hosting Ltd",
+        sent_on=TODAY,
+        reference="REF-123",
     )
     assert sent.status_code == 303
     page = survivor_page(survivor)
     assert "The hotline asked the site to remove it" in page
-    with Database.new_session(app) as db:
-        notice_id = db.scalars(select(Notice.id).where(Notice.location_id == one)).one()
-    staff_a.post(
-        f"/hotline/referrals/{referral_id}/notices/{notice_id}/response",
-        {f"n{notice_id}-response": "removed", f"n{notice_id}-response_on": TODAY},
-    )
+    on_places(staff_a, app, referral_id, "response", [one], response="removed", response_on=TODAY)
     page = survivor_page(survivor)
     assert "The site removed it." in page
     assert "Every place has an outcome" in page
@@ -121,9 +147,18 @@ def test_a_moved_referral_reaches_the_other_hotlines_queue_and_the_survivor_sees
 ):
     survivor, referral_id = file_for_a(app, "https://example.ie/one")
     staff_a.post(f"/hotline/referrals/{referral_id}/note", {"note-body": "our own note 5512"})
+    choice = {
+        "reroute-hotline": HOTLINE_B,
+        "reroute-reason": "hosted_elsewhere",
+        "reroute-version": version(app, referral_id),
+    }
+    asked = staff_a.post(f"/hotline/referrals/{referral_id}/move", choice)
+    # The first post only says what will happen; nothing has moved yet.
+    assert asked.status_code == 200
+    assert "1 place without an outcome will move to Meldpunt" in asked.get_data(as_text=True)
+    assert referral_ids(app, HOTLINE_B) == []
     moved = staff_a.post(
-        f"/hotline/referrals/{referral_id}/reroute",
-        {"reroute-hotline": HOTLINE_B, "reroute-reason": "hosted_elsewhere"},
+        f"/hotline/referrals/{referral_id}/move", {**choice, "reroute-confirmed": "yes"}
     )
     assert moved.status_code == 303
     kept = staff_a.client.get(f"/hotline/referrals/{referral_id}").get_data(as_text=True)
@@ -139,16 +174,22 @@ def test_a_moved_referral_reaches_the_other_hotlines_queue_and_the_survivor_sees
     assert "Passed to Meldpunt Kinderporno (Offlimits), which can act where it is." in page
     assert "The site is hosted in a country that hotline covers." in page
     assert "Passed on" in page  # the place's status
-    assert staff_b.post(f"/hotline/referrals/{new_id}/acknowledge").status_code == 303
+    assert acknowledge(staff_b, app, new_id).status_code == 303
     assert "With the hotline" in survivor_page(survivor)
 
 
 def test_a_refused_action_says_why_and_changes_nothing(app, staff_a):
     _survivor, referral_id = file_for_a(app, "https://example.ie/one")
     (one,) = location_ids(app, referral_id)
-    response = staff_a.post(
-        f"/hotline/referrals/{referral_id}/locations/{one}/notice",
-        {f"l{one}n-notice_type": "csam", f"l{one}n-provider": "Host", f"l{one}n-sent_on": TODAY},
+    response = on_places(
+        staff_a,
+        app,
+        referral_id,
+        "notice",
+        [one],
+        notice_type="csam",
+        provider="Host",
+        sent_on=TODAY,
     )
     assert response.status_code == 409
     assert "Assess the place as type 1 or type 2 before recording a notice." in response.get_data(
@@ -162,17 +203,18 @@ def test_a_refused_action_says_why_and_changes_nothing(app, staff_a):
 def test_a_refused_assessment_keeps_what_was_chosen_and_points_to_it(app, staff_a):
     _survivor, referral_id = file_for_a(app, "https://example.ie/one")
     (one,) = location_ids(app, referral_id)
-    staff_a.post(f"/hotline/referrals/{referral_id}/acknowledge")
-    response = staff_a.post(
-        f"/hotline/referrals/{referral_id}/locations/{one}/assess",
-        {f"l{one}a-assessment": "harmful_abusive", f"l{one}a-subtype": ""},
-    )
+    acknowledge(staff_a, app, referral_id)
+    response = on_places(staff_a, app, referral_id, "assess", [one], assessment="harmful_abusive")
     page = response.get_data(as_text=True)
     assert response.status_code == 409
     assert "Choose the sub-type (a, b or c) of a harmful/abusive image." in page
-    # Pressing the button again must not record the stored default (type 1) instead.
-    assert re.search(r'<option selected value="harmful_abusive">', page)
-    assert f'href="#place-{one}"' in page
+    # Pressing the button again must not record anything else instead: the choice and the ticked
+    # place are still there.
+    assert re.search(r'<input checked id="places-assessment-1"[^>]*value="harmful_abusive"', page)
+    assert re.search(
+        rf'<input type="checkbox" name="places-places" value="{one}"[^>]*checked', page
+    )
+    assert 'href="#act-on-places"' in page
     with Database.new_session(app) as db:
         assert db.get(Location, one).assessment is None
 
@@ -183,7 +225,7 @@ def test_the_queue_puts_unacknowledged_first_shows_flags_and_filters(app, staff_
     )
     file_for_a(app, "https://example.ie/new", minor="no", categories=("sexualised_context",))
     first, second = referral_ids(app, HOTLINE_A)
-    staff_a.post(f"/hotline/referrals/{second}/acknowledge")
+    acknowledge(staff_a, app, second)
     queue = staff_a.client.get("/hotline/").get_data(as_text=True)
     assert queue.index(f"RRA-{first}") < queue.index(f"RRA-{second}")
     assert "Under 18 in the material" in queue
@@ -200,7 +242,7 @@ def test_the_same_place_in_another_open_case_is_flagged_for_staff_only(app, staf
     file_for_a(app, "https://example.ie/shared")
     survivor, referral_id = file_for_a(app, "https://example.ie/shared")
     page = staff_a.client.get(f"/hotline/referrals/{referral_id}").get_data(as_text=True)
-    assert "Also listed in 1 other open case" in page
+    assert "Also in 1 other open case" in page
     assert "Already reported in another case" in staff_a.client.get("/hotline/").get_data(
         as_text=True
     )
@@ -229,14 +271,16 @@ def test_every_view_and_export_of_a_referral_is_audited(app, staff_a):
 def test_the_export_carries_what_hotlines_exchange(app, staff_a):
     _survivor, referral_id = file_for_a(app, "https://example.ie/one", categories=("abuse_series",))
     (one,) = location_ids(app, referral_id)
-    staff_a.post(f"/hotline/referrals/{referral_id}/acknowledge")
-    staff_a.post(
-        f"/hotline/referrals/{referral_id}/locations/{one}/assess",
-        {
-            f"l{one}a-assessment": "harmful_abusive",
-            f"l{one}a-subtype": "a",
-            f"l{one}a-hosting_country": "IE",
-        },
+    acknowledge(staff_a, app, referral_id)
+    on_places(
+        staff_a,
+        app,
+        referral_id,
+        "assess",
+        [one],
+        assessment="harmful_abusive",
+        subtype="a",
+        hosting_country="IE",
     )
     response = staff_a.client.get(f"/hotline/referrals/{referral_id}/export.json")
     assert response.mimetype == "application/json"
@@ -260,62 +304,65 @@ def test_due_today_lists_renotices_and_waiting_referrals(app, staff_a):
     _survivor, referral_id = file_for_a(app, "https://example.ie/one", "https://example.ie/two")
     _other, waiting_id = file_for_a(app, "https://example.ie/three")
     one, _two = location_ids(app, referral_id)
-    staff_a.post(f"/hotline/referrals/{referral_id}/acknowledge")
-    staff_a.post(
-        f"/hotline/referrals/{referral_id}/locations/{one}/assess", {f"l{one}a-assessment": "csam"}
-    )
+    acknowledge(staff_a, app, referral_id)
+    on_places(staff_a, app, referral_id, "assess", [one], assessment="csam")
     two_days_ago = (dt.date.today() - dt.timedelta(days=2)).isoformat()
-    staff_a.post(
-        f"/hotline/referrals/{referral_id}/locations/{one}/notice",
-        {
-            f"l{one}n-notice_type": "csam",
-            f"l{one}n-provider": "Host",
-            f"l{one}n-sent_on": two_days_ago,
-        },
+    on_places(
+        staff_a,
+        app,
+        referral_id,
+        "notice",
+        [one],
+        notice_type="csam",
+        provider="Host",
+        sent_on=two_days_ago,
     )
-    assert "Nothing is due today." not in staff_a.client.get("/hotline/due").get_data(as_text=True)
     page = staff_a.client.get("/hotline/due").get_data(as_text=True)
-    assert f"RRA-{referral_id}" in page and "send the notice again" in page
-    assert f"RRA-{waiting_id}" not in page  # received today: not yet two days
+    assert f"RRA-{referral_id}" in page
+    assert "Overdue</strong>: send the notice again, 1 day late" in page
+    assert f"RRA-{waiting_id}" not in page  # received today: two days to acknowledge
+    queue = staff_a.client.get("/hotline/").get_data(as_text=True)
+    assert "acknowledge: 2 days left" in queue
     with Database.new_session(app) as db:
         for location in db.scalars(select(Location).where(Location.referral_id == waiting_id)):
             location.status_changed_on = today() - dt.timedelta(days=3)
+        referral = db.get(Referral, waiting_id)
+        refresh_referral_status(referral)
         db.commit()
     page = staff_a.client.get("/hotline/due").get_data(as_text=True)
-    assert f"RRA-{waiting_id}" in page and "waiting for acknowledgement" in page
+    assert f"RRA-{waiting_id}" in page and "Overdue</strong>: acknowledge, 1 day late" in page
 
 
 def test_provider_responsiveness_is_computed_and_drawn_as_svg(app, staff_a):
     _survivor, referral_id = file_for_a(
         app, "https://example.ie/a", "https://example.ie/b", "https://example.ie/c"
     )
-    staff_a.post(f"/hotline/referrals/{referral_id}/acknowledge")
+    acknowledge(staff_a, app, referral_id)
     sent_on = today() - dt.timedelta(days=10)
-    notices = []
-    for location_id in location_ids(app, referral_id):
-        staff_a.post(
-            f"/hotline/referrals/{referral_id}/locations/{location_id}/assess",
-            {f"l{location_id}a-assessment": "csam"},
-        )
-        staff_a.post(
-            f"/hotline/referrals/{referral_id}/locations/{location_id}/notice",
-            {
-                f"l{location_id}n-notice_type": "csam",
-                f"l{location_id}n-provider": "Slow Host",
-                f"l{location_id}n-sent_on": sent_on.isoformat(),
-            },
-        )
-        with Database.new_session(app) as db:
-            notices.append(
-                db.scalars(select(Notice.id).where(Notice.location_id == location_id)).one()
-            )
-    for notice_id, days in zip(notices[:2], (2, 6), strict=True):
-        staff_a.post(
-            f"/hotline/referrals/{referral_id}/notices/{notice_id}/response",
-            {
-                f"n{notice_id}-response": "removed",
-                f"n{notice_id}-response_on": (sent_on + dt.timedelta(days=days)).isoformat(),
-            },
+    places = location_ids(app, referral_id)
+    # Three places at once: one assessment, one notice to their common provider.
+    assert (
+        on_places(staff_a, app, referral_id, "assess", places, assessment="csam").status_code == 303
+    )
+    on_places(
+        staff_a,
+        app,
+        referral_id,
+        "notice",
+        places,
+        notice_type="csam",
+        provider="Slow Host",
+        sent_on=sent_on.isoformat(),
+    )
+    for location_id, days in zip(places[:2], (2, 6), strict=True):
+        on_places(
+            staff_a,
+            app,
+            referral_id,
+            "response",
+            [location_id],
+            response="removed",
+            response_on=(sent_on + dt.timedelta(days=days)).isoformat(),
         )
     page = staff_a.client.get("/hotline/providers").get_data(as_text=True)
     assert "<svg" in page and "Slow Host" in page
@@ -343,11 +390,17 @@ def test_erasing_a_case_takes_the_hotlines_records_of_it_too(app, staff_a):
     survivor, referral_id = file_for_a(app, "https://example.ie/one")
     (one,) = location_ids(app, referral_id)
     base = f"/hotline/referrals/{referral_id}"
-    staff_a.post(f"{base}/acknowledge")
-    staff_a.post(f"{base}/locations/{one}/assess", {f"l{one}a-assessment": "csam"})
-    staff_a.post(
-        f"{base}/locations/{one}/notice",
-        {f"l{one}n-notice_type": "csam", f"l{one}n-provider": "Host", f"l{one}n-sent_on": TODAY},
+    acknowledge(staff_a, app, referral_id)
+    on_places(staff_a, app, referral_id, "assess", [one], assessment="csam")
+    on_places(
+        staff_a,
+        app,
+        referral_id,
+        "notice",
+        [one],
+        notice_type="csam",
+        provider="Host",
+        sent_on=TODAY,
     )
     staff_a.post(f"{base}/note", {"note-body": "internal"})
     staff_a.post(f"{base}/message", {"message-body": "hello"})

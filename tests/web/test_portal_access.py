@@ -151,7 +151,13 @@ def expected(endpoint: str, visitor: str) -> str | int:
     if visitor == "staff_a":
         return LET_IN
     if visitor == "staff_b":
-        overview = endpoint in ("hotline.queue", "hotline.due", "hotline.providers")
+        overview = endpoint in (
+            "hotline.queue",
+            "hotline.due",
+            "hotline.providers",
+            "hotline.help",
+            "hotline.queue_action",
+        )
         return LET_IN if overview else 404
     if visitor == "admin":
         return 403
@@ -229,3 +235,45 @@ def test_the_referral_page_shows_the_place_in_full_as_text_never_as_a_link(world
     assert f'href="{SECRET_PLACE}' not in html
     assert not re.search(r"<img[^>]+example\.ie", html)
     assert page.headers["Cache-Control"].startswith("no-store")
+
+
+def test_no_filter_search_assignment_or_bulk_form_reaches_another_hotline(
+    app, world, staff_a, staff_b
+):
+    referral_id = world["ids"]["referral_id"]
+    with Database.new_session(app) as db:
+        before = db.get(Referral, referral_id)
+        version, status = before.version, before.status
+    reference = f"RRA-{referral_id}"
+    for text in (SECRET_PLACE, reference, str(referral_id)):
+        page = staff_b.client.get("/hotline/", query_string={"q": text, "status": "all"})
+        html = page.get_data(as_text=True)
+        assert f"/hotline/referrals/{referral_id}" not in html, text
+        assert "No referral of your hotline matches this search." in html
+    # A colleague of hotline A is nobody in hotline B's filters: the filter is dropped.
+    page = staff_b.client.get(f"/hotline/?assigned={staff_a.id}").get_data(as_text=True)
+    assert "That person is not in your team" in page
+    for do in ("acknowledge", "assign_me", "unassign"):
+        response = staff_b.post(
+            "/hotline/queue", {"queue-referrals": [f"{referral_id}:{version}"], "queue-do": do}
+        )
+        assert response.status_code == 409, do
+        assert f"/hotline/referrals/{referral_id}" not in response.get_data(as_text=True)
+    assert (
+        staff_b.post(
+            f"/hotline/referrals/{referral_id}/assign",
+            {"assign-assignee": staff_b.id, "assign-version": version},
+        ).status_code
+        == 404
+    )
+    # Nor can hotline A hand its referral to someone of hotline B.
+    assert (
+        staff_a.post(
+            f"/hotline/referrals/{referral_id}/assign",
+            {"assign-assignee": staff_b.id, "assign-version": version},
+        ).status_code
+        == 409
+    )
+    with Database.new_session(app) as db:
+        after = db.get(Referral, referral_id)
+        assert (after.version, after.assigned_to, after.status) == (version, None, status)

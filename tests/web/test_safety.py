@@ -80,14 +80,20 @@ def test_every_page_starts_with_the_quick_exit_then_the_skip_link_and_support_in
             "/account/sign-in",
         )
     ]
-    pages += [(staff_a.client, path) for path in ("/hotline/", "/hotline/due")]
-    for who, path in pages:
+    staff_pages = [
+        (staff_a.client, path) for path in ("/hotline/", "/hotline/due", "/hotline/help")
+    ]
+    for who, path in pages + staff_pages:
         page = landmarks(who.get(path).get_data(as_text=True))
         first, second = page.focusable[:2]
         assert first["id"] == "quick-exit" and first["href"] == "/exit", path
         assert second["href"] == "#main", path
-        # "Get support now" and "Using this safely" are the header's first links, every time.
-        assert page.header_links[1:3] == ["/support", "/safety"], path
+        if (who, path) in pages:
+            # "Get support now" and "Using this safely" are the header's first links, every time.
+            assert page.header_links[1:3] == ["/support", "/safety"], path
+        else:
+            # Staff pages wear their own header: the portal's links, not the survivor's.
+            assert page.header_links[:3] == ["/hotline/", "/hotline/?assigned=me", "/hotline/due"]
 
 
 def test_quick_exit_ends_a_staff_sign_in_too(app, staff_a):

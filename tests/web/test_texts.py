@@ -106,6 +106,8 @@ def test_every_reason_code_has_a_sentence_in_the_table():
 # Timeline entries the survivor never sees (visible_to_survivor is False for them).
 STAFF_ONLY = {
     EventCode.ALREADY_REPORTED,
+    EventCode.ASSIGNED,
+    EventCode.UNASSIGNED,
     EventCode.ASSESSED,
     EventCode.NOTICE_REPEATED,
     EventCode.NO_RESPONSE,

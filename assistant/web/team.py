@@ -1,0 +1,149 @@
+"""The hotline's Team pages (``/hotline/team``), for its administrators only: the hotline's
+accounts (new ones marked), inviting a colleague, disabling an account, resetting an
+authenticator.
+
+Everything goes through :mod:`assistant.people.team`, on the administrator's own hotline: an
+account of another hotline is the same 404 as an id no account has. Disabling and resetting ask
+for confirmation on a page of their own that says what will happen; a one-time set-up link is
+shown once, on the page that answers the action (and, like every page here, is never cached).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import abort
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response as BaseResponse
+
+from ..extensions import current_services
+from ..extensions import db
+from ..people import team
+from ..people.accounts import AccountRefused
+from ..people.accounts import NewAccount
+from ..people.accounts import enrolment_link
+from ..people.team import TeamAction
+from ..people.team import TeamAdmin
+from ..people.team import TeamMember
+from .access import hotline_admin_required
+from .staff_texts import TEAM_REFUSALS
+from .team_forms import InviteForm
+from .texts import refusal_text
+
+bp = Blueprint("team", __name__, url_prefix="/hotline/team")
+
+
+def _admin() -> TeamAdmin:
+    return TeamAdmin.of(g.account)
+
+
+def _not_found_or(refused: AccountRefused) -> str:
+    """An account of another hotline is a 404, like an unknown id; any other refusal in words."""
+    if refused.code == "unknown_account":
+        abort(404)
+    return refusal_text(TEAM_REFUSALS, refused.code, refused.params)
+
+
+def _member_or_404(account_id: int) -> TeamMember:
+    try:
+        return team.member_of_team(db.session, _admin(), account_id)
+    except AccountRefused:
+        abort(404)
+
+
+def _back_to_team(message: str) -> BaseResponse:
+    flash(message)
+    return redirect(url_for(".index"), 303)
+
+
+def _link_page(created: NewAccount, reason: str) -> str:
+    link = enrolment_link(current_services().settings.public_url, created.enrolment_code)
+    return render_template(
+        "hotline/team/link.html", email=created.account.email, link=link, reason=reason
+    )
+
+
+def _not_offered() -> BaseResponse:
+    return _back_to_team(_("That is not possible for this account now."))
+
+
+@bp.get("/")
+@hotline_admin_required
+def index() -> str:
+    """Every account of the hotline, newest first, with who created it; accounts created in the
+    last 14 days are marked new. Audited."""
+    members = team.list_team(db.session, _admin())
+    return render_template(
+        "hotline/team/index.html",
+        members=members,
+        new_count=sum(1 for member in members if member.is_new),
+    )
+
+
+@bp.route("/invite", methods=["GET", "POST"])
+@hotline_admin_required
+def invite() -> str | tuple[str, int]:
+    """Invite a colleague: their e-mail address and what they will do (nothing preselected).
+    Answers with their one-time set-up link, shown once; refuses an address that already has
+    an account."""
+    form = InviteForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            created = team.invite_member(
+                db.session, current_services(), _admin(), form.email.data or "", form.role.data
+            )
+        except AccountRefused as refused:
+            error = _not_found_or(refused)
+        else:
+            return _link_page(created, "invited")
+    status = 400 if request.method == "POST" else 200
+    return render_template("hotline/team/invite.html", form=form, error=error), status
+
+
+@bp.route("/<int:account_id>/disable", methods=["GET", "POST"])
+@hotline_admin_required
+def disable(account_id: int) -> str | BaseResponse:
+    """GET: the confirmation step, saying what disabling this account does. POST: disable it;
+    its sessions end now. Refuses the hotline's last active administrator."""
+    if request.method == "GET":
+        member = _member_or_404(account_id)
+        if TeamAction.DISABLE not in member.actions:
+            return _not_offered()
+        return render_template("hotline/team/confirm_disable.html", member=member)
+    try:
+        account = team.disable_member(db.session, _admin(), account_id)
+    except AccountRefused as refused:
+        return _back_to_team(_not_found_or(refused))
+    if account.id == g.account.id:
+        # You left the team: this session ended with the others (its row is gone).
+        session.clear()
+        session.renew()  # type: ignore[attr-defined]
+        flash(_("Your account is disabled. You are signed out."))
+        return redirect(url_for("account.sign_in"), 303)
+    return _back_to_team(_("%(email)s is disabled and signed out everywhere.", email=account.email))
+
+
+@bp.route("/<int:account_id>/reset", methods=["GET", "POST"])
+@hotline_admin_required
+def reset(account_id: int) -> str | BaseResponse:
+    """GET: the confirmation step, saying what resetting this account's authenticator does (or,
+    for an account still setting up, what a new link does). POST: reset it; the account enrols
+    again with the one-time link shown in the answer, once. Refuses a disabled account and your
+    own."""
+    if request.method == "GET":
+        member = _member_or_404(account_id)
+        if not {TeamAction.RESET_TOTP, TeamAction.NEW_LINK} & member.actions:
+            return _not_offered()
+        return render_template("hotline/team/confirm_reset.html", member=member)
+    try:
+        created = team.reset_member_totp(db.session, _admin(), account_id)
+    except AccountRefused as refused:
+        return _back_to_team(_not_found_or(refused))
+    return _link_page(created, "reset")

@@ -1,0 +1,59 @@
+"""Forms for a hotline's administrators (inviting a colleague) and for the service administrator
+(a hotline's first administrator).
+
+They parse and bound the input; :mod:`assistant.people.team` decides what is allowed. Nothing is
+chosen in advance: not the role a person gets, not the hotline an administrator is created for.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import RadioField
+from wtforms import SelectField
+from wtforms import StringField
+from wtforms.validators import DataRequired
+from wtforms.validators import InputRequired
+from wtforms.validators import Length
+
+from ..routing import Directory
+from ..vocabulary import Role
+from .staff_texts import ROLE_LABELS
+
+EMAIL_BOUND = 320
+
+
+def _work_email() -> StringField:
+    return StringField(
+        _l("Their work e-mail address"),
+        validators=[DataRequired(_l("Enter their e-mail address.")), Length(max=EMAIL_BOUND)],
+    )
+
+
+class InviteForm(FlaskForm):
+    email = _work_email()
+    # No default: giving someone an administrator's powers is a choice made on purpose.
+    role = RadioField(
+        _l("What they will do"),
+        choices=[(role.value, ROLE_LABELS[role]) for role in (Role.STAFF, Role.HOTLINE_ADMIN)],
+        validators=[InputRequired(_l("Choose what they will do."))],
+        validate_choice=False,  # the domain refuses anything else, in words
+    )
+
+
+class FirstHotlineAdminForm(FlaskForm):
+    hotline = SelectField(
+        _l("Hotline"),
+        validators=[DataRequired(_l("Choose a hotline."))],
+        validate_choice=False,  # the domain checks the directory
+    )
+    email = _work_email()
+
+    def offer(self, directory: Directory) -> FirstHotlineAdminForm:
+        """Every hotline of the directory, by name, after an empty first choice."""
+        hotlines = sorted(directory.hotlines.values(), key=lambda hotline: hotline.name.lower())
+        self.hotline.choices = [
+            ("", _l("Choose a hotline")),
+            *((hotline.id, hotline.name) for hotline in hotlines),
+        ]
+        return self
