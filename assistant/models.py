@@ -527,10 +527,25 @@ class SessionRecord(Base):
     ends_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
-class ProviderNoticeDay(Base):
-    """How one hotline's notices sent to one provider on one day fared: anonymous counts, kept
+class ProviderNoticeMonth(Base):
+    """How one hotline's notices sent to one provider in one month fared: anonymous counts, kept
     apart from cases so that erasing a case leaves them (DESIGN section 6b). Updated in the same
     transaction as the action that changes them."""
+
+    __tablename__ = "provider_notice_months"
+
+    hotline_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(200), primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)  # its first day
+    notices: Mapped[int] = mapped_column(Integer, default=0)
+    # Answered (removed or refused) within NO_RESPONSE_AFTER of being sent.
+    answered_in_time: Mapped[int] = mapped_column(Integer, default=0)
+    removed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ProviderNoticeDay(Base):
+    """The same counts per day the notices were sent: only the last days are read, to leave out
+    notices too recent to count as unanswered."""
 
     __tablename__ = "provider_notice_days"
 
@@ -538,19 +553,17 @@ class ProviderNoticeDay(Base):
     provider: Mapped[str] = mapped_column(String(200), primary_key=True)
     sent_on: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     notices: Mapped[int] = mapped_column(Integer, default=0)
-    # Answered (removed or refused) within NO_RESPONSE_AFTER of being sent.
     answered_in_time: Mapped[int] = mapped_column(Integer, default=0)
-    removed: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class ProviderRemovalDays(Base):
-    """How many of those notices led to removal after how many days: the distribution the median
-    is read from, without keeping any notice."""
+class ProviderRemovalMonth(Base):
+    """How many notices sent in a month led to removal after how many days: the distribution the
+    median is read from, without keeping any notice."""
 
-    __tablename__ = "provider_removal_days"
+    __tablename__ = "provider_removal_months"
 
     hotline_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     provider: Mapped[str] = mapped_column(String(200), primary_key=True)
-    sent_on: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     days: Mapped[int] = mapped_column(Integer, primary_key=True)
     removals: Mapped[int] = mapped_column(Integer, default=0)

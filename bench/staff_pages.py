@@ -157,7 +157,13 @@ BATCH = 500
 DAYS = 120
 MAX_RATIO = 1.3
 BIG_TABLES = ("cases", "referrals", "locations", "notices", "referral_events", "audit_events")
-WATCHED_TABLES = (*BIG_TABLES, "provider_notice_days", "provider_removal_days", "messages")
+WATCHED_TABLES = (
+    *BIG_TABLES,
+    "provider_notice_months",
+    "provider_notice_days",
+    "provider_removal_months",
+    "messages",
+)
 # A scan reading more rows than this from a case table (or the provider figures) is reported as
 # growing with the data.
 MANY_ROWS = 2000

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
@@ -20,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from ..models import Notice
 from ..models import ProviderNoticeDay
-from ..models import ProviderRemovalDays
+from ..models import ProviderNoticeMonth
+from ..models import ProviderRemovalMonth
 from ..models import today
 from ..vocabulary import ProviderResponse
 
@@ -42,25 +45,30 @@ def _add(db: Session, model: Any, key: dict[str, Any], counts: dict[str, int]) -
     )
 
 
-def _day(notice: Notice) -> dict[str, Any]:
-    return {"hotline_id": notice.hotline_id, "provider": notice.provider, "sent_on": notice.sent_on}
+def _keys(notice: Notice) -> tuple[dict[str, Any], dict[str, Any]]:
+    base = {"hotline_id": notice.hotline_id, "provider": notice.provider}
+    return {**base, "month": notice.sent_on.replace(day=1)}, {**base, "sent_on": notice.sent_on}
 
 
 def count_notice(db: Session, notice: Notice) -> None:
     """A notice was sent."""
-    _add(db, ProviderNoticeDay, _day(notice), {"notices": 1})
+    month, day = _keys(notice)
+    _add(db, ProviderNoticeMonth, month, {"notices": 1})
+    _add(db, ProviderNoticeDay, day, {"notices": 1})
 
 
 def count_response(db: Session, notice: Notice) -> None:
     """A notice was answered (``notice.response`` and ``response_on`` are set)."""
     if notice.response_on is None or notice.response == ProviderResponse.NO_RESPONSE:
         return
+    month, day = _keys(notice)
     after = (notice.response_on - notice.sent_on).days
-    counts = {"answered_in_time": int(after <= NO_RESPONSE_AFTER.days)}
-    if notice.response == ProviderResponse.REMOVED:
-        counts["removed"] = 1
-        _add(db, ProviderRemovalDays, {**_day(notice), "days": after}, {"removals": 1})
-    _add(db, ProviderNoticeDay, _day(notice), counts)
+    in_time = {"answered_in_time": int(after <= NO_RESPONSE_AFTER.days)}
+    removed = {"removed": 1} if notice.response == ProviderResponse.REMOVED else {}
+    _add(db, ProviderNoticeMonth, month, {**in_time, **removed})
+    _add(db, ProviderNoticeDay, day, in_time)
+    if removed:
+        _add(db, ProviderRemovalMonth, {**month, "days": after}, {"removals": 1})
 
 
 @dataclass(frozen=True)
@@ -74,31 +82,18 @@ class ProviderRecord:
 
 
 @dataclass(frozen=True)
+class ProviderFigures:
+    """The providers with the most notices (at most ``limit``) and how many more there are."""
+
+    records: list[ProviderRecord]
+    more_providers: int
+    more_notices: int
+
+
+@dataclass(frozen=True)
 class ProviderMonth:
     month: dt.date  # the first day of the month the notices were sent in
-    records: list[ProviderRecord]
-
-
-@dataclass
-class _Tally:
-    notices: int = 0
-    removed: int = 0
-    old_enough: int = 0
-    answered_in_time: int = 0
-    days: dict[int, int] | None = None
-
-    def record(self, provider: str) -> ProviderRecord:
-        return ProviderRecord(
-            provider=provider,
-            notices=self.notices,
-            removed=self.removed,
-            median_days_to_removal=_median(self.days or {}),
-            no_response_share=(
-                (self.old_enough - self.answered_in_time) / self.old_enough
-                if self.old_enough
-                else None
-            ),
-        )
+    figures: ProviderFigures
 
 
 def _median(histogram: dict[int, int]) -> float | None:
@@ -106,11 +101,10 @@ def _median(histogram: dict[int, int]) -> float | None:
     total = sum(histogram.values())
     if not total:
         return None
-    values = sorted(histogram)
     middle = [(total - 1) // 2, total // 2]
     found: list[int] = []
     seen = 0
-    for value in values:
+    for value in sorted(histogram):
         seen += histogram[value]
         while middle and middle[0] < seen:
             found.append(value)
@@ -118,38 +112,122 @@ def _median(histogram: dict[int, int]) -> float | None:
     return sum(found) / 2
 
 
-def _sorted(tallies: dict[str, _Tally]) -> list[ProviderRecord]:
-    records = [tally.record(provider) for provider, tally in tallies.items()]
-    records.sort(key=lambda r: (-r.notices, r.provider.casefold()))
-    return records
+def _figures(
+    db: Session,
+    hotline_id: str,
+    months: Iterable[dt.date] | None,
+    recent: dict[str, tuple[int, int]],
+    limit: int,
+) -> ProviderFigures:
+    """Providers by notices over ``months`` (None: every month), summed in SQL; medians only for
+    the providers shown. ``recent`` holds per provider the notices too recent to be judged."""
+    where = [ProviderNoticeMonth.hotline_id == hotline_id]
+    if months is not None:
+        where.append(ProviderNoticeMonth.month.in_(list(months)))
+    rows = list(
+        db.execute(
+            select(
+                ProviderNoticeMonth.provider,
+                func.sum(ProviderNoticeMonth.notices),
+                func.sum(ProviderNoticeMonth.removed),
+                func.sum(ProviderNoticeMonth.answered_in_time),
+            )
+            .where(*where)
+            .group_by(ProviderNoticeMonth.provider)
+        ).all()
+    )
+    rows.sort(key=lambda r: (-int(r[1]), str(r[0]).casefold()))
+    shown, rest = rows[:limit], rows[limit:]
+    histograms: dict[str, dict[int, int]] = defaultdict(dict)
+    if shown:
+        removal_where = [
+            ProviderRemovalMonth.hotline_id == hotline_id,
+            ProviderRemovalMonth.provider.in_([r[0] for r in shown]),
+        ]
+        if months is not None:
+            removal_where.append(ProviderRemovalMonth.month.in_(list(months)))
+        for provider, days, count in db.execute(
+            select(
+                ProviderRemovalMonth.provider,
+                ProviderRemovalMonth.days,
+                func.sum(ProviderRemovalMonth.removals),
+            )
+            .where(*removal_where)
+            .group_by(ProviderRemovalMonth.provider, ProviderRemovalMonth.days)
+        ):
+            histograms[provider][int(days)] = int(count)
+    records = []
+    for provider, notices, removed, answered in shown:
+        too_recent, answered_recent = recent.get(provider, (0, 0))
+        judged = int(notices) - too_recent
+        unanswered = judged - (int(answered) - answered_recent)
+        records.append(
+            ProviderRecord(
+                provider=provider,
+                notices=int(notices),
+                removed=int(removed),
+                median_days_to_removal=_median(histograms[provider]),
+                no_response_share=unanswered / judged if judged > 0 else None,
+            )
+        )
+    return ProviderFigures(records, len(rest), sum(int(r[1]) for r in rest))
+
+
+def _recent(
+    db: Session, hotline_id: str, on: dt.date, month: dt.date | None = None
+) -> dict[str, tuple[int, int]]:
+    """Per provider: notices sent in the last 7 days (in ``month`` if given), and how many of
+    them were already answered."""
+    where = [ProviderNoticeDay.hotline_id == hotline_id]
+    where.append(ProviderNoticeDay.sent_on > on - NO_RESPONSE_AFTER)
+    if month is not None:
+        following = (month + dt.timedelta(days=31)).replace(day=1)
+        where += [ProviderNoticeDay.sent_on >= month, ProviderNoticeDay.sent_on < following]
+    return {
+        provider: (int(notices), int(answered))
+        for provider, notices, answered in db.execute(
+            select(
+                ProviderNoticeDay.provider,
+                func.sum(ProviderNoticeDay.notices),
+                func.sum(ProviderNoticeDay.answered_in_time),
+            )
+            .where(*where)
+            .group_by(ProviderNoticeDay.provider)
+        )
+    }
+
+
+def _months_back(on: dt.date, count: int) -> list[dt.date]:
+    first = on.replace(day=1)
+    found = []
+    for _ in range(count):
+        found.append(first)
+        first = (first - dt.timedelta(days=1)).replace(day=1)
+    return found
 
 
 def provider_figures(
-    db: Session, hotline_id: str, *, on: dt.date | None = None
-) -> tuple[list[ProviderRecord], list[ProviderMonth]]:
-    """Per provider over all this hotline's notices, and per provider and month (newest month
-    first): notices, removals, median days from notice to removal, and the share of notices sent
-    at least 7 days ago that were not answered within 7 days. Most notices first."""
+    db: Session,
+    hotline_id: str,
+    *,
+    on: dt.date | None = None,
+    months: int = 12,
+    limit: int = 20,
+    month_limit: int = 10,
+) -> tuple[ProviderFigures, list[ProviderMonth]]:
+    """Per provider over all this hotline's notices (the ``limit`` with the most), and for each of
+    the last ``months`` months with notices (the ``month_limit`` with the most): notices,
+    removals, median days from notice to removal, and the share of notices sent at least 7 days
+    ago that were not answered within 7 days. Reads counts only, never a notice."""
     on = on or today()
-    total: dict[str, _Tally] = defaultdict(_Tally)
-    months: dict[dt.date, dict[str, _Tally]] = defaultdict(lambda: defaultdict(_Tally))
-    for row in db.execute(
-        select(ProviderNoticeDay).where(ProviderNoticeDay.hotline_id == hotline_id)
-    ).scalars():
-        month = row.sent_on.replace(day=1)
-        for tally in (total[row.provider], months[month][row.provider]):
-            tally.notices += row.notices
-            tally.removed += row.removed
-            if row.sent_on <= on - NO_RESPONSE_AFTER:
-                tally.old_enough += row.notices
-                tally.answered_in_time += row.answered_in_time
-    for removal in db.execute(
-        select(ProviderRemovalDays).where(ProviderRemovalDays.hotline_id == hotline_id)
-    ).scalars():
-        month = removal.sent_on.replace(day=1)
-        for tally in (total[removal.provider], months[month][removal.provider]):
-            tally.days = tally.days or {}
-            tally.days[removal.days] = tally.days.get(removal.days, 0) + removal.removals
-    return _sorted(total), [
-        ProviderMonth(month, _sorted(months[month])) for month in sorted(months, reverse=True)
-    ]
+    recent = _recent(db, hotline_id, on)
+    total = _figures(db, hotline_id, None, recent, limit)
+    shown: list[ProviderMonth] = []
+    for month in _months_back(on, months):
+        # Only the months that hold one of the last 7 days have notices too recent to judge.
+        judged_from = (on - NO_RESPONSE_AFTER + dt.timedelta(days=1)).replace(day=1)
+        recent_in_month = _recent(db, hotline_id, on, month) if month >= judged_from else {}
+        figures = _figures(db, hotline_id, [month], recent_in_month, month_limit)
+        if figures.records:
+            shown.append(ProviderMonth(month, figures))
+    return total, shown

@@ -31,9 +31,12 @@ from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..errors import Refused
+from ..models import MAX_ROW_ID
 from ..models import Account
 from ..models import InternalNote
 from ..models import Location
@@ -183,13 +186,38 @@ def next_status(status: LocationStatus, action: LocationAction) -> LocationStatu
     return target
 
 
+# A referral with what every page and action reads of it, loaded up front: a fixed number of
+# statements however many places it has.
+_WHOLE_REFERRAL = (
+    selectinload(Referral.locations).selectinload(Location.notices),
+    selectinload(Referral.events),
+    selectinload(Referral.notes),
+    joinedload(Referral.case),
+)
+
+
 def referral_for_staff(db: Session, staff: Staff, referral_id: int) -> Referral | None:
     """The referral, if it is in this staff member's hotline's queue; None otherwise (the same
     answer as for a referral that does not exist)."""
-    referral = db.get(Referral, referral_id)
+    referral = db.get(Referral, referral_id, options=_WHOLE_REFERRAL)
     if referral is None or referral.hotline_id != staff.hotline_id:
         return None
     return referral
+
+
+def referrals_for_staff(db: Session, staff: Staff, referral_ids: Iterable[int]) -> list[Referral]:
+    """The ones of these referrals that are in this staff member's hotline's queue, loaded in a
+    few statements however many there are (for bulk actions)."""
+    wanted = {i for i in referral_ids if 0 < i <= MAX_ROW_ID}
+    if not wanted:
+        return []
+    return list(
+        db.scalars(
+            select(Referral)
+            .where(Referral.id.in_(wanted), Referral.hotline_id == staff.hotline_id)
+            .options(*_WHOLE_REFERRAL)
+        )
+    )
 
 
 def record_view(

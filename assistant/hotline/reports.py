@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import false
 from sqlalchemy import func
+from sqlalchemy import literal
 from sqlalchemy import select
 from sqlalchemy import tuple_
 from sqlalchemy.orm import Session
@@ -274,7 +275,7 @@ class QueuePage:
     # Cursors for the neighbouring pages; None at either end.
     next_after: str | None
     previous_before: str | None
-    counts: dict[str, int]
+    counts: dict[str, Count]
 
 
 def _search_ids(db: Session, services: Services, hotline_id: str, text: str) -> Any:
@@ -296,17 +297,43 @@ def _search_ids(db: Session, services: Services, hotline_id: str, text: str) -> 
     )
 
 
-def queue_counts(db: Session, hotline_id: str) -> dict[str, int]:
-    """How many of this hotline's referrals are in each status, and open in all."""
-    counts = {status.value: 0 for status in ReferralStatus}
-    for status, count in db.execute(
-        select(Referral.status, func.count())
-        .where(Referral.hotline_id == hotline_id)
-        .group_by(Referral.status)
-    ):
-        counts[status] = count
-    counts["open"] = sum(v for k, v in counts.items() if k != ReferralStatus.CLOSED)
-    counts["all"] = counts["open"] + counts[ReferralStatus.CLOSED]
+# Counting stops here: a count reads at most this many index entries, so the queue's page costs
+# the same with 500 or 50,000 referrals in a status ("1,000+" is shown beyond it).
+COUNT_CAP = 1000
+
+
+@dataclass(frozen=True)
+class Count:
+    value: int
+    capped: bool  # there are more than ``value``
+
+
+def queue_counts(db: Session, hotline_id: str) -> dict[str, Count]:
+    """How many of this hotline's referrals are in each status, open and in all: one statement,
+    each count an index range of at most :data:`COUNT_CAP` rows."""
+    counted = [
+        select(func.count())
+        .select_from(
+            select(literal(1))
+            .where(Referral.hotline_id == hotline_id, Referral.status == status)
+            .limit(COUNT_CAP + 1)
+            .subquery()
+        )
+        .scalar_subquery()
+        .label(status.value)
+        for status in ReferralStatus
+    ]
+    row = db.execute(select(*counted)).one()._mapping
+    counts = {
+        status.value: Count(min(row[status.value], COUNT_CAP), row[status.value] > COUNT_CAP)
+        for status in ReferralStatus
+    }
+    open_ = [counts[s.value] for s in ReferralStatus if s != ReferralStatus.CLOSED]
+    counts["open"] = Count(sum(c.value for c in open_), any(c.capped for c in open_))
+    counts["all"] = Count(
+        counts["open"].value + counts[ReferralStatus.CLOSED].value,
+        counts["open"].capped or counts[ReferralStatus.CLOSED].capped,
+    )
     return counts
 
 

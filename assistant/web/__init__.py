@@ -10,6 +10,7 @@ from flask import abort
 from flask import render_template
 from flask import request
 from flask_babel import format_date
+from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -131,6 +132,7 @@ def register_web(app: Flask) -> None:
     app.context_processor(_template_globals)
     app.add_template_filter(_mask, "mask")
     app.add_template_filter(format_date, "format_date")
+    app.add_template_filter(format_number, "format_number")
     app.add_template_filter(texts.country_name, "country_name")
     app.add_template_filter(texts.language_name, "language_name")
 

@@ -55,7 +55,6 @@ from .staff_texts import QUERY_NOTES
 from .texts import refusal_text
 
 bp = Blueprint("hotline", __name__, url_prefix="/hotline")
-MONTHS_SHOWN = 12
 
 
 def _staff() -> Staff:
@@ -135,14 +134,15 @@ def queue_action() -> Any:
     refused, none, with each refusal listed."""
     form = QueueActionForm(prefix="queue")
     staff = _staff()
-    chosen: list[tuple[Referral, int | None]] = []
+    versions: dict[int, int] = {}
     for value in form.referrals.data or []:
         id_text, _sep, version_text = str(value).partition(":")
-        if not id_text.isdigit() or not version_text.isdigit():
-            continue
-        found = referrals.referral_for_staff(db.session, staff, int(id_text))
-        if found is not None:
-            chosen.append((found, int(version_text)))
+        if id_text.isdigit() and version_text.isdigit() and len(id_text) < 11:
+            versions[int(id_text)] = int(version_text)
+    chosen: list[tuple[Referral, int | None]] = [
+        (found, versions[found.id])
+        for found in referrals.referrals_for_staff(db.session, staff, versions)
+    ]
     try:
         if not form.validate() or not chosen:
             raise ActionRefused("nothing_selected")
@@ -200,12 +200,9 @@ def providers() -> str:
     total, months = provider_figures(db.session, _staff().hotline_id)
     return render_template(
         "hotline/providers.html",
-        records=total,
-        months=[
-            (month.month, month.records, responsiveness_chart(month.records))
-            for month in months[:MONTHS_SHOWN]
-        ],
-        chart=responsiveness_chart(total),
+        total=total,
+        chart=responsiveness_chart(total.records),
+        months=[(m.month, m.figures, responsiveness_chart(m.figures.records)) for m in months],
     )
 
 

@@ -83,10 +83,23 @@ def upgrade() -> None:
         )
 
     # 0003 rebuilt these two on SQLite without AUTOINCREMENT; rebuild them with it.
-    for table in ("cases", "messages"):
-        with op.batch_alter_table(table, recreate="always", table_kwargs=NEVER_REUSE_IDS):
-            pass
+    if op.get_bind().dialect.name == "sqlite":
+        for table in ("cases", "messages"):
+            with op.batch_alter_table(table, recreate="always", table_kwargs=NEVER_REUSE_IDS):
+                pass
 
+    op.create_table(
+        "provider_notice_months",
+        sa.Column("hotline_id", sa.String(length=64), nullable=False),
+        sa.Column("provider", sa.String(length=200), nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("notices", sa.Integer(), nullable=False),
+        sa.Column("answered_in_time", sa.Integer(), nullable=False),
+        sa.Column("removed", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "hotline_id", "provider", "month", name=op.f("pk_provider_notice_months")
+        ),
+    )
     op.create_table(
         "provider_notice_days",
         sa.Column("hotline_id", sa.String(length=64), nullable=False),
@@ -94,20 +107,19 @@ def upgrade() -> None:
         sa.Column("sent_on", sa.Date(), nullable=False),
         sa.Column("notices", sa.Integer(), nullable=False),
         sa.Column("answered_in_time", sa.Integer(), nullable=False),
-        sa.Column("removed", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint(
             "hotline_id", "provider", "sent_on", name=op.f("pk_provider_notice_days")
         ),
     )
     op.create_table(
-        "provider_removal_days",
+        "provider_removal_months",
         sa.Column("hotline_id", sa.String(length=64), nullable=False),
         sa.Column("provider", sa.String(length=200), nullable=False),
-        sa.Column("sent_on", sa.Date(), nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
         sa.Column("days", sa.Integer(), nullable=False),
         sa.Column("removals", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint(
-            "hotline_id", "provider", "sent_on", "days", name=op.f("pk_provider_removal_days")
+            "hotline_id", "provider", "month", "days", name=op.f("pk_provider_removal_months")
         ),
     )
     _fill_queue_columns()
@@ -195,36 +207,50 @@ def _fill_queue_columns() -> None:
 def _fill_provider_figures() -> None:
     """The figures start from the notices already recorded."""
     bind = op.get_bind()
-    days: dict[tuple[str, str, dt.date], list[int]] = defaultdict(lambda: [0, 0, 0])
+    months: dict[tuple[str, str, dt.date], list[int]] = defaultdict(lambda: [0, 0, 0])
+    days: dict[tuple[str, str, dt.date], list[int]] = defaultdict(lambda: [0, 0])
     removals: dict[tuple[str, str, dt.date, int], int] = defaultdict(int)
     for row in bind.execute(
         sa.text("SELECT hotline_id, provider, sent_on, response, response_on FROM notices")
     ):
         sent_on = _date(row.sent_on)
-        key = (row.hotline_id, row.provider, sent_on)
-        days[key][0] += 1
+        month = (row.hotline_id, row.provider, sent_on.replace(day=1))
+        day = (row.hotline_id, row.provider, sent_on)
+        months[month][0] += 1
+        days[day][0] += 1
         answered = _date(row.response_on) if row.response_on else None
         if row.response in ("removed", "refused") and answered is not None:
-            days[key][1] += int((answered - sent_on).days <= 7)
+            in_time = int((answered - sent_on).days <= 7)
+            months[month][1] += in_time
+            days[day][1] += in_time
         if row.response == "removed" and answered is not None:
-            days[key][2] += 1
-            removals[(*key, (answered - sent_on).days)] += 1
-    for (hotline_id, provider, sent_on), (notices, in_time, removed) in days.items():
+            months[month][2] += 1
+            removals[(*month, (answered - sent_on).days)] += 1
+    for (hotline_id, provider, month), (notices, in_time, removed) in months.items():
+        bind.execute(
+            sa.text(
+                "INSERT INTO provider_notice_months "
+                "(hotline_id, provider, month, notices, answered_in_time, removed) "
+                "VALUES (:h, :p, :m, :n, :a, :r)"
+            ),
+            {"h": hotline_id, "p": provider, "m": month, "n": notices, "a": in_time, "r": removed},
+        )
+    for (hotline_id, provider, sent_on), (notices, in_time) in days.items():
         bind.execute(
             sa.text(
                 "INSERT INTO provider_notice_days "
-                "(hotline_id, provider, sent_on, notices, answered_in_time, removed) "
-                "VALUES (:h, :p, :s, :n, :a, :r)"
+                "(hotline_id, provider, sent_on, notices, answered_in_time) "
+                "VALUES (:h, :p, :s, :n, :a)"
             ),
-            {"h": hotline_id, "p": provider, "s": sent_on, "n": notices, "a": in_time, "r": removed},
+            {"h": hotline_id, "p": provider, "s": sent_on, "n": notices, "a": in_time},
         )
-    for (hotline_id, provider, sent_on, after), count in removals.items():
+    for (hotline_id, provider, month, after), count in removals.items():
         bind.execute(
             sa.text(
-                "INSERT INTO provider_removal_days (hotline_id, provider, sent_on, days, removals) "
-                "VALUES (:h, :p, :s, :d, :c)"
+                "INSERT INTO provider_removal_months (hotline_id, provider, month, days, removals) "
+                "VALUES (:h, :p, :m, :d, :c)"
             ),
-            {"h": hotline_id, "p": provider, "s": sent_on, "d": after, "c": count},
+            {"h": hotline_id, "p": provider, "m": month, "d": after, "c": count},
         )
 
 
@@ -233,8 +259,9 @@ def _date(value: Any) -> dt.date:
 
 
 def downgrade() -> None:
-    op.drop_table("provider_removal_days")
+    op.drop_table("provider_removal_months")
     op.drop_table("provider_notice_days")
+    op.drop_table("provider_notice_months")
     with op.batch_alter_table("referral_events", schema=None) as batch_op:
         batch_op.drop_column("referral_version")
     with op.batch_alter_table("referrals", schema=None) as batch_op:

@@ -123,7 +123,7 @@ def test_three_places_are_assessed_at_once_and_take_one_notice(db, services, ana
     assert len(notices) == 3
     assert {loc.status for loc in referral.locations} == {"notice_sent"}
     total, months = provider_figures(db, HOTLINE_A)
-    assert [(r.provider, r.notices) for r in total] == [("Example Host", 3)]
+    assert [(r.provider, r.notices) for r in total.records] == [("Example Host", 3)]
     assert months[0].month == today().replace(day=1)
     audits = db.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "location"))
     assert list(audits).count("location.assessed") == 3
@@ -280,7 +280,7 @@ def test_provider_figures_stay_when_the_survivor_erases_the_case(db, services, a
     )
     referrals.record_responses(db, analyst, referral, ids[:1], "removed", sent + dt.timedelta(3))
     before = provider_figures(db, HOTLINE_A)
-    (record,) = before[0]
+    (record,) = before[0].records
     assert (record.notices, record.removed, record.median_days_to_removal) == (2, 1, 3)
     assert record.no_response_share == 0.5
     erase_case(db, referral.case)
@@ -315,3 +315,17 @@ def test_a_closed_referral_can_be_reopened_for_seven_days(db, services, analyst)
     with pytest.raises(ActionRefused) as refused:
         referrals.reopen(db, analyst, referral)
     assert refused.value.code == "reopen_too_late"
+
+
+def test_counts_stop_at_the_cap_and_say_so(db, services, analyst, monkeypatch):
+    monkeypatch.setattr(reports, "COUNT_CAP", 2)
+    for n in range(3):
+        file_case(db, services, f"https://example.ie/c{n}")
+    counts = reports.queue_counts(db, HOTLINE_A)
+    assert (counts["received"].value, counts["received"].capped) == (2, True)
+    assert (counts["closed"].value, counts["closed"].capped) == (0, False)
+    assert counts["open"].capped and counts["all"].capped
+    page = reports.queue_page(
+        db, services, HOTLINE_A, reports.read_query({}), me=analyst.account_id
+    )
+    assert len(page.rows) == 3  # the cap bounds the count, never the list

@@ -47,6 +47,7 @@ def world(
     app: Any,
     staff_a: Staffer,
     staff_b: Staffer,
+    hotline_admin_a: Staffer,
     admin: Staffer,
     advocate_a: Staffer,
     advocate_b: Staffer,
@@ -102,6 +103,7 @@ def world(
             "survivor": (survivor.client, "/my-request"),
             "staff_a": (staff_a.client, "/account/password"),
             "staff_b": (staff_b.client, "/account/password"),
+            "lead_a": (hotline_admin_a.client, "/account/password"),
             "admin": (admin.client, "/account/password"),
             "advocate_a": (advocate_a.client, "/account/password"),
             "advocate_b": (advocate_b.client, "/account/password"),
@@ -113,7 +115,7 @@ def portal_routes(app: Any) -> list[tuple[str, str, str]]:
     """(endpoint, method, rule) for every route of the portal, administration and account."""
     found = []
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.split(".")[0] not in ("hotline", "admin", "account", "advocate"):
+        if rule.endpoint.split(".")[0] not in ("hotline", "team", "admin", "account", "advocate"):
             continue
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             found.append((rule.endpoint, method, rule.rule))
@@ -131,7 +133,7 @@ def expected(endpoint: str, visitor: str) -> str | int:
         return 404  # public on purpose, but without a valid one-time code there is nothing
     if endpoint in ("account.sign_in", "account.sign_out"):
         return LET_IN  # public on purpose
-    accounts = ("staff_a", "staff_b", "admin", "advocate_a", "advocate_b")
+    accounts = ("staff_a", "staff_b", "lead_a", "admin", "advocate_a", "advocate_b")
     if blueprint == "account":  # the password change: any account
         return LET_IN if visitor in accounts else SIGN_IN
     if endpoint == "advocate.register":
@@ -146,9 +148,13 @@ def expected(endpoint: str, visitor: str) -> str | int:
         if visitor == "admin":
             return LET_IN
         return 403 if visitor in accounts else SIGN_IN
+    if blueprint == "team":  # hotline A's administrator, for hotline A's accounts only
+        if visitor == "lead_a":
+            return 404 if "account_id" in ROUTES_WITH_CASE.get(endpoint, "") else LET_IN
+        return 403 if visitor in accounts else SIGN_IN
     if visitor.startswith("advocate"):
         return 403
-    if visitor == "staff_a":
+    if visitor in ("staff_a", "lead_a"):
         return LET_IN
     if visitor == "staff_b":
         overview = endpoint in (
@@ -199,7 +205,7 @@ def test_every_portal_route_lets_in_exactly_who_it_should(app, world):
             got = outcome(response)
             assert got == expected(endpoint, visitor), (visitor, method, path, got)
             seen[got] = seen.get(got, 0) + 1
-            if visitor not in ("staff_a", "advocate_a"):
+            if visitor not in ("staff_a", "lead_a", "advocate_a"):
                 assert SECRET_PLACE not in response.get_data(as_text=True), (visitor, path)
     # Every kind of answer was exercised.
     assert set(seen) == {LET_IN, SIGN_IN, 403, 404}
