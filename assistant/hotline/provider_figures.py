@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,89 +111,34 @@ def _median(histogram: dict[int, int]) -> float | None:
     return sum(found) / 2
 
 
-def _figures(
-    db: Session,
-    hotline_id: str,
-    months: Iterable[dt.date] | None,
-    recent: dict[str, tuple[int, int]],
-    limit: int,
+@dataclass
+class _Tally:
+    notices: int = 0
+    removed: int = 0
+    answered: int = 0
+    too_recent: int = 0
+    answered_recent: int = 0
+
+
+def _ranked(
+    tallies: dict[str, _Tally], histograms: dict[str, dict[int, int]], limit: int
 ) -> ProviderFigures:
-    """Providers by notices over ``months`` (None: every month), summed in SQL; medians only for
-    the providers shown. ``recent`` holds per provider the notices too recent to be judged."""
-    where = [ProviderNoticeMonth.hotline_id == hotline_id]
-    if months is not None:
-        where.append(ProviderNoticeMonth.month.in_(list(months)))
-    rows = list(
-        db.execute(
-            select(
-                ProviderNoticeMonth.provider,
-                func.sum(ProviderNoticeMonth.notices),
-                func.sum(ProviderNoticeMonth.removed),
-                func.sum(ProviderNoticeMonth.answered_in_time),
-            )
-            .where(*where)
-            .group_by(ProviderNoticeMonth.provider)
-        ).all()
-    )
-    rows.sort(key=lambda r: (-int(r[1]), str(r[0]).casefold()))
-    shown, rest = rows[:limit], rows[limit:]
-    histograms: dict[str, dict[int, int]] = defaultdict(dict)
-    if shown:
-        removal_where = [
-            ProviderRemovalMonth.hotline_id == hotline_id,
-            ProviderRemovalMonth.provider.in_([r[0] for r in shown]),
-        ]
-        if months is not None:
-            removal_where.append(ProviderRemovalMonth.month.in_(list(months)))
-        for provider, days, count in db.execute(
-            select(
-                ProviderRemovalMonth.provider,
-                ProviderRemovalMonth.days,
-                func.sum(ProviderRemovalMonth.removals),
-            )
-            .where(*removal_where)
-            .group_by(ProviderRemovalMonth.provider, ProviderRemovalMonth.days)
-        ):
-            histograms[provider][int(days)] = int(count)
+    ranked = sorted(tallies.items(), key=lambda item: (-item[1].notices, item[0].casefold()))
+    shown, rest = ranked[:limit], ranked[limit:]
     records = []
-    for provider, notices, removed, answered in shown:
-        too_recent, answered_recent = recent.get(provider, (0, 0))
-        judged = int(notices) - too_recent
-        unanswered = judged - (int(answered) - answered_recent)
+    for provider, tally in shown:
+        judged = tally.notices - tally.too_recent
+        unanswered = judged - (tally.answered - tally.answered_recent)
         records.append(
             ProviderRecord(
                 provider=provider,
-                notices=int(notices),
-                removed=int(removed),
-                median_days_to_removal=_median(histograms[provider]),
+                notices=tally.notices,
+                removed=tally.removed,
+                median_days_to_removal=_median(histograms.get(provider, {})),
                 no_response_share=unanswered / judged if judged > 0 else None,
             )
         )
-    return ProviderFigures(records, len(rest), sum(int(r[1]) for r in rest))
-
-
-def _recent(
-    db: Session, hotline_id: str, on: dt.date, month: dt.date | None = None
-) -> dict[str, tuple[int, int]]:
-    """Per provider: notices sent in the last 7 days (in ``month`` if given), and how many of
-    them were already answered."""
-    where = [ProviderNoticeDay.hotline_id == hotline_id]
-    where.append(ProviderNoticeDay.sent_on > on - NO_RESPONSE_AFTER)
-    if month is not None:
-        following = (month + dt.timedelta(days=31)).replace(day=1)
-        where += [ProviderNoticeDay.sent_on >= month, ProviderNoticeDay.sent_on < following]
-    return {
-        provider: (int(notices), int(answered))
-        for provider, notices, answered in db.execute(
-            select(
-                ProviderNoticeDay.provider,
-                func.sum(ProviderNoticeDay.notices),
-                func.sum(ProviderNoticeDay.answered_in_time),
-            )
-            .where(*where)
-            .group_by(ProviderNoticeDay.provider)
-        )
-    }
+    return ProviderFigures(records, len(rest), sum(t.notices for _, t in rest))
 
 
 def _months_back(on: dt.date, count: int) -> list[dt.date]:
@@ -218,16 +162,77 @@ def provider_figures(
     """Per provider over all this hotline's notices (the ``limit`` with the most), and for each of
     the last ``months`` months with notices (the ``month_limit`` with the most): notices,
     removals, median days from notice to removal, and the share of notices sent at least 7 days
-    ago that were not answered within 7 days. Reads counts only, never a notice."""
+    ago that were not answered within 7 days. Five statements, summed in SQL; reads counts only,
+    never a notice."""
     on = on or today()
-    recent = _recent(db, hotline_id, on)
-    total = _figures(db, hotline_id, None, recent, limit)
-    shown: list[ProviderMonth] = []
-    for month in _months_back(on, months):
-        # Only the months that hold one of the last 7 days have notices too recent to judge.
-        judged_from = (on - NO_RESPONSE_AFTER + dt.timedelta(days=1)).replace(day=1)
-        recent_in_month = _recent(db, hotline_id, on, month) if month >= judged_from else {}
-        figures = _figures(db, hotline_id, [month], recent_in_month, month_limit)
-        if figures.records:
-            shown.append(ProviderMonth(month, figures))
-    return total, shown
+    shown_months = _months_back(on, months)
+    sums = (
+        func.sum(ProviderNoticeMonth.notices),
+        func.sum(ProviderNoticeMonth.removed),
+        func.sum(ProviderNoticeMonth.answered_in_time),
+    )
+    mine = ProviderNoticeMonth.hotline_id == hotline_id
+    total: dict[str, _Tally] = defaultdict(_Tally)
+    for provider, notices, removed, answered in db.execute(
+        select(ProviderNoticeMonth.provider, *sums)
+        .where(mine)
+        .group_by(ProviderNoticeMonth.provider)
+    ):
+        total[provider] = _Tally(int(notices), int(removed), int(answered))
+    by_month: dict[dt.date, dict[str, _Tally]] = defaultdict(dict)
+    for month, provider, notices, removed, answered in db.execute(
+        select(ProviderNoticeMonth.month, ProviderNoticeMonth.provider, *sums)
+        .where(mine, ProviderNoticeMonth.month.in_(shown_months))
+        .group_by(ProviderNoticeMonth.month, ProviderNoticeMonth.provider)
+    ):
+        by_month[month][provider] = _Tally(int(notices), int(removed), int(answered))
+    # Notices of the last 7 days cannot be judged "unanswered within 7 days" yet.
+    for sent_on, provider, notices, answered in db.execute(
+        select(
+            ProviderNoticeDay.sent_on,
+            ProviderNoticeDay.provider,
+            ProviderNoticeDay.notices,
+            ProviderNoticeDay.answered_in_time,
+        ).where(
+            ProviderNoticeDay.hotline_id == hotline_id,
+            ProviderNoticeDay.sent_on > on - NO_RESPONSE_AFTER,
+        )
+    ):
+        month_tallies = by_month.get(sent_on.replace(day=1), {})
+        for tally in (total.get(provider), month_tallies.get(provider)):
+            if tally is not None:
+                tally.too_recent += notices
+                tally.answered_recent += answered
+    # Medians only for the providers shown: the distribution of those alone is read.
+    top = _top(total, limit)
+    top_by_month = {month: _top(tallies, month_limit) for month, tallies in by_month.items()}
+    removal = ProviderRemovalMonth
+    totals: dict[str, dict[int, int]] = defaultdict(dict)
+    for provider, days, removals in db.execute(
+        select(removal.provider, removal.days, func.sum(removal.removals))
+        .where(removal.hotline_id == hotline_id, removal.provider.in_(top))
+        .group_by(removal.provider, removal.days)
+    ):
+        totals[provider][int(days)] = int(removals)
+    monthly: dict[dt.date, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
+    wanted = {provider for names in top_by_month.values() for provider in names}
+    for month, provider, days, removals in db.execute(
+        select(removal.month, removal.provider, removal.days, removal.removals).where(
+            removal.hotline_id == hotline_id,
+            removal.month.in_(shown_months),
+            removal.provider.in_(wanted),
+        )
+    ):
+        if provider in top_by_month.get(month, ()):
+            monthly[month][provider][int(days)] = int(removals)
+    figures = [
+        ProviderMonth(month, _ranked(by_month[month], monthly[month], month_limit))
+        for month in shown_months
+        if by_month.get(month)
+    ]
+    return _ranked(total, totals, limit), figures
+
+
+def _top(tallies: dict[str, _Tally], limit: int) -> list[str]:
+    ranked = sorted(tallies.items(), key=lambda item: (-item[1].notices, item[0].casefold()))
+    return [provider for provider, _tally in ranked[:limit]]
