@@ -24,6 +24,7 @@ from sqlalchemy import JSON
 from sqlalchemy import CheckConstraint
 from sqlalchemy import Date
 from sqlalchemy import DateTime
+from sqlalchemy import Float
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import Integer
@@ -536,11 +537,15 @@ class ProviderNoticeMonth(Base):
 
     hotline_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     provider: Mapped[str] = mapped_column(String(200), primary_key=True)
-    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)  # its first day
+    # Its first day; 0001-01-01 for the row that counts every month together.
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     notices: Mapped[int] = mapped_column(Integer, default=0)
     # Answered (removed or refused) within NO_RESPONSE_AFTER of being sent.
     answered_in_time: Mapped[int] = mapped_column(Integer, default=0)
     removed: Mapped[int] = mapped_column(Integer, default=0)
+    # Of the days from notice to removal, kept up to date from ProviderRemovalMonth with each
+    # removal, so the page reads one row and never the distribution.
+    median_days: Mapped[float | None] = mapped_column(Float)
 
 
 class ProviderNoticeDay(Base):

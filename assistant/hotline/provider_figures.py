@@ -13,8 +13,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Integer
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
@@ -27,6 +28,8 @@ from ..models import today
 from ..vocabulary import ProviderResponse
 
 NO_RESPONSE_AFTER = dt.timedelta(days=7)
+# The month of the row that counts every month together.
+ALL_TIME = dt.date(1, 1, 1)
 
 
 def _add(db: Session, model: Any, key: dict[str, Any], counts: dict[str, int]) -> None:
@@ -34,7 +37,7 @@ def _add(db: Session, model: Any, key: dict[str, Any], counts: dict[str, int]) -
     safe when two workers count for the same row at once."""
     insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
     table = model.__table__
-    zeros = {c.name: 0 for c in table.columns if c.name not in key}
+    zeros = {c.name: 0 for c in table.columns if c.name not in key and isinstance(c.type, Integer)}
     statement = insert(table).values(**key, **{**zeros, **counts})
     db.execute(
         statement.on_conflict_do_update(
@@ -44,15 +47,18 @@ def _add(db: Session, model: Any, key: dict[str, Any], counts: dict[str, int]) -
     )
 
 
-def _keys(notice: Notice) -> tuple[dict[str, Any], dict[str, Any]]:
+def _keys(notice: Notice) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The month's row and the all-months row a notice counts in, and its day's row."""
     base = {"hotline_id": notice.hotline_id, "provider": notice.provider}
-    return {**base, "month": notice.sent_on.replace(day=1)}, {**base, "sent_on": notice.sent_on}
+    months = [{**base, "month": notice.sent_on.replace(day=1)}, {**base, "month": ALL_TIME}]
+    return months, {**base, "sent_on": notice.sent_on}
 
 
 def count_notice(db: Session, notice: Notice) -> None:
     """A notice was sent."""
-    month, day = _keys(notice)
-    _add(db, ProviderNoticeMonth, month, {"notices": 1})
+    months, day = _keys(notice)
+    for month in months:
+        _add(db, ProviderNoticeMonth, month, {"notices": 1})
     _add(db, ProviderNoticeDay, day, {"notices": 1})
 
 
@@ -60,14 +66,35 @@ def count_response(db: Session, notice: Notice) -> None:
     """A notice was answered (``notice.response`` and ``response_on`` are set)."""
     if notice.response_on is None or notice.response == ProviderResponse.NO_RESPONSE:
         return
-    month, day = _keys(notice)
+    months, day = _keys(notice)
     after = (notice.response_on - notice.sent_on).days
     in_time = {"answered_in_time": int(after <= NO_RESPONSE_AFTER.days)}
-    removed = {"removed": 1} if notice.response == ProviderResponse.REMOVED else {}
-    _add(db, ProviderNoticeMonth, month, {**in_time, **removed})
+    removed = notice.response == ProviderResponse.REMOVED
+    for month in months:
+        # The month's row is written first: its lock makes a second worker wait, so the median
+        # below is read from a distribution that holds both removals.
+        _add(db, ProviderNoticeMonth, month, {**in_time, **({"removed": 1} if removed else {})})
+        if removed:
+            _add(db, ProviderRemovalMonth, {**month, "days": after}, {"removals": 1})
+            _keep_median(db, month)
     _add(db, ProviderNoticeDay, day, in_time)
-    if removed:
-        _add(db, ProviderRemovalMonth, {**month, "days": after}, {"removals": 1})
+
+
+def _keep_median(db: Session, month: dict[str, Any]) -> None:
+    """Store the median days to removal on the month's row, from its distribution (a few dozen
+    rows at most: one per number of days)."""
+    where = [getattr(ProviderRemovalMonth, name) == value for name, value in month.items()]
+    histogram = {
+        int(days): int(count)
+        for days, count in db.execute(
+            select(ProviderRemovalMonth.days, ProviderRemovalMonth.removals).where(*where)
+        )
+    }
+    db.execute(
+        update(ProviderNoticeMonth)
+        .where(*[getattr(ProviderNoticeMonth, name) == value for name, value in month.items()])
+        .values(median_days=_median(histogram))
+    )
 
 
 @dataclass(frozen=True)
@@ -121,7 +148,7 @@ class _Tally:
 
 
 def _ranked(
-    tallies: dict[str, _Tally], histograms: dict[str, dict[int, int]], limit: int
+    tallies: dict[str, _Tally], medians: dict[str, float | None], limit: int
 ) -> ProviderFigures:
     ranked = sorted(tallies.items(), key=lambda item: (-item[1].notices, item[0].casefold()))
     shown, rest = ranked[:limit], ranked[limit:]
@@ -134,7 +161,7 @@ def _ranked(
                 provider=provider,
                 notices=tally.notices,
                 removed=tally.removed,
-                median_days_to_removal=_median(histograms.get(provider, {})),
+                median_days_to_removal=medians.get(provider),
                 no_response_share=unanswered / judged if judged > 0 else None,
             )
         )
@@ -162,30 +189,20 @@ def provider_figures(
     """Per provider over all this hotline's notices (the ``limit`` with the most), and for each of
     the last ``months`` months with notices (the ``month_limit`` with the most): notices,
     removals, median days from notice to removal, and the share of notices sent at least 7 days
-    ago that were not answered within 7 days. Five statements, summed in SQL; reads counts only,
-    never a notice."""
+    ago that were not answered within 7 days. Two statements over rows of counts, never a
+    notice."""
     on = on or today()
     shown_months = _months_back(on, months)
-    sums = (
-        func.sum(ProviderNoticeMonth.notices),
-        func.sum(ProviderNoticeMonth.removed),
-        func.sum(ProviderNoticeMonth.answered_in_time),
-    )
-    mine = ProviderNoticeMonth.hotline_id == hotline_id
-    total: dict[str, _Tally] = defaultdict(_Tally)
-    for provider, notices, removed, answered in db.execute(
-        select(ProviderNoticeMonth.provider, *sums)
-        .where(mine)
-        .group_by(ProviderNoticeMonth.provider)
+    tallies: dict[dt.date, dict[str, _Tally]] = defaultdict(dict)
+    medians: dict[dt.date, dict[str, float | None]] = defaultdict(dict)
+    for row in db.scalars(
+        select(ProviderNoticeMonth).where(
+            ProviderNoticeMonth.hotline_id == hotline_id,
+            ProviderNoticeMonth.month.in_([ALL_TIME, *shown_months]),
+        )
     ):
-        total[provider] = _Tally(int(notices), int(removed), int(answered))
-    by_month: dict[dt.date, dict[str, _Tally]] = defaultdict(dict)
-    for month, provider, notices, removed, answered in db.execute(
-        select(ProviderNoticeMonth.month, ProviderNoticeMonth.provider, *sums)
-        .where(mine, ProviderNoticeMonth.month.in_(shown_months))
-        .group_by(ProviderNoticeMonth.month, ProviderNoticeMonth.provider)
-    ):
-        by_month[month][provider] = _Tally(int(notices), int(removed), int(answered))
+        tallies[row.month][row.provider] = _Tally(row.notices, row.removed, row.answered_in_time)
+        medians[row.month][row.provider] = row.median_days
     # Notices of the last 7 days cannot be judged "unanswered within 7 days" yet.
     for sent_on, provider, notices, answered in db.execute(
         select(
@@ -198,41 +215,14 @@ def provider_figures(
             ProviderNoticeDay.sent_on > on - NO_RESPONSE_AFTER,
         )
     ):
-        month_tallies = by_month.get(sent_on.replace(day=1), {})
-        for tally in (total.get(provider), month_tallies.get(provider)):
+        for month in (ALL_TIME, sent_on.replace(day=1)):
+            tally = tallies[month].get(provider)
             if tally is not None:
                 tally.too_recent += notices
                 tally.answered_recent += answered
-    # Medians only for the providers shown: the distribution of those alone is read.
-    top = _top(total, limit)
-    top_by_month = {month: _top(tallies, month_limit) for month, tallies in by_month.items()}
-    removal = ProviderRemovalMonth
-    totals: dict[str, dict[int, int]] = defaultdict(dict)
-    for provider, days, removals in db.execute(
-        select(removal.provider, removal.days, func.sum(removal.removals))
-        .where(removal.hotline_id == hotline_id, removal.provider.in_(top))
-        .group_by(removal.provider, removal.days)
-    ):
-        totals[provider][int(days)] = int(removals)
-    monthly: dict[dt.date, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
-    wanted = {provider for names in top_by_month.values() for provider in names}
-    for month, provider, days, removals in db.execute(
-        select(removal.month, removal.provider, removal.days, removal.removals).where(
-            removal.hotline_id == hotline_id,
-            removal.month.in_(shown_months),
-            removal.provider.in_(wanted),
-        )
-    ):
-        if provider in top_by_month.get(month, ()):
-            monthly[month][provider][int(days)] = int(removals)
     figures = [
-        ProviderMonth(month, _ranked(by_month[month], monthly[month], month_limit))
+        ProviderMonth(month, _ranked(tallies[month], medians[month], month_limit))
         for month in shown_months
-        if by_month.get(month)
+        if tallies.get(month)
     ]
-    return _ranked(total, totals, limit), figures
-
-
-def _top(tallies: dict[str, _Tally], limit: int) -> list[str]:
-    ranked = sorted(tallies.items(), key=lambda item: (-item[1].notices, item[0].casefold()))
-    return [provider for provider, _tally in ranked[:limit]]
+    return _ranked(tallies[ALL_TIME], medians[ALL_TIME], limit), figures

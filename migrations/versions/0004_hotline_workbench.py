@@ -23,6 +23,7 @@ depends_on = None
 
 NO_DEADLINE = dt.date(9999, 12, 31)
 NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+ALL_TIME = dt.date(1, 1, 1)  # the provider figures' row for every month together
 # A snapshot of the vocabularies as they stood at this revision (migrations never import the app).
 CATEGORIES = (
     "abuse_material",
@@ -96,6 +97,7 @@ def upgrade() -> None:
         sa.Column("notices", sa.Integer(), nullable=False),
         sa.Column("answered_in_time", sa.Integer(), nullable=False),
         sa.Column("removed", sa.Integer(), nullable=False),
+        sa.Column("median_days", sa.Float(), nullable=True),
         sa.PrimaryKeyConstraint(
             "hotline_id", "provider", "month", name=op.f("pk_provider_notice_months")
         ),
@@ -214,26 +216,40 @@ def _fill_provider_figures() -> None:
         sa.text("SELECT hotline_id, provider, sent_on, response, response_on FROM notices")
     ):
         sent_on = _date(row.sent_on)
-        month = (row.hotline_id, row.provider, sent_on.replace(day=1))
         day = (row.hotline_id, row.provider, sent_on)
-        months[month][0] += 1
+        # Each notice counts in its month and in the row for every month (ALL_TIME).
+        keys = [(row.hotline_id, row.provider, when) for when in (sent_on.replace(day=1), ALL_TIME)]
         days[day][0] += 1
         answered = _date(row.response_on) if row.response_on else None
+        in_time = 0
         if row.response in ("removed", "refused") and answered is not None:
             in_time = int((answered - sent_on).days <= 7)
-            months[month][1] += in_time
             days[day][1] += in_time
-        if row.response == "removed" and answered is not None:
-            months[month][2] += 1
-            removals[(*month, (answered - sent_on).days)] += 1
+        for month in keys:
+            months[month][0] += 1
+            months[month][1] += in_time
+            if row.response == "removed" and answered is not None:
+                months[month][2] += 1
+                removals[(*month, (answered - sent_on).days)] += 1
+    histograms: dict[tuple[str, str, dt.date], dict[int, int]] = defaultdict(dict)
+    for (hotline_id, provider, month, after), count in removals.items():
+        histograms[(hotline_id, provider, month)][after] = count
     for (hotline_id, provider, month), (notices, in_time, removed) in months.items():
         bind.execute(
             sa.text(
                 "INSERT INTO provider_notice_months "
-                "(hotline_id, provider, month, notices, answered_in_time, removed) "
-                "VALUES (:h, :p, :m, :n, :a, :r)"
+                "(hotline_id, provider, month, notices, answered_in_time, removed, median_days) "
+                "VALUES (:h, :p, :m, :n, :a, :r, :d)"
             ),
-            {"h": hotline_id, "p": provider, "m": month, "n": notices, "a": in_time, "r": removed},
+            {
+                "h": hotline_id,
+                "p": provider,
+                "m": month,
+                "n": notices,
+                "a": in_time,
+                "r": removed,
+                "d": _median(histograms.get((hotline_id, provider, month), {})),
+            },
         )
     for (hotline_id, provider, sent_on), (notices, in_time) in days.items():
         bind.execute(
@@ -252,6 +268,14 @@ def _fill_provider_figures() -> None:
             ),
             {"h": hotline_id, "p": provider, "m": month, "d": after, "c": count},
         )
+
+
+def _median(histogram: dict[int, int]) -> float | None:
+    values = sorted(v for v, count in histogram.items() for _ in range(count))
+    if not values:
+        return None
+    middle = len(values) // 2
+    return float(values[middle]) if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
 
 
 def _date(value: Any) -> dt.date:
