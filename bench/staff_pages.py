@@ -93,7 +93,6 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 from unittest import mock
-from urllib.parse import urlencode
 
 import pyotp
 from flask import Flask
@@ -170,6 +169,7 @@ MANY_ROWS = 2000
 # The seeded staff accounts' password (a benchmark database holds nothing real).
 STAFF_PASSWORD = "a long benchmark passphrase 5521"  # noqa: S105
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+CSRF_TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 LAST_LINK = re.compile(
     r'<a\s[^>]*href="([^"]+)"[^>]*rel="last"|<a\s[^>]*rel="last"[^>]*href="([^"]+)"'
 )
@@ -788,6 +788,7 @@ class Size:
     statements: dict[str, int] = dataclasses.field(default_factory=dict)
     sizes: dict[str, int] = dataclasses.field(default_factory=dict)
     problems: list[str] = dataclasses.field(default_factory=list)
+    search_form: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 PAGES = [
@@ -890,8 +891,15 @@ def page_urls(size: Size, hotline_id: str) -> dict[str, str]:
         size.problems.append("the first page has no rel=last link (one page only?)")
         last = "/hotline/?page=last"
     referral_id = sample_referral(size.app, hotline_id)
-    search = "/hotline/?" + urlencode({"q": link})
-    found_rows = size.client.get(search).get_data(as_text=True).count('class="row-link"')
+    # The search is a POST (a pasted link never goes into an address): its form data rides along.
+    token = CSRF_TOKEN.search(first)
+    size.search_form = {"q": link, "csrf_token": token.group(1) if token else ""}
+    search = "/hotline/search"
+    found_rows = (
+        size.client.post(search, data=size.search_form)
+        .get_data(as_text=True)
+        .count('class="row-link"')
+    )
     if found_rows != 1:
         size.problems.append(f"the search by link lists {found_rows} referrals, not 1")
     return {
@@ -910,7 +918,10 @@ def request_once(size: Size, key: str) -> tuple[float, int, int]:
     size.log.statements.clear()
     size.log.on = True
     started = time.perf_counter()
-    response = size.client.get(size.urls[key])
+    if key == "search":
+        response = size.client.post(size.urls[key], data=size.search_form)
+    else:
+        response = size.client.get(size.urls[key])
     body = response.get_data()
     elapsed = time.perf_counter() - started
     size.log.on = False

@@ -120,6 +120,12 @@ def row_counts(app: Flask) -> dict[str, int]:
         }
 
 
+def without_csrf_tokens(body: bytes) -> bytes:
+    """A page with its CSRF tokens blanked: a token is signed with the second it was made in, so
+    two otherwise identical pages differ when they straddle a second."""
+    return re.sub(rb'(name="csrf_token"[^>]*value=")[^"]+', rb"\1", body)
+
+
 def csrf_token(client: FlaskClient, path: str) -> str:
     page = client.get(path)
     found = CSRF.search(page.get_data(as_text=True))

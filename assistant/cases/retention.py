@@ -8,6 +8,7 @@ from sqlalchemy import delete
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..hotline.provider_figures import prune_days
 from ..models import AuditEvent
 from ..models import Case
 from ..models import CaseAccess
@@ -49,10 +50,11 @@ def purge(
     db: Session, *, on: dt.date | None = None, now: dt.datetime | None = None
 ) -> dict[str, int]:
     """Delete expired sessions (abandoned drafts among them), invitations that can no longer be
-    used, and cases past retention."""
+    used, per-day provider counts no longer read, and cases past retention."""
     on = on or today()
     sessions = purge_expired_sessions(db, now=now or utcnow())
     purge_invitations(db, on=on)
+    prune_days(db, on=on)
     db.commit()
     expired = list(db.scalars(select(Case).where(Case.retain_until < on)))
     for case in expired:

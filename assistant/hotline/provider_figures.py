@@ -9,11 +9,13 @@ name no case, place or notice, so erasing a case removes the case and leaves the
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Integer
+from sqlalchemy import delete
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql
@@ -47,9 +49,20 @@ def _add(db: Session, model: Any, key: dict[str, Any], counts: dict[str, int]) -
     )
 
 
+# Providers that staff named by a host or an address are counted together, never by name: these
+# counts outlive erasure, and a host may be the reported site itself (DESIGN section 8).
+ADDRESSES = ""
+_ADDRESS = re.compile(r"://|^[^\s/]+\.[a-z]{2,}(?:[/:?#]|$)", re.IGNORECASE)
+
+
+def figures_provider(provider: str) -> str:
+    """The name the figures count a notice's provider under."""
+    return ADDRESSES if _ADDRESS.search(provider.strip()) else provider
+
+
 def _keys(notice: Notice) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The month's row and the all-months row a notice counts in, and its day's row."""
-    base = {"hotline_id": notice.hotline_id, "provider": notice.provider}
+    base = {"hotline_id": notice.hotline_id, "provider": figures_provider(notice.provider)}
     months = [{**base, "month": notice.sent_on.replace(day=1)}, {**base, "month": ALL_TIME}]
     return months, {**base, "sent_on": notice.sent_on}
 
@@ -226,3 +239,13 @@ def provider_figures(
         if tallies.get(month)
     ]
     return _ranked(tallies[ALL_TIME], medians[ALL_TIME], limit), figures
+
+
+def prune_days(db: Session, *, on: dt.date | None = None) -> int:
+    """Forget the per-day counts once they are older than the days they are read for: a day row
+    with one notice would otherwise say, for good, when one notice went to one provider."""
+    on = on or today()
+    result = db.execute(
+        delete(ProviderNoticeDay).where(ProviderNoticeDay.sent_on <= on - NO_RESPONSE_AFTER)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

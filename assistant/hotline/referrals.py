@@ -321,6 +321,7 @@ class _Work:
         self.db = db
         self.staff = staff
         self.touched: dict[int, Referral] = {}
+        self.seen: dict[int, int] = {}  # the version each referral was taken at
 
     def take(self, referral: Referral, version: int | None, *, must_be_open: bool = True) -> None:
         """Work on ``referral``; ``version`` is the one the action was decided on (None when the
@@ -330,6 +331,7 @@ class _Work:
         if must_be_open and not is_open(referral):
             raise ActionRefused("referral_closed")
         self.touched[referral.id] = referral
+        self.seen[referral.id] = referral.version
 
     def event(
         self,
@@ -363,10 +365,11 @@ class _Work:
         try:
             self.db.flush()
         except StaleDataError:
-            # Another action committed between our read and our write: refuse, write nothing.
+            # Another action committed between our read and our write: refuse, write nothing,
+            # and say what changed since the version this action was decided on.
             self.db.rollback()
-            referral = next(iter(self.touched.values()))
-            raise ReferralChanged(referral.id, referral.version) from None
+            referral_id, seen = next(iter(self.seen.items()))
+            raise ReferralChanged(referral_id, seen) from None
         self.db.commit()
 
 
@@ -580,6 +583,8 @@ def record_notices(
                 raise ActionRefused("notice_type_mismatch")
             if escalation and not _own_notices(location, staff.hotline_id):
                 raise ActionRefused("notice_first")
+            if sent_on < location.added_on:
+                raise ActionRefused("date_before_place")
             changed = _move(location, A.ESCALATE if escalation else A.NOTICE)
             notice = Notice(
                 hotline_id=staff.hotline_id,

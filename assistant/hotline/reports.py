@@ -139,7 +139,6 @@ class QueueQuery:
             "assigned": self.assigned,
             "age": self.age,
             "sort": self.sort if self.sort != "age" else None,
-            "q": self.search or None,
         }
         values.update(changes)
         return {key: value for key, value in values.items() if value not in (None, "", [])}
@@ -152,7 +151,6 @@ class QueueQuery:
             or self.notice_type
             or self.assigned
             or self.age
-            or self.search
             or self.status != "open"
         )
 

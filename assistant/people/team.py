@@ -22,7 +22,6 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import and_
-from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -332,15 +331,18 @@ def _account_of_hotline(db: Session, admin: TeamAdmin, account_id: int) -> Accou
 
 
 def _active_admin_count(db: Session, hotline_id: str) -> int:
-    return (
-        db.scalar(
-            select(func.count(Account.id)).where(
+    """The hotline's active administrators, their rows locked until the transaction ends, so two
+    administrators disabling each other at once cannot both pass the count."""
+    return len(
+        db.scalars(
+            select(Account.id)
+            .where(
                 Account.hotline_id == hotline_id,
                 Account.role == Role.HOTLINE_ADMIN,
                 Account.status == AccountStatus.ACTIVE,
             )
-        )
-        or 0
+            .with_for_update()
+        ).all()
     )
 
 

@@ -11,8 +11,12 @@ shown again with what changed.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl
+from urllib.parse import urlencode
+from urllib.parse import urlsplit
 
 from flask import Blueprint
 from flask import Response
@@ -55,6 +59,8 @@ from .staff_texts import QUERY_NOTES
 from .texts import refusal_text
 
 bp = Blueprint("hotline", __name__, url_prefix="/hotline")
+# A ticked referral in the queue: "<id>:<version>", ASCII digits only.
+PICKED = re.compile(r"([0-9]{1,10}):([0-9]{1,10})")
 
 
 def _staff() -> Staff:
@@ -76,15 +82,20 @@ def _refusal(refused: ActionRefused) -> str:
 
 
 def _render_queue(
-    *, due_only: bool = False, errors: list[str] | None = None, status: int = 200
+    *,
+    due_only: bool = False,
+    errors: list[str] | None = None,
+    status: int = 200,
+    search: str = "",
 ) -> Any:
     staff = _staff()
     team = referrals.colleagues(db.session, staff)
-    query = reports.read_query(
-        request.args.to_dict(flat=False),
-        colleague_ids=[a.id for a in team],
-        due_only=due_only,
-    )
+    # A search comes only in a POST body: a pasted link never goes into an address, a history or
+    # a log. It looks through every referral of the hotline, closed ones too.
+    args = {k: v for k, v in request.args.to_dict(flat=False).items() if k != "q"}
+    if search:
+        args = {"q": [search], "status": ["all"]}
+    query = reports.read_query(args, colleague_ids=[a.id for a in team], due_only=due_only)
     page = reports.queue_page(
         db.session, current_services(), staff.hotline_id, query, me=staff.account_id
     )
@@ -113,6 +124,16 @@ def queue() -> Any:
     return _render_queue()
 
 
+@bp.post("/search")
+@staff_required
+def search() -> Any:
+    """Find referrals by reporting reference or by a link they hold (first 50 matches)."""
+    text = (request.form.get("q") or "").strip()
+    if not text:
+        return redirect(url_for(".queue"), 303)
+    return _render_queue(search=text)
+
+
 @bp.get("/due")
 @staff_required
 def due() -> Any:
@@ -121,10 +142,14 @@ def due() -> Any:
 
 
 def _safe_back(text: str | None) -> str:
-    """Back to the queue page the form was on; only a path of this portal."""
-    if text and text.startswith("/hotline/") and "//" not in text and "\\" not in text:
-        return text
-    return url_for(".queue")
+    """Back to the queue page the form was on: only the queue or "due", with its query string
+    read and written again (nothing else of the text reaches the Location header)."""
+    parts = urlsplit(text or "")
+    endpoint = {"/hotline/": ".queue", "/hotline/due": ".due"}.get(parts.path)
+    if endpoint is None or parts.scheme or parts.netloc:
+        return url_for(".queue")
+    args = [(k, v) for k, v in parse_qsl(parts.query)[:40] if k != "q"]
+    return url_for(endpoint) + ("?" + urlencode(args) if args else "")
 
 
 @bp.post("/queue")
@@ -135,10 +160,10 @@ def queue_action() -> Any:
     form = QueueActionForm(prefix="queue")
     staff = _staff()
     versions: dict[int, int] = {}
-    for value in form.referrals.data or []:
-        id_text, _sep, version_text = str(value).partition(":")
-        if id_text.isdigit() and version_text.isdigit() and len(id_text) < 11:
-            versions[int(id_text)] = int(version_text)
+    for value in (form.referrals.data or [])[: reports.PAGE_SIZE * 2]:  # a page's worth at most
+        picked = PICKED.fullmatch(str(value))
+        if picked:
+            versions[int(picked.group(1))] = int(picked.group(2))
     chosen: list[tuple[Referral, int | None]] = [
         (found, versions[found.id])
         for found in referrals.referrals_for_staff(db.session, staff, versions)

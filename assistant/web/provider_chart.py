@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
+
 from ..hotline.provider_figures import ProviderRecord
 
 ROW_HEIGHT = 28
@@ -39,6 +41,11 @@ class Chart:
     rows: list[ChartRow]
 
 
+def provider_name(provider: str) -> str:
+    """The provider as the figures show it (see provider_figures.ADDRESSES)."""
+    return provider or str(_l("Named by an address"))
+
+
 def responsiveness_chart(records: Sequence[ProviderRecord]) -> Chart:
     """Geometry for the providers with the most notices (at most 15 rows)."""
     shown = list(records)[:MAX_ROWS]
@@ -46,7 +53,8 @@ def responsiveness_chart(records: Sequence[ProviderRecord]) -> Chart:
     rows = []
     for index, record in enumerate(shown):
         y = index * ROW_HEIGHT + (ROW_HEIGHT - BAR_HEIGHT) // 2
-        label = record.provider if len(record.provider) <= 22 else record.provider[:21] + "…"
+        name = provider_name(record.provider)
+        label = name if len(name) <= 22 else name[:21] + "…"
         rows.append(
             ChartRow(
                 label=label,

@@ -208,6 +208,7 @@ ACTION_REFUSALS = {
     "assess_first": lazy_gettext("Assess the place as type 1 or type 2 before recording a notice."),
     "provider_required": lazy_gettext("Name the provider."),
     "date_in_future": lazy_gettext("The date cannot be in the future."),
+    "date_before_place": lazy_gettext("The date cannot be before the place was reported."),
     "bad_date": lazy_gettext("Give a valid date."),
     "notice_first": lazy_gettext("Record a notice to the provider before an escalation."),
     "bad_response": lazy_gettext("Choose the provider's response."),

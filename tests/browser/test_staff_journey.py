@@ -58,6 +58,16 @@ def test_an_analysts_day_at_the_workbench(page: Any, live_app: Any) -> None:
 
     check("queue")
 
+    # Find by a pasted link, written differently: the search never goes into the address.
+    page.get_by_label("Find a referral: its reference (RRA-…) or a link it holds").fill(
+        PLACES[1].replace("https://gallery", "HTTPS://GALLERY")
+    )
+    page.get_by_role("button", name="Find").click()
+    assert page.locator("tbody tr.queue-row").count() == 1
+    assert "gallery" not in page.url.lower()
+    check("search by link", "POST")
+    page.get_by_role("link", name="Back to the queue").click()
+
     # Filter: new referrals nobody has taken yet.
     page.get_by_text("Filters and order").click()
     page.get_by_label("Assigned to", exact=True).select_option("nobody")

@@ -81,6 +81,9 @@ def file_case(db: Any, services: Any, *values: str) -> Referral:
     )
     referral = filed.case.referrals[0]
     assert referral.hotline_id == HOTLINE_A
+    for place in referral.locations:  # reported a month ago, so earlier notices can be dated
+        place.added_on = today() - dt.timedelta(days=30)
+    db.commit()
     return referral
 
 

@@ -19,6 +19,7 @@ from assistant.extensions import Database
 from assistant.hotline import referrals
 from assistant.hotline import reports
 from assistant.hotline.provider_figures import provider_figures
+from assistant.hotline.provider_figures import prune_days
 from assistant.hotline.referrals import ActionRefused
 from assistant.hotline.referrals import BulkRefused
 from assistant.hotline.referrals import ReferralChanged
@@ -27,6 +28,9 @@ from assistant.models import Account
 from assistant.models import AuditEvent
 from assistant.models import Location
 from assistant.models import Notice
+from assistant.models import ProviderNoticeDay
+from assistant.models import ProviderNoticeMonth
+from assistant.models import ProviderRemovalMonth
 from assistant.models import Referral
 from assistant.models import ReferralEvent
 from assistant.models import today
@@ -178,11 +182,13 @@ def test_two_analysts_writing_at_once_cannot_both_succeed(app, db, services, ana
         assert theirs.version == mine.version
         referrals.acknowledge(other, colleague, theirs, version=theirs.version)
         # This session still holds the old row: its write must not land on top.
-        with pytest.raises(ReferralChanged):
+        with pytest.raises(ReferralChanged) as changed:
             referrals.close(db, analyst, mine, "duplicate", version=mine.version)
     db.expire_all()
     row = db.get(Referral, referral.id)
     assert (row.status, row.closed_reason) == ("with_hotline", None)
+    # What changed is told from the version the refused action was decided on.
+    assert [e.code for e in referrals.changes_since(row, changed.value.since)] == ["with_hotline"]
 
 
 def test_assignment_goes_only_to_a_colleague_and_is_audited(db, services, analyst, colleague):
@@ -271,6 +277,9 @@ def test_a_pasted_link_finds_every_referral_of_this_hotline_that_holds_it(db, se
 
 def test_provider_figures_stay_when_the_survivor_erases_the_case(db, services, analyst):
     referral = file_case(db, services, "https://example.ie/a", "https://example.ie/b")
+    for place in referral.locations:  # reported three weeks ago
+        place.added_on = today() - dt.timedelta(days=21)
+    db.commit()
     referrals.acknowledge(db, analyst, referral)
     ids = [loc.id for loc in referral.locations]
     referrals.assess_places(db, analyst, referral, ids, "csam")
@@ -329,3 +338,68 @@ def test_counts_stop_at_the_cap_and_say_so(db, services, analyst, monkeypatch):
         db, services, HOTLINE_A, reports.read_query({}), me=analyst.account_id
     )
     assert len(page.rows) == 3  # the cap bounds the count, never the list
+
+
+def test_per_day_counts_are_forgotten_once_they_are_no_longer_read(db, services, analyst):
+    referral = file_case(db, services, "https://example.ie/a")
+    referrals.acknowledge(db, analyst, referral)
+    (place,) = referral.locations
+    referrals.assess(db, analyst, referral, place.id, "csam")
+    referrals.record_notice(
+        db,
+        services,
+        analyst,
+        referral,
+        place.id,
+        notice_type="csam",
+        provider="Host",
+        sent_on=today(),
+    )
+    before = provider_figures(db, HOTLINE_A, on=today() + dt.timedelta(days=30))
+    assert prune_days(db, on=today() + dt.timedelta(days=6)) == 0  # still read
+    assert prune_days(db, on=today() + dt.timedelta(days=7)) == 1
+    db.commit()
+    assert db.scalar(select(func.count()).select_from(ProviderNoticeDay)) == 0
+    assert provider_figures(db, HOTLINE_A, on=today() + dt.timedelta(days=30)) == before
+
+
+def test_a_notice_cannot_be_dated_before_the_place_was_reported(db, services, analyst):
+    referral = file_case(db, services, "https://example.ie/a")
+    referrals.acknowledge(db, analyst, referral)
+    (place,) = referral.locations
+    referrals.assess(db, analyst, referral, place.id, "csam")
+    with pytest.raises(ActionRefused) as refused:
+        referrals.record_notice(
+            db,
+            services,
+            analyst,
+            referral,
+            place.id,
+            notice_type="csam",
+            provider="Host",
+            sent_on=dt.date(1, 1, 15),
+        )
+    assert refused.value.code == "date_before_place"
+
+
+def test_a_provider_named_by_an_address_is_counted_without_its_name(db, services, analyst):
+    referral = file_case(db, services, "https://abuse-site.example/u/1")
+    referrals.acknowledge(db, analyst, referral)
+    (place,) = referral.locations
+    referrals.assess(db, analyst, referral, place.id, "csam")
+    referrals.record_notice(
+        db,
+        services,
+        analyst,
+        referral,
+        place.id,
+        notice_type="csam",
+        provider="abuse-site.example/u/1",
+        sent_on=today(),
+    )
+    total, _months = provider_figures(db, HOTLINE_A)
+    assert [(r.provider, r.notices) for r in total.records] == [("", 1)]
+    erase_case(db, referral.case)
+    db.commit()
+    for model in (ProviderNoticeDay, ProviderNoticeMonth, ProviderRemovalMonth):
+        assert all("abuse-site" not in row.provider for row in db.scalars(select(model)))

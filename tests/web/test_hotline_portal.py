@@ -81,7 +81,12 @@ def file_for_a(app: Any, *links: str, **answers: Any) -> tuple[Survivor, int]:
     survivor = Survivor(app.test_client())
     number, passphrase = survivor.file(*links, country="IE", **answers)
     assert survivor.sign_in(number, passphrase).status_code == 303
-    return survivor, referral_ids(app, HOTLINE_A)[-1]
+    referral_id = referral_ids(app, HOTLINE_A)[-1]
+    with Database.new_session(app) as db:  # reported a month ago: earlier notices can be dated
+        for place in db.scalars(select(Location).where(Location.referral_id == referral_id)):
+            place.added_on = today() - dt.timedelta(days=30)
+        db.commit()
+    return survivor, referral_id
 
 
 def test_each_staff_action_shows_on_the_survivors_page_in_plain_words(app, staff_a):

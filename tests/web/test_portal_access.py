@@ -26,6 +26,7 @@ from tests.conftest import HOTLINE_A
 from tests.conftest import Staffer
 from tests.conftest import Survivor
 from tests.conftest import csrf_token
+from tests.conftest import without_csrf_tokens
 
 INVITATION = re.compile(r'id="invitation-code">([^<]+)<')
 
@@ -163,6 +164,7 @@ def expected(endpoint: str, visitor: str) -> str | int:
             "hotline.providers",
             "hotline.help",
             "hotline.queue_action",
+            "hotline.search",
         )
         return LET_IN if overview else 404
     if visitor == "admin":
@@ -216,7 +218,7 @@ def test_staff_of_another_hotline_cannot_tell_a_referral_exists(app, world, staf
     existing = staff_b.client.get(f"/hotline/referrals/{referral_id}")
     missing = staff_b.client.get("/hotline/referrals/999999")
     assert existing.status_code == missing.status_code == 404
-    assert existing.get_data() == missing.get_data()
+    assert without_csrf_tokens(existing.get_data()) == without_csrf_tokens(missing.get_data())
 
 
 def test_the_queue_lists_only_the_own_hotlines_referrals(app, world, staff_a, staff_b):
@@ -252,8 +254,7 @@ def test_no_filter_search_assignment_or_bulk_form_reaches_another_hotline(
         version, status = before.version, before.status
     reference = f"RRA-{referral_id}"
     for text in (SECRET_PLACE, reference, str(referral_id)):
-        page = staff_b.client.get("/hotline/", query_string={"q": text, "status": "all"})
-        html = page.get_data(as_text=True)
+        html = staff_b.post("/hotline/search", {"q": text}).get_data(as_text=True)
         assert f"/hotline/referrals/{referral_id}" not in html, text
         assert "No referral of your hotline matches this search." in html
     # A colleague of hotline A is nobody in hotline B's filters: the filter is dropped.

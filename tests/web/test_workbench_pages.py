@@ -3,6 +3,7 @@ steps, the page that says what changed, bulk forms and reopening."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -160,3 +161,19 @@ def test_a_place_refused_in_a_bulk_step_is_named_with_its_reason(app, staff_a):
 def referral_row(app: Any, referral_id: int) -> Referral:
     with Database.new_session(app) as db:
         return db.get(Referral, referral_id)
+
+
+def test_a_pasted_link_is_searched_by_post_and_never_lands_in_an_address(app, staff_a):
+    link = "https://example.ie/shared/771"
+    file_for_a(app, link)
+    _other, second = file_for_a(app, "https://example.ie/x", link)
+    response = staff_a.post("/hotline/search", {"q": link.upper().replace("/SHARED/", "/shared/")})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f"/hotline/referrals/{second}" in page
+    assert page.count('class="row-link"') == 2
+    # No link on the page carries the search, and a search in the address is not one.
+    assert "shared" not in "".join(re.findall(r'href="([^"]+)"', page)).lower()
+    ignored = staff_a.client.get("/hotline/?q=" + link).get_data(as_text=True)
+    assert ignored.count('class="row-link"') == 2  # the whole queue: the q was not used
+    assert 'value="https' not in ignored
