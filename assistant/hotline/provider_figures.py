@@ -208,14 +208,19 @@ def provider_figures(
     shown_months = _months_back(on, months)
     tallies: dict[dt.date, dict[str, _Tally]] = defaultdict(dict)
     medians: dict[dt.date, dict[str, float | None]] = defaultdict(dict)
-    for row in db.scalars(
-        select(ProviderNoticeMonth).where(
-            ProviderNoticeMonth.hotline_id == hotline_id,
-            ProviderNoticeMonth.month.in_([ALL_TIME, *shown_months]),
-        )
+    rows = ProviderNoticeMonth.__table__.c  # plain rows: no object per provider and month
+    for month, provider, notices, removed, answered, median in db.execute(
+        select(
+            rows.month,
+            rows.provider,
+            rows.notices,
+            rows.removed,
+            rows.answered_in_time,
+            rows.median_days,
+        ).where(rows.hotline_id == hotline_id, rows.month.in_([ALL_TIME, *shown_months]))
     ):
-        tallies[row.month][row.provider] = _Tally(row.notices, row.removed, row.answered_in_time)
-        medians[row.month][row.provider] = row.median_days
+        tallies[month][provider] = _Tally(notices, removed, answered)
+        medians[month][provider] = median
     # Notices of the last 7 days cannot be judged "unanswered within 7 days" yet.
     for sent_on, provider, notices, answered in db.execute(
         select(
