@@ -318,3 +318,13 @@ def test_a_bad_address_for_a_first_administrator_changes_nothing(app, admin, ema
     response = admin.post("/admin/hotline-administrators", {"hotline": HOTLINE_A, "email": email})
     assert response.status_code == 400
     assert row_counts(app) == before
+
+
+def test_a_hotline_administrators_error_page_offers_the_portal_not_the_admin_pages(
+    hotline_admin_a,
+):
+    page = hotline_admin_a.client.get("/hotline/referrals/999999")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 404
+    assert 'href="/hotline/"' in html
+    assert 'href="/admin/"' not in html
