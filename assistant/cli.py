@@ -253,6 +253,43 @@ def deliver_command(loop: bool, interval: float) -> None:
     run_forever(new_session, services, interval=interval, stop=stop)
 
 
+@click.command("chase")
+@click.option("--loop", is_flag=True, help="Keep running, a pass every --interval seconds.")
+@click.option("--interval", default=60.0, show_default=True, type=float)
+@with_appcontext
+def chase_command(loop: bool, interval: float) -> None:
+    """Remind providers about notices without an answer, and escalate when reminders run out.
+
+    Several chase processes may run at once; none reminds a provider twice. What it queues is
+    sent by `assistant deliver`.
+    """
+    import signal
+    import threading
+
+    from .extensions import current_services
+    from .hotline.chase import chase_once
+    from .hotline.chase import run_forever
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def new_session() -> Any:
+        return Database.new_session(app)
+
+    services = current_services()
+    if not loop:
+        report = chase_once(new_session, services)
+        click.echo(
+            f"Reminded {report.reminded}, escalated {report.escalated}, "
+            f"flagged to staff {report.flagged}, finished {report.finished}."
+        )
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_args: stop.set())
+    click.echo(f"Chasing every {interval:g} s (Ctrl+C to stop).")
+    run_forever(new_session, services, interval=interval, stop=stop)
+
+
 @click.command("check-data")
 @click.option(
     "--data-dir",
@@ -321,6 +358,7 @@ for subcommand in (
     approve_advocate_command,
     suspend_advocate_command,
     deliver_command,
+    chase_command,
     # Needs no app, no database and no secrets: it only reads the data files.
     check_data_command,
 ):

@@ -46,6 +46,8 @@ from .vocabulary import AccessOrigin
 from .vocabulary import AccountStatus
 from .vocabulary import Assessment
 from .vocabulary import Category
+from .vocabulary import ChaseHold
+from .vocabulary import ChaseState
 from .vocabulary import CloseReason
 from .vocabulary import DueAction
 from .vocabulary import EventCode
@@ -55,10 +57,12 @@ from .vocabulary import Lane
 from .vocabulary import LocationStatus
 from .vocabulary import MessageAuthor
 from .vocabulary import MinorAnswer
+from .vocabulary import NoticeChannel
 from .vocabulary import NoticeType
 from .vocabulary import OutboxStatus
 from .vocabulary import ProviderResponse
 from .vocabulary import ReferralStatus
+from .vocabulary import Responder
 from .vocabulary import Role
 
 NAMING_CONVENTION = {
@@ -342,8 +346,80 @@ class Notice(Base):
     reference_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     response: Mapped[ProviderResponse | None] = mapped_column(Code(ProviderResponse, 16))
     response_on: Mapped[dt.date | None] = mapped_column(Date)
+    # Who recorded the answer; a refusal's reason in the provider's words (sealed: staff read it,
+    # the survivor never does).
+    responded_by: Mapped[Responder | None] = mapped_column(Code(Responder, 16))
+    response_note_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The composed notice this place was sent in (None for a notice recorded by hand), and where
+    # the chase stands for this place.
+    letter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notice_letters.id", ondelete="CASCADE"), index=True
+    )
+    chase: Mapped[ChaseState | None] = mapped_column(Code(ChaseState, 16))
+    chase_reason: Mapped[ChaseHold | None] = mapped_column(Code(ChaseHold, 24))
 
     location: Mapped[Location] = relationship(back_populates="notices")
+    letter: Mapped[NoticeLetter | None] = relationship(back_populates="notices")
+
+
+class NoticeLetter(Base):
+    """A notice as the provider receives it: one message to one provider about one or more places
+    of one referral, sent by the app and chased until every place has a final answer (DESIGN
+    section 6b). Each place has its :class:`Notice` row; this row holds what they share.
+
+    Nothing about the survivor is here or in the message: the text is built when it is sent, from
+    the places as reported and the hotline's own details.
+    """
+
+    __tablename__ = "notice_letters"
+    __table_args__ = NEVER_REUSE_IDS
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(
+        ForeignKey("referrals.id", ondelete="CASCADE"), index=True
+    )
+    hotline_id: Mapped[str] = mapped_column(String(64), index=True)
+    # The directory's provider, when the notice goes to one it names; the name as written on it.
+    provider_id: Mapped[str | None] = mapped_column(String(64))
+    provider: Mapped[str] = mapped_column(String(200))
+    notice_type: Mapped[NoticeType] = mapped_column(Code(NoticeType, 20))
+    subtype: Mapped[HarmfulSubtype | None] = mapped_column(Code(HarmfulSubtype, 1))
+    language: Mapped[str] = mapped_column(String(8))
+    channel: Mapped[NoticeChannel] = mapped_column(Code(NoticeChannel, 8))
+    # Where it goes: a provider's abuse address can name a small site, so it is sealed.
+    recipient_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    escalation: Mapped[bool] = mapped_column(default=False)
+    # The notice this one escalated (to the upstream provider).
+    escalated_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notice_letters.id", ondelete="SET NULL")
+    )
+    sent_on: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    # When the chase next looks at it; None when nothing is left to chase.
+    next_chase_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
+    # Raised by every change the chase makes, so two chase processes never both act on it.
+    chase_round: Mapped[int] = mapped_column(Integer, default=0)
+
+    notices: Mapped[list[Notice]] = relationship(back_populates="letter", order_by="Notice.id")
+    referral: Mapped[Referral] = relationship()
+
+
+class HotlineSettings(Base):
+    """A hotline's own settings, kept by its administrators: how the chase runs and who its
+    notices come from. A hotline without a row has the defaults."""
+
+    __tablename__ = "hotline_settings"
+
+    hotline_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Hours from one notice or reminder to the next.
+    chase_hours: Mapped[int] = mapped_column(Integer, default=24)
+    reminder_limit: Mapped[int] = mapped_column(Integer, default=3)
+    # The From of its notices (the service's own sender when empty), and the address providers
+    # reply to and that each notice names.
+    sender_email: Mapped[str | None] = mapped_column(String(254))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    updated_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class InternalNote(Base):
@@ -360,6 +436,10 @@ class InternalNote(Base):
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
     body_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     written_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    # A provider's question through its response link, about this notice (not a colleague's).
+    from_letter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notice_letters.id", ondelete="SET NULL")
+    )
 
     referral: Mapped[Referral] = relationship(back_populates="notes")
 
@@ -440,10 +520,18 @@ class Invitation(Base):
     created_on: Mapped[dt.date] = mapped_column(Date, index=True)
 
 
+# An outbox item is about a referral, a new account or a notice to a provider: exactly one.
+ABOUT_ONE_THING = (
+    "(CASE WHEN referral_id IS NULL THEN 0 ELSE 1 END)"
+    " + (CASE WHEN account_id IS NULL THEN 0 ELSE 1 END)"
+    " + (CASE WHEN letter_id IS NULL THEN 0 ELSE 1 END) = 1"
+)
+
+
 class OutboxItem(Base):
-    """A delivery to make to a hotline, written in the same transaction as what it is about:
-    a referral (to the hotline's own system), or a new account of the hotline (a neutral e-mail
-    to its administrators).
+    """A delivery to make, written in the same transaction as what it is about: a referral (to
+    the hotline's own system), a new account of the hotline (a neutral e-mail to its
+    administrators), or a notice to a provider (and each reminder of it).
 
     It holds no case content and no address: the payload is built when it is sent, so erasing
     the case (which deletes this row with it) leaves nothing to send.
@@ -452,7 +540,7 @@ class OutboxItem(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         # About exactly one thing.
-        CheckConstraint("(referral_id IS NULL) <> (account_id IS NULL)", name="about_one_thing"),
+        CheckConstraint(ABOUT_ONE_THING, name="about_one_thing"),
         NEVER_REUSE_IDS,
     )
 
@@ -466,6 +554,11 @@ class OutboxItem(Base):
     account_id: Mapped[int | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="CASCADE"), index=True
     )
+    # A notice to a provider (its first sending, or reminder number ``reminder``).
+    letter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notice_letters.id", ondelete="CASCADE"), index=True
+    )
+    reminder: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     status: Mapped[OutboxStatus] = mapped_column(
         Code(OutboxStatus, 16), default=OutboxStatus.PENDING, index=True
     )
@@ -543,6 +636,9 @@ class ProviderNoticeMonth(Base):
     # Answered (removed or refused) within NO_RESPONSE_AFTER of being sent.
     answered_in_time: Mapped[int] = mapped_column(Integer, default=0)
     removed: Mapped[int] = mapped_column(Integer, default=0)
+    # Reminders the chase sent, and notices it took to the upstream provider.
+    reminders: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    escalations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Of the days from notice to removal, kept up to date from ProviderRemovalMonth with each
     # removal, so the page reads one row and never the distribution.
     median_days: Mapped[float | None] = mapped_column(Float)

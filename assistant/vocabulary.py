@@ -151,6 +151,48 @@ class ProviderResponse(StrEnum):
     REMOVED = "removed"
     REFUSED = "refused"
     NO_RESPONSE = "no_response"
+    # The provider (through its response link) says the material is no longer there.
+    NOT_FOUND = "not_found"
+
+
+# Answers after which nothing more is asked of the provider about that place.
+FINAL_RESPONSES = frozenset(
+    {ProviderResponse.REMOVED, ProviderResponse.REFUSED, ProviderResponse.NOT_FOUND}
+)
+
+
+class Responder(StrEnum):
+    """Who recorded a provider's answer: the provider itself through its response link, or
+    hotline staff who heard it another way."""
+
+    PROVIDER = "provider"
+    STAFF = "staff"
+
+
+class ChaseState(StrEnum):
+    """Where the chase stands for one place of a sent notice (DESIGN section 6b)."""
+
+    ACTIVE = "active"  # reminded every so often until a final answer
+    PAUSED = "paused"  # held by staff, with a reason; resumable
+    STOPPED = "stopped"  # ended by staff, with a reason
+    ESCALATED = "escalated"  # the notice went to the upstream provider, which is chased instead
+    NO_ANSWER = "no_answer"  # reminders ran out and nobody upstream is known: staff escalate
+    ANSWERED = "answered"  # a final answer came
+
+
+class ChaseHold(StrEnum):
+    """Why staff paused or stopped the chase for a place."""
+
+    PROVIDER_IN_CONTACT = "provider_in_contact"
+    LAW_ENFORCEMENT = "law_enforcement"
+    HANDLED_ELSEWHERE = "handled_elsewhere"
+    OTHER = "other"
+
+
+class NoticeChannel(StrEnum):
+    """How a composed notice reaches the provider."""
+
+    EMAIL = "email"  # sent by the app, through the outbox
 
 
 class LocationAction(StrEnum):
@@ -164,6 +206,7 @@ class LocationAction(StrEnum):
     RESPONSE_REMOVED = "response_removed"
     RESPONSE_REFUSED = "response_refused"
     RESPONSE_NO_RESPONSE = "response_no_response"
+    RESPONSE_NOT_FOUND = "response_not_found"
     ESCALATE = "escalate"
     REROUTE = "reroute"
     CLOSE = "close"
@@ -221,6 +264,11 @@ class EventCode(StrEnum):
     PASSED_HERE = "passed_here"
     REFERRAL_CLOSED = "referral_closed"
     REFERRAL_REOPENED = "referral_reopened"
+    PROVIDER_QUESTION = "provider_question"  # never shown to the survivor
+    CHASE_PAUSED = "chase_paused"  # never shown to the survivor
+    CHASE_STOPPED = "chase_stopped"  # never shown to the survivor
+    CHASE_RESUMED = "chase_resumed"  # never shown to the survivor
+    NO_ANSWER = "no_answer"  # never shown to the survivor: reminders ran out, escalate by hand
     ASSIGNED = "assigned"  # never shown to the survivor
     UNASSIGNED = "unassigned"  # never shown to the survivor
 
@@ -239,6 +287,10 @@ class DueAction(StrEnum):
 
     ACKNOWLEDGE = "acknowledge"  # within 2 days of arriving
     RENOTICE = "renotice"  # 24 hours after a notice without removal
+    SEND_NOTICE = "send_notice"  # assessed as actionable, and no notice yet
+    REMIND = "remind"  # the chase reminds the provider (nothing for staff to do)
+    ESCALATE = "escalate"  # reminders ran out with no upstream provider known
+    ANSWER = "answer"  # the provider asked the hotline a question
 
 
 class MessageAuthor(StrEnum):

@@ -28,8 +28,10 @@ import json
 import smtplib
 import socket
 import ssl
+from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -278,13 +280,10 @@ def account_notice_email(settings: Settings, count: int, language: str = "en") -
     return message
 
 
-def send_email(
-    settings: Settings,
-    message: EmailMessage,
-    to_address: str | Sequence[str],
-    context: ssl.SSLContext,
-) -> None:
-    """Send over SMTP with STARTTLS and a verified certificate; refuse to send in clear."""
+@contextmanager
+def smtp_connection(settings: Settings, context: ssl.SSLContext) -> Iterator[smtplib.SMTP]:
+    """A connection to the SMTP relay with STARTTLS and a verified certificate, signed in when a
+    user name is set; several messages may be sent over it. Refuses to speak in clear."""
     if not settings.smtp_host or not settings.smtp_from:
         raise DeliveryFailure("smtp_not_configured")
     with smtplib.SMTP(
@@ -301,6 +300,17 @@ def send_email(
         smtp.ehlo()
         if settings.smtp_username:
             smtp.login(settings.smtp_username, settings.smtp_password)
+        yield smtp
+
+
+def send_email(
+    settings: Settings,
+    message: EmailMessage,
+    to_address: str | Sequence[str],
+    context: ssl.SSLContext,
+) -> None:
+    """Send one message over its own connection (see :func:`smtp_connection`)."""
+    with smtp_connection(settings, context) as smtp:
         recipients = [to_address] if isinstance(to_address, str) else list(to_address)
         smtp.send_message(message, from_addr=settings.smtp_from, to_addrs=recipients)
 

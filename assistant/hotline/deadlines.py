@@ -1,7 +1,10 @@
 """What is due next on a place and on a referral, and when (DESIGN section 6b).
 
-Acknowledge a place within 2 days of it arriving; send a notice again 24 hours after the last one
-while the place is not removed. (Deadlines set by the directory data join these with the notices.)
+Acknowledge a place within 2 days of it arriving; send a notice once it is assessed as one of the
+two notice types; for a notice recorded by hand, send it again 24 hours after the last one while
+the place is not removed. A notice the app sends is chased by the app (its next reminder is shown,
+at the hotline's pace or sooner where the directory records a removal deadline for the provider);
+when the reminders run out with nobody upstream, staff escalate by hand.
 The referral keeps the earliest of its places' deadlines on its row, so the queue sorts and filters
 by time left without reading any place.
 """
@@ -13,8 +16,11 @@ from dataclasses import dataclass
 
 from ..models import NO_DEADLINE
 from ..models import Location
+from ..models import Notice
 from ..models import Referral
 from ..vocabulary import WAITING_STATUSES
+from ..vocabulary import Assessment
+from ..vocabulary import ChaseState
 from ..vocabulary import DueAction
 from ..vocabulary import LocationStatus
 from ..vocabulary import ProviderResponse
@@ -37,14 +43,35 @@ def place_due(location: Location, hotline_id: str) -> Due | None:
     """The next thing this hotline owes the place, or None."""
     if location.status in WAITING_STATUSES:
         return Due(location.status_changed_on + ACKNOWLEDGE_WITHIN, DueAction.ACKNOWLEDGE)
+    own = [n for n in location.notices if n.hotline_id == hotline_id]
+    if (
+        location.status == LocationStatus.WITH_HOTLINE
+        and not own
+        and location.assessment
+        in (
+            Assessment.CSAM,
+            Assessment.HARMFUL_ABUSIVE,
+        )
+    ):
+        return Due(location.status_changed_on, DueAction.SEND_NOTICE)
     if location.status == LocationStatus.NOTICE_SENT:
-        sent = [
-            n.sent_on
-            for n in location.notices
-            if n.hotline_id == hotline_id and n.response != ProviderResponse.REMOVED
-        ]
+        latest = own[-1] if own else None
+        if latest is not None and latest.chase is not None:
+            return _chase_due(latest)
+        sent = [n.sent_on for n in own if n.response != ProviderResponse.REMOVED]
         if sent:
             return Due(max(sent) + RENOTICE_AFTER, DueAction.RENOTICE)
+    return None
+
+
+def _chase_due(notice: Notice) -> Due | None:
+    """A notice the app sends: the chase reminds (nothing for staff to do but watch), staff
+    escalate once it ran out, a paused or stopped chase owes nothing, a question is answered."""
+    if notice.chase == ChaseState.NO_ANSWER:
+        return Due(notice.sent_on, DueAction.ESCALATE)
+    letter = notice.letter
+    if notice.chase == ChaseState.ACTIVE and letter is not None and letter.next_chase_at:
+        return Due(letter.next_chase_at.date(), DueAction.REMIND)
     return None
 
 

@@ -34,6 +34,7 @@ import json
 import logging
 import os
 import secrets
+import smtplib
 import socket
 import ssl
 import threading
@@ -42,6 +43,7 @@ from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
+from email.message import EmailMessage
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import cast
@@ -53,6 +55,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from ..config import supported_language
+from ..models import NoticeLetter
 from ..models import OutboxItem
 from ..models import Referral
 from ..models import utcnow
@@ -69,7 +72,12 @@ from .channels import failure_code
 from .channels import notification_email
 from .channels import post_webhook
 from .channels import send_email
+from .channels import smtp_connection
 from .channels import tls_context
+from .notice_mail import ChaseSettings
+from .notice_mail import chase_settings
+from .notice_mail import load_letters
+from .notice_mail import notice_message
 from .reports import export_referral
 
 if TYPE_CHECKING:
@@ -137,6 +145,8 @@ class _Claimed:
     attempts: int
     window_start: dt.datetime
     account_id: int | None = None  # a new account of the hotline, to announce
+    letter_id: int | None = None  # a notice to a provider, or ``reminder`` number of it
+    reminder: int = 0
 
 
 Clock = Callable[[], dt.datetime]
@@ -206,9 +216,12 @@ def deliver_once(
         jobs: list[tuple[Endpoint | None, list[_Claimed]]] = []
         by_email: dict[str, list[_Claimed]] = {}
         new_accounts: dict[str, list[_Claimed]] = {}
+        notices: list[_Claimed] = []
         for item in items:
             endpoint = services.endpoints.get(item.hotline_id)
-            if item.account_id is not None:
+            if item.letter_id is not None:
+                notices.append(item)
+            elif item.account_id is not None:
                 new_accounts.setdefault(item.hotline_id, []).append(item)
             elif item.referral_hotline_id != item.hotline_id:
                 # Re-routed: the new hotline has an item of its own; this one must not see it.
@@ -222,7 +235,12 @@ def deliver_once(
                 by_email.setdefault(item.hotline_id, []).append(item)
         jobs.extend((services.endpoints[hotline], group) for hotline, group in by_email.items())
         jobs.extend((None, group) for group in new_accounts.values())
-        context = tls_context(services.settings) if jobs else None
+        context = tls_context(services.settings) if jobs or notices else None
+        if notices:
+            assert context is not None
+            tally.add(
+                _deliver_notices(db, services, notices, context, worker, now, send_until, stop)
+            )
         for index, (endpoint, group) in enumerate(jobs):
             if (stop is not None and stop.is_set()) or now() >= send_until:
                 _release(db, [item for _e, rest in jobs[index:] for item in rest], worker)
@@ -279,6 +297,8 @@ def _claim(db: Session, worker: str, moment: dt.datetime, batch: int) -> list[_C
             OutboxItem.created_at,
             OutboxItem.retry_from,
             OutboxItem.account_id,
+            OutboxItem.letter_id,
+            OutboxItem.reminder,
         )
         .outerjoin(Referral, Referral.id == OutboxItem.referral_id)
         .where(OutboxItem.id.in_(claimed))
@@ -287,7 +307,16 @@ def _claim(db: Session, worker: str, moment: dt.datetime, batch: int) -> list[_C
     db.rollback()
     return [
         _Claimed(
-            item, hotline, referral, referral_hotline, key, attempts, retry_from or created, account
+            item,
+            hotline,
+            referral,
+            referral_hotline,
+            key,
+            attempts,
+            retry_from or created,
+            account,
+            letter,
+            reminder,
         )
         for (
             item,
@@ -299,6 +328,8 @@ def _claim(db: Session, worker: str, moment: dt.datetime, batch: int) -> list[_C
             created,
             retry_from,
             account,
+            letter,
+            reminder,
         ) in rows
     ]
 
@@ -394,6 +425,89 @@ def _deliver_email(
     except NETWORK_ERRORS as exc:
         return _record_failure(db, live, failure_code(exc), worker, now())
     return _finish(db, live, worker, status=OutboxStatus.SENT, moment=now())
+
+
+# Notices sent over one connection are marked sent this many at a time, so a worker that stops
+# half-way leaves little to send twice (and each message's Message-ID lets a receiver drop it).
+MARK_SENT_EVERY = 100
+# Refusals of one message that leave the connection usable for the next.
+_ONE_MESSAGE_REFUSED = (
+    smtplib.SMTPRecipientsRefused,
+    smtplib.SMTPSenderRefused,
+    smtplib.SMTPDataError,
+)
+
+
+def _deliver_notices(
+    db: Session,
+    services: Services,
+    items: list[_Claimed],
+    context: ssl.SSLContext,
+    worker: str,
+    now: Clock,
+    send_until: dt.datetime,
+    stop: threading.Event | None,
+) -> list[str]:
+    """Notices and reminders to providers, built now from what is still asked (a place
+    answered since is left out; nothing left: the item is cancelled), sent over one connection."""
+    live = _still_claimed(db, items, worker)
+    if not live:
+        return []
+    letters = {
+        letter.id: letter for letter in load_letters(db, [i.letter_id for i in live if i.letter_id])
+    }
+    settings: dict[str, ChaseSettings] = {}
+    outgoing: list[tuple[_Claimed, EmailMessage, str]] = []
+    nothing_to_ask: list[_Claimed] = []
+    for item in live:
+        letter = letters.get(item.letter_id or 0)
+        if letter is None:
+            continue  # the case was erased since the claim; its outbox row went with it
+        if letter.hotline_id not in settings:
+            settings[letter.hotline_id] = chase_settings(db, letter.hotline_id)
+        first = db.get(NoticeLetter, letter.escalated_from_id) if letter.escalation else None
+        built = notice_message(
+            services,
+            settings[letter.hotline_id],
+            letter,
+            item.reminder,
+            item.idempotency_key,
+            escalated_from=first.provider if first is not None else None,
+        )
+        if built is None:
+            nothing_to_ask.append(item)
+        else:
+            outgoing.append((item, *built))
+    db.rollback()
+    outcomes = _finish(db, nothing_to_ask, worker, status=OutboxStatus.CANCELLED)
+    if not outgoing:
+        return outcomes
+    sent: list[_Claimed] = []
+    done: set[int] = set()
+    try:
+        with smtp_connection(services.settings, context) as smtp:
+            for item, message, recipient in outgoing:
+                if (stop is not None and stop.is_set()) or now() >= send_until:
+                    break
+                try:
+                    smtp.send_message(
+                        message, from_addr=services.settings.smtp_from, to_addrs=[recipient]
+                    )
+                except _ONE_MESSAGE_REFUSED as exc:
+                    outcomes += _record_failure(db, [item], failure_code(exc), worker, now())
+                else:
+                    sent.append(item)
+                done.add(item.id)
+                if len(sent) >= MARK_SENT_EVERY:
+                    outcomes += _finish(db, sent, worker, status=OutboxStatus.SENT, moment=now())
+                    sent = []
+    except NETWORK_ERRORS as exc:
+        failed = [item for item, _m, _r in outgoing if item.id not in done]
+        outcomes += _record_failure(db, failed, failure_code(exc), worker, now())
+        done.update(item.id for item in failed)
+    outcomes += _finish(db, sent, worker, status=OutboxStatus.SENT, moment=now())
+    _release(db, [item for item, _m, _r in outgoing if item.id not in done], worker)
+    return outcomes
 
 
 def _still_claimed(db: Session, items: Sequence[_Claimed], worker: str) -> list[_Claimed]:

@@ -75,6 +75,26 @@ def count_notice(db: Session, notice: Notice) -> None:
     _add(db, ProviderNoticeDay, day, {"notices": 1})
 
 
+def count_chase(
+    db: Session,
+    hotline_id: str,
+    provider: str,
+    on: dt.date,
+    *,
+    reminders: int = 0,
+    escalations: int = 0,
+) -> None:
+    """The chase reminded a provider, or took a notice to its upstream provider."""
+    base = {"hotline_id": hotline_id, "provider": figures_provider(provider)}
+    for month in (on.replace(day=1), ALL_TIME):
+        _add(
+            db,
+            ProviderNoticeMonth,
+            {**base, "month": month},
+            {"reminders": reminders, "escalations": escalations},
+        )
+
+
 def count_response(db: Session, notice: Notice) -> None:
     """A notice was answered (``notice.response`` and ``response_on`` are set)."""
     if notice.response_on is None or notice.response == ProviderResponse.NO_RESPONSE:

@@ -42,6 +42,7 @@ from ..models import InternalNote
 from ..models import Location
 from ..models import Message
 from ..models import Notice
+from ..models import NoticeLetter
 from ..models import Referral
 from ..models import ReferralEvent
 from ..models import today
@@ -55,12 +56,14 @@ from ..text_input import checked_text
 from ..transactions import committed
 from ..vocabulary import ASSESSMENT_NOTICE_TYPES
 from ..vocabulary import CHOSEN_CLOSE_REASONS
+from ..vocabulary import FINAL_RESPONSES
 from ..vocabulary import FINISHED_STATUSES
 from ..vocabulary import HOTLINE_ROLES
 from ..vocabulary import WAITING_STATUSES
 from ..vocabulary import AccountStatus
 from ..vocabulary import Assessment
 from ..vocabulary import Category
+from ..vocabulary import ChaseState
 from ..vocabulary import CloseReason
 from ..vocabulary import EventCode
 from ..vocabulary import HarmfulSubtype
@@ -73,6 +76,7 @@ from ..vocabulary import NoticeType
 from ..vocabulary import ProviderResponse
 from ..vocabulary import ReferralStatus
 from ..vocabulary import RerouteReason
+from ..vocabulary import Responder
 from ..vocabulary import StaffReason
 from ..vocabulary import suggested_notice_type
 from .deadlines import keep_due
@@ -111,6 +115,7 @@ TRANSITIONS: dict[tuple[LocationStatus, LocationAction], LocationStatus] = {
     (S.NOTICE_SENT, A.RESPONSE_REMOVED): S.REMOVED,
     (S.NOTICE_SENT, A.RESPONSE_REFUSED): S.NOT_REMOVED,
     (S.NOTICE_SENT, A.RESPONSE_NO_RESPONSE): S.NOTICE_SENT,
+    (S.NOTICE_SENT, A.RESPONSE_NOT_FOUND): S.UNAVAILABLE,
     (S.NOTICE_SENT, A.ESCALATE): S.NOTICE_SENT,
     (S.NOT_REMOVED, A.ESCALATE): S.NOTICE_SENT,
     **{
@@ -134,6 +139,7 @@ RESPONSE_ACTIONS = {
     ProviderResponse.REMOVED: A.RESPONSE_REMOVED,
     ProviderResponse.REFUSED: A.RESPONSE_REFUSED,
     ProviderResponse.NO_RESPONSE: A.RESPONSE_NO_RESPONSE,
+    ProviderResponse.NOT_FOUND: A.RESPONSE_NOT_FOUND,
 }
 
 
@@ -178,6 +184,15 @@ class Staff:
         return audit.account_actor(self.account_id)
 
 
+@dataclass(frozen=True)
+class Automatic:
+    """An action the app takes on a hotline's behalf, through the same state machine: the chase
+    (``actor="chase"``) or a provider answering through its response link (``"provider"``)."""
+
+    hotline_id: str
+    actor: str
+
+
 def next_status(status: LocationStatus, action: LocationAction) -> LocationStatus:
     """The status an action leads to, or :class:`ActionRefused` if it is not allowed."""
     target = TRANSITIONS.get((status, action))
@@ -189,7 +204,7 @@ def next_status(status: LocationStatus, action: LocationAction) -> LocationStatu
 # A referral with what every page and action reads of it, loaded up front: a fixed number of
 # statements however many places it has.
 _WHOLE_REFERRAL = (
-    selectinload(Referral.locations).selectinload(Location.notices),
+    selectinload(Referral.locations).selectinload(Location.notices).joinedload(Notice.letter),
     selectinload(Referral.events),
     selectinload(Referral.notes),
     joinedload(Referral.case),
@@ -205,7 +220,9 @@ def referral_for_staff(db: Session, staff: Staff, referral_id: int) -> Referral 
     return referral
 
 
-def referrals_for_staff(db: Session, staff: Staff, referral_ids: Iterable[int]) -> list[Referral]:
+def referrals_for_staff(
+    db: Session, staff: Staff | Automatic, referral_ids: Iterable[int]
+) -> list[Referral]:
     """The ones of these referrals that are in this staff member's hotline's queue, loaded in a
     few statements however many there are (for bulk actions)."""
     wanted = {i for i in referral_ids if 0 < i <= MAX_ROW_ID}
@@ -317,7 +334,7 @@ class _Work:
     timeline and audit events, and on :meth:`finish` raises every touched referral's version and
     commits, all in one transaction. Anything raised before that rolls everything back."""
 
-    def __init__(self, db: Session, staff: Staff) -> None:
+    def __init__(self, db: Session, staff: Staff | Automatic) -> None:
         self.db = db
         self.staff = staff
         self.touched: dict[int, Referral] = {}
@@ -374,7 +391,7 @@ class _Work:
 
 
 @contextmanager
-def _work(db: Session, staff: Staff) -> Iterator[_Work]:
+def _work(db: Session, staff: Staff | Automatic) -> Iterator[_Work]:
     work = _Work(db, staff)
     try:
         yield work
@@ -559,63 +576,103 @@ def record_notices(
     Only for places assessed as ``csam`` or ``harmful_abusive``; a second notice is a re-notice.
     """
     chosen = _vocabulary(NoticeType, notice_type, "bad_notice_type")
-    provider_name = checked_text(
-        provider, MAX_PROVIDER_LENGTH, field="provider", refuse=ActionRefused, multiline=False
-    )
-    if provider_name is None:
-        raise ActionRefused("provider_required")
+    provider_name = checked_provider(provider)
     if sent_on > today():
         raise ActionRefused("date_in_future")
     reference_text = checked_text(
         reference, MAX_REFERENCE_LENGTH, field="reference", refuse=ActionRefused, multiline=False
     )
     sealed = services.cipher.seal(reference_text, "notice.reference") if reference_text else None
-    recorded: list[Notice] = []
     with _work(db, staff) as work:
         work.take(referral, version)
+        recorded = notice_places(
+            work,
+            referral,
+            location_ids,
+            NoticeDetails(chosen, provider_name, sent_on, sealed, escalation),
+        )
+    return recorded
 
-        def notice_one(location_id: int) -> None:
-            location = _location(referral, location_id)
-            allowed = notice_type_for(location)
-            if allowed is None:
-                raise ActionRefused("assess_first")
-            if chosen != allowed:
-                raise ActionRefused("notice_type_mismatch")
-            if escalation and not _own_notices(location, staff.hotline_id):
-                raise ActionRefused("notice_first")
-            if sent_on < location.added_on:
-                raise ActionRefused("date_before_place")
-            changed = _move(location, A.ESCALATE if escalation else A.NOTICE)
-            notice = Notice(
-                hotline_id=staff.hotline_id,
-                notice_type=chosen,
-                provider=provider_name,
-                escalation=escalation,
-                sent_on=sent_on,
-                reference_sealed=sealed,
-            )
-            location.notices.append(notice)
-            recorded.append(notice)
-            if escalation:
-                work.event(referral, EventCode.ESCALATED, location=location)
-            elif changed:
-                iccam = ICCAM_ACTIONS[S.NOTICE_SENT]
-                work.event(referral, EventCode.NOTICE_SENT, location=location, iccam=iccam)
-            else:
-                work.event(referral, EventCode.NOTICE_REPEATED, location=location, visible=False)
 
-        _each(location_ids, notice_one)
-        db.flush()
-        for notice in recorded:
-            count_notice(db, notice)
-            action = (
-                "notice.escalated"
-                if escalation
-                else "notice.repeated"
-                if len(_own_notices(notice.location, staff.hotline_id)) > 1
-                else "notice.sent"
-            )
-            work.audit(referral, action, "notice", notice.id)
+def checked_provider(provider: str | None) -> str:
+    """A provider's name as staff typed it, or :class:`ActionRefused`."""
+    name = checked_text(
+        provider, MAX_PROVIDER_LENGTH, field="provider", refuse=ActionRefused, multiline=False
+    )
+    if name is None:
+        raise ActionRefused("provider_required")
+    return name
+
+
+@dataclass(frozen=True)
+class NoticeDetails:
+    """What the notice records of the places it covers share."""
+
+    notice_type: NoticeType
+    provider: str
+    sent_on: dt.date
+    reference_sealed: bytes | None = None
+    escalation: bool = False
+    letter: NoticeLetter | None = None
+
+
+def notice_places(
+    work: _Work, referral: Referral, location_ids: Sequence[int], details: NoticeDetails
+) -> list[Notice]:
+    """A notice record per place, through the state machine, with the timeline, the provider
+    figures and the audit trail (all or none; the caller finishes ``work``)."""
+    recorded: list[Notice] = []
+    hotline_id = referral.hotline_id
+    escalation = details.escalation
+
+    def notice_one(location_id: int) -> None:
+        location = _location(referral, location_id)
+        allowed = notice_type_for(location)
+        if allowed is None:
+            raise ActionRefused("assess_first")
+        if details.notice_type != allowed:
+            raise ActionRefused("notice_type_mismatch")
+        if escalation and not _own_notices(location, hotline_id):
+            raise ActionRefused("notice_first")
+        if details.sent_on < location.added_on:
+            raise ActionRefused("date_before_place")
+        changed = _move(location, A.ESCALATE if escalation else A.NOTICE)
+        for earlier in _own_notices(location, hotline_id):
+            if earlier.chase in (ChaseState.ACTIVE, ChaseState.PAUSED, ChaseState.NO_ANSWER):
+                # A newer notice is chased instead.
+                earlier.chase = ChaseState.ESCALATED if escalation else ChaseState.STOPPED
+        notice = Notice(
+            hotline_id=hotline_id,
+            notice_type=details.notice_type,
+            provider=details.provider,
+            escalation=escalation,
+            sent_on=details.sent_on,
+            reference_sealed=details.reference_sealed,
+            letter=details.letter,
+            chase=ChaseState.ACTIVE if details.letter is not None else None,
+        )
+        location.notices.append(notice)
+        recorded.append(notice)
+        if escalation:
+            work.event(referral, EventCode.ESCALATED, location=location)
+        elif changed:
+            iccam = ICCAM_ACTIONS[S.NOTICE_SENT]
+            work.event(referral, EventCode.NOTICE_SENT, location=location, iccam=iccam)
+        else:
+            work.event(referral, EventCode.NOTICE_REPEATED, location=location, visible=False)
+
+    _each(location_ids, notice_one)
+    work.db.flush()
+    for notice in recorded:
+        count_notice(work.db, notice)
+        action = (
+            "notice.escalated"
+            if escalation
+            else "notice.repeated"
+            if len(_own_notices(notice.location, hotline_id)) > 1
+            else "notice.sent"
+        )
+        work.audit(referral, action, "notice", notice.id)
     return recorded
 
 
@@ -649,9 +706,19 @@ def record_notice(
     )[0]
 
 
-def _answer(
-    work: _Work, referral: Referral, notice: Notice, answer: ProviderResponse, on: dt.date
+def answer_notice(
+    work: _Work,
+    referral: Referral,
+    notice: Notice,
+    answer: ProviderResponse,
+    on: dt.date,
+    *,
+    by: Responder = Responder.STAFF,
+    note_sealed: bytes | None = None,
 ) -> None:
+    """The provider's answer to one notice, through the state machine (the caller finishes
+    ``work``). The survivor sees a removal, a refusal or that it is gone, never the provider's
+    words; an answer through the provider's own link says so ("the site says")."""
     if not _answerable(notice):
         raise ActionRefused("already_answered")
     if on > today() or on < notice.sent_on:
@@ -660,7 +727,14 @@ def _answer(
     changed = _move(location, RESPONSE_ACTIONS[answer])
     notice.response = answer
     notice.response_on = on
+    notice.responded_by = by
+    notice.response_note_sealed = note_sealed
+    if answer in FINAL_RESPONSES:
+        for own in _own_notices(location, referral.hotline_id):
+            if own.chase is not None and own.chase != ChaseState.STOPPED:
+                own.chase = ChaseState.ANSWERED
     count_response(work.db, notice)
+    said: dict[str, Any] = {"by": by.value} if by == Responder.PROVIDER else {}
     if changed and answer == ProviderResponse.REMOVED:
         work.event(
             referral,
@@ -668,9 +742,13 @@ def _answer(
             location=location,
             iccam=ICCAM_ACTIONS[S.REMOVED],
             removed_on=on.isoformat(),
+            **said,
         )
+    elif changed and location.status == S.UNAVAILABLE:
+        iccam = ICCAM_ACTIONS[S.UNAVAILABLE]
+        work.event(referral, EventCode.UNAVAILABLE, location=location, iccam=iccam, **said)
     elif changed:
-        work.event(referral, EventCode.NOT_REMOVED, location=location)
+        work.event(referral, EventCode.NOT_REMOVED, location=location, **said)
     else:
         work.event(referral, EventCode.NO_RESPONSE, location=location, visible=False)
     work.audit(referral, "notice.response", "notice", notice.id)
@@ -701,7 +779,7 @@ def record_response(
         )
         if notice is None:
             raise ActionRefused("unknown_notice")
-        _answer(work, referral, notice, answer, response_on)
+        answer_notice(work, referral, notice, answer, response_on)
 
 
 def record_responses(
@@ -723,7 +801,7 @@ def record_responses(
             own = _own_notices(_location(referral, location_id), staff.hotline_id)
             if not own:
                 raise ActionRefused("unknown_notice")
-            _answer(work, referral, own[-1], answer, response_on)
+            answer_notice(work, referral, own[-1], answer, response_on)
 
         _each(location_ids, answer_one)
     return len(set(location_ids))

@@ -78,8 +78,17 @@ PROVIDER_KEYS = (
     "verified_on",
 )
 # Keys an entry may have beyond the required ones.
-PROVIDER_OPTIONAL_KEYS = ("hotline", "remarks")
-HOTLINE_OPTIONAL_KEYS = ("remarks",)
+PROVIDER_OPTIONAL_KEYS = ("hotline", "remarks", "notices", "removal_deadline")
+HOTLINE_OPTIONAL_KEYS = ("remarks", "standing")
+# Where a provider takes notices (DESIGN section 6b), each with its own sources.
+NOTICE_KEYS = ("emails", "forms", "language", "upstream", "sources", "verified_on")
+# A deadline a rule sets for removing what a notice names, with the rule and its sources.
+DEADLINE_KEYS = ("hours", "rule", "sources")
+MAX_DEADLINE_HOURS = 24 * 30
+# A hotline's standing to send notices in a jurisdiction: what a notice may cite.
+STANDING_KEYS = ("kind", "jurisdiction", "text", "sources")
+STANDING_KINDS = frozenset({"trusted_flagger", "legal_basis"})
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]{1,64}@(?:[a-z0-9-]{1,63}\.)+[a-z]{2,63}$")
 
 
 class Intake(StrEnum):
@@ -110,9 +119,19 @@ class Hotline:
     intake: Intake
     sources: tuple[str, ...]
     verified_on: str | None
+    # What its notices may cite about its standing, per jurisdiction (each with sources).
+    standing: tuple[Standing, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "intake", Intake(self.intake))
+        object.__setattr__(
+            self,
+            "standing",
+            tuple(
+                item if isinstance(item, Standing) else _sub_entry(Standing, item)
+                for item in self.standing or ()
+            ),
+        )
 
     @property
     def country(self) -> str:
@@ -142,6 +161,61 @@ class Provider:
     verified_on: str | None
     # A hotline chosen for this provider when its country has several (or an agreement exists).
     hotline: str | None = None
+    # Where it takes notices, and a deadline a rule sets for it (each with sources).
+    notices: NoticeContacts | None = None
+    removal_deadline: RemovalDeadline | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.notices, Mapping):
+            object.__setattr__(self, "notices", _sub_entry(NoticeContacts, self.notices))
+        if isinstance(self.removal_deadline, Mapping):
+            object.__setattr__(
+                self, "removal_deadline", _sub_entry(RemovalDeadline, self.removal_deadline)
+            )
+
+
+@dataclass(frozen=True)
+class NoticeContacts:
+    """Where a provider takes removal notices: addresses the app can send to, and web forms an
+    analyst fills in by hand; the language to write in; the upstream provider (the hosting or
+    network company) to escalate to."""
+
+    emails: tuple[str, ...]
+    forms: tuple[str, ...]
+    language: str
+    upstream: str | None
+    sources: tuple[str, ...]
+    verified_on: str | None
+
+
+@dataclass(frozen=True)
+class RemovalDeadline:
+    """Hours a rule gives the provider to remove what a notice names."""
+
+    hours: int
+    rule: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A hotline's trusted-flagger status or legal basis in one jurisdiction (EU or a country)."""
+
+    kind: str
+    jurisdiction: str
+    text: str
+    sources: tuple[str, ...]
+
+
+def _sub_entry(cls: type[Any], entry: Mapping[str, Any]) -> Any:
+    return cls(
+        **{
+            f.name: tuple(entry[f.name])
+            if isinstance(entry.get(f.name), list)
+            else entry.get(f.name)
+            for f in fields(cls)
+        }
+    )
 
 
 _Entry = TypeVar("_Entry", Hotline, Provider)
@@ -308,6 +382,99 @@ def _check_hotline(entry: Mapping[str, Any], where: str, problems: _Problems) ->
         problems.add(where, "'sends_notices_worldwide' must be true or false")
     if not isinstance(entry["intake"], str) or entry["intake"] not in set(Intake):
         problems.add(where, f"'intake' must be one of {', '.join(sorted(Intake))}")
+    standing = entry.get("standing")
+    if standing is not None:
+        if not isinstance(standing, list):
+            problems.add(where, "'standing' must be a list")
+        for position, item in enumerate(_listed(standing)):
+            _check_standing(item, f"{where} standing[{position}]", problems)
+
+
+def _check_sources(entry: Mapping[str, Any], where: str, problems: _Problems) -> None:
+    sources = entry.get("sources")
+    if not isinstance(sources, list) or not sources:
+        problems.add(where, "needs at least one source (a public page where it can be checked)")
+    elif not all(_is_web_address(source) for source in sources):
+        problems.add(where, "every source must be a web address")
+
+
+def _keys_problem(entry: object, keys: Sequence[str], where: str, problems: _Problems) -> bool:
+    if not isinstance(entry, Mapping):
+        problems.add(where, "must be an object")
+        return False
+    missing = [key for key in keys if key not in entry]
+    unknown = sorted(key for key in entry if key not in keys)
+    if missing:
+        problems.add(where, f"missing {', '.join(missing)}")
+    if unknown:
+        problems.add(where, f"unknown keys {', '.join(unknown)}")
+    return not missing
+
+
+def _check_standing(item: object, where: str, problems: _Problems) -> None:
+    if not _keys_problem(item, STANDING_KEYS, where, problems):
+        return
+    assert isinstance(item, Mapping)
+    if item["kind"] not in STANDING_KINDS:
+        problems.add(where, f"'kind' must be one of {', '.join(sorted(STANDING_KINDS))}")
+    jurisdiction = item["jurisdiction"]
+    if jurisdiction != "EU" and _country_problem(jurisdiction):
+        problems.add(where, "'jurisdiction' must be EU or an ISO 3166-1 alpha-2 country code")
+    if not isinstance(item["text"], str) or not item["text"].strip():
+        problems.add(where, "'text' must say what the notice may cite")
+    _check_sources(item, where, problems)
+
+
+def _check_notices(entry: Mapping[str, Any], where: str, problems: _Problems) -> None:
+    notices = entry.get("notices")
+    if notices is not None and _keys_problem(notices, NOTICE_KEYS, f"{where} notices", problems):
+        assert isinstance(notices, Mapping)
+        here = f"{where} notices"
+        emails, forms = notices["emails"], notices["forms"]
+        if not isinstance(emails, list) or not all(
+            isinstance(e, str) and _EMAIL.match(e) for e in emails
+        ):
+            problems.add(here, "'emails' must list e-mail addresses")
+        if not isinstance(forms, list) or not all(
+            isinstance(f, str) and f.startswith("https://") and _is_web_address(f) for f in forms
+        ):
+            problems.add(here, "'forms' must list https:// web addresses")
+        if not _listed(emails) and not _listed(forms):
+            problems.add(here, "needs an e-mail address or a web form")
+        language = notices["language"]
+        if not isinstance(language, str) or not _LANGUAGE.match(language):
+            problems.add(here, "'language' must be an ISO 639 code")
+        upstream = notices["upstream"]
+        if upstream is not None and (not isinstance(upstream, str) or upstream == entry["id"]):
+            problems.add(here, "'upstream' must be another provider's id or null")
+        _check_sources(notices, here, problems)
+        verified = notices["verified_on"]
+        if verified is not None and not _is_date(verified):
+            problems.add(here, "'verified_on' must be a date (YYYY-MM-DD) or null")
+    deadline = entry.get("removal_deadline")
+    here = f"{where} removal_deadline"
+    if deadline is not None and _keys_problem(deadline, DEADLINE_KEYS, here, problems):
+        assert isinstance(deadline, Mapping)
+        hours = deadline["hours"]
+        if (
+            not isinstance(hours, int)
+            or isinstance(hours, bool)
+            or not 1 <= hours <= MAX_DEADLINE_HOURS
+        ):
+            problems.add(here, f"'hours' must be a whole number from 1 to {MAX_DEADLINE_HOURS}")
+        if not isinstance(deadline["rule"], str) or not deadline["rule"].strip():
+            problems.add(here, "'rule' must name the rule that sets the deadline")
+        _check_sources(deadline, here, problems)
+
+
+def _is_date(value: object) -> bool:
+    try:
+        if not isinstance(value, str):
+            return False
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _check_provider(entry: Mapping[str, Any], where: str, problems: _Problems) -> None:
@@ -337,6 +504,7 @@ def _check_provider(entry: Mapping[str, Any], where: str, problems: _Problems) -
         problems.add(where, "'shortener' must be true or false")
     if entry["shortener"] is True and entry["category"] != "shortener":
         problems.add(where, "a shortener's category must be 'shortener'")
+    _check_notices(entry, where, problems)
 
 
 def _entries(data: object, key: str, problems: _Problems, name: str) -> list[Any]:
@@ -398,6 +566,14 @@ def check_data(
         for host in _listed(e.get("hosts"))
         if isinstance(host, str)
     )
+    known_providers = {i for i in provider_ids if isinstance(i, str)}
+    for entry in providers:
+        notices = entry.get("notices")
+        upstream = notices.get("upstream") if isinstance(notices, Mapping) else None
+        if isinstance(upstream, str) and upstream not in known_providers:
+            problems.add(
+                PROVIDERS_FILE, f"provider '{entry.get('id')}' names unknown upstream {upstream!r}"
+            )
     for host, first, second in _duplicates(host_pairs):
         problems.add(PROVIDERS_FILE, f"host '{host}' is listed by both '{first}' and '{second}'")
     alias_pairs = (

@@ -18,6 +18,8 @@ from ..routing import Directory
 from ..routing import Intake
 from ..vocabulary import AccountStatus
 from ..vocabulary import Assessment
+from ..vocabulary import ChaseHold
+from ..vocabulary import ChaseState
 from ..vocabulary import CloseReason
 from ..vocabulary import DueAction
 from ..vocabulary import EventCode
@@ -57,6 +59,7 @@ RESPONSE_LABELS = {
     ProviderResponse.REMOVED: lazy_gettext("Removed"),
     ProviderResponse.REFUSED: lazy_gettext("Refused"),
     ProviderResponse.NO_RESPONSE: lazy_gettext("No response"),
+    ProviderResponse.NOT_FOUND: lazy_gettext("Not found there any more"),
 }
 
 CLOSE_REASON_LABELS = {
@@ -176,9 +179,29 @@ FLAG_LABELS: dict[str, str] = {
     "already_reported": lazy_gettext("Already reported in another case"),
 }
 
+CHASE_HOLD_LABELS = {
+    ChaseHold.PROVIDER_IN_CONTACT: lazy_gettext("the provider is in contact with us"),
+    ChaseHold.LAW_ENFORCEMENT: lazy_gettext("law enforcement asked us to wait"),
+    ChaseHold.HANDLED_ELSEWHERE: lazy_gettext("handled another way"),
+    ChaseHold.OTHER: lazy_gettext("another reason"),
+}
+
+CHASE_STATE_LABELS = {
+    ChaseState.ACTIVE: lazy_gettext("chased by the app"),
+    ChaseState.PAUSED: lazy_gettext("chase paused"),
+    ChaseState.STOPPED: lazy_gettext("chase stopped"),
+    ChaseState.ESCALATED: lazy_gettext("sent on to the upstream provider"),
+    ChaseState.NO_ANSWER: lazy_gettext("no answer: escalate by hand"),
+    ChaseState.ANSWERED: lazy_gettext("answered"),
+}
+
 DUE_ACTION_LABELS = {
     DueAction.ACKNOWLEDGE: lazy_gettext("acknowledge"),
     DueAction.RENOTICE: lazy_gettext("send the notice again"),
+    DueAction.SEND_NOTICE: lazy_gettext("send a notice"),
+    DueAction.REMIND: lazy_gettext("the app reminds the provider"),
+    DueAction.ESCALATE: lazy_gettext("no answer: escalate by hand"),
+    DueAction.ANSWER: lazy_gettext("answer the provider's question"),
 }
 
 ACCOUNT_REFUSALS = {
@@ -246,6 +269,8 @@ class StaffEventWords:
     assessment: str
     reroute_reason: str
     close_reason: str
+    reminder: int = 0
+    chase_reason: str = ""
 
 
 def _staff_event_words(params: Mapping[str, Any], directory: Directory) -> StaffEventWords:
@@ -258,6 +283,8 @@ def _staff_event_words(params: Mapping[str, Any], directory: Directory) -> Staff
             looked_up(REROUTE_REASON_LABELS, RerouteReason, params.get("reason")) or ""
         ),
         close_reason=str(looked_up(CLOSE_REASON_LABELS, CloseReason, params.get("reason")) or ""),
+        reminder=int(params.get("reminder", 0) or 0),
+        chase_reason=str(looked_up(CHASE_HOLD_LABELS, ChaseHold, params.get("reason")) or ""),
     )
 
 
@@ -277,7 +304,20 @@ STAFF_EVENT_TEXTS: dict[EventCode, Callable[[StaffEventWords], str]] = {
         "Acknowledged (%(num)d place).", "Acknowledged (%(num)d places).", w.count
     ),
     EventCode.ASSESSED: lambda w: _("Assessed: %(assessment)s.", assessment=w.assessment),
-    EventCode.NOTICE_REPEATED: lambda w: _("Notice sent again."),
+    EventCode.NOTICE_REPEATED: lambda w: (
+        _("Reminder %(num)d sent by the app.", num=w.reminder)
+        if w.reminder
+        else _("Notice sent again.")
+    ),
+    EventCode.PROVIDER_QUESTION: lambda w: _(
+        "The provider asked a question through its response link (see the notes)."
+    ),
+    EventCode.CHASE_PAUSED: lambda w: _("Chase paused: %(reason)s.", reason=w.chase_reason),
+    EventCode.CHASE_STOPPED: lambda w: _("Chase stopped: %(reason)s.", reason=w.chase_reason),
+    EventCode.CHASE_RESUMED: lambda w: _("Chase resumed."),
+    EventCode.NO_ANSWER: lambda w: _(
+        "No answer after the last reminder, and no upstream provider is known: escalate by hand."
+    ),
     EventCode.ESCALATED: lambda w: _("Escalated to the upstream provider."),
     EventCode.NO_RESPONSE: lambda w: _("No response from the provider recorded."),
     EventCode.REFERRED: lambda w: _(
@@ -320,4 +360,6 @@ def staff_event_text(code: str, params: Mapping[str, Any], directory: Directory)
     if render is not None:
         return str(render(_staff_event_words(params, directory)))
     status = looked_up(STATUS_LABELS, LocationStatus, code)
+    if status is not None and params.get("by") == "provider":
+        return _("%(status)s (the provider answered through its link).", status=status)
     return str(status) if status is not None else code

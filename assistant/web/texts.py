@@ -18,6 +18,7 @@ from babel import Locale
 from babel.core import get_global
 from babel.dates import get_day_names
 from babel.dates import get_timezone_location
+from flask_babel import format_date
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
@@ -291,15 +292,37 @@ class EventWords:
     count: int
     hotline: str
     reason: str
+    # A reminder's number; whether the provider itself answered (through its response link);
+    # the day the provider says it removed the material, in the reader's language.
+    reminder: int = 0
+    by_provider: bool = False
+    removed_on: str = ""
 
 
 def _event_words(params: Mapping[str, Any], directory: Directory | None) -> EventWords:
     hotline = params.get("hotline")
+    removed_on = ""
+    try:
+        if params.get("removed_on"):
+            removed_on = format_date(dt.date.fromisoformat(str(params["removed_on"])))
+    except ValueError:
+        removed_on = ""
     return EventWords(
         count=int(params.get("count", 0) or 0),
         hotline=hotline_name(directory, hotline) if directory and hotline else "",
         reason=str(params.get("reason") or ""),
+        reminder=int(params.get("reminder", 0) or 0),
+        by_provider=params.get("by") == "provider",
+        removed_on=removed_on,
     )
+
+
+def _removed(w: EventWords) -> str:
+    if w.by_provider and w.removed_on:
+        return _("The site says it was removed (%(date)s).", date=w.removed_on)
+    if w.by_provider:
+        return _("The site says it was removed.")
+    return str(STATUS_EXPLANATIONS[LocationStatus.REMOVED])
 
 
 EVENT_TEXTS: dict[EventCode, Callable[[EventWords], str]] = {
@@ -326,6 +349,18 @@ EVENT_TEXTS: dict[EventCode, Callable[[EventWords], str]] = {
         "The hotline took on your request (%(num)d places) and is checking them. You do not "
         "need to do anything.",
         w.count,
+    ),
+    EventCode.NOTICE_SENT: lambda w: _("The hotline asked the site to remove it."),
+    EventCode.NOTICE_REPEATED: lambda w: (
+        _("The hotline asked the site again (reminder %(num)d).", num=w.reminder)
+        if w.reminder
+        else _("The hotline asked the site again.")
+    ),
+    EventCode.REMOVED: _removed,
+    EventCode.UNAVAILABLE: lambda w: (
+        _("The site says it is no longer there.")
+        if w.by_provider
+        else str(STATUS_EXPLANATIONS[LocationStatus.UNAVAILABLE])
     ),
     EventCode.ESCALATED: lambda w: _(
         "The site had not removed it, so the hotline asked the company that hosts the "

@@ -48,6 +48,7 @@ def offered(actions: ReferralActions, location_id: int, action: LocationAction) 
         A.RESPONSE_REMOVED: bool(place.answerable),
         A.RESPONSE_REFUSED: bool(place.answerable),
         A.RESPONSE_NO_RESPONSE: bool(place.answerable),
+        A.RESPONSE_NOT_FOUND: bool(place.answerable),
         A.REROUTE: actions.reroute,
         A.CLOSE: actions.close,
     }[action]

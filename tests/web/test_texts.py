@@ -109,7 +109,11 @@ STAFF_ONLY = {
     EventCode.ASSIGNED,
     EventCode.UNASSIGNED,
     EventCode.ASSESSED,
-    EventCode.NOTICE_REPEATED,
+    EventCode.PROVIDER_QUESTION,
+    EventCode.CHASE_PAUSED,
+    EventCode.CHASE_STOPPED,
+    EventCode.CHASE_RESUMED,
+    EventCode.NO_ANSWER,
     EventCode.NO_RESPONSE,
     EventCode.REFERRAL_CLOSED,
 }
