@@ -103,6 +103,8 @@ class Settings:
     argon2_time_cost: int = ARGON2_MIN_TIME_COST
     argon2_parallelism: int = 1
     secure_cookies: bool = False
+    # Publish each provider's notice figures (counts only) on a public page, like C3P's.
+    publish_provider_figures: bool = False
     # Per-address limits (the address is held only as a keyed hash, in memory or Redis, expiring).
     ratelimit_enabled: bool = True
     ratelimit_storage_url: str = "memory://"
@@ -111,6 +113,8 @@ class Settings:
     # Per advocate's account (an organisation's advocates share one address).
     ratelimit_advocate_filing: str = "60 per hour;300 per day"
     ratelimit_lookup: str = "120 per minute"
+    # A provider's answers through a notice's response link, per address and per link.
+    ratelimit_provider: str = "20 per minute;200 per day"
     # How many reverse proxies in front set X-Forwarded-For (0: use the connection's address).
     trusted_proxies: int = 0
     instance_path: str = field(default="", compare=False)

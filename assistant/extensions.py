@@ -46,6 +46,11 @@ def advocate_filing_limit() -> str:
     return current_services().settings.ratelimit_advocate_filing
 
 
+def provider_limit() -> str:
+    """A provider's answers through a response link."""
+    return current_services().settings.ratelimit_provider
+
+
 def lookup_limit() -> str:
     """Dry runs and other work that stores nothing."""
     return current_services().settings.ratelimit_lookup

@@ -31,6 +31,7 @@ from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..models import HotlineSettings
 from ..models import InternalNote
 from ..models import Location
 from ..models import Notice
@@ -39,6 +40,7 @@ from ..models import OutboxItem
 from ..models import Referral
 from ..models import today
 from ..models import utcnow
+from ..people import audit
 from ..routing import Hotline
 from ..routing import Provider
 from ..text_input import checked_text
@@ -54,6 +56,7 @@ from ..vocabulary import OutboxStatus
 from ..vocabulary import ProviderResponse
 from ..vocabulary import Responder
 from .notice_mail import LINK_SALT
+from .notice_mail import ChaseSettings
 from .notice_mail import NoticeParts
 from .notice_mail import NoticeText
 from .notice_mail import chase_pace
@@ -93,6 +96,36 @@ def checked_email(value: str | None, code: str = "bad_email") -> str | None:
     if not EMAIL.match(text):
         raise ActionRefused(code)
     return text
+
+
+def save_chase_settings(
+    db: Session,
+    hotline_id: str,
+    actor: str,
+    *,
+    chase_hours: int | None,
+    reminder_limit: int | None,
+    sender_email: str | None,
+    contact_email: str | None,
+) -> ChaseSettings:
+    """A hotline administrator sets how the chase runs and who its notices come from. Audited
+    (what changed is not recorded: only that the settings did)."""
+    if chase_hours is None or not MIN_CHASE_HOURS <= chase_hours <= MAX_CHASE_HOURS:
+        raise ActionRefused("bad_chase_hours", low=str(MIN_CHASE_HOURS), high=str(MAX_CHASE_HOURS))
+    if reminder_limit is None or not 0 <= reminder_limit <= MAX_REMINDER_LIMIT:
+        raise ActionRefused("bad_reminder_limit", high=str(MAX_REMINDER_LIMIT))
+    sender = checked_email(sender_email, "bad_sender")
+    contact = checked_email(contact_email, "bad_contact")
+    row = db.get(HotlineSettings, hotline_id) or HotlineSettings(hotline_id=hotline_id)
+    row.chase_hours = chase_hours
+    row.reminder_limit = reminder_limit
+    row.sender_email = sender
+    row.contact_email = contact
+    row.updated_on = today()
+    db.add(row)
+    audit.record(db, actor, "hotline.settings_changed", "hotline_settings", None)
+    db.commit()
+    return chase_settings(db, hotline_id)
 
 
 # --- where a place's notice goes ---

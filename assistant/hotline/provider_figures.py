@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -264,6 +265,56 @@ def provider_figures(
         if tallies.get(month)
     ]
     return _ranked(tallies[ALL_TIME], medians[ALL_TIME], limit), figures
+
+
+# Providers the public page names; every other name is counted under OTHERS.
+OTHERS = ""
+
+
+def public_figures(
+    db: Session, named: Iterable[str], *, on: dt.date | None = None, limit: int = 50
+) -> ProviderFigures:
+    """Every hotline's notices together, per provider the directory names (``named``; any other
+    name staff typed is counted with the others, never shown): notices, removals, median days to
+    removal and the share not answered within 7 days. Read from the counts only."""
+    on = on or today()
+    known = set(named)
+
+    def key(provider: str) -> str:
+        return provider if provider in known else OTHERS
+
+    tallies: dict[str, _Tally] = {}
+    histograms: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    rows = ProviderNoticeMonth.__table__.c
+    for provider, notices, removed, answered in db.execute(
+        select(rows.provider, rows.notices, rows.removed, rows.answered_in_time).where(
+            rows.month == ALL_TIME
+        )
+    ):
+        tally = tallies.setdefault(key(provider), _Tally())
+        tally.notices += notices
+        tally.removed += removed
+        tally.answered += answered
+    for provider, notices, answered in db.execute(
+        select(
+            ProviderNoticeDay.provider,
+            ProviderNoticeDay.notices,
+            ProviderNoticeDay.answered_in_time,
+        ).where(ProviderNoticeDay.sent_on > on - NO_RESPONSE_AFTER)
+    ):
+        recent = tallies.get(key(provider))
+        if recent is not None:
+            recent.too_recent += notices
+            recent.answered_recent += answered
+    removals = ProviderRemovalMonth.__table__.c
+    for provider, days, count in db.execute(
+        select(removals.provider, removals.days, removals.removals).where(
+            removals.month == ALL_TIME
+        )
+    ):
+        histograms[key(provider)][int(days)] += int(count)
+    medians = {provider: _median(dict(h)) for provider, h in histograms.items()}
+    return _ranked(tallies, medians, limit)
 
 
 def prune_days(db: Session, *, on: dt.date | None = None) -> int:

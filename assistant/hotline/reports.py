@@ -47,6 +47,8 @@ from ..vocabulary import CATEGORY_SUBTYPES
 from ..vocabulary import AccessOrigin
 from ..vocabulary import Assessment
 from ..vocabulary import Category
+from ..vocabulary import ChaseHold
+from ..vocabulary import ChaseState
 from ..vocabulary import CloseReason
 from ..vocabulary import EventCode
 from ..vocabulary import FiledBy
@@ -58,6 +60,7 @@ from ..vocabulary import MinorAnswer
 from ..vocabulary import NoticeType
 from ..vocabulary import ProviderResponse
 from ..vocabulary import ReferralStatus
+from ..vocabulary import Responder
 from ..vocabulary import suggested_notice_type
 from .deadlines import Due
 from .deadlines import place_due
@@ -443,6 +446,15 @@ class NoticeView:
     reference: str | None
     response: ProviderResponse | None
     response_on: dt.date | None
+    # For a notice the app sent: its own reference, where the chase stands and why, how many
+    # reminders went, when it looks again; who answered, and a refusal's reason.
+    letter_reference: str | None = None
+    chase: ChaseState | None = None
+    chase_reason: ChaseHold | None = None
+    reminders: int = 0
+    next_reminder_on: dt.date | None = None
+    by_provider: bool = False
+    response_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -483,6 +495,8 @@ class StaffNoteView:
     id: int
     body: str
     written_at: dt.datetime
+    # A provider's question through the response link of this notice (else a colleague's note).
+    from_notice: str | None = None
 
 
 @dataclass(frozen=True)
@@ -568,6 +582,17 @@ def referral_detail(db: Session, services: Services, referral: Referral) -> Refe
                     else None,
                     response=n.response,
                     response_on=n.response_on,
+                    letter_reference=f"RRA-N{n.letter_id}" if n.letter_id else None,
+                    chase=n.chase,
+                    chase_reason=n.chase_reason,
+                    reminders=n.letter.reminders_sent if n.letter else 0,
+                    next_reminder_on=n.letter.next_chase_at.date()
+                    if n.letter and n.letter.next_chase_at and n.chase == ChaseState.ACTIVE
+                    else None,
+                    by_provider=n.responded_by == Responder.PROVIDER,
+                    response_note=cipher.open(n.response_note_sealed, "notice.response")
+                    if n.response_note_sealed
+                    else None,
                 )
                 for n in loc.notices
                 if n.hotline_id == referral.hotline_id
@@ -592,7 +617,12 @@ def referral_detail(db: Session, services: Services, referral: Referral) -> Refe
         )
     ]
     notes = [
-        StaffNoteView(n.id, cipher.open(n.body_sealed, "note.body"), n.written_at)
+        StaffNoteView(
+            n.id,
+            cipher.open(n.body_sealed, "note.body"),
+            n.written_at,
+            f"RRA-N{n.from_letter_id}" if n.from_letter_id else None,
+        )
         for n in referral.notes
     ]
     return ReferralDetail(

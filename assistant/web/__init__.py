@@ -36,6 +36,7 @@ from .api import json_error
 from .api import json_error_for
 from .forms import LANGUAGE_NAMES
 from .hotline import bp as hotline_bp
+from .provider import bp as provider_bp
 from .public import bp as public_bp
 from .pwa import bp as pwa_bp
 from .survivor import bp as survivor_bp
@@ -125,6 +126,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(team_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(advocate_bp)
+    app.register_blueprint(provider_bp)
     csrf.exempt(api_bp)  # the API takes bearer tokens, never cookies
     app.before_request(refuse_undeclared_routes)
     app.before_request(_refuse_uploads)

@@ -10,6 +10,7 @@ shown again with what changed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -32,9 +33,11 @@ from flask_babel import ngettext
 
 from ..extensions import current_services
 from ..extensions import db
+from ..hotline import notices as notice_work
 from ..hotline import referrals
 from ..hotline import reports
 from ..hotline.deadlines import Due
+from ..hotline.notice_mail import notice_reference
 from ..hotline.provider_figures import provider_figures
 from ..hotline.referrals import ActionRefused
 from ..hotline.referrals import BulkRefused
@@ -44,10 +47,12 @@ from ..models import Account
 from ..models import Referral
 from ..models import today
 from ..vocabulary import FINISHED_STATUSES
+from ..vocabulary import ChaseState
 from .access import staff_required
 from .provider_chart import responsiveness_chart
 from .staff_forms import AssignForm
 from .staff_forms import CloseForm
+from .staff_forms import ComposeForm
 from .staff_forms import NoteForm
 from .staff_forms import PlacesForm
 from .staff_forms import QueueActionForm
@@ -312,6 +317,7 @@ def _render_referral(
         referral_due=Due(referral.due_on, referral.due_action) if referral.due_action else None,
         me=staff.account_id,
         neighbours=reports.neighbours(db.session, staff.hotline_id, referral),
+        compose=_compose_links(referral),
         changes=referrals.changes_since(referral, changed_since)
         if changed_since is not None
         else [],
@@ -492,9 +498,151 @@ def places(referral_id: int) -> Any:
             return ngettext(
                 "Answer recorded for %(num)d place.", "Answer recorded for %(num)d places.", count
             )
+        if form.do.data in HOLDS:
+            count = notice_work.hold_chase(
+                db.session,
+                _staff(),
+                found,
+                chosen,
+                state=HOLDS[form.do.data],
+                reason=form.chase_reason.data or None,
+                version=version,
+            )
+            return ngettext(
+                "The chase changed for %(num)d place.",
+                "The chase changed for %(num)d places.",
+                count,
+            )
         raise ActionRefused("nothing_selected")
 
     return _act(referral_id, run, "act-on-places", {"places": form})
+
+
+# The chase buttons of the places form -> the state they put the chase in.
+HOLDS = {"pause": ChaseState.PAUSED, "stop": ChaseState.STOPPED, "resume": ChaseState.ACTIVE}
+
+
+# --- sending a notice ---
+
+
+def _digest(draft: notice_work.Draft) -> str:
+    text = "\n".join((draft.recipient, draft.text.subject, draft.text.body))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _compose_links(referral: Referral) -> list[notice_work.ProviderGroup]:
+    """One link per provider for the places that may take a notice now."""
+    actions = referrals.allowed_actions(referral, referral.hotline_id)
+    groups = []
+    for group in notice_work.provider_groups(current_services(), referral):
+        ready = tuple(i for i in group.location_ids if actions.places[i].notice is not None)
+        if ready:
+            groups.append(notice_work.ProviderGroup(group.provider, ready))
+    return groups
+
+
+def _render_compose(
+    referral: Referral,
+    form: ComposeForm,
+    *,
+    draft: notice_work.Draft | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> Any:
+    services = current_services()
+    provider = services.directory.provider(form.provider.data) if form.provider.data else None
+    detail = reports.referral_detail(db.session, services, referral)
+    referrals.record_view(db.session, _staff(), referral)
+    return render_template(
+        "hotline/compose.html",
+        detail=detail,
+        referral=referral,
+        form=form,
+        provider=provider,
+        chosen=set(form.places.data or []),
+        draft=draft,
+        error=error,
+    ), status
+
+
+@bp.route("/referrals/<int:referral_id>/notice", methods=["GET", "POST"])
+@staff_required
+def compose(referral_id: int) -> Any:
+    """Write a notice for places of one provider: the type, where it goes, then a preview; a
+    POST previews it (``do=preview``) or sends the previewed notice (``do=send``)."""
+    if request.method == "POST":
+        return _preview_or_send(referral_id)
+    found = _referral_or_404(referral_id)
+    services = current_services()
+    wanted = [int(i) for i in request.args.getlist("places") if i.isascii() and i.isdigit()]
+    provider = services.directory.provider(request.args.get("provider") or "")
+    contacts = provider.notices if provider else None
+    form = ComposeForm(
+        prefix="notice",
+        formdata=None,
+        data={
+            "version": found.version,
+            "places": [loc.id for loc in found.locations if loc.id in wanted],
+            "provider": provider.id if provider else "",
+            "recipient": contacts.emails[0] if contacts and contacts.emails else "",
+        },
+    )
+    return _render_compose(found, form)
+
+
+def _preview_or_send(referral_id: int) -> Any:
+    found = _referral_or_404(referral_id)
+    form = ComposeForm(prefix="notice")
+    form.validate()
+    chosen = [int(i) for i in form.places.data or []]
+    options: dict[str, Any] = {
+        "notice_type": form.notice_type.data or "",
+        "subtype": form.subtype.data or None,
+        "provider_id": form.provider.data or None,
+        "provider_name": form.provider_name.data,
+        "recipient": form.recipient.data,
+    }
+    services = current_services()
+    try:
+        draft = notice_work.draft_notice(db.session, services, found, chosen, **options)
+        if form.do.data != "send" or form.seen.data != _digest(draft):
+            form.seen.data = _digest(draft)
+            changed = form.do.data == "send"
+            return _render_compose(
+                found,
+                form,
+                draft=draft,
+                error=_("The notice changed since your preview. Read it again, then send it.")
+                if changed
+                else None,
+                status=409 if changed else 200,
+            )
+        letter = notice_work.send_notice(
+            db.session, services, _staff(), found, chosen, version=_version_of(form), **options
+        )
+    except ReferralChanged:
+        db.session.rollback()
+        form.version.data = found.version
+        return _render_compose(
+            found,
+            form,
+            error=_(
+                "This referral changed while you were looking. Nothing was sent; check the "
+                "places and send again."
+            ),
+            status=409,
+        )
+    except ActionRefused as refused:
+        db.session.rollback()
+        return _render_compose(found, form, error=_refusal(refused), status=409)
+    flash(
+        _(
+            "Notice %(reference)s is on its way. The app will remind the provider until each "
+            "place has a final answer.",
+            reference=notice_reference(letter.id),
+        )
+    )
+    return redirect(url_for(".referral", referral_id=referral_id, _anchor="places-heading"), 303)
 
 
 def _confirm_or_run(

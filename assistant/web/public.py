@@ -1,10 +1,12 @@
-"""Pages anyone may see: the landing page, support, using this safely, and the quick exit."""
+"""Pages anyone may see: the landing page, support, using this safely, the quick exit, and (where
+the service publishes them) providers' notice figures."""
 
 from __future__ import annotations
 
 from itertools import groupby
 
 from flask import Blueprint
+from flask import abort
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -14,7 +16,9 @@ from werkzeug.wrappers import Response as BaseResponse
 from ..config import supported_language
 from ..extensions import current_services
 from ..extensions import db
+from ..hotline.provider_figures import public_figures
 from ..models import Case
+from ..models import today
 from ..routing.countries import known_country
 from . import journey
 from . import texts
@@ -111,3 +115,17 @@ def quick_exit() -> BaseResponse:
     response = redirect(current_services().settings.exit_url, 303)
     response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
     return response
+
+
+@bp.get("/figures")
+@public
+def figures() -> str:
+    """How providers answer hotlines' notices, from the counts only (no case, place or notice):
+    published only where the service chose to (``ASSISTANT_PUBLISH_PROVIDER_FIGURES``)."""
+    services = current_services()
+    if not services.settings.publish_provider_figures:
+        abort(404)
+    named = [provider.name for provider in services.directory.providers.values()]
+    return render_template(
+        "public/figures.html", figures=public_figures(db.session, named), on=today()
+    )

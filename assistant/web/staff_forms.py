@@ -29,11 +29,13 @@ from ..people.accounts import MAX_PASSWORD_LENGTH
 from ..people.accounts import MIN_PASSWORD_LENGTH
 from ..vocabulary import CHOSEN_CLOSE_REASONS
 from ..vocabulary import Assessment
+from ..vocabulary import ChaseHold
 from ..vocabulary import HarmfulSubtype
 from ..vocabulary import NoticeType
 from ..vocabulary import ProviderResponse
 from ..vocabulary import RerouteReason
 from .staff_texts import ASSESSMENT_LABELS
+from .staff_texts import CHASE_HOLD_LABELS
 from .staff_texts import CLOSE_REASON_LABELS
 from .staff_texts import NOTICE_TYPE_LABELS
 from .staff_texts import REROUTE_REASON_LABELS
@@ -117,7 +119,16 @@ class PlacesForm(FlaskForm):
 
     version = _version()
     places = SelectMultipleField(_l("Places"), coerce=int, validate_choice=False)
-    do = SelectField(choices=[("assess", ""), ("notice", ""), ("response", "")])
+    do = SelectField(
+        choices=[
+            ("assess", ""),
+            ("notice", ""),
+            ("response", ""),
+            ("pause", ""),
+            ("stop", ""),
+            ("resume", ""),
+        ]
+    )
     assessment = RadioField(
         _l("Assessment"), choices=[(key.value, ASSESSMENT_LABELS[key]) for key in Assessment]
     )
@@ -143,6 +154,38 @@ class PlacesForm(FlaskForm):
         choices=[(key.value, RESPONSE_LABELS[key]) for key in ProviderResponse],
     )
     response_on = DateField(_l("On"), validators=[Optional()])
+    chase_reason = RadioField(
+        _l("Why (to pause or stop)"),
+        choices=[(key.value, CHASE_HOLD_LABELS[key]) for key in ChaseHold],
+        validators=[Optional()],
+    )
+
+
+class ComposeForm(FlaskForm):
+    """A notice for the app to send: the places, the provider and where to, the notice type;
+    first a preview (``do=preview``), then ``do=send``. Nothing is chosen in advance but what the
+    analyst clicked to get here (the places and the provider)."""
+
+    version = _version()
+    places = SelectMultipleField(_l("Places"), coerce=int, validate_choice=False)
+    provider = HiddenField()
+    provider_name = StringField(
+        _l("Provider's name"), validators=[Optional(), Length(max=FIELD_BOUND)]
+    )
+    recipient = StringField(
+        _l("Send to (e-mail address)"), validators=[Optional(), Length(max=FIELD_BOUND)]
+    )
+    notice_type = RadioField(
+        _l("Notice type"), choices=[(key.value, NOTICE_TYPE_LABELS[key]) for key in NoticeType]
+    )
+    subtype = RadioField(
+        _l("Harmful/abusive sub-type (only for harmful/abusive)"),
+        choices=[(k.value, SUBTYPE_LABELS[k]) for k in HarmfulSubtype],
+        validators=[Optional()],
+    )
+    do = SelectField(choices=[("preview", ""), ("send", "")])
+    # A digest of the previewed text: what is sent must be what was read.
+    seen = HiddenField(default="")
 
 
 class RerouteForm(FlaskForm):

@@ -214,6 +214,38 @@ ACCOUNT_REFUSALS = {
     "wrong_password": lazy_gettext("The current password is not right."),
 }
 
+# Why a hotline's settings were not saved.
+SETTINGS_REFUSALS = {
+    "bad_chase_hours": lazy_gettext(
+        "The hours between reminders must be from %(low)s to %(high)s."
+    ),
+    "bad_reminder_limit": lazy_gettext("The number of reminders must be from 0 to %(high)s."),
+    "bad_sender": lazy_gettext("The sender must be an e-mail address, or empty."),
+    "bad_contact": lazy_gettext("The reply address must be an e-mail address, or empty."),
+}
+
+# Why a provider's answers were not recorded (the provider's page).
+PROVIDER_REFUSALS = {
+    "nothing_selected": lazy_gettext("Choose an answer for at least one place."),
+    "already_answered": lazy_gettext(
+        "One of these places already has a final answer. Nothing was recorded; the page now "
+        "shows what is still open."
+    ),
+    "bad_response": lazy_gettext("Choose one of the answers offered."),
+    "removed_date_required": lazy_gettext("Give the date it was removed."),
+    "bad_response_date": lazy_gettext(
+        "The date it was removed must be between the notice's date and today."
+    ),
+    "refused_text_required": lazy_gettext("Say why you will not remove it."),
+    "question_text_required": lazy_gettext("Write your question."),
+    "too_long": lazy_gettext("This is too long: at most %(limit)s characters."),
+    "control_characters": lazy_gettext("This contains invisible control characters."),
+    "changed": lazy_gettext(
+        "The hotline changed this notice at the same moment. Nothing was recorded; please "
+        "send your answers again."
+    ),
+}
+
 ACTION_REFUSALS = {
     "not_allowed": lazy_gettext("That step is not possible for this place now."),
     "referral_closed": lazy_gettext("This referral is closed."),
@@ -255,6 +287,15 @@ ACTION_REFUSALS = {
     "already_assigned": lazy_gettext("It is already assigned to that person."),
     "not_assigned": lazy_gettext("Nobody is assigned to it."),
     "cannot_reopen": lazy_gettext("This referral cannot be reopened."),
+    "bad_recipient": lazy_gettext("The address to send to is not an e-mail address."),
+    "recipient_required": lazy_gettext("Give the e-mail address to send the notice to."),
+    "unknown_provider": lazy_gettext("That provider is not in the directory."),
+    "chase_not_possible": lazy_gettext(
+        "The chase cannot change that way for this place (no notice sent by the app, already "
+        "answered, or already in that state)."
+    ),
+    "reason_required": lazy_gettext("Choose why you pause or stop the chase."),
+    "bad_chase_state": lazy_gettext("Choose what to do with the chase."),
     "reopen_too_late": lazy_gettext("A referral can be reopened only within 7 days of closing."),
 }
 

@@ -1,6 +1,6 @@
 """The hotline's Team pages (``/hotline/team``), for its administrators only: the hotline's
 accounts (new ones marked), inviting a colleague, disabling an account, resetting an
-authenticator.
+authenticator; and the hotline's settings (the chase's pace and reminders, the notices' sender).
 
 Everything goes through :mod:`assistant.people.team`, on the administrator's own hotline: an
 account of another hotline is the same 404 as an id no account has. Disabling and resetting ask
@@ -24,6 +24,10 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ..extensions import current_services
 from ..extensions import db
+from ..hotline.notice_mail import chase_settings
+from ..hotline.notices import save_chase_settings
+from ..hotline.referrals import ActionRefused
+from ..people import audit
 from ..people import team
 from ..people.accounts import AccountRefused
 from ..people.accounts import NewAccount
@@ -32,8 +36,10 @@ from ..people.team import TeamAction
 from ..people.team import TeamAdmin
 from ..people.team import TeamMember
 from .access import hotline_admin_required
+from .staff_texts import SETTINGS_REFUSALS
 from .staff_texts import TEAM_REFUSALS
 from .team_forms import InviteForm
+from .team_forms import SettingsForm
 from .texts import refusal_text
 
 bp = Blueprint("team", __name__, url_prefix="/hotline/team")
@@ -147,3 +153,41 @@ def reset(account_id: int) -> str | BaseResponse:
     except AccountRefused as refused:
         return _back_to_team(_not_found_or(refused))
     return _link_page(created, "reset")
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@hotline_admin_required
+def settings() -> str | tuple[str, int] | BaseResponse:
+    """The hotline's settings: the chase's pace and reminders, the notices' sender and the
+    address providers reply to. Audited."""
+    hotline_id = _admin().hotline_id
+    current = chase_settings(db.session, hotline_id)
+    if request.method == "GET":
+        form = SettingsForm(
+            formdata=None,
+            data={
+                "chase_hours": current.chase_hours,
+                "reminder_limit": current.reminder_limit,
+                "sender_email": current.sender_email or "",
+                "contact_email": current.contact_email or "",
+            },
+        )
+        return render_template("hotline/team/settings.html", form=form, error=None)
+    form = SettingsForm()
+    form.validate()
+    try:
+        save_chase_settings(
+            db.session,
+            hotline_id,
+            audit.account_actor(g.account),
+            chase_hours=form.chase_hours.data,
+            reminder_limit=form.reminder_limit.data,
+            sender_email=form.sender_email.data,
+            contact_email=form.contact_email.data,
+        )
+    except ActionRefused as refused:
+        db.session.rollback()
+        error = refusal_text(SETTINGS_REFUSALS, refused.code, refused.params)
+        return render_template("hotline/team/settings.html", form=form, error=error), 400
+    flash(_("The settings are saved. The chase uses them from its next pass."))
+    return redirect(url_for(".settings"), 303)

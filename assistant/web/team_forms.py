@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import IntegerField
 from wtforms import RadioField
 from wtforms import SelectField
 from wtforms import StringField
 from wtforms.validators import DataRequired
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
+from wtforms.validators import Optional
 
 from ..routing import Directory
 from ..vocabulary import Role
@@ -57,3 +59,22 @@ class FirstHotlineAdminForm(FlaskForm):
             *((hotline.id, hotline.name) for hotline in hotlines),
         ]
         return self
+
+
+class SettingsForm(FlaskForm):
+    """How the chase runs for the hotline, and who its notices come from."""
+
+    chase_hours = IntegerField(
+        _l("Hours from one notice or reminder to the next"), validators=[Optional()]
+    )
+    reminder_limit = IntegerField(
+        _l("Reminders before the notice goes to the upstream provider"), validators=[Optional()]
+    )
+    sender_email = StringField(
+        _l("Notices come from (e-mail address; empty: the service's own sender)"),
+        validators=[Optional(), Length(max=EMAIL_BOUND)],
+    )
+    contact_email = StringField(
+        _l("Providers reply to (e-mail address, named in every notice)"),
+        validators=[Optional(), Length(max=EMAIL_BOUND)],
+    )

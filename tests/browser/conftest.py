@@ -59,8 +59,11 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def live_app(database_url: str, tmp_path: Any) -> Iterator[Flask]:
-    """The app the live server runs; its quick exit leads to a page on the same server."""
-    app = make_app(database_url, tmp_path / "instance", exit_url="/?left=1")
+    """The app the live server runs; its quick exit leads to a page on the same server, and it
+    publishes provider figures (a page that is off by default)."""
+    app = make_app(
+        database_url, tmp_path / "instance", exit_url="/?left=1", publish_provider_figures=True
+    )
     empty_all_tables(app)
     yield app
     empty_all_tables(app)

@@ -15,6 +15,13 @@ from flask import Flask
 from werkzeug.exceptions import NotFound
 
 from assistant.extensions import Database
+from assistant.hotline.notice_mail import link_token
+from assistant.hotline.notices import send_notice
+from assistant.hotline.referrals import Staff
+from assistant.hotline.referrals import acknowledge
+from assistant.hotline.referrals import assess_places
+from assistant.hotline.referrals import referral_for_staff
+from assistant.models import Account
 from assistant.people import accounts
 from assistant.people.advocates import AdvocateProfile
 from assistant.people.advocates import register_advocate
@@ -94,6 +101,8 @@ def _anonymous_pages(page: Any, audit: Audit, enrol_code: str) -> None:
         "/account/sign-in",
         "/account/enrol?code=not-a-code",
         f"/account/enrol?code={enrol_code}",
+        "/figures",
+        "/notice/not-a-real-link",
     ):
         page.goto(path)
         audit.check(page, path)
@@ -128,6 +137,32 @@ def _anonymous_pages(page: Any, audit: Audit, enrol_code: str) -> None:
     page.goto(f"/account/enrol?code={enrol_code}")
     page.get_by_role("button", name="Finish setting up").click()
     audit.check(page, "enrolment with nothing filled in (error)", "POST")
+
+
+def _a_notice_sent(app: Flask, person: Staffer, referral_id: int) -> str:
+    """A notice the app sent for the referral's places (through the domain, as the workbench
+    would), and its response link's token."""
+    services = app.extensions["assistant.services"]
+    with Database.new_session(app) as session:
+        staff = Staff.of(session.get(Account, person.id))
+        referral = referral_for_staff(session, staff, referral_id)
+        assert referral is not None
+        ids = [location.id for location in referral.locations]
+        acknowledge(session, staff, referral)
+        assess_places(session, staff, referral, ids, "csam")
+        letter = send_notice(
+            session,
+            services,
+            staff,
+            referral,
+            ids,
+            notice_type="csam",
+            subtype=None,
+            provider_id=None,
+            provider_name="Gallery Example",
+            recipient="abuse@gallery.example.ie",
+        )
+        return link_token(services, letter.id)
 
 
 def _request_journey(page: Any, audit: Audit) -> None:
@@ -307,6 +342,7 @@ def test_every_page_of_every_audience_has_no_wcag_22_aa_violations(
             "/hotline/?status=nope",
             "/hotline/team/",
             "/hotline/team/invite",
+            "/hotline/team/settings",
             f"/hotline/team/{new_member_id}/disable",
             f"/hotline/team/{new_member_id}/reset",
         ),
@@ -326,7 +362,21 @@ def test_every_page_of_every_audience_has_no_wcag_22_aa_violations(
     staff_page.goto(referral_url)
     staff_page.get_by_role("button", name="Record the assessment").click()
     audit.check(staff_page, "an assessment with nothing ticked (refused)", "POST")
+    token = _a_notice_sent(live_app, lead, int(referral_url.rsplit("/", 1)[1]))
+    staff_page.goto(referral_url)
+    audit.check(staff_page, "a referral with a notice being chased")
+    staff_page.goto(f"{referral_url}/notice")
+    audit.check(staff_page, "writing a notice")
+    staff_page.locator('input[name="notice-notice_type"][value="csam"]').check()
+    staff_page.get_by_role("button", name="Preview the notice").click()
+    audit.check(staff_page, "a notice with no place ticked (refused)", "POST")
     staff_context.close()
+    provider_page = context.new_page()
+    provider_page.goto(f"/notice/{token}")
+    audit.check(provider_page, "the provider's page")
+    provider_page.locator('input[value="refused"]').first.check()
+    provider_page.get_by_role("button", name="Send the answers").click()
+    audit.check(provider_page, "the provider's page: a refusal without a reason", "POST")
 
     advocate_context = context.browser.new_context(
         viewport=PHONE, base_url=live_server, is_mobile=True, has_touch=True

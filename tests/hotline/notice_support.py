@@ -178,7 +178,9 @@ class NoticeWorld:
 
 
 @contextlib.contextmanager
-def notice_world(database_url: str, folder: Path, tls: TlsFiles) -> Iterator[NoticeWorld]:
+def notice_world(
+    database_url: str, folder: Path, tls: TlsFiles, **overrides: Any
+) -> Iterator[NoticeWorld]:
     smtp_port = unused_port()
     app = make_app(
         database_url,
@@ -191,6 +193,7 @@ def notice_world(database_url: str, folder: Path, tls: TlsFiles) -> Iterator[Not
         smtp_from=SMTP_FROM,
         smtp_username=SMTP_USER,
         smtp_password=SMTP_PASSWORD,
+        **overrides,
     )
     empty_all_tables(app)
     mailbox = Mailbox(SMTP_USER, SMTP_PASSWORD)

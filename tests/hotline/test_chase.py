@@ -120,7 +120,8 @@ def everything_in(mail) -> str:
 def test_a_notice_is_sent_once_with_the_places_as_reported_and_nothing_about_the_survivor(
     world: NoticeWorld,
 ):
-    survivor, (number, passphrase), referral_id, ids = world.file_and_assess(HOST_LINK, SECOND_LINK)
+    _survivor, receipt, referral_id, ids = world.file_and_assess(HOST_LINK, SECOND_LINK)
+    number, passphrase = receipt
     letter_id = send(world, referral_id, ids)
 
     assert outbox_keys(world) == [f"notice-{letter_id}-0"]

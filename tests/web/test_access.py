@@ -42,6 +42,10 @@ PUBLIC_ON_PURPOSE = {
     "pwa.offline",
     "api.resources",
     "advocate.register",
+    # A provider's response link: the signed token in the address is the permission.
+    "public.figures",  # off (404) unless the service publishes provider figures
+    "provider.notice",
+    "provider.answer",
 }
 
 
