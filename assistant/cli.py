@@ -223,8 +223,15 @@ def disable_user_command(email: str) -> None:
 @click.command("deliver")
 @click.option("--loop", is_flag=True, help="Keep running, a pass every --interval seconds.")
 @click.option("--interval", default=10.0, show_default=True, type=float)
+@click.option(
+    "--batch",
+    default=200,
+    show_default=True,
+    type=click.IntRange(1, 5000),
+    help="Items a pass takes at most (notices to providers go over one connection).",
+)
 @with_appcontext
-def deliver_command(loop: bool, interval: float) -> None:
+def deliver_command(loop: bool, interval: float, batch: int) -> None:
     """Send what the outbox holds: signed webhooks and neutral e-mail notices to hotlines.
 
     Several workers may run at once; none sends an item another is sending.
@@ -243,14 +250,14 @@ def deliver_command(loop: bool, interval: float) -> None:
 
     services = current_services()
     if not loop:
-        report = deliver_once(new_session, services)
+        report = deliver_once(new_session, services, batch=batch)
         click.echo(f"Sent {report.sent}, to retry {report.retried}, given up {report.dead}.")
         return
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_args: stop.set())
     click.echo(f"Delivering every {interval:g} s (Ctrl+C to stop).")
-    run_forever(new_session, services, interval=interval, stop=stop)
+    run_forever(new_session, services, interval=interval, stop=stop, batch=batch)
 
 
 @click.command("chase")

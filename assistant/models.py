@@ -99,7 +99,11 @@ class Code(TypeDecorator[V]):
         self.vocabulary = vocabulary
 
     def process_bind_param(self, value: V | str | None, dialect: Dialect) -> str | None:
-        return None if value is None else self.vocabulary(value).value
+        if value is None:
+            return None
+        if isinstance(value, self.vocabulary):  # already a member: nothing to look up
+            return value.value
+        return self.vocabulary(value).value
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> V | None:
         return None if value is None else self.vocabulary(value)
@@ -372,7 +376,11 @@ class NoticeLetter(Base):
     """
 
     __tablename__ = "notice_letters"
-    __table_args__ = NEVER_REUSE_IDS
+    __table_args__ = (
+        # The chase's pass: the notices due, oldest first, one index range (nothing due: one probe).
+        Index("ix_notice_letters_due", "next_chase_at", "id"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     referral_id: Mapped[int] = mapped_column(
@@ -397,7 +405,7 @@ class NoticeLetter(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
     # When the chase next looks at it; None when nothing is left to chase.
-    next_chase_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
+    next_chase_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     # Raised by every change the chase makes, so two chase processes never both act on it.
     chase_round: Mapped[int] = mapped_column(Integer, default=0)
 

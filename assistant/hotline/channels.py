@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
 from email.utils import make_msgid
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -170,11 +171,17 @@ def _epoch(moment: dt.datetime) -> int:
 
 
 def tls_context(settings: Settings) -> ssl.SSLContext:
-    """Certificates verified against the system's CAs, plus ``tls_ca_file`` when it is set."""
+    """Certificates verified against the system's CAs, plus ``tls_ca_file`` when it is set.
+    Built once per CA file and process (loading the system's CAs takes longer than a send)."""
+    return _tls_context(settings.tls_ca_file)
+
+
+@lru_cache(maxsize=4)
+def _tls_context(ca_file: str) -> ssl.SSLContext:
     context = ssl.create_default_context()
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    if settings.tls_ca_file:
-        context.load_verify_locations(cafile=settings.tls_ca_file)
+    if ca_file:
+        context.load_verify_locations(cafile=ca_file)
     return context
 
 

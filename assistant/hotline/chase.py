@@ -16,9 +16,11 @@ again", "asked the company that hosts the site"), counts in the provider figures
 through the outbox. Nothing is ever fetched to check whether a place is still online.
 
 Safe on several machines at once: due notices are read with ``FOR UPDATE SKIP LOCKED`` on
-PostgreSQL, every change to a notice is conditional on the round it was read at
-(``chase_round``), each referral's version is checked as for any other action, and each sending
-has an outbox key of its own (``notice-<id>-<reminder>``), unique in the database.
+PostgreSQL and taken with one conditional UPDATE (still due: one that another process handled
+since has its next look later, or none), each referral's version is checked as for any other
+action, and each sending has an outbox key of its own (``notice-<id>-<reminder>``), unique in the
+database. A batch is one transaction; if another writer got in its way, its notices are taken
+again one by one.
 """
 
 from __future__ import annotations
@@ -26,19 +28,20 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from typing import Any
-from typing import cast
 
-from sqlalchemy import CursorResult
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import selectinload
 
+from ..models import Location
+from ..models import Notice
 from ..models import NoticeLetter
 from ..models import Referral
 from ..models import utcnow
@@ -50,14 +53,13 @@ from .notice_mail import chase_settings
 from .notice_mail import chased_notices
 from .notice_mail import load_letters
 from .notice_mail import upstream_of
-from .notices import _enqueue
+from .notices import enqueue_notice
 from .notices import write_letter
 from .provider_figures import count_chase
 from .referrals import ActionRefused
 from .referrals import Automatic
 from .referrals import _Work
 from .referrals import _work
-from .referrals import referrals_for_staff
 
 if TYPE_CHECKING:
     from ..services import Services
@@ -94,22 +96,23 @@ def _due(db: Session, moment: dt.datetime, batch: int) -> list[int]:
     return list(db.scalars(due))
 
 
-def _claim(db: Session, letter: NoticeLetter, moment: dt.datetime) -> bool:
-    """Take the notice for this round; False when another process took it first."""
-    result = db.execute(
-        update(NoticeLetter)
-        .where(
-            NoticeLetter.id == letter.id,
-            NoticeLetter.chase_round == letter.chase_round,
-            NoticeLetter.next_chase_at <= moment,
+def _claim(db: Session, letters: list[NoticeLetter], moment: dt.datetime) -> set[int]:
+    """Take the notices still due for this round, in one statement; a notice another process
+    handled since it was read (its next look is now later, or never) is left out."""
+    if not letters:
+        return set()
+    return set(
+        db.scalars(
+            update(NoticeLetter)
+            .where(
+                NoticeLetter.id.in_([letter.id for letter in letters]),
+                NoticeLetter.next_chase_at <= moment,
+            )
+            .values(chase_round=NoticeLetter.chase_round + 1)
+            .returning(NoticeLetter.id)
+            .execution_options(synchronize_session=False)
         )
-        .values(chase_round=NoticeLetter.chase_round + 1)
-        .execution_options(synchronize_session=False)
     )
-    if cast(CursorResult[Any], result).rowcount != 1:
-        return False
-    db.expire(letter, ["chase_round"])
-    return True
 
 
 def chase_once(
@@ -146,22 +149,35 @@ def chase_once(
 def _chase_batch(
     db: Session, services: Services, ids: list[int], moment: dt.datetime, report: ChaseReport
 ) -> None:
-    letters = load_letters(db, ids)
-    referrals = {r.id: r for r in referrals_for_any(db, {letter.referral_id for letter in letters})}
+    # The referrals first, with their places and notices: the notices' places are then found
+    # in the session by key.
+    referral_ids = set(db.scalars(select(NoticeLetter.referral_id).where(NoticeLetter.id.in_(ids))))
+    referrals = {r.id: r for r in referrals_for_chase(db, referral_ids)}
+    letters = load_letters(db, ids, with_places=False)
     settings: dict[str, ChaseSettings] = {}
     counts = ChaseReport()
-    with _work(db, Automatic("", CHASER)) as work:
-        for letter in letters:
-            if letter.next_chase_at is None or letter.next_chase_at > moment:
-                continue
-            if not _claim(db, letter, moment):
-                counts.skipped += 1
+    # The provider figures, added once per batch (a row per provider and month, not per notice).
+    figures: Counter[tuple[str, str, str]] = Counter()
+    with _work(db, Automatic("", CHASER), bulk=True) as work, db.no_autoflush:
+        due = [
+            letter
+            for letter in letters
+            if letter.next_chase_at is not None and letter.next_chase_at <= moment
+        ]
+        claimed = _claim(db, due, moment)
+        counts.skipped += len(due) - len(claimed)
+        for letter in due:
+            if letter.id not in claimed:
                 continue
             if letter.hotline_id not in settings:
                 settings[letter.hotline_id] = chase_settings(db, letter.hotline_id)
-            _chase_letter(
+            outcome = _chase_letter(
                 work, services, letter, referrals, settings[letter.hotline_id], moment, counts
             )
+            if outcome:
+                figures[(letter.hotline_id, letter.provider, outcome)] += 1
+        for (hotline_id, provider, outcome), number in figures.items():
+            count_chase(db, hotline_id, provider, moment.date(), **{outcome: number})
     report.reminded += counts.reminded
     report.escalated += counts.escalated
     report.flagged += counts.flagged
@@ -169,17 +185,20 @@ def _chase_batch(
     report.skipped += counts.skipped
 
 
-def referrals_for_any(db: Session, referral_ids: set[int]) -> list[Referral]:
-    """Referrals with everything the state machine reads, loaded in a few statements."""
-    found: list[Referral] = []
-    by_hotline: dict[str, list[int]] = {}
-    for referral_id, hotline_id in db.execute(
-        select(Referral.id, Referral.hotline_id).where(Referral.id.in_(referral_ids))
-    ):
-        by_hotline.setdefault(hotline_id, []).append(referral_id)
-    for hotline_id, wanted in by_hotline.items():
-        found += referrals_for_staff(db, Automatic(hotline_id, CHASER), wanted)
-    return found
+def referrals_for_chase(db: Session, referral_ids: set[int]) -> list[Referral]:
+    """Referrals with what the chase reads and changes (places, their notices and the notices'
+    letters), in a few statements; not the case or the timeline, which the chase only adds to."""
+    return list(
+        db.scalars(
+            select(Referral)
+            .where(Referral.id.in_(referral_ids))
+            .options(
+                selectinload(Referral.locations)
+                .selectinload(Location.notices)
+                .joinedload(Notice.letter)
+            )
+        )
+    )
 
 
 def _chase_letter(
@@ -190,29 +209,31 @@ def _chase_letter(
     settings: ChaseSettings,
     moment: dt.datetime,
     counts: ChaseReport,
-) -> None:
+) -> str | None:
+    """Remind, escalate or flag one notice; says what the provider figures count ("reminders"
+    or "escalations"), if anything."""
     chased = chased_notices(letter)
     referral = referrals.get(letter.referral_id)
     if not chased or referral is None or referral.closed_reason:
         letter.next_chase_at = None
         counts.finished += 1
-        return
-    work.take(referral, None)
+        return None
+    if referral.id not in work.touched:
+        work.take(referral, None)
     directory = services.directory
     provider = directory.provider(letter.provider_id) if letter.provider_id else None
     if letter.reminders_sent < settings.reminder_limit:
         letter.reminders_sent += 1
         number = letter.reminders_sent
         letter.next_chase_at = moment + chase_pace(settings, provider)
-        _enqueue(work.db, letter, number, moment)
+        enqueue_notice(work, letter, number, moment)
         for notice in chased:
             work.event(
                 referral, EventCode.NOTICE_REPEATED, location=notice.location, reminder=number
             )
-        count_chase(work.db, letter.hotline_id, letter.provider, moment.date(), reminders=1)
         work.audit(referral, "notice.reminded", "notice_letter", letter.id)
         counts.reminded += 1
-        return
+        return "reminders"
     letter.next_chase_at = None
     upstream = upstream_of(directory, provider)
     if upstream is not None and upstream.notices is not None and not letter.escalation:
@@ -229,14 +250,14 @@ def _chase_letter(
             moment=moment,
             escalated_from=letter,
         )
-        count_chase(work.db, letter.hotline_id, letter.provider, moment.date(), escalations=1)
         counts.escalated += 1
-        return
+        return "escalations"
     for notice in chased:
         notice.chase = ChaseState.NO_ANSWER
         work.event(referral, EventCode.NO_ANSWER, location=notice.location, visible=False)
     work.audit(referral, "notice.no_answer", "notice_letter", letter.id)
     counts.flagged += 1
+    return None
 
 
 def run_forever(

@@ -43,7 +43,6 @@ from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
-from email.message import EmailMessage
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import cast
@@ -55,7 +54,6 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from ..config import supported_language
-from ..models import NoticeLetter
 from ..models import OutboxItem
 from ..models import Referral
 from ..models import utcnow
@@ -76,8 +74,8 @@ from .channels import smtp_connection
 from .channels import tls_context
 from .notice_mail import ChaseSettings
 from .notice_mail import chase_settings
-from .notice_mail import load_letters
 from .notice_mail import notice_message
+from .notice_mail import outgoing_letters
 from .reports import export_referral
 
 if TYPE_CHECKING:
@@ -272,18 +270,23 @@ def _claim(db: Session, worker: str, moment: dt.datetime, batch: int) -> list[_C
         due = due.with_for_update(skip_locked=True)
     claimed: list[int] = []
     with committed(db):
-        for item_id in db.scalars(due).all():
-            # The conditions again: on SQLite (no row locks) this UPDATE is what decides.
-            result = db.execute(
-                update(OutboxItem)
-                .where(
-                    OutboxItem.id == item_id, OutboxItem.status == OutboxStatus.PENDING, unclaimed
+        found = list(db.scalars(due))
+        if found:
+            # The conditions again, in one statement: on SQLite (no row locks) this UPDATE is
+            # what decides.
+            claimed = list(
+                db.scalars(
+                    update(OutboxItem)
+                    .where(
+                        OutboxItem.id.in_(found),
+                        OutboxItem.status == OutboxStatus.PENDING,
+                        unclaimed,
+                    )
+                    .values(claimed_by=worker, claimed_until=moment + CLAIM_FOR)
+                    .returning(OutboxItem.id)
+                    .execution_options(synchronize_session=False)
                 )
-                .values(claimed_by=worker, claimed_until=moment + CLAIM_FOR)
-                .execution_options(synchronize_session=False)
             )
-            if cast(CursorResult[Any], result).rowcount == 1:
-                claimed.append(item_id)
     if not claimed:
         return []
     rows = db.execute(
@@ -453,11 +456,9 @@ def _deliver_notices(
     live = _still_claimed(db, items, worker)
     if not live:
         return []
-    letters = {
-        letter.id: letter for letter in load_letters(db, [i.letter_id for i in live if i.letter_id])
-    }
+    letters = outgoing_letters(db, [i.letter_id for i in live if i.letter_id])
     settings: dict[str, ChaseSettings] = {}
-    outgoing: list[tuple[_Claimed, EmailMessage, str]] = []
+    outgoing: list[tuple[_Claimed, bytes, str]] = []
     nothing_to_ask: list[_Claimed] = []
     for item in live:
         letter = letters.get(item.letter_id or 0)
@@ -465,14 +466,8 @@ def _deliver_notices(
             continue  # the case was erased since the claim; its outbox row went with it
         if letter.hotline_id not in settings:
             settings[letter.hotline_id] = chase_settings(db, letter.hotline_id)
-        first = db.get(NoticeLetter, letter.escalated_from_id) if letter.escalation else None
         built = notice_message(
-            services,
-            settings[letter.hotline_id],
-            letter,
-            item.reminder,
-            item.idempotency_key,
-            escalated_from=first.provider if first is not None else None,
+            services, settings[letter.hotline_id], letter, item.reminder, item.idempotency_key
         )
         if built is None:
             nothing_to_ask.append(item)
@@ -490,9 +485,7 @@ def _deliver_notices(
                 if (stop is not None and stop.is_set()) or now() >= send_until:
                     break
                 try:
-                    smtp.send_message(
-                        message, from_addr=services.settings.smtp_from, to_addrs=[recipient]
-                    )
+                    smtp.sendmail(services.settings.smtp_from, [recipient], message)
                 except _ONE_MESSAGE_REFUSED as exc:
                     outcomes += _record_failure(db, [item], failure_code(exc), worker, now())
                 else:
@@ -550,12 +543,35 @@ def _finish(
 ) -> list[str]:
     """Mark items sent (``moment``) or cancelled, and audit a delivered referral."""
     outcomes: list[str] = []
+    if delivered_case is None and items:
+        # Nothing to audit: one statement for all of them.
+        values: dict[str, Any] = {
+            "status": status,
+            "last_error": None,
+            "claimed_by": None,
+            "claimed_until": None,
+        }
+        if status == OutboxStatus.SENT:
+            values.update(sent_at=moment, attempts=OutboxItem.attempts + 1)
+        with committed(db):
+            done = db.scalars(
+                update(OutboxItem)
+                .where(
+                    OutboxItem.id.in_([item.id for item in items]),
+                    OutboxItem.claimed_by == worker,
+                    OutboxItem.status == OutboxStatus.PENDING,
+                )
+                .values(**values)
+                .returning(OutboxItem.id)
+                .execution_options(synchronize_session=False)
+            ).all()
+        return [status] * len(done)
     with committed(db):
         for item in items:
-            values: dict[str, Any] = {"status": status, "last_error": None}
+            changes: dict[str, Any] = {"status": status, "last_error": None}
             if status == OutboxStatus.SENT:
-                values.update(sent_at=moment, attempts=item.attempts + 1)
-            if not _update_claimed(db, item, worker, **values):
+                changes.update(sent_at=moment, attempts=item.attempts + 1)
+            if not _update_claimed(db, item, worker, **changes):
                 continue  # erased meanwhile: nothing may name its case now
             outcomes.append(status)
             if delivered_case is not None:

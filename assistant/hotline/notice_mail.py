@@ -8,10 +8,11 @@ state machine) so that the delivery worker needs nothing of the state machine.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.header import Header
 from email.utils import formataddr
 from email.utils import formatdate
 from functools import lru_cache
@@ -22,6 +23,7 @@ from babel.support import Translations
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm import selectinload
 
 from ..config import supported_language
@@ -29,6 +31,7 @@ from ..models import HotlineSettings
 from ..models import Location
 from ..models import Notice
 from ..models import NoticeLetter
+from ..models import Referral
 from ..routing import Directory
 from ..routing import Hotline
 from ..routing import Provider
@@ -37,6 +40,7 @@ from ..vocabulary import ChaseState
 from ..vocabulary import HarmfulSubtype
 from ..vocabulary import LocationStatus
 from ..vocabulary import NoticeType
+from ..vocabulary import ProviderResponse
 from .channels import TRANSLATIONS
 
 if TYPE_CHECKING:
@@ -298,48 +302,158 @@ def chased_notices(letter: NoticeLetter) -> list[Notice]:
     return [n for n in asked_notices(letter) if n.chase == ChaseState.ACTIVE]
 
 
+def _still_asked(
+    letter_hotline: str,
+    chase: ChaseState | None,
+    response: ProviderResponse | None,
+    status: LocationStatus,
+    place_hotline: str | None,
+) -> bool:
+    """Whether a reminder asks about a place: no final answer, not paused or stopped by staff,
+    and still with the hotline that sent the notice (a reminder queued just before the
+    reminders ran out still goes)."""
+    return (
+        chase not in (ChaseState.PAUSED, ChaseState.STOPPED, ChaseState.ANSWERED)
+        and response not in FINAL_RESPONSES
+        and status == LocationStatus.NOTICE_SENT
+        and place_hotline == letter_hotline
+    )
+
+
 def asked_notices(letter: NoticeLetter) -> list[Notice]:
-    """The places a reminder of this notice asks about when it is sent: those without a final
-    answer that staff have not paused or stopped (a reminder queued just before the reminders
-    ran out still goes)."""
+    """The places a reminder of this notice asks about when it is sent."""
     return [
         notice
         for notice in letter.notices
-        if notice.chase not in (ChaseState.PAUSED, ChaseState.STOPPED, ChaseState.ANSWERED)
-        and notice.response not in FINAL_RESPONSES
-        and notice.location.status == LocationStatus.NOTICE_SENT
-        and notice.location.referral is not None
-        and notice.location.referral.hotline_id == letter.hotline_id
+        if _still_asked(
+            letter.hotline_id,
+            notice.chase,
+            notice.response,
+            notice.location.status,
+            notice.location.referral.hotline_id if notice.location.referral else None,
+        )
     ]
 
 
-def load_letters(db: Session, letter_ids: Sequence[int]) -> list[NoticeLetter]:
+def load_letters(
+    db: Session, letter_ids: Sequence[int], *, with_places: bool = True
+) -> list[NoticeLetter]:
+    """Notices with their places (each place's notice record, and the place and its referral
+    unless the caller loaded those already: they are then found in the session by key)."""
+    notices = selectinload(NoticeLetter.notices)
     return list(
         db.scalars(
             select(NoticeLetter)
             .where(NoticeLetter.id.in_(letter_ids))
             .options(
-                selectinload(NoticeLetter.notices)
-                .joinedload(Notice.location)
-                .joinedload(Location.referral)
+                notices.joinedload(Notice.location).joinedload(Location.referral)
+                if with_places
+                else notices
             )
             .order_by(NoticeLetter.id)
         )
     )
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """What a notice's message is made of, read as plain rows when it is sent."""
+
+    id: int
+    hotline_id: str
+    provider_id: str | None
+    provider: str
+    notice_type: NoticeType
+    subtype: HarmfulSubtype | None
+    language: str
+    recipient_sealed: bytes
+    sent_on: dt.date
+    # The provider first asked, when this notice escalated to its upstream provider.
+    escalated_from: str | None
+    # Each place's sealed value, and whether a reminder still asks about it.
+    places: tuple[tuple[bytes, bool], ...]
+
+
+def outgoing_letters(db: Session, letter_ids: Sequence[int]) -> dict[int, Outgoing]:
+    """The notices to send, in two statements whatever their number: what the delivery worker
+    reads for each sending."""
+    if not letter_ids:
+        return {}
+    first = aliased(NoticeLetter)
+    places: dict[int, list[tuple[bytes, bool]]] = {}
+    letters = db.execute(
+        select(
+            NoticeLetter.id,
+            NoticeLetter.hotline_id,
+            NoticeLetter.provider_id,
+            NoticeLetter.provider,
+            NoticeLetter.notice_type,
+            NoticeLetter.subtype,
+            NoticeLetter.language,
+            NoticeLetter.recipient_sealed,
+            NoticeLetter.sent_on,
+            first.provider,
+        )
+        .outerjoin(first, first.id == NoticeLetter.escalated_from_id)
+        .where(NoticeLetter.id.in_(letter_ids))
+    ).all()
+    hotline_of: dict[int | None, str] = {row[0]: row[1] for row in letters}
+    for letter_id, value, chase, response, status, place_hotline in db.execute(
+        select(
+            Notice.letter_id,
+            Location.value_sealed,
+            Notice.chase,
+            Notice.response,
+            Location.status,
+            Referral.hotline_id,
+        )
+        .join(Location, Location.id == Notice.location_id)
+        .outerjoin(Referral, Referral.id == Location.referral_id)
+        .where(Notice.letter_id.in_(letter_ids))
+        .order_by(Notice.id)
+    ):
+        asked = _still_asked(hotline_of[letter_id], chase, response, status, place_hotline)
+        places.setdefault(letter_id or 0, []).append((value, asked))
+    return {
+        letter_id: Outgoing(
+            letter_id,
+            hotline_id,
+            provider_id,
+            provider,
+            notice_type,
+            subtype,
+            language,
+            recipient,
+            sent_on,
+            escalated_from,
+            tuple(places.get(letter_id, ())),
+        )
+        for (
+            letter_id,
+            hotline_id,
+            provider_id,
+            provider,
+            notice_type,
+            subtype,
+            language,
+            recipient,
+            sent_on,
+            escalated_from,
+        ) in letters
+    }
+
+
 def notice_message(
     services: Services,
     settings: ChaseSettings,
-    letter: NoticeLetter,
+    letter: Outgoing,
     reminder: int,
     key: str,
-    escalated_from: str | None = None,
-) -> tuple[EmailMessage, str] | None:
+) -> tuple[bytes, str] | None:
     """The e-mail for a notice or its ``reminder``, and its recipient; None when there is
     nothing left to ask (every place answered, paused or moved since)."""
-    notices = asked_notices(letter) if reminder else list(letter.notices)
-    if not notices:
+    sealed = [value for value, asked in letter.places if asked or not reminder]
+    if not sealed:
         return None
     hotline = services.directory.get(letter.hotline_id)
     if hotline is None:
@@ -352,30 +466,52 @@ def notice_message(
             provider=letter.provider,
             notice_type=letter.notice_type,
             subtype=letter.subtype,
-            places=[
-                services.cipher.open(n.location.value_sealed, "location.value") for n in notices
-            ],
+            places=[services.cipher.open(value, "location.value") for value in sealed],
             reference=notice_reference(letter.id),
             link=link_address(services, letter.id),
             standing=standing_for(hotline, provider),
             language=letter.language,
             sent_on=letter.sent_on,
             reminder=reminder,
-            escalated_from=escalated_from,
+            escalated_from=letter.escalated_from,
         )
     )
     recipient = services.cipher.open(letter.recipient_sealed, "notice.recipient")
-    message = EmailMessage()
-    message["Subject"] = text.subject
     sender = settings.sender_email or services.settings.smtp_from
-    message["From"] = formataddr((hotline.name, sender))
-    message["To"] = recipient
-    if settings.contact_email:
-        message["Reply-To"] = settings.contact_email
-    message["Date"] = formatdate(usegmt=True)
     # The same on every retry of this sending, so a receiver can drop a duplicate.
     domain = sender.rpartition("@")[2].strip(" >") or "localhost"
-    message["Message-ID"] = f"<{key}@{domain}>"
-    message.set_content(text.body)
-    message["Content-Language"] = text.language.replace("_", "-")
+    headers = [
+        ("Subject", _header_text(text.subject)),
+        ("From", formataddr((hotline.name, sender), charset="utf-8")),
+        ("To", recipient),
+        *((("Reply-To", settings.contact_email),) if settings.contact_email else ()),
+        ("Date", formatdate(usegmt=True)),
+        ("Message-ID", f"<{key}@{domain}>"),
+        ("Content-Language", text.language.replace("_", "-")),
+    ]
+    message = plain_text_message(headers, text.body)
     return message, recipient
+
+
+def _header_text(value: str) -> str:
+    """A header's value as it travels: as it is in ASCII, else as RFC 2047 encoded words."""
+    return value if value.isascii() else Header(value, "utf-8").encode()
+
+
+def plain_text_message(headers: Sequence[tuple[str, str]], body: str) -> bytes:
+    """A UTF-8 plain-text message (RFC 5322 with MIME, body in base64), as the bytes SMTP sends.
+
+    Written out directly rather than through :mod:`email`'s generator, which refolds every header
+    on every sending (most of the time a notice took to send). The values are ASCII by then
+    (:func:`_header_text`, :func:`email.utils.formataddr` with a charset, checked addresses)."""
+    lines = [f"{name}: {value}" for name, value in headers]
+    if any("\r" in line or "\n" in line.replace("\n ", "") for line in lines):
+        raise ValueError("a header value holds a line break")
+    lines += [
+        "MIME-Version: 1.0",
+        'Content-Type: text/plain; charset="utf-8"',
+        "Content-Transfer-Encoding: base64",
+        "",
+        base64.encodebytes(body.encode("utf-8")).decode("ascii"),
+    ]
+    return "\r\n".join(lines).replace("\n", "\r\n").replace("\r\r\n", "\r\n").encode("ascii")

@@ -241,22 +241,25 @@ def draft_notice(
     return Draft(provider, name, address, chosen, sub, tuple(dict.fromkeys(location_ids)), text)
 
 
-def _enqueue(db: Session, letter: NoticeLetter, reminder: int, moment: dt.datetime) -> None:
-    """The outbox item that sends the notice (``reminder`` 0) or a reminder of it: its key makes
-    a second item for the same sending impossible, whoever writes it."""
-    db.add(
-        OutboxItem(
-            hotline_id=letter.hotline_id,
-            channel=NoticeChannel.EMAIL.value,
-            letter_id=letter.id,
-            reminder=reminder,
-            status=OutboxStatus.PENDING,
-            idempotency_key=f"notice-{letter.id}-{reminder}",
-            attempts=0,
-            created_at=moment,
-            next_attempt_at=moment,
-        )
-    )
+def enqueue_notice(work: _Work, letter: NoticeLetter, reminder: int, moment: dt.datetime) -> None:
+    """The outbox item that sends the notice (``reminder`` 0) or a reminder of it, in the work's
+    transaction: its key makes a second item for the same sending impossible, whoever writes
+    it."""
+    row = {
+        "hotline_id": letter.hotline_id,
+        "channel": NoticeChannel.EMAIL.value,
+        "letter_id": letter.id,
+        "reminder": reminder,
+        "status": OutboxStatus.PENDING,
+        "idempotency_key": f"notice-{letter.id}-{reminder}",
+        "attempts": 0,
+        "created_at": moment,
+        "next_attempt_at": moment,
+    }
+    if work.bulk:
+        work.add_later(OutboxItem, row)
+    else:
+        work.db.add(OutboxItem(**row))
 
 
 def write_letter(
@@ -309,7 +312,7 @@ def write_letter(
             letter=letter,
         ),
     )
-    _enqueue(db, letter, 0, moment)
+    enqueue_notice(work, letter, 0, moment)
     work.audit(referral, "notice.composed", "notice_letter", letter.id)
     return letter
 

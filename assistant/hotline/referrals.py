@@ -28,16 +28,25 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import TypeVar
+from typing import cast
 
+from sqlalchemy import CursorResult
+from sqlalchemy import Table
+from sqlalchemy import bindparam
+from sqlalchemy import insert
+from sqlalchemy import inspect
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..errors import Refused
 from ..models import MAX_ROW_ID
 from ..models import Account
+from ..models import AuditEvent
 from ..models import InternalNote
 from ..models import Location
 from ..models import Message
@@ -285,10 +294,12 @@ def category_bits(categories: Iterable[Category]) -> int:
     return sum(1 << order.index(category) for category in set(categories))
 
 
-def refresh_referral_status(referral: Referral) -> None:
+def refresh_referral_status(referral: Referral, *, answers_too: bool = True) -> None:
     """``received`` while any location waits for acknowledgement, ``referred`` while it waits
     after a move, ``closed`` once closed, else ``with_hotline``; and the columns the queue reads
-    (lane, time left, flags, categories), kept with it."""
+    (lane, time left, flags, categories), kept with it. Without ``answers_too``, the flags and
+    categories (from the survivor's answers and the timeline) are left as they are: for work
+    that cannot change them, such as the chase."""
     statuses = {location.status for location in referral.locations}
     if referral.closed_reason:
         referral.status = ReferralStatus.CLOSED
@@ -306,6 +317,8 @@ def refresh_referral_status(referral: Referral) -> None:
         else Lane.OPEN
     )
     keep_due(referral)
+    if not answers_too:
+        return
     case = referral.case
     referral.category_bits = category_bits(case.categories)
     referral.suggested_notice_type = suggested_notice_type(case.categories)
@@ -334,11 +347,20 @@ class _Work:
     timeline and audit events, and on :meth:`finish` raises every touched referral's version and
     commits, all in one transaction. Anything raised before that rolls everything back."""
 
-    def __init__(self, db: Session, staff: Staff | Automatic) -> None:
+    def __init__(self, db: Session, staff: Staff | Automatic, *, bulk: bool = False) -> None:
         self.db = db
         self.staff = staff
         self.touched: dict[int, Referral] = {}
         self.seen: dict[int, int] = {}  # the version each referral was taken at
+        # For work on many referrals at once (the chase): timeline and audit events, and other
+        # rows nothing reads back in this transaction, are written at the end, a statement per
+        # table, instead of one ORM object each.
+        self.bulk = bulk
+        self.later: dict[Any, list[dict[str, Any]]] = {}
+
+    def add_later(self, model: Any, row: dict[str, Any]) -> None:
+        """A row to insert when the work finishes (only in bulk work)."""
+        self.later.setdefault(model.__table__, []).append(row)
 
     def take(self, referral: Referral, version: int | None, *, must_be_open: bool = True) -> None:
         """Work on ``referral``; ``version`` is the one the action was decided on (None when the
@@ -359,6 +381,20 @@ class _Work:
         visible: bool = True,
         **params: Any,
     ) -> None:
+        if self.bulk:
+            self.add_later(
+                ReferralEvent,
+                {
+                    "referral_id": referral.id,
+                    "code": code,
+                    "location_id": location.id if location is not None else None,
+                    "params": params,
+                    "occurred_on": today(),
+                    "visible_to_survivor": visible,
+                    "referral_version": referral.version + 1,
+                },
+            )
+            return
         referral.events.append(
             ReferralEvent(
                 code=code,
@@ -371,16 +407,30 @@ class _Work:
         )
 
     def audit(self, referral: Referral, action: str, object_type: str, object_id: int) -> None:
+        if self.bulk:
+            self.add_later(
+                AuditEvent,
+                audit.row(
+                    self.staff.actor, action, object_type, object_id, case_id=referral.case_id
+                ),
+            )
+            return
         audit.record(
             self.db, self.staff.actor, action, object_type, object_id, case_id=referral.case_id
         )
 
     def finish(self) -> None:
         for referral in self.touched.values():
-            refresh_referral_status(referral)
+            # Bulk work (the chase) changes no answer and adds no flag: its referrals are
+            # loaded without the case and the timeline.
+            refresh_referral_status(referral, answers_too=not self.bulk)
             referral.version = referral.version + 1
         try:
+            if len(self.touched) > 1:
+                self._update_referrals_at_once()
             self.db.flush()
+            for table, rows in self.later.items():
+                self.db.execute(insert(table), rows)
         except StaleDataError:
             # Another action committed between our read and our write: refuse, write nothing,
             # and say what changed since the version this action was decided on.
@@ -389,10 +439,46 @@ class _Work:
             raise ReferralChanged(referral_id, seen) from None
         self.db.commit()
 
+    def _update_referrals_at_once(self) -> None:
+        """Write the touched referrals' rows with one statement per shape of change, each row
+        conditional on the version it was taken at; the ORM would write a versioned row per
+        statement. Every row must match once (a row that changed meanwhile matches none), else
+        :class:`StaleDataError`, as the ORM would raise."""
+        table = cast(Table, Referral.__table__)
+        keys = [column.key for column in table.columns if column.key != "id"]
+        shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        written: list[tuple[Referral, dict[str, Any]]] = []
+        for referral in self.touched.values():
+            state = inspect(referral)
+            changed: dict[str, Any] = {}
+            for key in keys:
+                history = state.attrs[key].history
+                if history.has_changes():
+                    changed[key] = history.added[0] if history.added else None
+            row: dict[str, Any] = {"_id": referral.id, "_seen": self.seen[referral.id]}
+            row.update({f"_new_{key}": value for key, value in changed.items()})
+            if not changed:
+                continue  # written already, by an autoflush that checked its version too
+            shapes.setdefault(tuple(sorted(changed)), []).append(row)
+            written.append((referral, changed))
+        connection = self.db.connection()
+        for shape, rows in shapes.items():
+            statement = (
+                update(table)
+                .where(table.c.id == bindparam("_id"), table.c.version == bindparam("_seen"))
+                .values({key: bindparam(f"_new_{key}", type_=table.c[key].type) for key in shape})
+            )
+            result = connection.execute(statement, rows)
+            if cast(CursorResult[Any], result).rowcount != len(rows):
+                raise StaleDataError("a referral changed meanwhile")
+        for referral, changed in written:
+            for key, value in changed.items():
+                set_committed_value(referral, key, value)
+
 
 @contextmanager
-def _work(db: Session, staff: Staff | Automatic) -> Iterator[_Work]:
-    work = _Work(db, staff)
+def _work(db: Session, staff: Staff | Automatic, *, bulk: bool = False) -> Iterator[_Work]:
+    work = _Work(db, staff, bulk=bulk)
     try:
         yield work
         work.finish()

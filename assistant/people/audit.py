@@ -6,6 +6,8 @@ carry only a date (DESIGN section 8: no exact timestamps for survivors).
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -32,17 +34,29 @@ def record(
     case_id: int | None = None,
 ) -> AuditEvent:
     """Add an audit event to ``db``'s transaction (the caller commits)."""
-    event = AuditEvent(
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        case_id=case_id,
-        occurred_on=today(),
-        occurred_at=None if actor == SURVIVOR else utcnow(),
-    )
+    event = AuditEvent(**row(actor, action, object_type, object_id, case_id=case_id))
     db.add(event)
     return event
+
+
+def row(
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: int | None = None,
+    *,
+    case_id: int | None = None,
+) -> dict[str, Any]:
+    """An audit event's columns, for work that writes many at once."""
+    return {
+        "actor": actor,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "case_id": case_id,
+        "occurred_on": today(),
+        "occurred_at": None if actor == SURVIVOR else utcnow(),
+    }
 
 
 def record_on_case(db: Session, actor: str, action: str, case_id: int) -> AuditEvent:

@@ -64,9 +64,7 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_notice_letters_hotline_id"), ["hotline_id"], unique=False
         )
-        batch_op.create_index(
-            batch_op.f("ix_notice_letters_next_chase_at"), ["next_chase_at"], unique=False
-        )
+        batch_op.create_index("ix_notice_letters_due", ["next_chase_at", "id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_notice_letters_referral_id"), ["referral_id"], unique=False
         )
@@ -170,6 +168,6 @@ def downgrade() -> None:
     op.drop_table("hotline_settings")
     with op.batch_alter_table("notice_letters", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_notice_letters_referral_id"))
-        batch_op.drop_index(batch_op.f("ix_notice_letters_next_chase_at"))
+        batch_op.drop_index("ix_notice_letters_due")
         batch_op.drop_index(batch_op.f("ix_notice_letters_hotline_id"))
     op.drop_table("notice_letters")
