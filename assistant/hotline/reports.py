@@ -28,6 +28,7 @@ from ..models import MAX_ROW_ID
 from ..models import Case
 from ..models import Location
 from ..models import Message
+from ..models import Notice
 from ..models import Referral
 from ..models import ReferralEvent
 from ..models import today
@@ -41,9 +42,11 @@ from ..routing import LocationRejected
 from ..routing import ReasonCode
 from ..routing import guess_kind
 from ..routing import normalise_location
+from ..routing.directory import RemovalDeadline
 from ..routing.engine import place_key
 from ..vocabulary import ASSESSMENT_NOTICE_TYPES
 from ..vocabulary import CATEGORY_SUBTYPES
+from ..vocabulary import FINAL_RESPONSES
 from ..vocabulary import AccessOrigin
 from ..vocabulary import Assessment
 from ..vocabulary import Category
@@ -455,6 +458,10 @@ class NoticeView:
     next_reminder_on: dt.date | None = None
     by_provider: bool = False
     response_note: str | None = None
+    # Where the directory records a removal deadline for the provider (with its source): when it
+    # ends, counted from the notice's sending, and the rule that sets it.
+    deadline_at: dt.datetime | None = None
+    deadline_rule: str | None = None
 
 
 @dataclass(frozen=True)
@@ -542,6 +549,26 @@ def _routed_country(location: Location) -> str | None:
     return None
 
 
+def _deadline_of(services: Services, notice: Notice) -> RemovalDeadline | None:
+    letter = notice.letter
+    if letter is None or not letter.provider_id or notice.response in FINAL_RESPONSES:
+        return None
+    provider = services.directory.provider(letter.provider_id)
+    return provider.removal_deadline if provider is not None else None
+
+
+def _removal_deadline(services: Services, notice: Notice) -> dt.datetime | None:
+    deadline = _deadline_of(services, notice)
+    if deadline is None or notice.letter is None:
+        return None
+    return notice.letter.created_at + dt.timedelta(hours=deadline.hours)
+
+
+def _deadline_rule(services: Services, notice: Notice) -> str | None:
+    deadline = _deadline_of(services, notice)
+    return deadline.rule if deadline is not None else None
+
+
 def referral_detail(db: Session, services: Services, referral: Referral) -> ReferralDetail:
     """Everything about one referral, decrypted: only for its hotline's staff, audited by the
     caller."""
@@ -590,6 +617,8 @@ def referral_detail(db: Session, services: Services, referral: Referral) -> Refe
                     if n.letter and n.letter.next_chase_at and n.chase == ChaseState.ACTIVE
                     else None,
                     by_provider=n.responded_by == Responder.PROVIDER,
+                    deadline_at=_removal_deadline(services, n),
+                    deadline_rule=_deadline_rule(services, n),
                     response_note=cipher.open(n.response_note_sealed, "notice.response")
                     if n.response_note_sealed
                     else None,

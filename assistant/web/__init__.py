@@ -10,6 +10,7 @@ from flask import abort
 from flask import render_template
 from flask import request
 from flask_babel import format_date
+from flask_babel import format_datetime
 from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -134,6 +135,8 @@ def register_web(app: Flask) -> None:
     app.context_processor(_template_globals)
     app.add_template_filter(_mask, "mask")
     app.add_template_filter(format_date, "format_date")
+    # Staff pages only (a removal deadline in hours); a survivor's pages show dates, never times.
+    app.add_template_filter(format_datetime, "format_datetime")
     app.add_template_filter(format_number, "format_number")
     app.add_template_filter(texts.country_name, "country_name")
     app.add_template_filter(texts.language_name, "language_name")

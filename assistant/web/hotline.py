@@ -46,6 +46,7 @@ from ..hotline.referrals import Staff
 from ..models import Account
 from ..models import Referral
 from ..models import today
+from ..models import utcnow
 from ..vocabulary import FINISHED_STATUSES
 from ..vocabulary import ChaseState
 from .access import staff_required
@@ -324,6 +325,7 @@ def _render_referral(
         error=error,
         errors=errors or [],
         on=today(),
+        now=utcnow(),
     ), status
 
 

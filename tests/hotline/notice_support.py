@@ -51,6 +51,7 @@ PUBLIC_URL = "https://assistant.example"
 HOST_INBOX = "abuse@filebox-test.ie"
 UPSTREAM_INBOX = "abuse@cloudrack-test.ie"
 SOLO_INBOX = "signalement@seulhote-test.ie"
+QUICK_INBOX = "abuse@rapide-test.ie"
 SOURCE = "https://www.example.org/directory-source"
 
 
@@ -99,6 +100,15 @@ def notice_data(folder: Path, *, standing: bool = True) -> Path:
             "seulhote-test.ie",
             {"emails": [SOLO_INBOX], "language": "fr", "upstream": None},
         ),
+        {
+            **_provider(
+                "rapide_test",
+                "Rapide Test",
+                "rapide-test.ie",
+                {"emails": [QUICK_INBOX], "language": "en", "upstream": None},
+            ),
+            "removal_deadline": {"hours": 6, "rule": "Test rule 1", "sources": [SOURCE]},
+        },
     ]
     (data / "providers.json").write_text(json.dumps(providers), "utf-8")
     hotlines = json.loads((DATA_DIR / "hotlines.json").read_text("utf-8"))

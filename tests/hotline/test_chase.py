@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
+from assistant.cases.retention import erase_case
 from assistant.hotline.notice_mail import link_token
 from assistant.hotline.notices import Answer
 from assistant.hotline.notices import LinkProblem
@@ -40,6 +41,7 @@ from tests.conftest import TEST_DATABASE_URL
 from tests.hotline.delivery_support import TlsFiles
 from tests.hotline.delivery_support import make_certificates
 from tests.hotline.notice_support import HOST_INBOX
+from tests.hotline.notice_support import QUICK_INBOX
 from tests.hotline.notice_support import SOLO_INBOX
 from tests.hotline.notice_support import UPSTREAM_INBOX
 from tests.hotline.notice_support import NoticeWorld
@@ -406,3 +408,38 @@ def test_a_refusal_and_a_question_reach_staff_and_never_the_survivor(world: Noti
     assert ("provider_question", False, {"letter": letter_id}) in [
         (code, visible, params) for code, visible, params in events(world, referral_id)
     ]
+
+
+def test_erasing_the_case_takes_its_notices_and_their_sendings_and_leaves_the_figures(
+    world: NoticeWorld,
+):
+    _survivor, _receipt, referral_id, ids = world.file_and_assess(HOST_LINK)
+    send(world, referral_id, ids)
+    world.clock.advance(hours=24, minutes=1)
+    assert world.chase().reminded == 1
+    with world.session() as db:
+        case = db.scalars(select(Case)).one()
+        erase_case(db, case)
+        db.commit()
+    with world.session() as db:
+        for model in (NoticeLetter, Notice, OutboxItem, Location, Referral):
+            assert db.scalars(select(model)).all() == [], model
+        figures = db.scalars(select(ProviderNoticeMonth)).all()
+        assert {(row.notices, row.reminders) for row in figures} == {(1, 1)}
+    assert world.deliver().handled == 0
+    assert world.mailbox.messages == []
+
+
+def test_a_removal_deadline_in_the_directory_sets_the_pace_and_shows_on_the_workbench(
+    world: NoticeWorld,
+):
+    _survivor, _receipt, referral_id, ids = world.file_and_assess("https://rapide-test.ie/v/1")
+    send(world, referral_id, ids, provider_id="rapide_test", recipient=QUICK_INBOX)
+    with world.session() as db:
+        letter = db.scalars(select(NoticeLetter)).one()
+        assert letter.next_chase_at - letter.created_at == dt.timedelta(hours=6)
+    world.clock.advance(hours=6, minutes=2)
+    assert world.chase().reminded == 1
+    world.analyst.sign_in()
+    page = world.analyst.client.get(f"/hotline/referrals/{referral_id}").text
+    assert "Removal deadline" in page and "Test rule 1" in page

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from assistant.extensions import Database
 from assistant.models import Account
 from assistant.models import AuditEvent
+from assistant.models import HotlineSettings
 from assistant.models import utcnow
 from assistant.web.access import HOTLINE_ADMIN
 from assistant.web.access import access_level
@@ -38,6 +39,8 @@ def team_paths(account_id: int) -> list[tuple[str, str]]:
         ("POST", f"/hotline/team/{account_id}/disable"),
         ("GET", f"/hotline/team/{account_id}/reset"),
         ("POST", f"/hotline/team/{account_id}/reset"),
+        ("GET", "/hotline/team/settings"),
+        ("POST", "/hotline/team/settings"),
     ]
 
 
@@ -77,8 +80,8 @@ def test_every_team_route_is_for_hotline_administrators_only(app):
         for rule in app.url_map.iter_rules()
         if rule.endpoint.startswith("team.")
     }
-    # A form and its answer are one route: the list, inviting, disabling, resetting.
-    assert len(levels) == 4
+    # A form and its answer are one route: the list, inviting, disabling, resetting, settings.
+    assert len(levels) == 5
     assert set(levels.values()) == {HOTLINE_ADMIN}
 
 
@@ -115,9 +118,9 @@ def test_a_hotline_administrator_also_works_the_queue(hotline_admin_a):
 def test_another_hotlines_account_is_the_same_404_as_an_unknown_one(app, hotline_admin_a, staff_b):
     before = row_counts(app)
     for account_id in (staff_b.id, 987654):
-        for method, path in team_paths(account_id)[3:]:
+        for method, path in team_paths(account_id)[3:7]:
             assert call(hotline_admin_a, method, path).status_code == 404, (method, path)
-    for method, path in team_paths(2**31)[3:]:  # an id no row can have
+    for method, path in team_paths(2**31)[3:7]:  # an id no row can have
         assert call(hotline_admin_a, method, path).status_code == 404, (method, path)
     assert row_counts(app) == before
     assert staff_b.client.get("/hotline/").status_code == 200  # still signed in
@@ -328,3 +331,51 @@ def test_a_hotline_administrators_error_page_offers_the_portal_not_the_admin_pag
     assert page.status_code == 404
     assert 'href="/hotline/"' in html
     assert 'href="/admin/"' not in html
+
+
+def test_an_administrator_sets_the_chase_and_the_sender_and_it_is_audited(app, hotline_admin_a):
+    page = hotline_admin_a.client.get("/hotline/team/settings")
+    assert page.status_code == 200
+    assert 'value="24"' in page.text and 'value="3"' in page.text  # the defaults
+    saved = hotline_admin_a.post(
+        "/hotline/team/settings",
+        {
+            "chase_hours": "48",
+            "reminder_limit": "2",
+            "sender_email": "notices@hotline-a.example",
+            "contact_email": "analysts@hotline-a.example",
+        },
+    )
+    assert saved.status_code == 303
+    with Database.new_session(app) as db:
+        row = db.get(HotlineSettings, "hotline_ie")
+        assert (row.chase_hours, row.reminder_limit, row.sender_email, row.contact_email) == (
+            48,
+            2,
+            "notices@hotline-a.example",
+            "analysts@hotline-a.example",
+        )
+        actions = db.scalars(select(AuditEvent.action)).all()
+        assert "hotline.settings_changed" in actions
+
+
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        ({"chase_hours": "0", "reminder_limit": "3"}, "The hours between reminders must be"),
+        ({"chase_hours": "24", "reminder_limit": "99"}, "The number of reminders must be"),
+        ({"chase_hours": "abc", "reminder_limit": "3"}, "The hours between reminders must be"),
+        (
+            {"chase_hours": "24", "reminder_limit": "3", "sender_email": "not an address"},
+            "The sender must be an e-mail address",
+        ),
+    ],
+)
+def test_settings_it_cannot_use_are_refused_in_words_and_change_nothing(
+    app, hotline_admin_a, fields, words
+):
+    refused = hotline_admin_a.post("/hotline/team/settings", fields)
+    assert refused.status_code == 400
+    assert words in refused.text
+    with Database.new_session(app) as db:
+        assert db.get(HotlineSettings, "hotline_ie") is None
