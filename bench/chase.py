@@ -17,8 +17,8 @@ What is measured.
    connection, STARTTLS, then ``--due`` ``sendmail`` calls with the bytes of one of the app's own
    reminders, built in advance. The two alternate, ``--rounds`` times each; between app runs the
    notices are made due again and what the last run wrote (outbox, events, audit, figures) is
-   deleted. The rate is messages per second; the target is app / bare at least 0.5, with every reminder received
-   exactly once.
+   deleted. The rate is messages per second; the target is app / bare at least 0.5, with every
+   reminder received exactly once.
 
 2. A pass with nothing due. ``<name>_small`` and ``<name>_large`` hold ``--small`` and ``--large``
    notices whose next reminder is a month away. ``chase_once`` is timed ``--idle-rounds`` times on

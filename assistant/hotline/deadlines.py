@@ -79,7 +79,12 @@ def referral_due(referral: Referral) -> Due | None:
     """The earliest of its places' deadlines; None for a closed referral or nothing due."""
     if referral.closed_reason:
         return None
-    dues = [d for loc in referral.locations if (d := place_due(loc, referral.hotline_id))]
+    # A reminder the app sends asks nothing of staff: it shows on the place, not in the queue.
+    dues = [
+        d
+        for loc in referral.locations
+        if (d := place_due(loc, referral.hotline_id)) and d.action != DueAction.REMIND
+    ]
     return min(dues) if dues else None
 
 

@@ -203,6 +203,7 @@ class NoticeParts:
     survivor."""
 
     hotline: Hotline
+    # The address providers reply to, as the hotline set it ("" when it set none).
     contact: str
     provider: str
     notice_type: NoticeType
@@ -287,8 +288,15 @@ def compose_text(parts: NoticeParts) -> NoticeText:
             "no account is needed: %(link)s"
         )
         % {"link": parts.link},
-        gettext("You can also write to %(contact)s, quoting the reference.")
-        % {"contact": parts.contact},
+        (
+            gettext("You can also write to %(contact)s, quoting the reference.")
+            % {"contact": parts.contact}
+            if parts.contact
+            else gettext(
+                "You can also reach %(hotline)s through %(website)s, quoting the reference."
+            )
+            % {"hotline": hotline.name, "website": hotline.website}
+        ),
         "",
     ]
     return NoticeText(subject, "\n".join(lines), parts.language)
@@ -462,7 +470,7 @@ def notice_message(
     text = compose_text(
         NoticeParts(
             hotline=hotline,
-            contact=settings.contact_email or hotline.website,
+            contact=settings.contact_email or "",
             provider=letter.provider,
             notice_type=letter.notice_type,
             subtype=letter.subtype,

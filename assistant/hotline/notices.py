@@ -226,7 +226,7 @@ def draft_notice(
     text = compose_text(
         NoticeParts(
             hotline=hotline,
-            contact=settings.contact_email or hotline.website,
+            contact=settings.contact_email or "",
             provider=name,
             notice_type=chosen,
             subtype=sub,

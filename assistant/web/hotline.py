@@ -555,8 +555,10 @@ def _render_compose(
     provider = services.directory.provider(form.provider.data) if form.provider.data else None
     detail = reports.referral_detail(db.session, services, referral)
     referrals.record_view(db.session, _staff(), referral)
+    actions = referrals.allowed_actions(referral, referral.hotline_id)
     return render_template(
         "hotline/compose.html",
+        ready={i for i, place in actions.places.items() if place.notice is not None},
         detail=detail,
         referral=referral,
         form=form,

@@ -199,7 +199,7 @@ DUE_ACTION_LABELS = {
     DueAction.ACKNOWLEDGE: lazy_gettext("acknowledge"),
     DueAction.RENOTICE: lazy_gettext("send the notice again"),
     DueAction.SEND_NOTICE: lazy_gettext("send a notice"),
-    DueAction.REMIND: lazy_gettext("the app reminds the provider"),
+    DueAction.REMIND: lazy_gettext("next reminder, sent by the app"),
     DueAction.ESCALATE: lazy_gettext("no answer: escalate by hand"),
     DueAction.ANSWER: lazy_gettext("answer the provider's question"),
 }

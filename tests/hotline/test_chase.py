@@ -174,6 +174,8 @@ def test_sending_records_a_notice_per_place_the_survivor_sees(world: NoticeWorld
         assert location.status == LocationStatus.NOTICE_SENT
         figures = db.scalars(select(ProviderNoticeMonth)).all()
         assert {row.notices for row in figures} == {1}
+        # The app chases it: nothing is due from staff, so it is not in their "due today".
+        assert db.get(Referral, referral_id).due_action is None
 
 
 def test_a_notice_type_the_assessment_does_not_allow_is_refused_and_nothing_is_written(
