@@ -249,6 +249,8 @@ class Mailbox:
     def __init__(self, username: str = "", password: str = "") -> None:
         self.credentials = (username.encode(), password.encode())
         self.messages: list[ReceivedMail] = []
+        # When set, every message is refused with this reply (e.g. "451 4.3.0 Try again later").
+        self.refuse_with: str | None = None
 
     def authenticate(
         self, _server: Any, session: Any, _envelope: Any, _mechanism: str, auth_data: Any
@@ -259,6 +261,8 @@ class Mailbox:
         return AuthResult(success=ok, handled=False, auth_data=auth_data)
 
     async def handle_DATA(self, _server: Any, session: Any, envelope: Any) -> str:
+        if self.refuse_with:
+            return self.refuse_with
         login = session.login_data.decode() if session.authenticated else None
         self.messages.append(
             ReceivedMail(

@@ -15,6 +15,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from assistant.cases.retention import erase_case
+from assistant.hotline.delivery import retry_dead_letter
 from assistant.hotline.notice_mail import link_token
 from assistant.hotline.notices import Answer
 from assistant.hotline.notices import LinkProblem
@@ -445,3 +446,29 @@ def test_a_removal_deadline_in_the_directory_sets_the_pace_and_shows_on_the_work
     world.analyst.sign_in()
     page = world.analyst.client.get(f"/hotline/referrals/{referral_id}").text
     assert "Removal deadline" in page and "Test rule 1" in page
+
+
+def test_a_refused_sending_is_retried_with_backoff_then_dead_until_an_administrator_retries_it(
+    world: NoticeWorld,
+):
+    _survivor, _receipt, referral_id, ids = world.file_and_assess(HOST_LINK)
+    send(world, referral_id, ids)
+    world.mailbox.refuse_with = "451 4.3.0 Try again later"
+    report = world.deliver()
+    assert (report.sent, report.retried) == (0, 1)
+    with world.session() as db:
+        item = db.scalars(select(OutboxItem)).one()
+        assert (item.status, item.attempts, item.last_error) == ("pending", 1, "smtp_451")
+        first_retry = item.next_attempt_at - world.clock()
+    assert dt.timedelta(seconds=29) < first_retry < dt.timedelta(seconds=40)
+    assert world.deliver().handled == 0  # not before its time
+    for _ in range(40):
+        world.clock.advance(hours=1)
+        world.deliver()
+    with world.session() as db:
+        item = db.scalars(select(OutboxItem)).one()
+        assert item.status == "dead"
+        assert retry_dead_letter(db, item.id, now=world.clock())
+    world.mailbox.refuse_with = None
+    assert world.deliver().sent == 1
+    assert len(world.mail_to(HOST_INBOX)) == 1
