@@ -361,6 +361,8 @@ class Notice(Base):
     )
     chase: Mapped[ChaseState | None] = mapped_column(Code(ChaseState, 16))
     chase_reason: Mapped[ChaseHold | None] = mapped_column(Code(ChaseHold, 24))
+    # When the chase last changed state for this place (a pause is looked at again after a while).
+    chase_since: Mapped[dt.date | None] = mapped_column(Date)
 
     location: Mapped[Location] = relationship(back_populates="notices")
     letter: Mapped[NoticeLetter | None] = relationship(back_populates="notices")
@@ -402,6 +404,9 @@ class NoticeLetter(Base):
         ForeignKey("notice_letters.id", ondelete="SET NULL")
     )
     sent_on: Mapped[dt.date] = mapped_column(Date)
+    # The day of the last sending (the notice or its latest reminder): its link works for a while
+    # after the last message that carries it.
+    last_sent_on: Mapped[dt.date] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
     # When the chase next looks at it; None when nothing is left to chase.
@@ -414,8 +419,8 @@ class NoticeLetter(Base):
 
 
 class HotlineSettings(Base):
-    """A hotline's own settings, kept by its administrators: how the chase runs and who its
-    notices come from. A hotline without a row has the defaults."""
+    """A hotline's own settings, kept by its administrators: how the chase runs and where
+    providers reply. A hotline without a row has the defaults."""
 
     __tablename__ = "hotline_settings"
 
@@ -423,9 +428,8 @@ class HotlineSettings(Base):
     # Hours from one notice or reminder to the next.
     chase_hours: Mapped[int] = mapped_column(Integer, default=24)
     reminder_limit: Mapped[int] = mapped_column(Integer, default=3)
-    # The From of its notices (the service's own sender when empty), and the address providers
-    # reply to and that each notice names.
-    sender_email: Mapped[str | None] = mapped_column(String(254))
+    # The address providers reply to and that each notice names. (Who notices come from is the
+    # service's configuration, never a hotline's choice: see assistant.hotline.channels.)
     contact_email: Mapped[str | None] = mapped_column(String(254))
     updated_on: Mapped[dt.date | None] = mapped_column(Date)
 

@@ -19,6 +19,7 @@ from .crypto import FieldCipher
 from .crypto import KeyedHasher
 from .hotline.channels import Endpoint
 from .hotline.channels import load_endpoints
+from .hotline.channels import load_notice_senders
 from .people.accounts import AccountPasswords
 from .routing import Directory
 from .routing import load_directory
@@ -40,6 +41,8 @@ class Services:
     resolver: BatchResolver | None = None
     # Where hotlines that take webhooks or e-mail are reached (see assistant.hotline.channels).
     endpoints: Mapping[str, Endpoint] = field(default_factory=dict)
+    # Who each hotline's notices to providers come from, where the operator set one up.
+    notice_senders: Mapping[str, str] = field(default_factory=dict)
 
 
 def build_services(settings: Settings) -> Services:
@@ -62,6 +65,9 @@ def build_services(settings: Settings) -> Services:
         directory=directory,
         resources=load_resources(data_dir),
         endpoints=load_endpoints(
+            Path(settings.delivery_config) if settings.delivery_config else None, directory
+        ),
+        notice_senders=load_notice_senders(
             Path(settings.delivery_config) if settings.delivery_config else None, directory
         ),
         resolver=GeoipResolver(Path(settings.geoip_database)) if settings.geoip_database else None,

@@ -187,6 +187,12 @@ class ChaseHold(StrEnum):
     LAW_ENFORCEMENT = "law_enforcement"
     HANDLED_ELSEWHERE = "handled_elsewhere"
     OTHER = "other"
+    # Set by the app, never chosen: the provider asked the hotline a question through its link.
+    PROVIDER_QUESTION = "provider_question"
+
+
+# The reasons staff choose from.
+CHOSEN_CHASE_HOLDS = tuple(hold for hold in ChaseHold if hold != ChaseHold.PROVIDER_QUESTION)
 
 
 class NoticeChannel(StrEnum):
@@ -291,6 +297,7 @@ class DueAction(StrEnum):
     REMIND = "remind"  # the chase reminds the provider (nothing for staff to do)
     ESCALATE = "escalate"  # reminders ran out with no upstream provider known
     ANSWER = "answer"  # the provider asked the hotline a question
+    REVIEW_CHASE = "review_chase"  # a chase paused by staff, a week on
 
 
 class MessageAuthor(StrEnum):

@@ -261,6 +261,7 @@ def seed(app: Any, count: int, *, due: bool) -> None:
                     "recipient_sealed": recipient,
                     "escalation": False,
                     "sent_on": sent,
+                    "last_sent_on": sent,
                     "created_at": now - dt.timedelta(days=2),
                     "reminders_sent": 0,
                     "next_chase_at": next_at,

@@ -10,7 +10,8 @@ connected). Where to send is deployment configuration, not public data: a JSON f
 ``ASSISTANT_DELIVERY_CONFIG``::
 
     {"hotlines": {"hotline-a": {"webhook_url": "https://...", "webhook_secret": "..."},
-                  "hotline-b": {"email": "referrals@hotline-b.example"}}}
+                  "hotline-b": {"email": "referrals@hotline-b.example"}},
+     "notice_senders": {"hotline-a": "notices@hotline-a.example"}}
 
 Hotlines check a webhook with :func:`verify_signature` (the same code is in their hands through the
 README): HMAC-SHA256 over ``b"<timestamp>." + body`` with the shared secret, and a timestamp no
@@ -25,6 +26,7 @@ import hmac
 import http.client
 import ipaddress
 import json
+import re
 import smtplib
 import socket
 import ssl
@@ -81,9 +83,9 @@ def load_endpoints(path: Path | None, directory: Directory) -> dict[str, Endpoin
             loaded = json.loads(path.read_text("utf-8"))
         except (OSError, ValueError) as exc:
             raise ConfigError("ASSISTANT_DELIVERY_CONFIG cannot be read as JSON") from exc
-        hotlines = loaded.get("hotlines") if isinstance(loaded, dict) else None
+        hotlines = loaded.get("hotlines", {}) if isinstance(loaded, dict) else None
         if not isinstance(hotlines, dict):
-            raise ConfigError('ASSISTANT_DELIVERY_CONFIG needs a "hotlines" object')
+            raise ConfigError('ASSISTANT_DELIVERY_CONFIG: "hotlines" must be an object')
         raw = hotlines
     endpoints: dict[str, Endpoint] = {}
     for hotline in directory.hotlines.values():
@@ -116,6 +118,33 @@ def load_endpoints(path: Path | None, directory: Directory) -> dict[str, Endpoin
             f"ASSISTANT_DELIVERY_CONFIG names hotlines that take no deliveries: {', '.join(extra)}"
         )
     return endpoints
+
+
+# An e-mail address, whole (``fullmatch``: no trailing line break slips through).
+EMAIL_ADDRESS = re.compile(r"[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,63}")
+
+
+def load_notice_senders(path: Path | None, directory: Directory) -> dict[str, str]:
+    """Who each hotline's notices to providers come from, where the operator set it up with
+    their mail system: ``"notice_senders": {"hotline_ie": "notices@hotline.example"}`` in the
+    file ``ASSISTANT_DELIVERY_CONFIG`` names. A hotline not listed sends from the service's own
+    ``ASSISTANT_SMTP_FROM`` address, with its name shown. Never set by a hotline itself: the
+    service's mail server would send as any address it was given."""
+    if path is None:
+        return {}
+    try:
+        loaded = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError("ASSISTANT_DELIVERY_CONFIG cannot be read as JSON") from exc
+    senders = loaded.get("notice_senders", {}) if isinstance(loaded, dict) else {}
+    if not isinstance(senders, dict):
+        raise ConfigError('ASSISTANT_DELIVERY_CONFIG: "notice_senders" must be an object')
+    for hotline_id, address in senders.items():
+        if directory.get(hotline_id) is None:
+            raise ConfigError(f"notice_senders names an unknown hotline: {hotline_id}")
+        if not isinstance(address, str) or not EMAIL_ADDRESS.fullmatch(address):
+            raise ConfigError(f"notice_senders: {hotline_id} needs an e-mail address")
+    return dict(senders)
 
 
 class DeliveryFailure(Exception):

@@ -224,6 +224,7 @@ def _chase_letter(
     provider = directory.provider(letter.provider_id) if letter.provider_id else None
     if letter.reminders_sent < settings.reminder_limit:
         letter.reminders_sent += 1
+        letter.last_sent_on = moment.date()
         number = letter.reminders_sent
         letter.next_chase_at = moment + chase_pace(settings, provider)
         enqueue_notice(work, letter, number, moment)
@@ -254,6 +255,7 @@ def _chase_letter(
         return "escalations"
     for notice in chased:
         notice.chase = ChaseState.NO_ANSWER
+        notice.chase_since = moment.date()
         work.event(referral, EventCode.NO_ANSWER, location=notice.location, visible=False)
     work.audit(referral, "notice.no_answer", "notice_letter", letter.id)
     counts.flagged += 1

@@ -20,6 +20,7 @@ from ..models import Notice
 from ..models import Referral
 from ..vocabulary import WAITING_STATUSES
 from ..vocabulary import Assessment
+from ..vocabulary import ChaseHold
 from ..vocabulary import ChaseState
 from ..vocabulary import DueAction
 from ..vocabulary import LocationStatus
@@ -27,6 +28,8 @@ from ..vocabulary import ProviderResponse
 
 ACKNOWLEDGE_WITHIN = dt.timedelta(days=2)
 RENOTICE_AFTER = dt.timedelta(days=1)
+# A chase staff paused comes back to their due list after this long.
+REVIEW_PAUSE_AFTER = dt.timedelta(days=7)
 
 
 @dataclass(frozen=True, order=True)
@@ -54,6 +57,10 @@ def place_due(location: Location, hotline_id: str) -> Due | None:
         )
     ):
         return Due(location.status_changed_on, DueAction.SEND_NOTICE)
+    if location.status == LocationStatus.NOT_REMOVED and own:
+        # Refused: the hotline can go to the upstream provider, or close the place.
+        refused = own[-1]
+        return Due(refused.response_on or refused.sent_on, DueAction.ESCALATE)
     if location.status == LocationStatus.NOTICE_SENT:
         latest = own[-1] if own else None
         if latest is not None and latest.chase is not None:
@@ -65,10 +72,16 @@ def place_due(location: Location, hotline_id: str) -> Due | None:
 
 
 def _chase_due(notice: Notice) -> Due | None:
-    """A notice the app sends: the chase reminds (nothing for staff to do but watch), staff
-    escalate once it ran out, a paused or stopped chase owes nothing, a question is answered."""
+    """A notice the app sends: the chase reminds (nothing for staff to do but watch); staff
+    escalate once it ran out, answer a provider's question (the chase waits for them), and look
+    again at a chase they paused a week on; a stopped chase owes nothing."""
+    since = notice.chase_since or notice.sent_on
     if notice.chase == ChaseState.NO_ANSWER:
-        return Due(notice.sent_on, DueAction.ESCALATE)
+        return Due(since, DueAction.ESCALATE)
+    if notice.chase == ChaseState.PAUSED:
+        if notice.chase_reason == ChaseHold.PROVIDER_QUESTION:
+            return Due(since, DueAction.ANSWER)
+        return Due(since + REVIEW_PAUSE_AFTER, DueAction.REVIEW_CHASE)
     letter = notice.letter
     if notice.chase == ChaseState.ACTIVE and letter is not None and letter.next_chase_at:
         return Due(letter.next_chase_at.date(), DueAction.REMIND)

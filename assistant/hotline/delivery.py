@@ -432,7 +432,7 @@ def _deliver_email(
 
 # Notices sent over one connection are marked sent this many at a time, so a worker that stops
 # half-way leaves little to send twice (and each message's Message-ID lets a receiver drop it).
-MARK_SENT_EVERY = 100
+MARK_SENT_EVERY = 25
 # Refusals of one message that leave the connection usable for the next.
 _ONE_MESSAGE_REFUSED = (
     smtplib.SMTPRecipientsRefused,
@@ -460,21 +460,30 @@ def _deliver_notices(
     settings: dict[str, ChaseSettings] = {}
     outgoing: list[tuple[_Claimed, bytes, str]] = []
     nothing_to_ask: list[_Claimed] = []
+    unbuildable: list[_Claimed] = []
     for item in live:
         letter = letters.get(item.letter_id or 0)
         if letter is None:
             continue  # the case was erased since the claim; its outbox row went with it
         if letter.hotline_id not in settings:
             settings[letter.hotline_id] = chase_settings(db, letter.hotline_id)
-        built = notice_message(
-            services, settings[letter.hotline_id], letter, item.reminder, item.idempotency_key
-        )
+        try:
+            built = notice_message(
+                services, settings[letter.hotline_id], letter, item.reminder, item.idempotency_key
+            )
+        except Exception as exc:  # one message that cannot be built must not stop the others
+            log.error(
+                "outbox item %d: the notice could not be built (%s)", item.id, type(exc).__name__
+            )
+            unbuildable.append(item)
+            continue
         if built is None:
             nothing_to_ask.append(item)
         else:
             outgoing.append((item, *built))
     db.rollback()
     outcomes = _finish(db, nothing_to_ask, worker, status=OutboxStatus.CANCELLED)
+    outcomes += _record_failure(db, unbuildable, "bad_message", worker, now())
     if not outgoing:
         return outcomes
     sent: list[_Claimed] = []

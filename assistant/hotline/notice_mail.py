@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from email.header import Header
 from email.utils import formataddr
 from email.utils import formatdate
+from email.utils import parseaddr
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -93,7 +94,6 @@ class ChaseSettings:
 
     chase_hours: int = CHASE_HOURS
     reminder_limit: int = REMINDER_LIMIT
-    sender_email: str | None = None
     contact_email: str | None = None
 
 
@@ -101,7 +101,7 @@ def chase_settings(db: Session, hotline_id: str) -> ChaseSettings:
     row = db.get(HotlineSettings, hotline_id)
     if row is None:
         return ChaseSettings()
-    return ChaseSettings(row.chase_hours, row.reminder_limit, row.sender_email, row.contact_email)
+    return ChaseSettings(row.chase_hours, row.reminder_limit, row.contact_email)
 
 
 def chase_pace(settings: ChaseSettings, provider: Provider | None) -> dt.timedelta:
@@ -460,7 +460,9 @@ def notice_message(
 ) -> tuple[bytes, str] | None:
     """The e-mail for a notice or its ``reminder``, and its recipient; None when there is
     nothing left to ask (every place answered, paused or moved since)."""
-    sealed = [value for value, asked in letter.places if asked or not reminder]
+    # The first sending too: a place stopped, paused, answered or moved since the analyst sent
+    # the notice is left out (and with nothing left, nothing goes).
+    sealed = [value for value, asked in letter.places if asked]
     if not sealed:
         return None
     hotline = services.directory.get(letter.hotline_id)
@@ -485,7 +487,11 @@ def notice_message(
         )
     )
     recipient = services.cipher.open(letter.recipient_sealed, "notice.recipient")
-    sender = settings.sender_email or services.settings.smtp_from
+    # Who notices come from is the service's configuration (a hotline's own address where the
+    # operator set one up with its mail system), never a hotline administrator's choice.
+    sender = (
+        services.notice_senders.get(letter.hotline_id) or parseaddr(services.settings.smtp_from)[1]
+    )
     # The same on every retry of this sending, so a receiver can drop a duplicate.
     domain = sender.rpartition("@")[2].strip(" >") or "localhost"
     headers = [

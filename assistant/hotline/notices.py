@@ -20,7 +20,6 @@ The chase that reminds and escalates is :mod:`assistant.hotline.chase`.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -55,6 +54,7 @@ from ..vocabulary import NoticeType
 from ..vocabulary import OutboxStatus
 from ..vocabulary import ProviderResponse
 from ..vocabulary import Responder
+from .channels import EMAIL_ADDRESS
 from .notice_mail import LINK_SALT
 from .notice_mail import ChaseSettings
 from .notice_mail import NoticeParts
@@ -86,14 +86,13 @@ MIN_CHASE_HOURS, MAX_CHASE_HOURS = 1, 24 * 14
 MAX_REMINDER_LIMIT = 10
 LINK_VALID_FOR = dt.timedelta(days=60)
 MAX_ANSWER_LENGTH = 2000
-EMAIL = re.compile(r"^[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,63}$")
 
 
 def checked_email(value: str | None, code: str = "bad_email") -> str | None:
     text = (value or "").strip()
     if not text:
         return None
-    if not EMAIL.match(text):
+    if not EMAIL_ADDRESS.fullmatch(text):
         raise ActionRefused(code)
     return text
 
@@ -105,21 +104,18 @@ def save_chase_settings(
     *,
     chase_hours: int | None,
     reminder_limit: int | None,
-    sender_email: str | None,
     contact_email: str | None,
 ) -> ChaseSettings:
-    """A hotline administrator sets how the chase runs and who its notices come from. Audited
-    (what changed is not recorded: only that the settings did)."""
+    """A hotline administrator sets how the chase runs and where providers reply. Audited (what
+    changed is not recorded: only that the settings did)."""
     if chase_hours is None or not MIN_CHASE_HOURS <= chase_hours <= MAX_CHASE_HOURS:
         raise ActionRefused("bad_chase_hours", low=str(MIN_CHASE_HOURS), high=str(MAX_CHASE_HOURS))
     if reminder_limit is None or not 0 <= reminder_limit <= MAX_REMINDER_LIMIT:
         raise ActionRefused("bad_reminder_limit", high=str(MAX_REMINDER_LIMIT))
-    sender = checked_email(sender_email, "bad_sender")
     contact = checked_email(contact_email, "bad_contact")
     row = db.get(HotlineSettings, hotline_id) or HotlineSettings(hotline_id=hotline_id)
     row.chase_hours = chase_hours
     row.reminder_limit = reminder_limit
-    row.sender_email = sender
     row.contact_email = contact
     row.updated_on = today()
     db.add(row)
@@ -293,6 +289,7 @@ def write_letter(
         escalation=escalated_from is not None,
         escalated_from_id=escalated_from.id if escalated_from is not None else None,
         sent_on=moment.date(),
+        last_sent_on=moment.date(),
         created_at=moment,
         reminders_sent=0,
         next_chase_at=moment + chase_pace(settings, provider),
@@ -310,6 +307,7 @@ def write_letter(
             moment.date(),
             escalation=escalated_from is not None,
             letter=letter,
+            subtype=subtype,
         ),
     )
     enqueue_notice(work, letter, 0, moment)
@@ -385,6 +383,8 @@ class LinkPlace:
     response: ProviderResponse | None
     response_on: dt.date | None
     open: bool
+    # The hotline has gone further for this place since (the page offers no refusal then).
+    superseded: bool = False
 
 
 @dataclass(frozen=True)
@@ -396,6 +396,17 @@ class LinkView:
     sent_on: dt.date
     valid_until: dt.date
     places: list[LinkPlace]
+
+
+def _superseded(letter: NoticeLetter, notice: Notice) -> bool:
+    """Whether the hotline has since gone further for this place: the chase moved on to the
+    upstream provider or was stopped, or a newer notice of the same hotline asks about it."""
+    if notice.chase in (ChaseState.ESCALATED, ChaseState.STOPPED):
+        return True
+    return any(
+        other.id > notice.id and other.hotline_id == letter.hotline_id
+        for other in notice.location.notices
+    )
 
 
 def _answerable_by_provider(letter: NoticeLetter, notice: Notice) -> bool:
@@ -417,7 +428,7 @@ def open_link(
     if not letters:
         raise LinkProblem("forged")
     letter = letters[0]
-    valid_until = letter.sent_on + LINK_VALID_FOR
+    valid_until = letter.last_sent_on + LINK_VALID_FOR
     if (on or today()) > valid_until:
         raise LinkProblem("expired")
     places = [
@@ -427,6 +438,7 @@ def open_link(
             notice.response,
             notice.response_on,
             _answerable_by_provider(letter, notice),
+            _superseded(letter, notice),
         )
         for notice in letter.notices
     ]
@@ -480,6 +492,10 @@ def answer_by_provider(
             raise ActionRefused("removed_date_required")
         if answer.kind in ("refused", "question") and text is None:
             raise ActionRefused(f"{answer.kind}_text_required")
+        if answer.kind == "refused" and _superseded(letter, notice):
+            # The notice went on to the upstream provider (or staff stopped it): a refusal
+            # through this older one must not end what is being asked now.
+            raise ActionRefused("refused_superseded")
         checked.append((notice, answer, text))
     provider = Automatic(letter.hotline_id, "provider")
     with _work(db, provider) as work:
@@ -489,6 +505,11 @@ def answer_by_provider(
             if referral.id not in work.touched:
                 work.take(referral, None)
             if answer.kind == "question":
+                # The chase waits while the hotline answers (it resumes it when it has).
+                if notice.chase == ChaseState.ACTIVE:
+                    notice.chase = ChaseState.PAUSED
+                    notice.chase_reason = ChaseHold.PROVIDER_QUESTION
+                    notice.chase_since = today()
                 referral.notes.append(
                     InternalNote(
                         account_id=None,
@@ -567,10 +588,12 @@ def hold_chase(
                 raise ActionRefused("chase_not_possible")
             current.chase = wanted
             current.chase_reason = why
+            current.chase_since = today()
             if wanted == ChaseState.ACTIVE and current.letter is not None:
-                letter = current.letter
-                if letter.next_chase_at is None:
-                    letter.next_chase_at = utcnow()
+                # Looked at on the next pass. Always set: a pass running right now that found
+                # nothing left to chase must not leave it at "never" (its write comes first,
+                # or this one waits for its lock and comes after).
+                current.letter.next_chase_at = utcnow()
             params = {"reason": why.value} if why else {}
             work.event(referral, event, location=location, visible=False, **params)
             work.audit(referral, f"chase.{wanted.value}", "notice", current.id)

@@ -700,6 +700,8 @@ class NoticeDetails:
     reference_sealed: bytes | None = None
     escalation: bool = False
     letter: NoticeLetter | None = None
+    # The harmful/abusive sub-type the notice names (a notice recorded by hand names none).
+    subtype: HarmfulSubtype | None = None
 
 
 def notice_places(
@@ -718,6 +720,8 @@ def notice_places(
             raise ActionRefused("assess_first")
         if details.notice_type != allowed:
             raise ActionRefused("notice_type_mismatch")
+        if details.subtype and location.assessment_subtype not in (None, details.subtype):
+            raise ActionRefused("subtype_mismatch")
         if escalation and not _own_notices(location, hotline_id):
             raise ActionRefused("notice_first")
         if details.sent_on < location.added_on:
@@ -727,6 +731,7 @@ def notice_places(
             if earlier.chase in (ChaseState.ACTIVE, ChaseState.PAUSED, ChaseState.NO_ANSWER):
                 # A newer notice is chased instead.
                 earlier.chase = ChaseState.ESCALATED if escalation else ChaseState.STOPPED
+                earlier.chase_since = details.sent_on
         notice = Notice(
             hotline_id=hotline_id,
             notice_type=details.notice_type,
@@ -736,6 +741,7 @@ def notice_places(
             reference_sealed=details.reference_sealed,
             letter=details.letter,
             chase=ChaseState.ACTIVE if details.letter is not None else None,
+            chase_since=details.sent_on if details.letter is not None else None,
         )
         location.notices.append(notice)
         recorded.append(notice)

@@ -29,6 +29,7 @@ from ..models import Case
 from ..models import Location
 from ..models import Message
 from ..models import Notice
+from ..models import OutboxItem
 from ..models import Referral
 from ..models import ReferralEvent
 from ..models import today
@@ -61,6 +62,7 @@ from ..vocabulary import LocationStatus
 from ..vocabulary import MessageAuthor
 from ..vocabulary import MinorAnswer
 from ..vocabulary import NoticeType
+from ..vocabulary import OutboxStatus
 from ..vocabulary import ProviderResponse
 from ..vocabulary import ReferralStatus
 from ..vocabulary import Responder
@@ -462,6 +464,9 @@ class NoticeView:
     # ends, counted from the notice's sending, and the rule that sets it.
     deadline_at: dt.datetime | None = None
     deadline_rule: str | None = None
+    # How its latest sending is going (pending, sent, dead) and the last failure's short code.
+    sending: OutboxStatus | None = None
+    sending_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -569,6 +574,24 @@ def _deadline_rule(services: Services, notice: Notice) -> str | None:
     return deadline.rule if deadline is not None else None
 
 
+def _latest_sendings(db: Session, referral: Referral) -> dict[int, tuple[OutboxStatus, str | None]]:
+    """For each notice the app sent about the referral's places: how its latest sending (the
+    notice or its latest reminder) is going. One statement."""
+    letter_ids = {
+        n.letter_id for loc in referral.locations for n in loc.notices if n.letter_id is not None
+    }
+    if not letter_ids:
+        return {}
+    found: dict[int, tuple[OutboxStatus, str | None]] = {}
+    for letter_id, status, error in db.execute(
+        select(OutboxItem.letter_id, OutboxItem.status, OutboxItem.last_error)
+        .where(OutboxItem.letter_id.in_(letter_ids))
+        .order_by(OutboxItem.id)
+    ):
+        found[letter_id or 0] = (status, error)
+    return found
+
+
 def referral_detail(db: Session, services: Services, referral: Referral) -> ReferralDetail:
     """Everything about one referral, decrypted: only for its hotline's staff, audited by the
     caller."""
@@ -579,6 +602,7 @@ def referral_detail(db: Session, services: Services, referral: Referral) -> Refe
         for event in referral.events
         if event.code == EventCode.ALREADY_REPORTED
     }
+    sendings = _latest_sendings(db, referral)
     locations = [
         StaffLocationView(
             id=loc.id,
@@ -619,6 +643,8 @@ def referral_detail(db: Session, services: Services, referral: Referral) -> Refe
                     by_provider=n.responded_by == Responder.PROVIDER,
                     deadline_at=_removal_deadline(services, n),
                     deadline_rule=_deadline_rule(services, n),
+                    sending=sendings.get(n.letter_id or 0, (None, None))[0],
+                    sending_error=sendings.get(n.letter_id or 0, (None, None))[1],
                     response_note=cipher.open(n.response_note_sealed, "notice.response")
                     if n.response_note_sealed
                     else None,

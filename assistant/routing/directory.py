@@ -88,7 +88,7 @@ MAX_DEADLINE_HOURS = 24 * 30
 # A hotline's standing to send notices in a jurisdiction: what a notice may cite.
 STANDING_KEYS = ("kind", "jurisdiction", "text", "sources")
 STANDING_KINDS = frozenset({"trusted_flagger", "legal_basis"})
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]{1,64}@(?:[a-z0-9-]{1,63}\.)+[a-z]{2,63}$")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@(?:[a-z0-9-]{1,63}\.)+[a-z]{2,63}")
 
 
 class Intake(StrEnum):
@@ -432,7 +432,7 @@ def _check_notices(entry: Mapping[str, Any], where: str, problems: _Problems) ->
         here = f"{where} notices"
         emails, forms = notices["emails"], notices["forms"]
         if not isinstance(emails, list) or not all(
-            isinstance(e, str) and _EMAIL.match(e) for e in emails
+            isinstance(e, str) and _EMAIL.fullmatch(e) for e in emails
         ):
             problems.add(here, "'emails' must list e-mail addresses")
         if not isinstance(forms, list) or not all(

@@ -5,7 +5,7 @@ or :data:`assistant.hotline.notices.LINK_VALID_FOR` has passed. The page shows t
 reference and the places as text (never as links) and takes an answer per place: removed (on a
 date), not found, refused (with a reason), or a question to the hotline. A forged, expired or
 already-final link gets a page that says so and changes nothing. Rate-limited per address and per
-link.
+link. The form needs no session: the token in the address is the permission (see ``answer``).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from flask import request
 from flask import url_for
 from flask_babel import ngettext
 
+from ..extensions import csrf
 from ..extensions import current_services
 from ..extensions import db
 from ..extensions import limiter
@@ -104,6 +105,10 @@ def _answers(form: Any) -> list[Answer]:
 
 @bp.post("/<token>")
 @public
+# No session to protect: the signed token in the address is what lets the provider answer, and a
+# page from elsewhere cannot know it. A session's CSRF token would end with the session (an hour
+# idle) and lose what the provider typed.
+@csrf.exempt
 @limiter.limit(provider_limit)
 @limiter.limit(provider_limit, key_func=_per_link)
 def answer(token: str) -> Any:

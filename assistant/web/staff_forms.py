@@ -27,9 +27,9 @@ from wtforms.widgets import HiddenInput
 from ..hotline.referrals import MAX_NOTE_LENGTH
 from ..people.accounts import MAX_PASSWORD_LENGTH
 from ..people.accounts import MIN_PASSWORD_LENGTH
+from ..vocabulary import CHOSEN_CHASE_HOLDS
 from ..vocabulary import CHOSEN_CLOSE_REASONS
 from ..vocabulary import Assessment
-from ..vocabulary import ChaseHold
 from ..vocabulary import HarmfulSubtype
 from ..vocabulary import NoticeType
 from ..vocabulary import ProviderResponse
@@ -156,7 +156,7 @@ class PlacesForm(FlaskForm):
     response_on = DateField(_l("On"), validators=[Optional()])
     chase_reason = RadioField(
         _l("Why (to pause or stop)"),
-        choices=[(key.value, CHASE_HOLD_LABELS[key]) for key in ChaseHold],
+        choices=[(key.value, CHASE_HOLD_LABELS[key]) for key in CHOSEN_CHASE_HOLDS],
         validators=[Optional()],
     )
 

@@ -184,6 +184,7 @@ CHASE_HOLD_LABELS = {
     ChaseHold.LAW_ENFORCEMENT: lazy_gettext("law enforcement asked us to wait"),
     ChaseHold.HANDLED_ELSEWHERE: lazy_gettext("handled another way"),
     ChaseHold.OTHER: lazy_gettext("another reason"),
+    ChaseHold.PROVIDER_QUESTION: lazy_gettext("the provider asked a question"),
 }
 
 CHASE_STATE_LABELS = {
@@ -202,6 +203,7 @@ DUE_ACTION_LABELS = {
     DueAction.REMIND: lazy_gettext("next reminder, sent by the app"),
     DueAction.ESCALATE: lazy_gettext("no answer: escalate by hand"),
     DueAction.ANSWER: lazy_gettext("answer the provider's question"),
+    DueAction.REVIEW_CHASE: lazy_gettext("look at the paused chase again"),
 }
 
 ACCOUNT_REFUSALS = {
@@ -220,7 +222,6 @@ SETTINGS_REFUSALS = {
         "The hours between reminders must be from %(low)s to %(high)s."
     ),
     "bad_reminder_limit": lazy_gettext("The number of reminders must be from 0 to %(high)s."),
-    "bad_sender": lazy_gettext("The sender must be an e-mail address, or empty."),
     "bad_contact": lazy_gettext("The reply address must be an e-mail address, or empty."),
 }
 
@@ -238,6 +239,11 @@ PROVIDER_REFUSALS = {
     ),
     "refused_text_required": lazy_gettext("Say why you will not remove it."),
     "question_text_required": lazy_gettext("Write your question."),
+    "refused_superseded": lazy_gettext(
+        "The hotline has since gone further for this place (for example to the company that "
+        "hosts it), so a refusal through this notice is not recorded. If you want the hotline "
+        "to know something, choose “a question”."
+    ),
     "too_long": lazy_gettext("This is too long: at most %(limit)s characters."),
     "control_characters": lazy_gettext("This contains invisible control characters."),
     "changed": lazy_gettext(
@@ -295,6 +301,9 @@ ACTION_REFUSALS = {
         "answered, or already in that state)."
     ),
     "reason_required": lazy_gettext("Choose why you pause or stop the chase."),
+    "subtype_mismatch": lazy_gettext(
+        "The sub-type must be the one the place was assessed as. Assess it again to change it."
+    ),
     "bad_chase_state": lazy_gettext("Choose what to do with the chase."),
     "reopen_too_late": lazy_gettext("A referral can be reopened only within 7 days of closing."),
 }

@@ -1,6 +1,6 @@
 """The hotline's Team pages (``/hotline/team``), for its administrators only: the hotline's
 accounts (new ones marked), inviting a colleague, disabling an account, resetting an
-authenticator; and the hotline's settings (the chase's pace and reminders, the notices' sender).
+authenticator; and the hotline's settings (the chase's pace and reminders, the reply address).
 
 Everything goes through :mod:`assistant.people.team`, on the administrator's own hotline: an
 account of another hotline is the same 404 as an id no account has. Disabling and resetting ask
@@ -158,8 +158,8 @@ def reset(account_id: int) -> str | BaseResponse:
 @bp.route("/settings", methods=["GET", "POST"])
 @hotline_admin_required
 def settings() -> str | tuple[str, int] | BaseResponse:
-    """The hotline's settings: the chase's pace and reminders, the notices' sender and the
-    address providers reply to. Audited."""
+    """The hotline's settings: the chase's pace and reminders, and the address providers reply
+    to. Audited."""
     hotline_id = _admin().hotline_id
     current = chase_settings(db.session, hotline_id)
     if request.method == "GET":
@@ -168,7 +168,6 @@ def settings() -> str | tuple[str, int] | BaseResponse:
             data={
                 "chase_hours": current.chase_hours,
                 "reminder_limit": current.reminder_limit,
-                "sender_email": current.sender_email or "",
                 "contact_email": current.contact_email or "",
             },
         )
@@ -182,7 +181,6 @@ def settings() -> str | tuple[str, int] | BaseResponse:
             audit.account_actor(g.account),
             chase_hours=form.chase_hours.data,
             reminder_limit=form.reminder_limit.data,
-            sender_email=form.sender_email.data,
             contact_email=form.contact_email.data,
         )
     except ActionRefused as refused:

@@ -62,17 +62,13 @@ class FirstHotlineAdminForm(FlaskForm):
 
 
 class SettingsForm(FlaskForm):
-    """How the chase runs for the hotline, and who its notices come from."""
+    """How the chase runs for the hotline, and where providers reply."""
 
     chase_hours = IntegerField(
         _l("Hours from one notice or reminder to the next"), validators=[Optional()]
     )
     reminder_limit = IntegerField(
         _l("Reminders before the notice goes to the upstream provider"), validators=[Optional()]
-    )
-    sender_email = StringField(
-        _l("Notices come from (e-mail address; empty: the service's own sender)"),
-        validators=[Optional(), Length(max=EMAIL_BOUND)],
     )
     contact_email = StringField(
         _l("Providers reply to (e-mail address, named in every notice)"),

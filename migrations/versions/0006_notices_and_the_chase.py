@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("escalation", sa.Boolean(), nullable=False),
         sa.Column("escalated_from_id", sa.Integer(), nullable=True),
         sa.Column("sent_on", sa.Date(), nullable=False),
+        sa.Column("last_sent_on", sa.Date(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("reminders_sent", sa.Integer(), nullable=False),
         sa.Column("next_chase_at", sa.DateTime(), nullable=True),
@@ -73,7 +74,6 @@ def upgrade() -> None:
         sa.Column("hotline_id", sa.String(length=64), nullable=False),
         sa.Column("chase_hours", sa.Integer(), nullable=False),
         sa.Column("reminder_limit", sa.Integer(), nullable=False),
-        sa.Column("sender_email", sa.String(length=254), nullable=True),
         sa.Column("contact_email", sa.String(length=254), nullable=True),
         sa.Column("updated_on", sa.Date(), nullable=True),
         sa.PrimaryKeyConstraint("hotline_id", name=op.f("pk_hotline_settings")),
@@ -86,6 +86,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("letter_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("chase", sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column("chase_reason", sa.String(length=24), nullable=True))
+        batch_op.add_column(sa.Column("chase_since", sa.Date(), nullable=True))
         batch_op.create_index(batch_op.f("ix_notices_letter_id"), ["letter_id"], unique=False)
         batch_op.create_foreign_key(
             batch_op.f("fk_notices_letter_id_notice_letters"),
@@ -160,6 +161,7 @@ def downgrade() -> None:
             batch_op.f("fk_notices_letter_id_notice_letters"), type_="foreignkey"
         )
         batch_op.drop_index(batch_op.f("ix_notices_letter_id"))
+        batch_op.drop_column("chase_since")
         batch_op.drop_column("chase_reason")
         batch_op.drop_column("chase")
         batch_op.drop_column("letter_id")

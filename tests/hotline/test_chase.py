@@ -15,6 +15,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from assistant.cases.retention import erase_case
+from assistant.hotline import delivery
 from assistant.hotline.delivery import retry_dead_letter
 from assistant.hotline.notice_mail import link_token
 from assistant.hotline.notices import Answer
@@ -24,6 +25,7 @@ from assistant.hotline.notices import hold_chase
 from assistant.hotline.notices import open_link
 from assistant.hotline.notices import send_notice
 from assistant.hotline.referrals import ActionRefused
+from assistant.hotline.referrals import assess_places
 from assistant.models import AuditEvent
 from assistant.models import Case
 from assistant.models import HotlineSettings
@@ -35,6 +37,7 @@ from assistant.models import OutboxItem
 from assistant.models import ProviderNoticeMonth
 from assistant.models import Referral
 from assistant.models import ReferralEvent
+from assistant.models import today
 from assistant.vocabulary import ChaseState
 from assistant.vocabulary import DueAction
 from assistant.vocabulary import LocationStatus
@@ -465,6 +468,9 @@ def test_a_refused_sending_is_retried_with_backoff_then_dead_until_an_administra
     for _ in range(40):
         world.clock.advance(hours=1)
         world.deliver()
+    world.analyst.sign_in()
+    page = world.analyst.client.get(f"/hotline/referrals/{referral_id}").text
+    assert "Sending failed (smtp_451)." in page
     with world.session() as db:
         item = db.scalars(select(OutboxItem)).one()
         assert item.status == "dead"
@@ -472,3 +478,156 @@ def test_a_refused_sending_is_retried_with_backoff_then_dead_until_an_administra
     world.mailbox.refuse_with = None
     assert world.deliver().sent == 1
     assert len(world.mail_to(HOST_INBOX)) == 1
+
+
+# --- what the review of the first version found ---
+
+
+def test_a_notice_stopped_before_it_went_out_is_never_sent(world: NoticeWorld):
+    _survivor, _receipt, referral_id, ids = world.file_and_assess(HOST_LINK)
+    send(world, referral_id, ids)
+    with world.session() as db:
+        referral = world.referral(db, referral_id)
+        hold_chase(db, world.staff(db), referral, ids, state="stopped", reason="law_enforcement")
+    report = world.deliver()
+    assert (report.sent, report.cancelled) == (0, 1)
+    assert world.mailbox.messages == []
+
+
+def escalate(world: NoticeWorld, referral_id: int, ids: list[int]) -> int:
+    """Send to the file host, let every reminder go unanswered, and escalate; returns the
+    first notice's id."""
+    letter_id = send(world, referral_id, ids)
+    for _ in range(4):
+        world.clock.advance(hours=24, minutes=1)
+        world.chase()
+    assert len(outbox_keys(world)) == 5  # the notice, 3 reminders, the upstream notice
+    return letter_id
+
+
+def test_a_late_refusal_through_the_first_notice_does_not_end_the_upstream_notice(
+    world: NoticeWorld,
+):
+    _survivor, _receipt, referral_id, ids = world.file_and_assess(HOST_LINK)
+    first = escalate(world, referral_id, ids)
+    token = link_token(world.services, first)
+    with world.session() as db:
+        _letter, view = open_link(db, world.services, token)
+        [place] = view.places
+        assert place.superseded and place.open
+        with pytest.raises(ActionRefused) as refused:
+            answer_by_provider(
+                db, world.services, token, [Answer(place.notice_id, "refused", text="no")]
+            )
+        assert refused.value.code == "refused_superseded"
+    with world.session() as db:
+        assert db.get(Location, ids[0]).status == LocationStatus.NOTICE_SENT
+        upstream = db.scalars(select(Notice).where(Notice.letter_id == first + 1)).one()
+        assert upstream.chase == ChaseState.ACTIVE
+        # The site taking it down is still welcome through its own link.
+        _letter, view = open_link(db, world.services, token)
+        answer_by_provider(
+            db, world.services, token, [Answer(view.places[0].notice_id, "removed", today())]
+        )
+    with world.session() as db:
+        assert db.get(Location, ids[0]).status == LocationStatus.REMOVED
+
+
+def test_a_providers_question_pauses_the_chase_until_staff_answer_it(world: NoticeWorld):
+    _survivor, _receipt, referral_id, ids = world.file_and_assess(HOST_LINK)
+    letter_id = send(world, referral_id, ids)
+    token = link_token(world.services, letter_id)
+    with world.session() as db:
+        _letter, view = open_link(db, world.services, token)
+        answer_by_provider(
+            db, world.services, token, [Answer(view.places[0].notice_id, "question", text="?")]
+        )
+    with world.session() as db:
+        assert db.get(Referral, referral_id).due_action == DueAction.ANSWER
+    world.clock.advance(days=3)
+    assert world.chase().reminded == 0
+    with world.session() as db:
+        referral = world.referral(db, referral_id)
+        hold_chase(db, world.staff(db), referral, ids, state="active", reason=None)
+    assert world.chase().reminded == 1
+
+
+def test_a_refusal_puts_the_escalation_on_staffs_due_list(world: NoticeWorld):
+    _survivor, _receipt, referral_id, ids = world.file_and_assess(HOST_LINK)
+    letter_id = send(world, referral_id, ids)
+    token = link_token(world.services, letter_id)
+    with world.session() as db:
+        _letter, view = open_link(db, world.services, token)
+        answer_by_provider(
+            db, world.services, token, [Answer(view.places[0].notice_id, "refused", text="x")]
+        )
+    with world.session() as db:
+        assert db.get(Referral, referral_id).due_action == DueAction.ESCALATE
+
+
+def test_the_sub_type_must_be_the_assessed_one(world: NoticeWorld):
+    _survivor, _receipt, referral_id, ids = world.file_and_assess(HOST_LINK)
+    with world.session() as db:
+        referral = world.referral(db, referral_id)
+        assess_places(db, world.staff(db), referral, ids, "harmful_abusive", "a")
+    with pytest.raises(ActionRefused) as refused:
+        send(world, referral_id, ids, notice_type="harmful_abusive", subtype="c")
+    assert refused.value.code == "subtype_mismatch"
+    send(world, referral_id, ids, notice_type="harmful_abusive", subtype="a")
+    world.deliver()
+    body = world.mail_to(HOST_INBOX)[0].message().get_content()
+    assert "Notice type 2a" in body
+
+
+def test_the_link_works_60_days_after_the_last_reminder_that_carried_it(world: NoticeWorld):
+    _survivor, _receipt, referral_id, ids = world.file_and_assess(HOST_LINK)
+    with world.session() as db:
+        db.add(HotlineSettings(hotline_id="hotline_ie", chase_hours=24 * 14, reminder_limit=10))
+        db.commit()
+    letter_id = send(world, referral_id, ids)
+    for _ in range(6):
+        world.clock.advance(days=14, minutes=1)
+        assert world.chase().reminded == 1
+    token = link_token(world.services, letter_id)
+    with world.session() as db:
+        letter = db.get(NoticeLetter, letter_id)
+        assert letter.last_sent_on - letter.sent_on >= dt.timedelta(days=84)
+        open_link(db, world.services, token, on=letter.sent_on + dt.timedelta(days=100))
+
+
+def test_a_notice_that_cannot_be_built_is_retried_and_the_others_still_go(
+    world: NoticeWorld, monkeypatch: pytest.MonkeyPatch
+):
+    _s1, _r1, first_referral, first_ids = world.file_and_assess(HOST_LINK)
+    _s2, _r2, second_referral, second_ids = world.file_and_assess(SOLO_LINK)
+    broken = send(world, first_referral, first_ids)
+    send(world, second_referral, second_ids, provider_id="seulhote_test", recipient=SOLO_INBOX)
+    real = delivery.notice_message
+
+    def failing(services, settings, letter, *args):  # a fault, injected for one notice
+        if letter.id == broken:
+            raise UnicodeEncodeError("ascii", "é", 0, 1, "injected")
+        return real(services, settings, letter, *args)
+
+    monkeypatch.setattr(delivery, "notice_message", failing)
+    report = world.deliver()
+    assert (report.sent, report.retried) == (1, 1)
+    assert len(world.mail_to(SOLO_INBOX)) == 1
+    with world.session() as db:
+        codes = set(db.scalars(select(OutboxItem.last_error)))
+        assert "bad_message" in codes
+
+
+def test_notices_come_from_the_sender_the_operator_set_up_never_one_a_hotline_typed(
+    database_url: str, tmp_path: Path, tls: TlsFiles
+):
+    config = tmp_path / "delivery.json"
+    config.write_text('{"notice_senders": {"hotline_ie": "notices@hotline-ie.example"}}')
+    with notice_world(database_url, tmp_path, tls, delivery_config=str(config)) as world:
+        _survivor, _receipt, referral_id, ids = world.file_and_assess(HOST_LINK)
+        send(world, referral_id, ids)
+        world.deliver()
+        [mail] = world.mailbox.messages
+        assert mail.message()["From"].addresses[0].addr_spec == "notices@hotline-ie.example"
+        assert mail.message()["From"].addresses[0].display_name == "Hotline.ie"
+        assert mail.mail_from == "notices@assistant.example"  # the relay's own envelope sender

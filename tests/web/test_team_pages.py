@@ -333,7 +333,7 @@ def test_a_hotline_administrators_error_page_offers_the_portal_not_the_admin_pag
     assert 'href="/admin/"' not in html
 
 
-def test_an_administrator_sets_the_chase_and_the_sender_and_it_is_audited(app, hotline_admin_a):
+def test_an_administrator_sets_the_chase_and_reply_address_audited(app, hotline_admin_a):
     page = hotline_admin_a.client.get("/hotline/team/settings")
     assert page.status_code == 200
     assert 'value="24"' in page.text and 'value="3"' in page.text  # the defaults
@@ -342,17 +342,15 @@ def test_an_administrator_sets_the_chase_and_the_sender_and_it_is_audited(app, h
         {
             "chase_hours": "48",
             "reminder_limit": "2",
-            "sender_email": "notices@hotline-a.example",
             "contact_email": "analysts@hotline-a.example",
         },
     )
     assert saved.status_code == 303
     with Database.new_session(app) as db:
         row = db.get(HotlineSettings, "hotline_ie")
-        assert (row.chase_hours, row.reminder_limit, row.sender_email, row.contact_email) == (
+        assert (row.chase_hours, row.reminder_limit, row.contact_email) == (
             48,
             2,
-            "notices@hotline-a.example",
             "analysts@hotline-a.example",
         )
         actions = db.scalars(select(AuditEvent.action)).all()
@@ -366,8 +364,8 @@ def test_an_administrator_sets_the_chase_and_the_sender_and_it_is_audited(app, h
         ({"chase_hours": "24", "reminder_limit": "99"}, "The number of reminders must be"),
         ({"chase_hours": "abc", "reminder_limit": "3"}, "The hours between reminders must be"),
         (
-            {"chase_hours": "24", "reminder_limit": "3", "sender_email": "not an address"},
-            "The sender must be an e-mail address",
+            {"chase_hours": "24", "reminder_limit": "3", "contact_email": "not an address"},
+            "The reply address must be an e-mail address",
         ),
     ],
 )
