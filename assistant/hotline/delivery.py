@@ -33,6 +33,7 @@ import datetime as dt
 import json
 import logging
 import os
+import queue
 import secrets
 import smtplib
 import socket
@@ -53,6 +54,7 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from ..config import Settings
 from ..config import supported_language
 from ..models import OutboxItem
 from ..models import Referral
@@ -452,15 +454,28 @@ def _deliver_notices(
     stop: threading.Event | None,
 ) -> list[str]:
     """Notices and reminders to providers, built now from what is still asked (a place
-    answered since is left out; nothing left: the item is cancelled), sent over one connection."""
+    answered since is left out; nothing left: the item is cancelled), sent over one connection.
+
+    A thread of its own holds the SMTP conversation: while it waits for the server, this one
+    builds the next messages and records the ones sent (only this thread uses the database)."""
     live = _still_claimed(db, items, worker)
     if not live:
         return []
     letters = outgoing_letters(db, [i.letter_id for i in live if i.letter_id])
+    db.rollback()
     settings: dict[str, ChaseSettings] = {}
-    outgoing: list[tuple[_Claimed, bytes, str]] = []
     nothing_to_ask: list[_Claimed] = []
     unbuildable: list[_Claimed] = []
+    outbound: queue.Queue[tuple[_Claimed, bytes, str] | None] = queue.Queue(maxsize=256)
+    results: queue.Queue[tuple[str, _Claimed | None, str | None]] = queue.Queue()
+    sender = threading.Thread(
+        target=_send_notices,
+        args=(services.settings, context, outbound, results, now, send_until, stop),
+        name="notice-sender",
+        daemon=True,
+    )
+    sender.start()
+    queued = 0
     for item in live:
         letter = letters.get(item.letter_id or 0)
         if letter is None:
@@ -480,36 +495,87 @@ def _deliver_notices(
         if built is None:
             nothing_to_ask.append(item)
         else:
-            outgoing.append((item, *built))
+            outbound.put((item, *built))
+            queued += 1
+    outbound.put(None)
     db.rollback()
     outcomes = _finish(db, nothing_to_ask, worker, status=OutboxStatus.CANCELLED)
     outcomes += _record_failure(db, unbuildable, "bad_message", worker, now())
-    if not outgoing:
-        return outcomes
     sent: list[_Claimed] = []
-    done: set[int] = set()
-    try:
-        with smtp_connection(services.settings, context) as smtp:
-            for item, message, recipient in outgoing:
-                if (stop is not None and stop.is_set()) or now() >= send_until:
-                    break
-                try:
-                    smtp.sendmail(services.settings.smtp_from, [recipient], message)
-                except _ONE_MESSAGE_REFUSED as exc:
-                    outcomes += _record_failure(db, [item], failure_code(exc), worker, now())
-                else:
-                    sent.append(item)
-                done.add(item.id)
-                if len(sent) >= MARK_SENT_EVERY:
-                    outcomes += _finish(db, sent, worker, status=OutboxStatus.SENT, moment=now())
-                    sent = []
-    except NETWORK_ERRORS as exc:
-        failed = [item for item, _m, _r in outgoing if item.id not in done]
-        outcomes += _record_failure(db, failed, failure_code(exc), worker, now())
-        done.update(item.id for item in failed)
+    failed: dict[str, list[_Claimed]] = {}
+    unsent: list[_Claimed] = []
+    for _ in range(queued):
+        outcome, answered, code = results.get()
+        assert answered is not None
+        if outcome == "sent":
+            sent.append(answered)
+            if len(sent) >= MARK_SENT_EVERY:
+                outcomes += _finish(db, sent, worker, status=OutboxStatus.SENT, moment=now())
+                sent = []
+        elif outcome == "failed":
+            failed.setdefault(code or "error", []).append(answered)
+        else:
+            unsent.append(answered)
+    sender.join()
     outcomes += _finish(db, sent, worker, status=OutboxStatus.SENT, moment=now())
-    _release(db, [item for item, _m, _r in outgoing if item.id not in done], worker)
+    for code, group in failed.items():
+        outcomes += _record_failure(db, group, code, worker, now())
+    _release(db, unsent, worker)
     return outcomes
+
+
+def _send_notices(
+    settings: Settings,
+    context: ssl.SSLContext,
+    outbound: queue.Queue[tuple[_Claimed, bytes, str] | None],
+    results: queue.Queue[tuple[str, _Claimed | None, str | None]],
+    now: Clock,
+    send_until: dt.datetime,
+    stop: threading.Event | None,
+) -> None:
+    """The SMTP side of :func:`_deliver_notices`: says for every message queued whether it was
+    ``sent``, ``failed`` (with a short code) or left ``unsent`` (stopping, or the claim about to
+    end). It never touches the database."""
+    broken: str | None = None
+    current: _Claimed | None = None  # taken from the queue, not answered yet
+    try:
+        with smtp_connection(settings, context) as smtp:
+            while (entry := outbound.get()) is not None:
+                current, message, recipient = entry
+                if (stop is not None and stop.is_set()) or now() >= send_until:
+                    results.put(("unsent", current, None))
+                else:
+                    _send_one(smtp, settings.smtp_from, recipient, message, current, results)
+                current = None
+    except NETWORK_ERRORS as exc:
+        broken = failure_code(exc)
+    except Exception as exc:  # whatever happens here, every queued message gets an answer
+        log.error("the notice sender stopped (%s)", type(exc).__name__)
+        broken = "error"
+    if broken is not None:
+        # The connection failed: the message in hand and what is still queued failed with it.
+        if current is not None:
+            results.put(("failed", current, broken))
+        while (entry := outbound.get()) is not None:
+            results.put(("failed", entry[0], broken))
+
+
+def _send_one(
+    smtp: smtplib.SMTP,
+    sender: str,
+    recipient: str,
+    message: bytes,
+    item: _Claimed,
+    results: queue.Queue[tuple[str, _Claimed | None, str | None]],
+) -> None:
+    """Send one message; a refusal of this message alone is its own failure (the connection
+    stays usable), anything else is raised to the caller."""
+    try:
+        smtp.sendmail(sender, [recipient], message)
+    except _ONE_MESSAGE_REFUSED as exc:
+        results.put(("failed", item, failure_code(exc)))
+        return
+    results.put(("sent", item, None))
 
 
 def _still_claimed(db: Session, items: Sequence[_Claimed], worker: str) -> list[_Claimed]:

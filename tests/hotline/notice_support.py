@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aiosmtpd.controller import Controller
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -136,6 +137,7 @@ class NoticeWorld:
     mailbox: Mailbox
     smtp_port: int
     analyst: Staffer
+    server: Controller
 
     def session(self) -> Session:
         return Database.new_session(self.app)
@@ -213,9 +215,10 @@ def notice_world(
         analyst = Staffer(app, "analyst@hotline-a.example", "staff", HOTLINE_A)
         clock = Clock(dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(minutes=1))
         yield NoticeWorld(
-            app, app.extensions["assistant.services"], clock, mailbox, smtp_port, analyst
+            app, app.extensions["assistant.services"], clock, mailbox, smtp_port, analyst, server
         )
     finally:
-        server.stop()
+        if server.loop.is_running():
+            server.stop()
         empty_all_tables(app)
         Database.engine(app).dispose()

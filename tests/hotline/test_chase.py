@@ -631,3 +631,18 @@ def test_notices_come_from_the_sender_the_operator_set_up_never_one_a_hotline_ty
         assert mail.message()["From"].addresses[0].addr_spec == "notices@hotline-ie.example"
         assert mail.message()["From"].addresses[0].display_name == "Hotline.ie"
         assert mail.mail_from == "notices@assistant.example"  # the relay's own envelope sender
+
+
+def test_with_the_mail_server_away_every_notice_of_the_pass_waits_for_a_retry(world: NoticeWorld):
+    for number in range(3):
+        _s, _r, referral_id, ids = world.file_and_assess(f"https://filebox-test.ie/f/gone-{number}")
+        send(world, referral_id, ids)
+    world.server.stop()
+    report = world.deliver()
+    assert (report.sent, report.retried) == (0, 3)
+    with world.session() as db:
+        items = db.scalars(select(OutboxItem)).all()
+        assert {(item.status, item.last_error) for item in items} == {
+            ("pending", "connection_refused")
+        }
+        assert {item.claimed_by for item in items} == {None}
