@@ -445,16 +445,16 @@ class _Work:
         statement. Every row must match once (a row that changed meanwhile matches none), else
         :class:`StaleDataError`, as the ORM would raise."""
         table = cast(Table, Referral.__table__)
-        keys = [column.key for column in table.columns if column.key != "id"]
+        keys = {column.key for column in table.columns if column.key != "id"}
         shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         written: list[tuple[Referral, dict[str, Any]]] = []
         for referral in self.touched.values():
             state = inspect(referral)
-            changed: dict[str, Any] = {}
-            for key in keys:
-                history = state.attrs[key].history
-                if history.has_changes():
-                    changed[key] = history.added[0] if history.added else None
+            # The attributes set since the row was loaded or flushed: the ORM keeps their old
+            # values in ``committed_state`` (reading every column's history costs far more).
+            changed: dict[str, Any] = {
+                key: state.dict.get(key) for key in state.committed_state if key in keys
+            }
             row: dict[str, Any] = {"_id": referral.id, "_seen": self.seen[referral.id]}
             row.update({f"_new_{key}": value for key, value in changed.items()})
             if not changed:
