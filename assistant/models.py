@@ -391,7 +391,10 @@ class NoticeLetter(Base):
     hotline_id: Mapped[str] = mapped_column(String(64), index=True)
     # The directory's provider, when the notice goes to one it names; the name as written on it.
     provider_id: Mapped[str | None] = mapped_column(String(64))
+    # A provider the directory names, by that name; one staff named themselves is sealed (the
+    # name could be the reported site's), and "" is kept in clear, as on its Notice rows.
     provider: Mapped[str] = mapped_column(String(200))
+    provider_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     notice_type: Mapped[NoticeType] = mapped_column(Code(NoticeType, 20))
     subtype: Mapped[HarmfulSubtype | None] = mapped_column(Code(HarmfulSubtype, 1))
     language: Mapped[str] = mapped_column(String(8))

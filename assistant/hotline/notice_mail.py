@@ -305,6 +305,20 @@ def compose_text(parts: NoticeParts) -> NoticeText:
 # --- the message the outbox sends ---
 
 
+def letter_provider(services: Services, letter: NoticeLetter) -> str:
+    """The provider a notice went to, as staff named it."""
+    if letter.provider_sealed is not None:
+        return services.cipher.open(letter.provider_sealed, "notice.provider")
+    return letter.provider
+
+
+def notice_provider(services: Services, notice: Notice) -> str:
+    """The provider a notice record names: its letter's, for a notice the app sent."""
+    if notice.letter is not None:
+        return letter_provider(services, notice.letter)
+    return notice.provider
+
+
 def chased_notices(letter: NoticeLetter) -> list[Notice]:
     """The places of a notice still waiting for a final answer, and still chased."""
     return [n for n in asked_notices(letter) if n.chase == ChaseState.ACTIVE]
@@ -371,6 +385,7 @@ class Outgoing:
     hotline_id: str
     provider_id: str | None
     provider: str
+    provider_sealed: bytes | None
     notice_type: NoticeType
     subtype: HarmfulSubtype | None
     language: str
@@ -395,6 +410,7 @@ def outgoing_letters(db: Session, letter_ids: Sequence[int]) -> dict[int, Outgoi
             NoticeLetter.hotline_id,
             NoticeLetter.provider_id,
             NoticeLetter.provider,
+            NoticeLetter.provider_sealed,
             NoticeLetter.notice_type,
             NoticeLetter.subtype,
             NoticeLetter.language,
@@ -428,6 +444,7 @@ def outgoing_letters(db: Session, letter_ids: Sequence[int]) -> dict[int, Outgoi
             hotline_id,
             provider_id,
             provider,
+            provider_sealed,
             notice_type,
             subtype,
             language,
@@ -441,6 +458,7 @@ def outgoing_letters(db: Session, letter_ids: Sequence[int]) -> dict[int, Outgoi
             hotline_id,
             provider_id,
             provider,
+            provider_sealed,
             notice_type,
             subtype,
             language,
@@ -473,7 +491,9 @@ def notice_message(
         NoticeParts(
             hotline=hotline,
             contact=settings.contact_email or "",
-            provider=letter.provider,
+            provider=services.cipher.open(letter.provider_sealed, "notice.provider")
+            if letter.provider_sealed is not None
+            else letter.provider,
             notice_type=letter.notice_type,
             subtype=letter.subtype,
             places=[services.cipher.open(value, "location.value") for value in sealed],

@@ -62,6 +62,7 @@ from .notice_mail import NoticeText
 from .notice_mail import chase_pace
 from .notice_mail import chase_settings
 from .notice_mail import compose_text
+from .notice_mail import letter_provider
 from .notice_mail import load_letters
 from .notice_mail import notice_language
 from .notice_mail import notice_reference
@@ -276,11 +277,16 @@ def write_letter(
     the outbox item, in ``work``'s transaction."""
     db = work.db
     settings = chase_settings(db, referral.hotline_id)
+    # Only a provider the directory names is kept by name in clear (DESIGN section 8).
+    in_clear = provider.name if provider else ""
     letter = NoticeLetter(
         referral_id=referral.id,
         hotline_id=referral.hotline_id,
         provider_id=provider.id if provider else None,
-        provider=provider_name,
+        provider=in_clear,
+        provider_sealed=None
+        if provider
+        else services.cipher.seal(provider_name, "notice.provider"),
         notice_type=notice_type,
         subtype=subtype,
         language=notice_language(provider),
@@ -303,7 +309,7 @@ def write_letter(
         location_ids,
         NoticeDetails(
             notice_type,
-            provider_name,
+            in_clear,
             moment.date(),
             escalation=escalated_from is not None,
             letter=letter,
@@ -448,7 +454,7 @@ def open_link(
         letter.id,
         services.directory.get(letter.hotline_id),
         notice_reference(letter.id),
-        letter.provider,
+        letter_provider(services, letter),
         letter.sent_on,
         valid_until,
         places,

@@ -69,6 +69,7 @@ from ..vocabulary import Responder
 from ..vocabulary import suggested_notice_type
 from .deadlines import Due
 from .deadlines import place_due
+from .notice_mail import notice_provider
 
 if TYPE_CHECKING:
     from ..services import Services
@@ -625,7 +626,7 @@ def referral_detail(db: Session, services: Services, referral: Referral) -> Refe
                 NoticeView(
                     id=n.id,
                     notice_type=n.notice_type,
-                    provider=n.provider,
+                    provider=notice_provider(services, n),
                     escalation=n.escalation,
                     sent_on=n.sent_on,
                     reference=cipher.open(n.reference_sealed, "notice.reference")

@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("hotline_id", sa.String(length=64), nullable=False),
         sa.Column("provider_id", sa.String(length=64), nullable=True),
         sa.Column("provider", sa.String(length=200), nullable=False),
+        sa.Column("provider_sealed", sa.LargeBinary(), nullable=True),
         sa.Column("notice_type", sa.String(length=20), nullable=False),
         sa.Column("subtype", sa.String(length=1), nullable=True),
         sa.Column("language", sa.String(length=8), nullable=False),

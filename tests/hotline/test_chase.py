@@ -15,6 +15,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from assistant.cases.retention import erase_case
+from assistant.extensions import Database
 from assistant.hotline import delivery
 from assistant.hotline.delivery import retry_dead_letter
 from assistant.hotline.notice_mail import link_token
@@ -646,3 +647,43 @@ def test_with_the_mail_server_away_every_notice_of_the_pass_waits_for_a_retry(wo
             ("pending", "connection_refused")
         }
         assert {item.claimed_by for item in items} == {None}
+
+
+def test_a_provider_not_in_the_directory_is_named_only_sealed(world: NoticeWorld):
+    _survivor, _receipt, referral_id, ids = world.file_and_assess(HOST_LINK)
+    letter_id = send(
+        world, referral_id, ids, provider_id=None, provider_name="Smallsite Hosting Ltd"
+    )
+    world.deliver()
+    assert "To: Smallsite Hosting Ltd" in world.mail_to(HOST_INBOX)[0].message().get_content()
+    with world.session() as db:
+        letter = db.get(NoticeLetter, letter_id)
+        assert letter.provider == "" and letter.provider_sealed is not None
+        assert {n.provider for n in db.scalars(select(Notice))} == {""}
+        _letter, view = open_link(db, world.services, link_token(world.services, letter_id))
+        assert view.provider == "Smallsite Hosting Ltd"
+    with Database.engine(world.app).connect() as connection:
+        dump = "\n".join(
+            str(row)
+            for model in (NoticeLetter, Notice, ProviderNoticeMonth, AuditEvent)
+            for row in connection.execute(select(model.__table__))
+        )
+    assert "Smallsite" not in dump
+    world.analyst.sign_in()
+    page = world.analyst.client.get(f"/hotline/referrals/{referral_id}").text
+    assert "Smallsite Hosting Ltd" in page
+
+
+def test_the_provider_says_not_found_and_the_survivor_reads_it(world: NoticeWorld):
+    survivor, _receipt, referral_id, ids = world.file_and_assess(HOST_LINK)
+    letter_id = send(world, referral_id, ids)
+    token = link_token(world.services, letter_id)
+    with world.session() as db:
+        _letter, view = open_link(db, world.services, token)
+        answer_by_provider(
+            db, world.services, token, [Answer(view.places[0].notice_id, "not_found")]
+        )
+    with world.session() as db:
+        assert db.get(Location, ids[0]).status == LocationStatus.UNAVAILABLE
+    page = survivor.client.get("/my-request?lang=en").text
+    assert "The site says it is no longer there." in page
