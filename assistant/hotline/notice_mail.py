@@ -438,35 +438,8 @@ def outgoing_letters(db: Session, letter_ids: Sequence[int]) -> dict[int, Outgoi
     ):
         asked = _still_asked(hotline_of[letter_id], chase, response, status, place_hotline)
         places.setdefault(letter_id or 0, []).append((value, asked))
-    return {
-        letter_id: Outgoing(
-            letter_id,
-            hotline_id,
-            provider_id,
-            provider,
-            provider_sealed,
-            notice_type,
-            subtype,
-            language,
-            recipient,
-            sent_on,
-            escalated_from,
-            tuple(places.get(letter_id, ())),
-        )
-        for (
-            letter_id,
-            hotline_id,
-            provider_id,
-            provider,
-            provider_sealed,
-            notice_type,
-            subtype,
-            language,
-            recipient,
-            sent_on,
-            escalated_from,
-        ) in letters
-    }
+    # Each row is an Outgoing's fields in order, but for the places.
+    return {row[0]: Outgoing(*row, tuple(places.get(row[0], ()))) for row in letters}
 
 
 def notice_message(

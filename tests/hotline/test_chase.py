@@ -121,6 +121,15 @@ def everything_in(mail) -> str:
     return "\n".join(parts)
 
 
+def answer_first_place(world: NoticeWorld, letter_id: int, kind: str, **answer: object) -> None:
+    """The provider answers for the notice's first place through its link."""
+    token = link_token(world.services, letter_id)
+    with world.session() as db:
+        _letter, view = open_link(db, world.services, token)
+        found = Answer(view.places[0].notice_id, kind, **answer)  # type: ignore[arg-type]
+        answer_by_provider(db, world.services, token, [found])
+
+
 # --- sending ---
 
 
@@ -536,13 +545,7 @@ def test_a_late_refusal_through_the_first_notice_does_not_end_the_upstream_notic
 
 def test_a_providers_question_pauses_the_chase_until_staff_answer_it(world: NoticeWorld):
     _survivor, _receipt, referral_id, ids = world.file_and_assess(HOST_LINK)
-    letter_id = send(world, referral_id, ids)
-    token = link_token(world.services, letter_id)
-    with world.session() as db:
-        _letter, view = open_link(db, world.services, token)
-        answer_by_provider(
-            db, world.services, token, [Answer(view.places[0].notice_id, "question", text="?")]
-        )
+    answer_first_place(world, send(world, referral_id, ids), "question", text="?")
     with world.session() as db:
         assert db.get(Referral, referral_id).due_action == DueAction.ANSWER
     world.clock.advance(days=3)
@@ -555,13 +558,7 @@ def test_a_providers_question_pauses_the_chase_until_staff_answer_it(world: Noti
 
 def test_a_refusal_puts_the_escalation_on_staffs_due_list(world: NoticeWorld):
     _survivor, _receipt, referral_id, ids = world.file_and_assess(HOST_LINK)
-    letter_id = send(world, referral_id, ids)
-    token = link_token(world.services, letter_id)
-    with world.session() as db:
-        _letter, view = open_link(db, world.services, token)
-        answer_by_provider(
-            db, world.services, token, [Answer(view.places[0].notice_id, "refused", text="x")]
-        )
+    answer_first_place(world, send(world, referral_id, ids), "refused", text="x")
     with world.session() as db:
         assert db.get(Referral, referral_id).due_action == DueAction.ESCALATE
 
