@@ -20,14 +20,12 @@ The chase that reminds and escalates is :mod:`assistant.hotline.chase`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeSerializer
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import HotlineSettings
@@ -606,13 +604,3 @@ def hold_chase(
 
         _each(location_ids, hold_one)
     return len(set(location_ids))
-
-
-def letters_of(db: Session, referral: Referral) -> Mapping[int, NoticeLetter]:
-    """The referral's composed notices, by id (for the workbench)."""
-    return {
-        letter.id: letter
-        for letter in db.scalars(
-            select(NoticeLetter).where(NoticeLetter.referral_id == referral.id)
-        )
-    }
