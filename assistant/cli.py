@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -220,6 +221,23 @@ def disable_user_command(email: str) -> None:
     click.echo(f"Disabled {account.email}; its sessions have ended.")
 
 
+def _worker_sessions() -> Callable[[], Any]:
+    """New database sessions for a worker command (one per pass, outside any request)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return lambda: Database.new_session(app)
+
+
+def _stop_on_signal() -> Any:
+    """An event that SIGTERM or Ctrl+C sets: a ``--loop`` worker finishes its pass and stops."""
+    import signal
+    import threading
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_args: stop.set())
+    return stop
+
+
 @click.command("deliver")
 @click.option("--loop", is_flag=True, help="Keep running, a pass every --interval seconds.")
 @click.option("--interval", default=10.0, show_default=True, type=float)
@@ -236,28 +254,17 @@ def deliver_command(loop: bool, interval: float, batch: int) -> None:
 
     Several workers may run at once; none sends an item another is sending.
     """
-    import signal
-    import threading
-
     from .extensions import current_services
     from .hotline.delivery import deliver_once
     from .hotline.delivery import run_forever
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-
-    def new_session() -> Any:
-        return Database.new_session(app)
-
-    services = current_services()
+    new_session, services = _worker_sessions(), current_services()
     if not loop:
         report = deliver_once(new_session, services, batch=batch)
         click.echo(f"Sent {report.sent}, to retry {report.retried}, given up {report.dead}.")
         return
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_args: stop.set())
     click.echo(f"Delivering every {interval:g} s (Ctrl+C to stop).")
-    run_forever(new_session, services, interval=interval, stop=stop, batch=batch)
+    run_forever(new_session, services, interval=interval, stop=_stop_on_signal(), batch=batch)
 
 
 @click.command("chase")
@@ -270,19 +277,11 @@ def chase_command(loop: bool, interval: float) -> None:
     Several chase processes may run at once; none reminds a provider twice. What it queues is
     sent by `assistant deliver`.
     """
-    import signal
-    import threading
-
     from .extensions import current_services
     from .hotline.chase import chase_once
     from .hotline.chase import run_forever
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-
-    def new_session() -> Any:
-        return Database.new_session(app)
-
-    services = current_services()
+    new_session, services = _worker_sessions(), current_services()
     if not loop:
         report = chase_once(new_session, services)
         click.echo(
@@ -290,11 +289,8 @@ def chase_command(loop: bool, interval: float) -> None:
             f"flagged to staff {report.flagged}, finished {report.finished}."
         )
         return
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_args: stop.set())
     click.echo(f"Chasing every {interval:g} s (Ctrl+C to stop).")
-    run_forever(new_session, services, interval=interval, stop=stop)
+    run_forever(new_session, services, interval=interval, stop=_stop_on_signal())
 
 
 @click.command("check-data")

@@ -84,6 +84,8 @@ if TYPE_CHECKING:
 MIN_CHASE_HOURS, MAX_CHASE_HOURS = 1, 24 * 14
 MAX_REMINDER_LIMIT = 10
 LINK_VALID_FOR = dt.timedelta(days=60)
+# What a preview shows for the reference and the link: they exist once the notice is sent.
+PREVIEW_REFERENCE = notice_reference(0).removesuffix("0") + "…"
 MAX_ANSWER_LENGTH = 2000
 
 
@@ -226,7 +228,7 @@ def draft_notice(
             notice_type=chosen,
             subtype=sub,
             places=places,
-            reference=notice_reference(0).replace("0", "…"),
+            reference=PREVIEW_REFERENCE,
             link=f"{services.settings.public_url.rstrip('/')}/notice/…",
             standing=standing_for(hotline, provider),
             language=notice_language(provider),

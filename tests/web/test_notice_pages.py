@@ -199,3 +199,44 @@ def test_answers_through_a_link_are_rate_limited(database_url, tmp_path, tls):
         assert statuses == [422, 422, 429]
         with world.session() as db:
             assert db.get(Location, ids[0]).status == LocationStatus.NOTICE_SENT
+
+
+def test_published_figures_name_only_providers_the_directory_names(database_url, tmp_path, tls):
+    with notice_world(database_url, tmp_path, tls, publish_provider_figures=True) as world:
+        world.analyst.sign_in()
+        _survivor, _receipt, referral_id, ids = world.file_and_assess(HOST_LINK, SECOND_LINK)
+        preview_and_send(world, referral_id, ids[:1])
+        sent = world.analyst.post(
+            f"/hotline/referrals/{referral_id}/notice",
+            {
+                "notice-version": version(world, referral_id),
+                "notice-places": ids[1:],
+                "notice-provider_name": "Tiny Private Host",
+                "notice-recipient": "abuse@tiny-host.example",
+                "notice-notice_type": "csam",
+                "notice-do": "preview",
+            },
+        )
+        seen = re.search(r'name="notice-seen" type="hidden" value="([0-9a-f]{64})"', sent.text)
+        assert seen
+        world.analyst.post(
+            f"/hotline/referrals/{referral_id}/notice",
+            {
+                "notice-version": version(world, referral_id),
+                "notice-places": ids[1:],
+                "notice-provider_name": "Tiny Private Host",
+                "notice-recipient": "abuse@tiny-host.example",
+                "notice-notice_type": "csam",
+                "notice-do": "send",
+                "notice-seen": seen.group(1),
+            },
+        )
+        page = world.app.test_client().get("/figures")
+        assert page.status_code == 200
+        assert "Filebox Test" in page.text
+        assert "Other providers (counted together)" in page.text
+        assert "Tiny Private Host" not in page.text
+
+
+def test_figures_are_not_published_unless_the_service_chose_to(world):
+    assert world.app.test_client().get("/figures").status_code == 404
