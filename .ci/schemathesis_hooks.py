@@ -1,7 +1,8 @@
 """Schemathesis hooks for .ci/schemathesis: a survivor's bearer token for the operations that need
-one. It files a throw-away request and signs in with its receipt; schemathesis asks again whenever
-a call answers 401, because the run itself ends tokens (signing out, erasing the case, putting a
-new passphrase in force)."""
+one, and a hotline's API key (made by .ci/schemathesis) for the hotline systems API's. For the
+token it files a throw-away request and signs in with its receipt; schemathesis asks again
+whenever a call answers 401, because the run itself ends tokens (signing out, erasing the case,
+putting a new passphrase in force)."""
 
 from __future__ import annotations
 
@@ -32,4 +33,8 @@ class SurvivorToken:
 
     def set(self, case: Any, data: str, context: Any) -> None:
         case.headers = case.headers or {}
-        case.headers["Authorization"] = f"Bearer {data}"
+        # The hotline systems API takes a hotline's API key (made by .ci/schemathesis), not a
+        # survivor's token.
+        hotline = str(getattr(case, "path", "")).startswith("/hotline/")
+        key = os.environ.get("SCHEMATHESIS_HOTLINE_KEY", "")
+        case.headers["Authorization"] = f"Bearer {key if hotline else data}"

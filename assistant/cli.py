@@ -163,6 +163,139 @@ def _account_problem(refused: Exception) -> str:
     }.get(code, code)
 
 
+KEY_PROBLEMS = {
+    "unknown_hotline": "there is no hotline with that id",
+    "name_required": "give the key a name (--name), such as the system that will use it",
+    "too_long": "the name is too long (60 characters at most)",
+    "control_characters": "the name cannot hold control characters or line breaks",
+    "scope_required": "give at least one --scope",
+    "bad_scope": "a scope is read, act or message",
+    "unknown_key": "the hotline has no key with that id",
+    "key_not_live": "that key is revoked or past its overlap already",
+    "already_rotated": "that key was rotated already; rotate its successor",
+    "already_revoked": "that key is revoked already",
+    "bad_overlap": "the overlap is 0 to 720 hours",
+}
+
+
+def _key_problem(refused: Exception) -> click.ClickException:
+    code = getattr(refused, "code", "")
+    return click.ClickException(KEY_PROBLEMS.get(code, code))
+
+
+@click.group("api-key")
+def api_key_group() -> None:
+    """API keys for a hotline's own case system (the hotline systems API)."""
+
+
+@api_key_group.command("create")
+@click.option("--hotline", "hotline_id", required=True, help="The hotline id.")
+@click.option("--name", required=True, help="What the key is for, e.g. the system's name.")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    type=click.Choice(["read", "act", "message"]),
+    help="What the key may do; repeat for several.",
+)
+@with_appcontext
+def api_key_create_command(hotline_id: str, name: str, scopes: tuple[str, ...]) -> None:
+    """Make a key and print it, once. The hotline's administrators are told by e-mail and see it
+    on their API keys page."""
+    from .extensions import current_services
+    from .extensions import db
+    from .hotline.api_keys import KeyRefused
+    from .hotline.api_keys import create_key
+
+    try:
+        made = create_key(
+            db.session, current_services().directory, hotline_id, name, scopes, by=None
+        )
+    except KeyRefused as refused:
+        raise _key_problem(refused) from None
+    click.echo(
+        f"Key {made.key.id} ({made.key.name}) for {hotline_id}: {', '.join(made.key.scopes)}"
+    )
+    click.echo("Give it to the hotline over a channel you trust. It is not shown again:")
+    click.echo(f"  {made.raw}")
+
+
+@api_key_group.command("list")
+@click.option("--hotline", "hotline_id", required=True, help="The hotline id.")
+@with_appcontext
+def api_key_list_command(hotline_id: str) -> None:
+    """The hotline's keys: id, name, scopes, made, last used, state. Never a key."""
+    from .extensions import db
+    from .hotline.api_keys import is_live
+    from .hotline.api_keys import keys_of
+
+    for key in keys_of(db.session, hotline_id):
+        state = (
+            "revoked"
+            if key.revoked_at
+            else f"works until {key.expires_at:%Y-%m-%d %H:%M} UTC"
+            if key.expires_at and is_live(key)
+            else "expired"
+            if key.expires_at
+            else "live"
+        )
+        used = key.last_used_on.isoformat() if key.last_used_on else "never"
+        click.echo(
+            f"{key.id}\t{key.name}\t{','.join(key.scopes)}\tmade {key.created_at:%Y-%m-%d}"
+            f"\tlast used {used}\t{state}"
+        )
+
+
+@api_key_group.command("rotate")
+@click.option("--hotline", "hotline_id", required=True, help="The hotline id.")
+@click.option(
+    "--overlap-hours",
+    default=24,
+    show_default=True,
+    type=click.IntRange(0, 720),
+    help="How long the old key keeps working beside the new one.",
+)
+@click.argument("key_id", type=int)
+@with_appcontext
+def api_key_rotate_command(hotline_id: str, overlap_hours: int, key_id: int) -> None:
+    """Make a successor with the same name and scopes; print it, once."""
+    import datetime as dt
+
+    from .extensions import db
+    from .hotline.api_keys import KeyRefused
+    from .hotline.api_keys import rotate_key
+
+    try:
+        made = rotate_key(
+            db.session, hotline_id, key_id, by=None, overlap=dt.timedelta(hours=overlap_hours)
+        )
+    except KeyRefused as refused:
+        raise _key_problem(refused) from None
+    click.echo(
+        f"Key {made.key.id} replaces key {key_id}, which works for {overlap_hours} more hours. "
+        "It is not shown again:"
+    )
+    click.echo(f"  {made.raw}")
+
+
+@api_key_group.command("revoke")
+@click.option("--hotline", "hotline_id", required=True, help="The hotline id.")
+@click.argument("key_id", type=int)
+@with_appcontext
+def api_key_revoke_command(hotline_id: str, key_id: int) -> None:
+    """The key stops working now."""
+    from .extensions import db
+    from .hotline.api_keys import KeyRefused
+    from .hotline.api_keys import revoke_key
+
+    try:
+        revoke_key(db.session, hotline_id, key_id, by=None)
+    except KeyRefused as refused:
+        raise _key_problem(refused) from None
+    click.echo(f"Key {key_id} is revoked.")
+
+
 @click.command("approve-advocate")
 @click.argument("email")
 @with_appcontext
@@ -362,6 +495,7 @@ for subcommand in (
     suspend_advocate_command,
     deliver_command,
     chase_command,
+    api_key_group,
     # Needs no app, no database and no secrets: it only reads the data files.
     check_data_command,
 ):

@@ -103,6 +103,11 @@ class Settings:
     argon2_time_cost: int = ARGON2_MIN_TIME_COST
     argon2_parallelism: int = 1
     secure_cookies: bool = False
+    # Deprecated, for one release: webhooks also carry the older X-RRA-Timestamp and
+    # X-RRA-Signature headers beside the Standard Webhooks ones.
+    webhook_legacy_signature: bool = False
+    # Calls of one hotline's API key (its own case system polling and acting).
+    ratelimit_hotline_api: str = "600 per minute;20000 per hour"
     # Publish each provider's notice figures (counts only) on a public page, like C3P's.
     publish_provider_figures: bool = False
     # Per-address limits (the address is held only as a keyed hash, in memory or Redis, expiring).

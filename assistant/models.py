@@ -21,6 +21,7 @@ from typing import Any
 from typing import TypeVar
 
 from sqlalchemy import JSON
+from sqlalchemy import BigInteger
 from sqlalchemy import CheckConstraint
 from sqlalchemy import Date
 from sqlalchemy import DateTime
@@ -44,6 +45,7 @@ from sqlalchemy.orm import relationship
 from .routing.normalise import Kind
 from .vocabulary import AccessOrigin
 from .vocabulary import AccountStatus
+from .vocabulary import ApiScope
 from .vocabulary import Assessment
 from .vocabulary import Category
 from .vocabulary import ChaseHold
@@ -64,6 +66,7 @@ from .vocabulary import ProviderResponse
 from .vocabulary import ReferralStatus
 from .vocabulary import Responder
 from .vocabulary import Role
+from .vocabulary import WebhookEvent
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -198,6 +201,8 @@ class Referral(Base):
             "ix_referrals_assigned_queue", "hotline_id", "assigned_to", "lane", "created_on", "id"
         ),
         Index("ix_referrals_due", "hotline_id", "due_on", "id"),
+        # The hotline's changes feed (assistant.hotline.feed): one index range per page.
+        Index("ix_referrals_feed", "hotline_id", "feed_seq"),
         NEVER_REUSE_IDS,
     )
 
@@ -228,6 +233,8 @@ class Referral(Base):
     flag_identifying: Mapped[bool] = mapped_column(default=False, server_default=false())
     flag_dark_web: Mapped[bool] = mapped_column(default=False, server_default=false())
     flag_already_reported: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Where the referral's latest change stands in its hotline's changes feed (0: none yet).
+    feed_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
@@ -539,7 +546,9 @@ class Invitation(Base):
 ABOUT_ONE_THING = (
     "(CASE WHEN referral_id IS NULL THEN 0 ELSE 1 END)"
     " + (CASE WHEN account_id IS NULL THEN 0 ELSE 1 END)"
-    " + (CASE WHEN letter_id IS NULL THEN 0 ELSE 1 END) = 1"
+    " + (CASE WHEN letter_id IS NULL THEN 0 ELSE 1 END)"
+    " + (CASE WHEN withdrawal_id IS NULL THEN 0 ELSE 1 END)"
+    " + (CASE WHEN api_key_id IS NULL THEN 0 ELSE 1 END) = 1"
 )
 
 
@@ -574,6 +583,16 @@ class OutboxItem(Base):
         ForeignKey("notice_letters.id", ondelete="CASCADE"), index=True
     )
     reminder: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A referral a survivor withdrew: its hotline's system is told, with the reference only.
+    withdrawal_id: Mapped[int | None] = mapped_column(
+        ForeignKey("withdrawals.id", ondelete="CASCADE"), index=True
+    )
+    # A new API key of the hotline (a neutral e-mail to its administrators).
+    api_key_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="CASCADE"), index=True
+    )
+    # For a webhook: what it is about (None: a new referral, as before events had types).
+    event: Mapped[WebhookEvent | None] = mapped_column(Code(WebhookEvent, 32))
     status: Mapped[OutboxStatus] = mapped_column(
         Code(OutboxStatus, 16), default=OutboxStatus.PENDING, index=True
     )
@@ -683,3 +702,76 @@ class ProviderRemovalMonth(Base):
     month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     days: Mapped[int] = mapped_column(Integer, primary_key=True)
     removals: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FeedCounter(Base):
+    """Each hotline's last number in its changes feed. Taken, a block at a time, as the last
+    statement of every transaction that changes the hotline's referrals, so numbers become
+    visible in the order they were taken (see :mod:`assistant.hotline.feed`)."""
+
+    __tablename__ = "feed_counters"
+
+    hotline_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Withdrawal(Base):
+    """A referral whose case the survivor withdrew and erased, as its hotline may still know it:
+    the referral's id (its reporting reference) and a date, nothing else. Kept for
+    :data:`assistant.hotline.feed.WITHDRAWAL_KEPT_DAYS` so the hotline's system learns of it."""
+
+    __tablename__ = "withdrawals"
+    __table_args__ = (
+        UniqueConstraint("hotline_id", "referral_id"),
+        Index("ix_withdrawals_feed", "hotline_id", "feed_seq"),
+        NEVER_REUSE_IDS,
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hotline_id: Mapped[str] = mapped_column(String(64))
+    # A plain number, no foreign key: the referral is gone.
+    referral_id: Mapped[int] = mapped_column(Integer)
+    withdrawn_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    feed_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ApiKey(Base):
+    """A hotline's key for its own case system. Only a SHA-256 of the key is stored: the key
+    itself is shown once, when it is made."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = NEVER_REUSE_IDS
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hotline_id: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    scopes: Mapped[list[ApiScope]] = mapped_column(CodeList(ApiScope), default=list)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The administrator who made it; NULL for the service operator (the CLI) or a gone account.
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    by_operator: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    # A date, never a time: enough to see a key nobody uses, without a trail of its calls here.
+    last_used_on: Mapped[dt.date | None] = mapped_column(Date)
+    # Set when the key is rotated: it keeps working until then, beside its successor.
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    replaced_by: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class ApiRequest(Base):
+    """An action a hotline's system asked for with an ``Idempotency-Key``: the same key again
+    gets the same answer and changes nothing. Written in the action's own transaction; kept for
+    a day."""
+
+    __tablename__ = "api_requests"
+    __table_args__ = (UniqueConstraint("hotline_id", "idempotency_key"), NEVER_REUSE_IDS)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hotline_id: Mapped[str] = mapped_column(String(64))
+    idempotency_key: Mapped[str] = mapped_column(String(100))
+    # SHA-256 of the method, path and body: the same key with another request is refused.
+    request_digest: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)

@@ -347,3 +347,20 @@ class OutboxStatus(StrEnum):
     SENT = "sent"
     DEAD = "dead"  # given up after the retry period; an administrator can retry it
     CANCELLED = "cancelled"  # the referral was re-routed to another hotline before it was sent
+
+
+class ApiScope(StrEnum):
+    """What a hotline's API key may do (DESIGN section 7, "Hotline systems API")."""
+
+    READ = "read"  # the changes feed, a referral in full, its messages
+    ACT = "act"  # the portal's actions on a referral
+    MESSAGE = "message"  # write to the survivor
+
+
+class WebhookEvent(StrEnum):
+    """What a delivery to a hotline's own system is about (the ``type`` of its body)."""
+
+    CREATED = "referral.created"
+    PLACES_ADDED = "referral.places_added"
+    SURVIVOR_MESSAGE = "referral.message"
+    WITHDRAWN = "referral.withdrawn"

@@ -26,6 +26,7 @@ from assistant.config import new_key
 from assistant.extensions import Database
 from assistant.models import Account
 from assistant.models import Base
+from assistant.models import Withdrawal
 from assistant.people.accounts import complete_enrolment
 from assistant.people.accounts import create_account
 from assistant.people.advocates import AdvocateProfile
@@ -118,6 +119,18 @@ def row_counts(app: Flask) -> dict[str, int]:
             table.name: connection.execute(select(func.count()).select_from(table)).scalar_one()
             for table in Base.metadata.sorted_tables
         }
+
+
+def assert_only_withdrawals_left(app: Flask, baseline: dict[str, int], *, referrals: int) -> None:
+    """After an erasure: every table as before, but for each hotline's record that its referral
+    was withdrawn (a reference and a date, nothing of the case) and its feed's counter."""
+    after = row_counts(app)
+    assert after.pop("withdrawals") - baseline["withdrawals"] == referrals
+    after.pop("feed_counters")
+    assert after == {k: v for k, v in baseline.items() if k not in ("withdrawals", "feed_counters")}
+    with Database.engine(app).connect() as connection:
+        columns = set(connection.execute(select(Withdrawal)).keys())
+    assert columns == {"id", "hotline_id", "referral_id", "withdrawn_on", "feed_seq"}
 
 
 def without_csrf_tokens(body: bytes) -> bytes:

@@ -15,6 +15,7 @@ A finding fails the test that made the call, with what was wrong.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -72,7 +73,7 @@ def check(
     """Raise :class:`ContractViolation` if ``response`` breaks the document."""
     where = f"{method.upper()} {path}"
     status = response.status_code
-    relative = path.removeprefix(API)
+    relative = _template(document, path.removeprefix(API))
     item = document.document["paths"].get(relative)
     if item is None:
         _expect_error(document, where, response, 404)
@@ -108,6 +109,18 @@ def check(
     errors = document.errors(pointer + "/application~1json/schema", response.get_json())
     if errors:
         raise ContractViolation(f"{where}: the {status} body breaks the document: {errors}")
+
+
+def _template(document: Document, path: str) -> str:
+    """The document's path for a request's path: itself, or the template it fills in
+    (``/hotline/referrals/{reference}``; a parameter is one segment)."""
+    if path in document.document["paths"]:
+        return path
+    for template in document.document["paths"]:
+        pattern = re.sub(r"\\{[^/{}]+\\}", "[^/]+", re.escape(template))
+        if "{" in template and re.fullmatch(pattern, path):
+            return template
+    return path
 
 
 def _expect_error(document: Document, where: str, response: TestResponse, status: int) -> None:

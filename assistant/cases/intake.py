@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import Refused
 from ..hotline.delivery import enqueue_delivery
+from ..hotline.feed import stamp_referrals
 from ..hotline.referrals import is_open
 from ..hotline.referrals import refresh_referral_status
 from ..models import Case
@@ -47,6 +48,7 @@ from ..vocabulary import FiledBy
 from ..vocabulary import LocationStatus
 from ..vocabulary import MinorAnswer
 from ..vocabulary import ReferralStatus
+from ..vocabulary import WebhookEvent
 from ..vocabulary import member
 from .receipts import CaseNumber
 from .receipts import Passphrase
@@ -314,7 +316,12 @@ def _store_locations(
         if not is_new:
             referral.version += 1  # staff looking at it now see it changed
         touched.append(referral)
-        enqueue_delivery(db, services.endpoints, referral)
+        enqueue_delivery(
+            db,
+            services.endpoints,
+            referral,
+            WebhookEvent.CREATED if is_new else WebhookEvent.PLACES_ADDED,
+        )
         referral.events.append(
             ReferralEvent(
                 code=EventCode.ROUTED if is_new else EventCode.LOCATIONS_ADDED,
@@ -339,6 +346,8 @@ def _store_locations(
             )
     for referral in touched:
         refresh_referral_status(referral)  # new places wait for the hotline; the queue's columns
+    db.flush()
+    stamp_referrals(db, touched)  # last: the hotlines' changes feeds (assistant.hotline.feed)
 
 
 def open_cases_listing(

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from sqlalchemy import delete
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..hotline.api_requests import purge_requests
+from ..hotline.channels import Endpoint
+from ..hotline.delivery import enqueue_withdrawals
+from ..hotline.feed import purge_withdrawals
+from ..hotline.feed import record_withdrawals
 from ..hotline.provider_figures import prune_days
 from ..models import AuditEvent
 from ..models import Case
@@ -25,14 +31,26 @@ from ..transactions import committed
 from .access import purge_invitations
 
 
-def erase_case(db: Session, case: Case) -> None:
+def erase_case(db: Session, case: Case, endpoints: Mapping[str, Endpoint] | None = None) -> None:
     """Withdraw and erase: every row that belonged to the case goes, in one transaction.
 
-    No trace is kept, not even an audit line saying that a case was erased: the survivor asked
-    for everything to go, and a dated record of a withdrawal could itself identify them.
+    No trace is kept about the survivor, not even an audit line saying that a case was erased.
+    Each hotline that had a referral is told it was withdrawn, by its reporting reference only
+    (in its feed, and by webhook where it takes them), so its own system can act; ``endpoints``
+    None (a case past retention) tells nobody.
     """
     case_id = case.id
     referral_ids = select(Referral.id).where(Referral.case_id == case_id)
+    withdrawn = (
+        [
+            (hotline_id, rid)
+            for rid, hotline_id in db.execute(
+                select(Referral.id, Referral.hotline_id).where(Referral.case_id == case_id)
+            )
+        ]
+        if endpoints is not None
+        else []
+    )
     with committed(db):
         end_case_sessions(db, case_id)
         db.execute(delete(Message).where(Message.case_id == case_id))
@@ -43,6 +61,8 @@ def erase_case(db: Session, case: Case) -> None:
         db.execute(delete(Referral).where(Referral.case_id == case_id))
         db.execute(delete(AuditEvent).where(AuditEvent.case_id == case_id))
         db.execute(delete(Case).where(Case.id == case_id))
+        if endpoints is not None and withdrawn:
+            enqueue_withdrawals(db, endpoints, record_withdrawals(db, withdrawn))
     db.expunge_all()
 
 
@@ -55,6 +75,8 @@ def purge(
     sessions = purge_expired_sessions(db, now=now or utcnow())
     purge_invitations(db, on=on)
     prune_days(db, on=on)
+    purge_withdrawals(db, on=on)
+    purge_requests(db, now=now or utcnow())
     db.commit()
     expired = list(db.scalars(select(Case).where(Case.retain_until < on)))
     for case in expired:

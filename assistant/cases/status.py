@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import selectinload
 
 from ..errors import Refused
+from ..hotline.delivery import enqueue_delivery
+from ..hotline.feed import stamp_referrals
 from ..models import Account
 from ..models import Case
 from ..models import CaseAccess
@@ -36,6 +38,7 @@ from ..vocabulary import EventCode
 from ..vocabulary import LocationStatus
 from ..vocabulary import MessageAuthor
 from ..vocabulary import ReferralStatus
+from ..vocabulary import WebhookEvent
 
 if TYPE_CHECKING:
     from ..services import Services
@@ -206,6 +209,9 @@ def post_survivor_message(
         db.flush()
         actor = audit.account_actor(advocate) if advocate else audit.SURVIVOR
         audit.record(db, actor, "message.sent", "message", message.id, case_id=case.id)
+        # The hotline's system hears of it (a webhook with the reference, and its feed).
+        enqueue_delivery(db, services.endpoints, referral, WebhookEvent.SURVIVOR_MESSAGE)
+        stamp_referrals(db, [referral])
     return message
 
 

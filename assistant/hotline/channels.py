@@ -13,13 +13,21 @@ connected). Where to send is deployment configuration, not public data: a JSON f
                   "hotline-b": {"email": "referrals@hotline-b.example"}},
      "notice_senders": {"hotline-a": "notices@hotline-a.example"}}
 
-Hotlines check a webhook with :func:`verify_signature` (the same code is in their hands through the
-README): HMAC-SHA256 over ``b"<timestamp>." + body`` with the shared secret, and a timestamp no
-older than five minutes.
+Webhooks are signed the way the Standard Webhooks specification says (https://www.standardwebhooks.com),
+so a hotline can check them with the published verifier for its own language: the headers
+``webhook-id`` (the delivery's id, the same on every retry), ``webhook-timestamp`` (Unix seconds)
+and ``webhook-signature`` (``v1,<base64 HMAC-SHA256 of "<id>.<timestamp>." + body>``, one per
+secret, space-separated, while a secret is being rotated). The secret is the configured string: a
+``whsec_<base64>`` secret is used as the bytes it encodes, any other string as its UTF-8 bytes
+(give the verifier ``"whsec_" + base64(secret)`` then). The older ``X-RRA-Timestamp`` and
+``X-RRA-Signature`` headers (:func:`verify_signature`) are still sent when
+``ASSISTANT_WEBHOOK_LEGACY_SIGNATURE`` is on: deprecated, for one release.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import hashlib
 import hmac
@@ -61,14 +69,22 @@ CHANNELS = frozenset({Intake.WEBHOOK, Intake.EMAIL})
 MIN_WEBHOOK_SECRET = 32
 
 
+STANDARD_SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
+
+
 @dataclass(frozen=True)
 class Endpoint:
-    """Where one hotline's deliveries go."""
+    """Where one hotline's deliveries go. ``webhook_secrets``: the current secret first, then
+    any older one still accepted by the receiver during a rotation (each signs)."""
 
     channel: Intake
     webhook_url: str | None = None
-    webhook_secret: str | None = None
+    webhook_secrets: tuple[str, ...] = ()
     email: str | None = None
+
+    @property
+    def webhook_secret(self) -> str | None:
+        return self.webhook_secrets[0] if self.webhook_secrets else None
 
 
 def load_endpoints(path: Path | None, directory: Directory) -> dict[str, Endpoint]:
@@ -98,15 +114,12 @@ def load_endpoints(path: Path | None, directory: Directory) -> dict[str, Endpoin
                 "ASSISTANT_DELIVERY_CONFIG has no endpoint for it"
             )
         if hotline.intake == Intake.WEBHOOK:
-            url, secret = entry.get("webhook_url"), entry.get("webhook_secret")
+            url = entry.get("webhook_url")
             if not isinstance(url, str) or not url.startswith("https://"):
                 raise ConfigError(f"hotline {hotline.id}: webhook_url must be an https:// address")
-            if not isinstance(secret, str) or len(secret) < MIN_WEBHOOK_SECRET:
-                raise ConfigError(
-                    f"hotline {hotline.id}: webhook_secret must be at least "
-                    f"{MIN_WEBHOOK_SECRET} characters"
-                )
-            endpoints[hotline.id] = Endpoint(Intake.WEBHOOK, webhook_url=url, webhook_secret=secret)
+            endpoints[hotline.id] = Endpoint(
+                Intake.WEBHOOK, webhook_url=url, webhook_secrets=_secrets(hotline.id, entry)
+            )
         else:
             email = entry.get("email")
             if not isinstance(email, str) or "@" not in email:
@@ -118,6 +131,29 @@ def load_endpoints(path: Path | None, directory: Directory) -> dict[str, Endpoin
             f"ASSISTANT_DELIVERY_CONFIG names hotlines that take no deliveries: {', '.join(extra)}"
         )
     return endpoints
+
+
+def _secrets(hotline_id: str, entry: Mapping[str, object]) -> tuple[str, ...]:
+    """``webhook_secret`` (one), or ``webhook_secrets`` (the current one first, then those the
+    receiver still accepts while it switches); each long enough, and a ``whsec_`` one valid."""
+    raw = entry.get("webhook_secrets", [entry.get("webhook_secret")])
+    if "webhook_secret" in entry and "webhook_secrets" in entry:
+        raise ConfigError(f"hotline {hotline_id}: give webhook_secret or webhook_secrets, not both")
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError(f"hotline {hotline_id}: webhook_secrets must be a list of secrets")
+    for secret in raw:
+        if not isinstance(secret, str) or len(secret) < MIN_WEBHOOK_SECRET:
+            raise ConfigError(
+                f"hotline {hotline_id}: webhook_secret must be at least "
+                f"{MIN_WEBHOOK_SECRET} characters"
+            )
+        try:
+            secret_bytes(secret)
+        except ValueError:
+            raise ConfigError(
+                f"hotline {hotline_id}: a whsec_ secret must be base64 of at least 24 bytes"
+            ) from None
+    return tuple(raw)
 
 
 # An e-mail address, whole (``fullmatch``: no trailing line break slips through).
@@ -189,6 +225,31 @@ def verify_signature(
     return found
 
 
+def secret_bytes(secret: str) -> bytes:
+    """The key a Standard Webhooks signature is made with (see the module's note)."""
+    if not secret.startswith(STANDARD_SECRET_PREFIX):
+        return secret.encode("utf-8")
+    try:
+        key = base64.b64decode(secret.removeprefix(STANDARD_SECRET_PREFIX), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("not base64") from None
+    if len(key) < 24:
+        raise ValueError("too short")
+    return key
+
+
+def standard_signature(
+    secrets: Sequence[str], message_id: str, timestamp: str | int, body: bytes
+) -> str:
+    """The ``webhook-signature`` header: ``v1,<base64>`` for each secret, space-separated."""
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    return " ".join(
+        "v1,"
+        + base64.b64encode(hmac.new(secret_bytes(s), signed, hashlib.sha256).digest()).decode()
+        for s in secrets
+    )
+
+
 def _epoch(moment: dt.datetime) -> int:
     """Seconds since the epoch; a naive time is UTC, as everywhere in this app."""
     if moment.tzinfo is None:
@@ -220,14 +281,18 @@ def post_webhook(
     idempotency_key: str,
     moment: dt.datetime,
     context: ssl.SSLContext,
+    *,
+    legacy_signature: bool = False,
 ) -> None:
-    """POST a signed body; anything but a 2xx answer raises :class:`DeliveryFailure`.
+    """POST a signed body (Standard Webhooks headers, with ``idempotency_key`` as the
+    ``webhook-id``; the deprecated ``X-RRA-`` headers too with ``legacy_signature``); anything
+    but a 2xx answer raises :class:`DeliveryFailure`.
 
     http.client rather than urllib: no redirect is ever followed (a 3xx is a failure, so the
     referral cannot be bounced to another address), no proxy from the environment, no other
     scheme. The answer's body is never read.
     """
-    if not endpoint.webhook_url or not endpoint.webhook_secret:
+    if not endpoint.webhook_url or not endpoint.webhook_secrets:
         raise DeliveryFailure("no_endpoint")
     try:
         url = urlsplit(endpoint.webhook_url)
@@ -241,9 +306,18 @@ def post_webhook(
         "Content-Type": "application/json",
         "User-Agent": "removal-request-assistant",
         "Idempotency-Key": idempotency_key,
-        TIMESTAMP_HEADER: timestamp,
-        SIGNATURE_HEADER: f"{SIGNATURE_VERSION}={sign(endpoint.webhook_secret, timestamp, body)}",
+        "webhook-id": idempotency_key,
+        "webhook-timestamp": timestamp,
+        "webhook-signature": standard_signature(
+            endpoint.webhook_secrets, idempotency_key, timestamp, body
+        ),
     }
+    if legacy_signature:
+        headers[TIMESTAMP_HEADER] = timestamp
+        headers[SIGNATURE_HEADER] = ",".join(
+            f"{SIGNATURE_VERSION}={sign(secret, timestamp, body)}"
+            for secret in endpoint.webhook_secrets
+        )
     path = (url.path or "/") + (f"?{url.query}" if url.query else "")
     connection = http.client.HTTPSConnection(
         url.hostname, port, timeout=NETWORK_TIMEOUT, context=context
@@ -313,6 +387,39 @@ def account_notice_email(settings: Settings, count: int, language: str = "en") -
         "This message names no one on purpose."
     )
     message.set_content(f"{created}\n{where}\n\n{explanation}\n")
+    return message
+
+
+def key_notice_email(settings: Settings, count: int, language: str = "en") -> EmailMessage:
+    """The neutral notice that API keys were made for a hotline: how many, and where its
+    administrators see them (who made each, its name and what it may do). Nothing more: a key
+    nobody at the hotline expected is revoked there."""
+    words = Translations.load(str(TRANSLATIONS), [language])
+    keys_page = settings.public_url.rstrip("/") + "/hotline/team/keys"
+    message = EmailMessage()
+    message["Subject"] = words.ngettext(
+        "A new API key was made for your hotline",
+        "New API keys were made for your hotline",
+        count,
+    )
+    message["From"] = settings.smtp_from
+    message["To"] = "undisclosed-recipients:;"
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = make_msgid(domain=_domain(settings.smtp_from))
+    made = words.ngettext(
+        "%(num)d new API key was made for your hotline's own systems.",
+        "%(num)d new API keys were made for your hotline's own systems.",
+        count,
+    ) % {"num": count}
+    where = words.gettext(
+        "Your hotline's administrators see every key, who made it and what it may do, on the "
+        "API keys page: %(page)s"
+    ) % {"page": keys_page}
+    explanation = words.gettext(
+        "If nobody at your hotline expected it, revoke it there. This message names no one on "
+        "purpose."
+    )
+    message.set_content(f"{made}\n{where}\n\n{explanation}\n")
     return message
 
 

@@ -58,17 +58,20 @@ from ..config import Settings
 from ..config import supported_language
 from ..models import OutboxItem
 from ..models import Referral
+from ..models import Withdrawal
 from ..models import utcnow
 from ..people import audit
 from ..people.team import notice_recipients
 from ..routing import Intake
 from ..transactions import committed
 from ..vocabulary import OutboxStatus
+from ..vocabulary import WebhookEvent
 from .channels import NETWORK_ERRORS
 from .channels import DeliveryFailure
 from .channels import Endpoint
 from .channels import account_notice_email
 from .channels import failure_code
+from .channels import key_notice_email
 from .channels import notification_email
 from .channels import post_webhook
 from .channels import send_email
@@ -79,6 +82,7 @@ from .notice_mail import chase_settings
 from .notice_mail import notice_message
 from .notice_mail import outgoing_letters
 from .reports import export_referral
+from .reports import reporting_reference
 
 if TYPE_CHECKING:
     from ..services import Services
@@ -95,24 +99,57 @@ CLAIM_FOR = dt.timedelta(minutes=15)
 SEND_MARGIN = dt.timedelta(minutes=3)
 
 
-def enqueue_delivery(db: Session, endpoints: Mapping[str, Endpoint], referral: Referral) -> None:
+# What an e-mail hotline hears of: referrals waiting. Everything else is for a system's webhook.
+EMAILED_EVENTS = frozenset({WebhookEvent.CREATED, WebhookEvent.PLACES_ADDED})
+
+
+def enqueue_delivery(
+    db: Session,
+    endpoints: Mapping[str, Endpoint],
+    referral: Referral,
+    event: WebhookEvent = WebhookEvent.CREATED,
+) -> None:
     """Add an outbox row for this referral if its hotline takes deliveries (in the caller's
-    transaction, so the referral and its delivery are written together or not at all)."""
+    transaction, so the referral and its delivery are written together or not at all). A
+    survivor's message reaches only a webhook; an e-mail hotline reads it in the portal."""
     endpoint = endpoints.get(referral.hotline_id)
     if endpoint is None:
         return
-    now = utcnow()
-    db.add(
-        OutboxItem(
-            hotline_id=referral.hotline_id,
-            channel=endpoint.channel,
-            referral=referral,
-            status=OutboxStatus.PENDING,
-            idempotency_key=secrets.token_hex(16),
-            attempts=0,
-            created_at=now,
-            next_attempt_at=now,
+    if endpoint.channel != Intake.WEBHOOK and event not in EMAILED_EVENTS:
+        return
+    db.add(_item(referral.hotline_id, endpoint.channel, referral=referral, event=event))
+
+
+def enqueue_withdrawals(
+    db: Session, endpoints: Mapping[str, Endpoint], withdrawals: Sequence[Withdrawal]
+) -> None:
+    """A ``referral.withdrawn`` webhook to each hotline system that received the referral. The
+    row names the withdrawal (reference and date), not the case, so it outlives the erasure."""
+    for withdrawal in withdrawals:
+        endpoint = endpoints.get(withdrawal.hotline_id)
+        if endpoint is None or endpoint.channel != Intake.WEBHOOK:
+            continue
+        db.add(
+            _item(
+                withdrawal.hotline_id,
+                endpoint.channel,
+                withdrawal_id=withdrawal.id,
+                event=WebhookEvent.WITHDRAWN,
+            )
         )
+
+
+def _item(hotline_id: str, channel: str, **about: Any) -> OutboxItem:
+    now = utcnow()
+    return OutboxItem(
+        hotline_id=hotline_id,
+        channel=channel,
+        status=OutboxStatus.PENDING,
+        idempotency_key=secrets.token_hex(16),
+        attempts=0,
+        created_at=now,
+        next_attempt_at=now,
+        **about,
     )
 
 
@@ -147,6 +184,9 @@ class _Claimed:
     account_id: int | None = None  # a new account of the hotline, to announce
     letter_id: int | None = None  # a notice to a provider, or ``reminder`` number of it
     reminder: int = 0
+    withdrawal_id: int | None = None  # a referral withdrawn: its reference, for the webhook
+    api_key_id: int | None = None  # a new API key of the hotline, to announce
+    event: WebhookEvent | None = None
 
 
 Clock = Callable[[], dt.datetime]
@@ -212,17 +252,24 @@ def deliver_once(
         if not items:
             return tally.report()
         send_until = started + CLAIM_FOR - SEND_MARGIN
-        # ``None``: the hotline's new accounts, announced to its people whatever its intake.
+        # ``None``: the hotline's new accounts (or API keys), announced to its people whatever
+        # its intake.
         jobs: list[tuple[Endpoint | None, list[_Claimed]]] = []
         by_email: dict[str, list[_Claimed]] = {}
-        new_accounts: dict[str, list[_Claimed]] = {}
+        new_accounts: dict[tuple[str, bool], list[_Claimed]] = {}
         notices: list[_Claimed] = []
         for item in items:
             endpoint = services.endpoints.get(item.hotline_id)
             if item.letter_id is not None:
                 notices.append(item)
-            elif item.account_id is not None:
-                new_accounts.setdefault(item.hotline_id, []).append(item)
+            elif item.account_id is not None or item.api_key_id is not None:
+                kind = (item.hotline_id, item.api_key_id is not None)
+                new_accounts.setdefault(kind, []).append(item)
+            elif item.withdrawal_id is not None:
+                if endpoint is None or endpoint.channel != Intake.WEBHOOK:
+                    tally.add(_record_failure(db, [item], "no_endpoint", worker, now()))
+                else:
+                    jobs.append((endpoint, [item]))
             elif item.referral_hotline_id != item.hotline_id:
                 # Re-routed: the new hotline has an item of its own; this one must not see it.
                 tally.add(_finish(db, [item], worker, status=OutboxStatus.CANCELLED))
@@ -304,6 +351,9 @@ def _claim(db: Session, worker: str, moment: dt.datetime, batch: int) -> list[_C
             OutboxItem.account_id,
             OutboxItem.letter_id,
             OutboxItem.reminder,
+            OutboxItem.withdrawal_id,
+            OutboxItem.api_key_id,
+            OutboxItem.event,
         )
         .outerjoin(Referral, Referral.id == OutboxItem.referral_id)
         .where(OutboxItem.id.in_(claimed))
@@ -322,6 +372,9 @@ def _claim(db: Session, worker: str, moment: dt.datetime, batch: int) -> list[_C
             account,
             letter,
             reminder,
+            withdrawal,
+            api_key,
+            event,
         )
         for (
             item,
@@ -335,6 +388,9 @@ def _claim(db: Session, worker: str, moment: dt.datetime, batch: int) -> list[_C
             account,
             letter,
             reminder,
+            withdrawal,
+            api_key,
+            event,
         ) in rows
     ]
 
@@ -360,7 +416,10 @@ def _deliver_account_notice(
     settings = services.settings
     try:
         language = email_language(services, hotline_id)
-        message = account_notice_email(settings, len(live), language)
+        if live[0].api_key_id is not None:
+            message = key_notice_email(settings, len(live), language)
+        else:
+            message = account_notice_email(settings, len(live), language)
         send_email(settings, message, recipients, context)
     except NETWORK_ERRORS as exc:
         return _record_failure(db, live, failure_code(exc), worker, now())
@@ -376,6 +435,8 @@ def _deliver_webhook(
     worker: str,
     now: Clock,
 ) -> list[str]:
+    if item.withdrawal_id is not None:
+        return _deliver_withdrawal(db, services, endpoint, item, context, worker, now)
     referral = db.get(Referral, item.referral_id) if item.referral_id is not None else None
     if referral is None:
         db.rollback()
@@ -385,11 +446,16 @@ def _deliver_webhook(
         db.rollback()
         return _finish(db, [item], worker, status=OutboxStatus.CANCELLED)
     case_id = referral.case_id
+    event = item.event or WebhookEvent.CREATED
     try:
-        payload = export_referral(db, services, referral)
-        # Inside the signed body, so a receiver can trust the key it de-duplicates on.
-        payload["delivery_id"] = item.idempotency_key
-        body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        data: dict[str, Any]
+        if event == WebhookEvent.SURVIVOR_MESSAGE:
+            # Only that there is one: the system reads it through the API (an audited view).
+            data = {"reporting_reference": reporting_reference(referral)}
+        else:
+            data = export_referral(db, services, referral)
+        data["version"] = referral.version
+        body = webhook_body(event, now(), data, item.idempotency_key)
     except Exception as exc:  # one unreadable referral must not stop the others
         db.rollback()
         log.error(
@@ -398,12 +464,68 @@ def _deliver_webhook(
         return _record_failure(db, [item], "export_failed", worker, now())
     db.rollback()  # end the read: no transaction stays open while the network is slow
     try:
-        post_webhook(endpoint, body, item.idempotency_key, now(), context)
+        post_webhook(
+            endpoint,
+            body,
+            item.idempotency_key,
+            now(),
+            context,
+            legacy_signature=services.settings.webhook_legacy_signature,
+        )
     except NETWORK_ERRORS as exc:
         return _record_failure(db, [item], failure_code(exc), worker, now())
     return _finish(
         db, [item], worker, status=OutboxStatus.SENT, moment=now(), delivered_case=case_id
     )
+
+
+def webhook_body(
+    event: WebhookEvent, moment: dt.datetime, data: dict[str, Any], delivery_id: str
+) -> bytes:
+    """A webhook's body as the Standard Webhooks specification shapes it: ``type``,
+    ``timestamp`` and ``data``; the delivery's id inside the signed body too."""
+    stamp = moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
+    payload = {
+        "type": event.value,
+        "timestamp": stamp.isoformat().replace("+00:00", "Z"),
+        "delivery_id": delivery_id,
+        "data": data,
+    }
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _deliver_withdrawal(
+    db: Session,
+    services: Services,
+    endpoint: Endpoint,
+    item: _Claimed,
+    context: ssl.SSLContext,
+    worker: str,
+    now: Clock,
+) -> list[str]:
+    """A survivor withdrew the case: the hotline's system gets the reporting reference and the
+    date, nothing else (the case is gone)."""
+    withdrawal = db.get(Withdrawal, item.withdrawal_id)
+    db.rollback()
+    if withdrawal is None:
+        return _finish(db, [item], worker, status=OutboxStatus.CANCELLED)
+    data = {
+        "reporting_reference": reporting_reference(withdrawal.referral_id),
+        "withdrawn_on": withdrawal.withdrawn_on.isoformat(),
+    }
+    body = webhook_body(WebhookEvent.WITHDRAWN, now(), data, item.idempotency_key)
+    try:
+        post_webhook(
+            endpoint,
+            body,
+            item.idempotency_key,
+            now(),
+            context,
+            legacy_signature=services.settings.webhook_legacy_signature,
+        )
+    except NETWORK_ERRORS as exc:
+        return _record_failure(db, [item], failure_code(exc), worker, now())
+    return _finish(db, [item], worker, status=OutboxStatus.SENT, moment=now())
 
 
 def _deliver_email(

@@ -66,9 +66,9 @@ from .notice_mail import notice_language
 from .notice_mail import notice_reference
 from .notice_mail import standing_for
 from .referrals import ActionRefused
+from .referrals import Actor
 from .referrals import Automatic
 from .referrals import NoticeDetails
-from .referrals import Staff
 from .referrals import _each
 from .referrals import _location
 from .referrals import _vocabulary
@@ -324,7 +324,7 @@ def write_letter(
 def send_notice(
     db: Session,
     services: Services,
-    staff: Staff,
+    staff: Actor,
     referral: Referral,
     location_ids: Sequence[int],
     *,
@@ -551,7 +551,7 @@ def answer_by_provider(
 
 def hold_chase(
     db: Session,
-    staff: Staff,
+    staff: Actor,
     referral: Referral,
     location_ids: Sequence[int],
     *,

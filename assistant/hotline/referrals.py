@@ -90,6 +90,7 @@ from ..vocabulary import StaffReason
 from ..vocabulary import suggested_notice_type
 from .deadlines import keep_due
 from .delivery import enqueue_delivery
+from .feed import stamp_referrals
 from .provider_figures import count_notice
 from .provider_figures import count_response
 
@@ -195,11 +196,16 @@ class Staff:
 
 @dataclass(frozen=True)
 class Automatic:
-    """An action the app takes on a hotline's behalf, through the same state machine: the chase
-    (``actor="chase"``) or a provider answering through its response link (``"provider"``)."""
+    """An action taken for a hotline by no signed-in person, through the same state machine: the
+    chase (``actor="chase"``), a provider answering through its response link (``"provider"``),
+    or the hotline's own case system through an API key (``"key:<id>:<name>"``)."""
 
     hotline_id: str
     actor: str
+
+
+# Whoever acts on a referral.
+Actor = Staff | Automatic
 
 
 def next_status(status: LocationStatus, action: LocationAction) -> LocationStatus:
@@ -220,7 +226,7 @@ _WHOLE_REFERRAL = (
 )
 
 
-def referral_for_staff(db: Session, staff: Staff, referral_id: int) -> Referral | None:
+def referral_for_staff(db: Session, staff: Actor, referral_id: int) -> Referral | None:
     """The referral, if it is in this staff member's hotline's queue; None otherwise (the same
     answer as for a referral that does not exist)."""
     referral = db.get(Referral, referral_id, options=_WHOLE_REFERRAL)
@@ -247,7 +253,7 @@ def referrals_for_staff(
 
 
 def record_view(
-    db: Session, staff: Staff, referral: Referral, action: str = "referral.viewed"
+    db: Session, staff: Actor, referral: Referral, action: str = "referral.viewed"
 ) -> None:
     """Every view of a referral's content is audited (DESIGN section 8)."""
     with committed(db):
@@ -357,6 +363,9 @@ class _Work:
         # table, instead of one ORM object each.
         self.bulk = bulk
         self.later: dict[Any, list[dict[str, Any]]] = {}
+        # Referrals the work made (a re-route's, in the other hotline's queue): new in that
+        # hotline's changes feed.
+        self.made: list[Referral] = []
 
     def add_later(self, model: Any, row: dict[str, Any]) -> None:
         """A row to insert when the work finishes (only in bulk work)."""
@@ -431,6 +440,8 @@ class _Work:
             self.db.flush()
             for table, rows in self.later.items():
                 self.db.execute(insert(table), rows)
+            # Last: it takes the hotlines' feed numbers (see assistant.hotline.feed).
+            stamp_referrals(self.db, [*self.touched.values(), *self.made])
         except StaleDataError:
             # Another action committed between our read and our write: refuse, write nothing,
             # and say what changed since the version this action was decided on.
@@ -518,7 +529,7 @@ def _acknowledge(work: _Work, referral: Referral, version: int | None) -> int:
 
 
 def acknowledge(
-    db: Session, staff: Staff, referral: Referral, *, version: int | None = None
+    db: Session, staff: Actor, referral: Referral, *, version: int | None = None
 ) -> int:
     """Take the referral on: every location waiting for this hotline is now with it."""
     with _work(db, staff) as work:
@@ -526,7 +537,7 @@ def acknowledge(
 
 
 def acknowledge_many(
-    db: Session, staff: Staff, chosen: Sequence[tuple[Referral, int | None]]
+    db: Session, staff: Actor, chosen: Sequence[tuple[Referral, int | None]]
 ) -> int:
     """Acknowledge several referrals at once (each with the version it was chosen at): all of
     them, or, if any is refused, none; :class:`BulkRefused` names each refused one."""
@@ -558,7 +569,7 @@ def _check_assessment(
 
 def assess_places(
     db: Session,
-    staff: Staff,
+    staff: Actor,
     referral: Referral,
     location_ids: Sequence[int],
     assessment: str,
@@ -605,7 +616,7 @@ def assess_places(
 
 def assess(
     db: Session,
-    staff: Staff,
+    staff: Actor,
     referral: Referral,
     location_id: int,
     assessment: str,
@@ -645,7 +656,7 @@ def _answerable(notice: Notice) -> bool:
 def record_notices(
     db: Session,
     services: Services,
-    staff: Staff,
+    staff: Actor,
     referral: Referral,
     location_ids: Sequence[int],
     *,
@@ -771,7 +782,7 @@ def notice_places(
 def record_notice(
     db: Session,
     services: Services,
-    staff: Staff,
+    staff: Actor,
     referral: Referral,
     location_id: int,
     *,
@@ -848,7 +859,7 @@ def answer_notice(
 
 def record_response(
     db: Session,
-    staff: Staff,
+    staff: Actor,
     referral: Referral,
     notice_id: int,
     response: str,
@@ -876,7 +887,7 @@ def record_response(
 
 def record_responses(
     db: Session,
-    staff: Staff,
+    staff: Actor,
     referral: Referral,
     location_ids: Sequence[int],
     response: str,
@@ -914,7 +925,7 @@ def reroute_targets(directory: Directory, referral: Referral) -> list[Hotline]:
 def reroute(
     db: Session,
     services: Services,
-    staff: Staff,
+    staff: Actor,
     referral: Referral,
     to_hotline_id: str,
     reason: str,
@@ -971,6 +982,7 @@ def reroute(
             referral.closed_reason = CloseReason.MOVED
             referral.closed_on = today()
         refresh_referral_status(moved)
+        work.made.append(moved)
         enqueue_delivery(db, services.endpoints, moved)
         db.flush()
         work.audit(referral, "referral.rerouted", "referral", referral.id)
@@ -978,7 +990,7 @@ def reroute(
 
 
 def close(
-    db: Session, staff: Staff, referral: Referral, reason: str, *, version: int | None = None
+    db: Session, staff: Actor, referral: Referral, reason: str, *, version: int | None = None
 ) -> None:
     """Close the referral; any location without an outcome is closed too, with this reason."""
     why = _vocabulary(CloseReason, reason, "bad_reason")
@@ -1004,7 +1016,7 @@ def reopen_until(referral: Referral) -> dt.date | None:
     return referral.closed_on + REOPEN_WITHIN
 
 
-def reopen(db: Session, staff: Staff, referral: Referral, *, version: int | None = None) -> int:
+def reopen(db: Session, staff: Actor, referral: Referral, *, version: int | None = None) -> int:
     """Reopen a referral this hotline closed, within :data:`REOPEN_WITHIN`: the places the close
     closed are with the hotline again, and the survivor sees it reopened."""
     with _work(db, staff) as work:
@@ -1035,7 +1047,7 @@ def reopen(db: Session, staff: Staff, referral: Referral, *, version: int | None
     return len(reopened)
 
 
-def colleagues(db: Session, staff: Staff) -> list[Account]:
+def colleagues(db: Session, staff: Actor) -> list[Account]:
     """The active accounts of this hotline that work its referrals, by e-mail."""
     return list(
         db.scalars(
@@ -1076,7 +1088,7 @@ def _assign(work: _Work, referral: Referral, account_id: int | None, version: in
 
 def assign(
     db: Session,
-    staff: Staff,
+    staff: Actor,
     referral: Referral,
     account_id: int | None,
     *,
@@ -1090,7 +1102,7 @@ def assign(
 
 def assign_many(
     db: Session,
-    staff: Staff,
+    staff: Actor,
     chosen: Sequence[tuple[Referral, int | None]],
     account_id: int | None,
 ) -> int:
@@ -1113,9 +1125,16 @@ def changes_since(referral: Referral, version: int) -> list[ReferralEvent]:
 
 
 def message_survivor(
-    db: Session, services: Services, staff: Staff, referral: Referral, body: str
+    db: Session,
+    services: Services,
+    staff: Actor,
+    referral: Referral,
+    body: str,
+    *,
+    also: Callable[[Message], None] | None = None,
 ) -> Message:
-    """A message from the hotline; it appears on the survivor's status page, unsigned."""
+    """A message from the hotline; it appears on the survivor's status page, unsigned.
+    ``also`` adds to the same transaction once the message has its id."""
     limit = services.settings.max_message_length
     text = checked_text(body, limit, field="message", refuse=ActionRefused)
     if text is None:
@@ -1133,6 +1152,9 @@ def message_survivor(
         audit.record(
             db, staff.actor, "message.sent", "message", message.id, case_id=referral.case_id
         )
+        if also is not None:
+            also(message)
+        stamp_referrals(db, [referral])
     return message
 
 
@@ -1152,6 +1174,7 @@ def add_internal_note(
         referral.notes.append(note)
         db.flush()
         audit.record(db, staff.actor, "note.added", "note", note.id, case_id=referral.case_id)
+        stamp_referrals(db, [referral])
     return note
 
 

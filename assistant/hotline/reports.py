@@ -708,13 +708,15 @@ def referral_detail(db: Session, services: Services, referral: Referral) -> Refe
     )
 
 
-def export_referral(db: Session, services: Services, referral: Referral) -> dict[str, Any]:
+def export_referral(
+    db: Session, services: Services, referral: Referral, detail: ReferralDetail | None = None
+) -> dict[str, Any]:
     """The referral as JSON for a hotline's case system, with the fields hotlines exchange
     (location, hosting country, categories, notice type, received date, reporting reference).
 
     Internal notes and messages are not part of it.
     """
-    detail = referral_detail(db, services, referral)
+    detail = detail or referral_detail(db, services, referral)
     hotline = detail.hotline
     return {
         "format": EXPORT_FORMAT,

@@ -17,6 +17,8 @@ from ..models import today
 from ..models import utcnow
 
 SURVIVOR = "survivor"
+# The service operator, at the command line.
+OPERATOR = "cli"
 UNKNOWN = "unknown"
 
 

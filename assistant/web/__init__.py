@@ -37,6 +37,7 @@ from .api import json_error
 from .api import json_error_for
 from .forms import LANGUAGE_NAMES
 from .hotline import bp as hotline_bp
+from .hotline_api import bp as hotline_api_bp
 from .provider import bp as provider_bp
 from .public import bp as public_bp
 from .pwa import bp as pwa_bp
@@ -122,6 +123,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(where_bp)
     app.register_blueprint(survivor_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(hotline_api_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(hotline_bp)
     app.register_blueprint(team_bp)
@@ -129,6 +131,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(advocate_bp)
     app.register_blueprint(provider_bp)
     csrf.exempt(api_bp)  # the API takes bearer tokens, never cookies
+    csrf.exempt(hotline_api_bp)
     app.before_request(refuse_undeclared_routes)
     app.before_request(_refuse_uploads)
     app.after_request(_security_headers)

@@ -36,6 +36,7 @@ ADMIN = "admin"
 ADVOCATE = "advocate"
 ACCOUNT = "account"  # any signed-in account: staff, advocate or administrator
 HOTLINE_ADMIN = "hotline_admin"  # a hotline administrator, on their own hotline
+HOTLINE_SYSTEM = "hotline_system"  # a hotline's own case system, with its API key
 ATTRIBUTE = "access_level"
 
 

@@ -8,6 +8,7 @@ limit. Cookies are never read here, so CSRF does not apply.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from collections.abc import Sequence
 from functools import wraps
@@ -124,6 +125,10 @@ FIELD_TEXTS: dict[str | tuple[str, str], Any] = {
     "unknown_kind": _l("'kind' must be one of %(kinds)s."),
     "unknown_field": _l("'%(field)s' is not part of this request."),
     "invalid_locations": ERROR_MESSAGES[422],
+    # The hotline systems API's fields and parameters.
+    "invalid_field": _l("'%(field)s' cannot be used like this: see the API's description."),
+    "bad_limit": _l("'limit' is a whole number from 1 to 100."),
+    "bad_cursor": _l("This cursor was not issued by this service."),
 }
 # Codes a request is refused with as unreadable (400) rather than as unusable (422).
 UNREADABLE = frozenset({"bad_receipt", "bad_proposal"})
@@ -234,7 +239,9 @@ def checked_request() -> dict[str, Any]:
     for what the document refuses, with a detail per field."""
     contract = api_contract()
     rule = request.url_rule.rule if request.url_rule else request.path
-    operation = contract.operation(rule.removeprefix(bp.url_prefix or ""), request.method)
+    # A Flask rule's "<name>" (or "<converter:name>") is the document's "{name}".
+    path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.removeprefix(bp.url_prefix or ""))
+    operation = contract.operation(path, request.method)
     if operation is None:  # every route of this blueprint is in the document (a test says so)
         raise ApiError(405, "method_not_allowed", ERROR_MESSAGES[405])
     problems = contract.query_problems(operation, request.args)
@@ -597,7 +604,7 @@ def write_message(case: Case) -> tuple[Response, int]:
 def erase_my_request(case: Case) -> tuple[str, int]:
     """Withdraw and erase everything. The token and the receipt stop working."""
     checked_request()
-    erase_case(db.session, case)
+    erase_case(db.session, case, current_services().endpoints)
     return "", 204
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from ..config import SUPPORTED_LANGUAGES
 from ..config import Settings
 from ..config import language_tag
+from ..models import MAX_ROW_ID
 from ..routing import DEFAULT_KIND
 from ..routing import Intake
 from ..routing import Kind
@@ -26,12 +27,16 @@ from ..routing.normalise import MAX_PLATFORM_LENGTH
 from ..support_resources import AUDIENCES
 from ..support_resources import DAYS
 from ..support_resources import KINDS as RESOURCE_KINDS
+from ..vocabulary import Assessment
 from ..vocabulary import CaseStatus
 from ..vocabulary import Category
 from ..vocabulary import EventCode
+from ..vocabulary import HarmfulSubtype
 from ..vocabulary import LocationStatus
 from ..vocabulary import MessageAuthor
 from ..vocabulary import MinorAnswer
+from ..vocabulary import NoticeType
+from ..vocabulary import ProviderResponse
 from ..vocabulary import ReferralStatus
 from ..vocabulary import StaffReason
 
@@ -318,6 +323,7 @@ def _schemas(limits: Limits) -> dict[str, Any]:
             ["error"],
             "Every error the API returns.",
         ),
+        **_hotline_schemas(limits),
         "NewRequest": _object(
             {
                 "locations": locations_input,
@@ -879,6 +885,7 @@ def _paths() -> dict[str, Any]:
                 s422="`country` or `lang` cannot be used (`bad_country`, `bad_language`).",
             ),
         },
+        **_hotline_paths(),
         "/openapi.json": {
             "get": _operation(
                 "getOpenApi",
@@ -890,6 +897,467 @@ def _paths() -> dict[str, Any]:
                 },
             ),
         },
+    }
+
+
+# --- the hotline systems API ---
+
+HOTLINE_KEY: list[dict[str, list[str]]] = [{"hotlineKey": []}]
+S401_KEY = (
+    "No key, or a key that is wrong, revoked or past its rotation's overlap (`invalid_key`): the "
+    "same answer whichever it is."
+)
+S403_KEY = "The key may not do this (its scopes), with the same message as a 401 (`invalid_key`)."
+S404_REFERRAL = (
+    "No referral of this hotline has this reference (another hotline's is the same 404)."
+)
+S429_KEY = "Too many calls with this key (`too_many_requests`). Wait `Retry-After` seconds."
+REFERENCE_PARAMETER = {
+    "name": "reference",
+    "in": "path",
+    "required": True,
+    "description": "The referral's reporting reference, `RRA-<number>`.",
+    "schema": {"type": "string", "maxLength": 20},
+}
+IDEMPOTENCY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Any unique string (1 to 100 printable characters, no spaces), such as a "
+    "UUID. The same key again within a day gets the first call's answer, with the header "
+    "`Idempotent-Replayed: true`, and changes nothing; the same key with another request is "
+    "refused (`idempotency_key_reused`).",
+    "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,100}$"},
+}
+HOTLINE_API_NOTE = (
+    "For a hotline's own case system, with an API key of the hotline (`Authorization: Bearer "
+    "rra_...`). Poll `GET /hotline/referrals` with the `next` cursor of the previous page: every "
+    "referral that is new or changed since comes once, oldest change first (a referral changed "
+    "twice between two polls comes once). Read one with `GET /hotline/referrals/{reference}`, "
+    "act on it with its `version`."
+)
+
+
+def _hotline_key_operation(
+    operation_id: str,
+    summary: str,
+    responses: dict[str, Any],
+    *,
+    errors: tuple[int, ...] = (),
+    **kwargs: Any,
+) -> dict[str, Any]:
+    operation = _operation(
+        operation_id,
+        summary,
+        responses,
+        errors=(401, 403, 429, *errors),
+        s401=S401_KEY,
+        s403=S403_KEY,
+        s429=S429_KEY,
+        **kwargs,
+    )
+    operation["security"] = HOTLINE_KEY
+    operation["tags"] = ["hotline systems"]
+    return operation
+
+
+def _hotline_paths() -> dict[str, Any]:
+    return {
+        "/hotline/referrals": {
+            "get": _hotline_key_operation(
+                "hotlineChanges",
+                "The changes feed: referrals new or changed since a cursor",
+                {"200": _json_response("A page of the feed.", _ref("HotlineFeedPage"))},
+                description=HOTLINE_API_NOTE + "\n\nScope `read`. Audited.",
+                parameters=[
+                    {
+                        "name": "after",
+                        "in": "query",
+                        "required": False,
+                        "description": "The `next` cursor of the previous page; without it, "
+                        "from the beginning. A cursor this service did not issue to this hotline "
+                        "is refused (400, `bad_cursor`).",
+                        "schema": {"type": "string", "maxLength": 500, "x-error": "bad_cursor"},
+                    },
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "required": False,
+                        "description": "How many referrals at most (1 to 100; 100 by default).",
+                        "schema": {
+                            "type": "string",
+                            "pattern": "^(100|[1-9][0-9]?)$",
+                            "x-error": "bad_limit",
+                        },
+                    },
+                ],
+                errors=(400, 422),
+                s400="The cursor was not issued by this service to this hotline (`bad_cursor`).",
+                s422="`after` or `limit` cannot be used (`bad_cursor`, `bad_limit`).",
+            ),
+        },
+        "/hotline/referrals/{reference}": {
+            "get": _hotline_key_operation(
+                "hotlineReferral",
+                "A referral in full",
+                {
+                    "200": _json_response(
+                        "Everything the portal shows of it (places decrypted), or, when the "
+                        "survivor withdrew the case, that it was withdrawn and nothing else.",
+                        {"anyOf": [_ref("HotlineReferral"), _ref("WithdrawnReferral")]},
+                    )
+                },
+                description="Scope `read`. Audited as a view, as in the portal.",
+                parameters=[REFERENCE_PARAMETER],
+                errors=(404,),
+                s404=S404_REFERRAL,
+            ),
+        },
+        "/hotline/referrals/{reference}/actions": {
+            "post": _hotline_key_operation(
+                "hotlineAct",
+                "Act on a referral, as in the portal",
+                {"200": _json_response("Done.", _ref("HotlineActionDone"))},
+                description="Scope `act`. The portal's state machine: what the portal would "
+                "refuse is refused here, and nothing changes. Give the `version` you read; if the "
+                "referral changed since, 409 (`version_conflict`). The survivor sees each step as "
+                "from the portal. Audited under the key's name.",
+                body=("HotlineAction", "The action and what it needs."),
+                parameters=[REFERENCE_PARAMETER, IDEMPOTENCY_PARAMETER],
+                errors=(404, 409),
+                s400="Not valid JSON (`malformed_json`), or a bad `Idempotency-Key` "
+                "(`bad_idempotency_key`).",
+                s404=S404_REFERRAL,
+                s409="The referral changed since `version` (`version_conflict`), or its state "
+                "does not allow the step (`not_allowed`, `referral_closed`, `refused` with a "
+                "detail per place, ...). Nothing was done.",
+                s422="The body cannot be used (`missing_field`, `invalid_field`, "
+                "`unknown_field`, `bad_date`, `bad_assessment`, `unknown_hotline`, "
+                "`idempotency_key_reused`, ...).",
+            ),
+        },
+        "/hotline/referrals/{reference}/messages": {
+            "get": _hotline_key_operation(
+                "hotlineMessages",
+                "The messages of a referral",
+                {"200": _json_response("Oldest first.", _ref("HotlineMessages"))},
+                description="Scope `read`. Audited.",
+                parameters=[REFERENCE_PARAMETER],
+                errors=(404,),
+                s404=S404_REFERRAL,
+            ),
+            "post": _hotline_key_operation(
+                "hotlineWrite",
+                "Write to the survivor",
+                {"201": _json_response("Sent.", _ref("HotlineMessageSent"))},
+                description="Scope `message`. The survivor reads it on their status page, "
+                "from the hotline, unsigned. Audited under the key's name.",
+                body=("HotlineMessageInput", "The message."),
+                parameters=[REFERENCE_PARAMETER, IDEMPOTENCY_PARAMETER],
+                errors=(404,),
+                s400="Not valid JSON (`malformed_json`), or a bad `Idempotency-Key` "
+                "(`bad_idempotency_key`).",
+                s404=S404_REFERRAL,
+                s422="The message cannot be sent (`empty`, `too_long`, `invalid_field`, "
+                "`unknown_field`, `idempotency_key_reused`).",
+            ),
+        },
+    }
+
+
+def _hotline_schemas(limits: Limits) -> dict[str, Any]:
+    date = {"type": "string", "format": "date"}
+    text = {"type": "string"}
+    maybe_text = {"type": ["string", "null"]}
+    reference = {"type": "string", "pattern": "^RRA-[0-9]+$"}
+    field = {"x-error": "invalid_field"}
+    row_id = {"type": "integer", "minimum": 1, "maximum": MAX_ROW_ID}
+    places = {
+        **_array(row_id, minItems=1, maxItems=limits.max_locations),
+        **field,
+        "description": "Ids of the referral's places (`locations[].id`).",
+    }
+    notice = _object(
+        {
+            "id": {"type": "integer"},
+            "notice_type": text,
+            "provider": text,
+            "escalation": {"type": "boolean"},
+            "sent_on": date,
+            "reference": maybe_text,
+            "response": maybe_text,
+            "response_on": {"type": ["string", "null"], "format": "date"},
+            "notice_reference": {
+                **maybe_text,
+                "description": "For a notice the app sent: its reference (`RRA-N<number>`).",
+            },
+            "chase": {**maybe_text, "description": "Where the chase stands, for a sent notice."},
+            "chase_reason": maybe_text,
+            "reminders": {"type": "integer"},
+            "answered_by_provider": {"type": "boolean"},
+            "response_note": maybe_text,
+        },
+        [
+            "id",
+            "notice_type",
+            "provider",
+            "escalation",
+            "sent_on",
+            "reference",
+            "response",
+            "response_on",
+        ],
+    )
+    place = _object(
+        {
+            "id": {"type": "integer"},
+            "kind": text,
+            "location": {**text, "description": "As the survivor gave it. Never fetched."},
+            "platform": maybe_text,
+            "note": maybe_text,
+            "host": maybe_text,
+            "hosting_country": maybe_text,
+            "status": {"type": "string", "enum": list(LocationStatus)},
+            "status_changed_on": date,
+            "assessment": maybe_text,
+            "assessment_subtype": maybe_text,
+            "notice_type": maybe_text,
+            "routing_reasons": _array(
+                _object({"code": text, "params": {"type": "object"}}, ["code", "params"])
+            ),
+            "notices": _array(notice),
+        },
+        ["id", "kind", "location", "status", "status_changed_on", "routing_reasons", "notices"],
+    )
+    return {
+        "HotlineFeedEntry": _object(
+            {
+                "reporting_reference": reference,
+                "change": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "The change's number in this hotline's feed: it only grows.",
+                },
+                "state": {"type": "string", "enum": ["open", "closed", "withdrawn"]},
+                "status": {"type": "string", "enum": list(ReferralStatus)},
+                "version": {"type": "integer", "minimum": 1},
+                "received_date": date,
+                "places": {"type": "integer", "minimum": 0},
+                "withdrawn_on": date,
+            },
+            ["reporting_reference", "change", "state"],
+            "A referral that is new or changed. A withdrawn one says only that.",
+        ),
+        "HotlineFeedPage": _object(
+            {
+                "referrals": _array(_ref("HotlineFeedEntry")),
+                "next": {
+                    "type": "string",
+                    "description": "Give it as `after` next time, even when the page is empty.",
+                },
+                "more": {
+                    "type": "boolean",
+                    "description": "More changes are waiting: ask again at once.",
+                },
+            },
+            ["referrals", "next", "more"],
+        ),
+        "WithdrawnReferral": _object(
+            {
+                "reporting_reference": reference,
+                "state": {"const": "withdrawn"},
+                "withdrawn_on": date,
+            },
+            ["reporting_reference", "state", "withdrawn_on"],
+            "The survivor withdrew and erased the case: nothing of it is left.",
+        ),
+        "HotlineReferral": _object(
+            {
+                "reporting_reference": reference,
+                "state": {"type": "string", "enum": ["open", "closed"]},
+                "version": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "Give it with an action on the referral.",
+                },
+                "received_date": date,
+                "hotline": {"type": "object"},
+                "status": {"type": "string", "enum": list(ReferralStatus)},
+                "closed_on": {"type": ["string", "null"], "format": "date"},
+                "closed_reason": maybe_text,
+                "assigned_to": {
+                    "anyOf": [
+                        _object({"id": {"type": "integer"}, "email": maybe_text}, ["id", "email"]),
+                        {"type": "null"},
+                    ]
+                },
+                "reporter": {"type": "object"},
+                "categories": _array(text),
+                "notice_type": maybe_text,
+                "harmful_abusive_subtypes": _array(text),
+                "flags": {"type": "object"},
+                "locations": _array(place),
+                "timeline": _array(
+                    _object(
+                        {
+                            "code": text,
+                            "on": date,
+                            "location_id": {"type": ["integer", "null"]},
+                            "params": {"type": "object"},
+                            "visible_to_survivor": {"type": "boolean"},
+                            "version": {"type": "integer"},
+                        },
+                        ["code", "on", "location_id", "params", "visible_to_survivor", "version"],
+                    )
+                ),
+                "messages": _array(_ref("HotlineMessage")),
+                "notes": _array(
+                    _object(
+                        {
+                            "id": {"type": "integer"},
+                            "body": text,
+                            "written_at": {"type": "string", "format": "date-time"},
+                            "from_notice": maybe_text,
+                        },
+                        ["id", "body", "written_at", "from_notice"],
+                    )
+                ),
+                "allowed_actions": _object(
+                    {
+                        "acknowledge": {"type": "boolean"},
+                        "reroute": {"type": "boolean"},
+                        "close": {"type": "boolean"},
+                        "reopen_until": {"type": ["string", "null"], "format": "date"},
+                        "places": _array(
+                            _object(
+                                {
+                                    "id": {"type": "integer"},
+                                    "assess": {"type": "boolean"},
+                                    "notice": maybe_text,
+                                    "renotice": {"type": "boolean"},
+                                    "escalate": {"type": "boolean"},
+                                    "answerable_notices": _array({"type": "integer"}),
+                                },
+                                [
+                                    "id",
+                                    "assess",
+                                    "notice",
+                                    "renotice",
+                                    "escalate",
+                                    "answerable_notices",
+                                ],
+                            )
+                        ),
+                    },
+                    ["acknowledge", "reroute", "close", "reopen_until", "places"],
+                ),
+            },
+            [
+                "reporting_reference",
+                "state",
+                "version",
+                "received_date",
+                "status",
+                "locations",
+                "timeline",
+                "messages",
+                "notes",
+                "allowed_actions",
+            ],
+            "A referral in full, as the portal shows it.",
+        ),
+        "HotlineMessage": _object(
+            {
+                "id": {"type": "integer"},
+                "author": {"type": "string", "enum": list(MessageAuthor)},
+                "body": text,
+                "sent_on": date,
+                "organisation": {
+                    **maybe_text,
+                    "description": "For an advocate's message: their organisation.",
+                },
+            },
+            ["id", "author", "body", "sent_on"],
+        ),
+        "HotlineMessages": _object(
+            {"reporting_reference": reference, "messages": _array(_ref("HotlineMessage"))},
+            ["reporting_reference", "messages"],
+        ),
+        "HotlineMessageInput": _object(
+            {
+                "body": {
+                    "type": "string",
+                    "maxLength": limits.max_message_length,
+                    "x-error": {"type": "invalid_field", "maxLength": "too_long"},
+                }
+            },
+            ["body"],
+        ),
+        "HotlineMessageSent": _object(
+            {
+                "id": {"type": "integer"},
+                "author": {"const": "hotline"},
+                "sent_on": date,
+            },
+            ["id", "author", "sent_on"],
+        ),
+        "HotlineAction": _object(
+            {
+                "action": {
+                    "type": "string",
+                    "enum": [
+                        "acknowledge",
+                        "assess",
+                        "record_notice",
+                        "send_notice",
+                        "record_response",
+                        "reroute",
+                        "close",
+                        "reopen",
+                        "assign",
+                    ],
+                    **field,
+                    "description": "acknowledge; assess (places, assessment, subtype?, "
+                    "hosting_country?); record_notice (places, notice_type, provider, sent_on, "
+                    "reference?, escalation?); send_notice (places, notice_type, subtype?, "
+                    "provider_id? or provider, recipient: the app sends it and chases it); "
+                    "record_response (notice, or places: their latest notice; response, "
+                    "response_on); reroute (hotline, reason); close (reason); reopen; assign "
+                    "(assignee: a colleague's account id, or null).",
+                },
+                "version": {**row_id, **field},
+                "places": places,
+                "assessment": {"type": "string", "enum": list(Assessment), **field},
+                "subtype": {"type": "string", "enum": list(HarmfulSubtype), **field},
+                "hosting_country": {"type": "string", "pattern": "^[A-Za-z]{2}$", **field},
+                "notice_type": {"type": "string", "enum": list(NoticeType), **field},
+                "provider": {"type": "string", "maxLength": 200, **field},
+                "provider_id": {"type": "string", "maxLength": 64, **field},
+                "recipient": {"type": "string", "maxLength": 254, **field},
+                "sent_on": {"type": "string", "maxLength": 10, **field},
+                "reference": {"type": "string", "maxLength": 200, **field},
+                "escalation": {"type": "boolean", **field},
+                "notice": {**row_id, **field},
+                "response": {"type": "string", "enum": list(ProviderResponse), **field},
+                "response_on": {"type": "string", "maxLength": 10, **field},
+                "hotline": {"type": "string", "maxLength": 64, **field},
+                "reason": {"type": "string", "maxLength": 40, **field},
+                "assignee": {**row_id, "type": ["integer", "null"], **field},
+            },
+            ["action", "version"],
+            "One action. Dates are YYYY-MM-DD.",
+        ),
+        "HotlineActionDone": _object(
+            {
+                "reporting_reference": reference,
+                "action": text,
+                "version": {
+                    "type": "integer",
+                    "description": "The referral's version now: give it with the next action.",
+                },
+            },
+            ["reporting_reference", "action", "version"],
+        ),
     }
 
 
@@ -926,6 +1394,13 @@ def _build(limits: Limits) -> dict[str, Any]:
                     "type": "http",
                     "scheme": "bearer",
                     "description": "The token from `POST /session`.",
+                },
+                "hotlineKey": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An API key of the hotline (`rra_...`), made by one of its "
+                    "administrators on the Team pages or by the service operator "
+                    "(`assistant api-key create`), with the scopes `read`, `act` and `message`.",
                 },
             },
             "parameters": {

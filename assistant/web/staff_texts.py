@@ -17,6 +17,7 @@ from ..people.team import TeamAction
 from ..routing import Directory
 from ..routing import Intake
 from ..vocabulary import AccountStatus
+from ..vocabulary import ApiScope
 from ..vocabulary import Assessment
 from ..vocabulary import ChaseHold
 from ..vocabulary import ChaseState
@@ -413,3 +414,28 @@ def staff_event_text(code: str, params: Mapping[str, Any], directory: Directory)
     if status is not None and params.get("by") == "provider":
         return _("%(status)s (the provider answered through its link).", status=status)
     return str(status) if status is not None else code
+
+
+API_SCOPE_LABELS = {
+    ApiScope.READ: lazy_gettext("Read: the changes feed, referrals in full and their messages"),
+    ApiScope.ACT: lazy_gettext(
+        "Act: acknowledge, assess, notices, answers, move, close, reopen, assign"
+    ),
+    ApiScope.MESSAGE: lazy_gettext("Write to survivors"),
+}
+API_SCOPE_NAMES = {
+    ApiScope.READ: lazy_gettext("read"),
+    ApiScope.ACT: lazy_gettext("act"),
+    ApiScope.MESSAGE: lazy_gettext("write to survivors"),
+}
+KEY_REFUSALS = {
+    "name_required": lazy_gettext("Give the key a name."),
+    "too_long": lazy_gettext("The name is too long: %(limit)s characters at most."),
+    "control_characters": lazy_gettext("The name cannot hold line breaks or control characters."),
+    "scope_required": lazy_gettext("Choose at least one thing the key may do."),
+    "bad_scope": lazy_gettext("Choose what the key may do from the list."),
+    "key_not_live": lazy_gettext("That key no longer works: make a new one instead."),
+    "already_rotated": lazy_gettext("That key was replaced already: rotate its successor."),
+    "already_revoked": lazy_gettext("That key is revoked already."),
+    "bad_overlap": lazy_gettext("The overlap is 0 to 720 hours."),
+}

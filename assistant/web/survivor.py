@@ -390,7 +390,7 @@ def erase(case: Case) -> str | Response | tuple[str, int]:
     """Withdraw and erase everything, after a confirmation that says what will be lost."""
     form = EraseForm()
     if request.method == "POST" and form.validate_on_submit():
-        erase_case(db.session, case)
+        erase_case(db.session, case, current_services().endpoints)
         session.clear()
         response = Response(render_template("survivor/erased.html"))
         response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA

@@ -1,6 +1,7 @@
 """The hotline's Team pages (``/hotline/team``), for its administrators only: the hotline's
 accounts (new ones marked), inviting a colleague, disabling an account, resetting an
-authenticator; and the hotline's settings (the chase's pace and reminders, the reply address).
+authenticator; the hotline's settings (the chase's pace and reminders, the reply address); and
+the API keys of its own case system (made, rotated, revoked; each new one shown once).
 
 Everything goes through :mod:`assistant.people.team`, on the administrator's own hotline: an
 account of another hotline is the same 404 as an id no account has. Disabling and resetting ask
@@ -9,6 +10,8 @@ shown once, on the page that answers the action (and, like every page here, is n
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from flask import Blueprint
 from flask import abort
@@ -24,9 +27,13 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ..extensions import current_services
 from ..extensions import db
+from ..hotline import api_keys
+from ..hotline.api_keys import KeyRefused
 from ..hotline.notice_mail import chase_settings
 from ..hotline.notices import save_chase_settings
 from ..hotline.referrals import ActionRefused
+from ..models import ApiKey
+from ..models import utcnow
 from ..people import audit
 from ..people import team
 from ..people.accounts import AccountRefused
@@ -36,9 +43,12 @@ from ..people.team import TeamAction
 from ..people.team import TeamAdmin
 from ..people.team import TeamMember
 from .access import hotline_admin_required
+from .staff_texts import KEY_REFUSALS
 from .staff_texts import SETTINGS_REFUSALS
 from .staff_texts import TEAM_REFUSALS
 from .team_forms import InviteForm
+from .team_forms import KeyForm
+from .team_forms import RotateForm
 from .team_forms import SettingsForm
 from .texts import refusal_text
 
@@ -189,3 +199,108 @@ def settings() -> str | tuple[str, int] | BaseResponse:
         return render_template("hotline/team/settings.html", form=form, error=error), 400
     flash(_("The settings are saved. The chase uses them from its next pass."))
     return redirect(url_for(".settings"), 303)
+
+
+# --- API keys for the hotline's own case system ---
+
+
+def _key_or_404(key_id: int) -> ApiKey:
+    try:
+        return api_keys.key_of(db.session, _admin().hotline_id, key_id)
+    except KeyRefused:
+        abort(404)
+
+
+def _key_refusal(refused: KeyRefused) -> str:
+    if refused.code == "unknown_key":
+        abort(404)
+    return refusal_text(KEY_REFUSALS, refused.code, refused.params)
+
+
+def _render_keys(form: KeyForm, error: str | None = None, status: int = 200) -> tuple[str, int]:
+    hotline_id = _admin().hotline_id
+    keys = api_keys.keys_of(db.session, hotline_id)
+    now = utcnow()
+    audit.record(db.session, audit.account_actor(g.account), "api_keys.listed", "hotline", None)
+    db.session.commit()
+    return render_template(
+        "hotline/team/keys.html",
+        keys=keys,
+        live={key.id: api_keys.is_live(key, now) for key in keys},
+        new={key.id: api_keys.is_new(key, now) for key in keys},
+        makers=api_keys.creators(db.session, keys),
+        form=form,
+        error=error,
+        api_address=current_services().settings.public_url.rstrip("/") + "/api/v1/hotline/",
+    ), status
+
+
+@bp.route("/keys", methods=["GET", "POST"])
+@hotline_admin_required
+def keys() -> tuple[str, int]:
+    """The hotline's API keys (every administrator sees every key, who made it, what it may do
+    and the day it was last used), and making a new one, shown once. Audited."""
+    if request.method == "GET":
+        return _render_keys(KeyForm(formdata=None))
+    form = KeyForm()
+    form.validate()
+    try:
+        made = api_keys.create_key(
+            db.session,
+            current_services().directory,
+            _admin().hotline_id,
+            form.name.data,
+            form.scopes.data or [],
+            by=g.account,
+        )
+    except KeyRefused as refused:
+        db.session.rollback()
+        return _render_keys(form, _key_refusal(refused), 400)
+    return render_template("hotline/team/key_made.html", key=made.key, raw=made.raw), 200
+
+
+@bp.route("/keys/<int:key_id>/rotate", methods=["GET", "POST"])
+@hotline_admin_required
+def rotate_key(key_id: int) -> str | tuple[str, int] | BaseResponse:
+    """GET: what rotating does, and for how long the old key keeps working. POST: the new key,
+    shown once."""
+    key = _key_or_404(key_id)
+    if request.method == "GET":
+        return render_template("hotline/team/confirm_key.html", key=key, form=RotateForm())
+    form = RotateForm()
+    form.validate()
+    hours = form.overlap_hours.data
+    try:
+        made = api_keys.rotate_key(
+            db.session,
+            _admin().hotline_id,
+            key_id,
+            by=g.account,
+            overlap=dt.timedelta(hours=hours if isinstance(hours, int) else -1),
+        )
+    except KeyRefused as refused:
+        db.session.rollback()
+        error = _key_refusal(refused)
+        return render_template(
+            "hotline/team/confirm_key.html", key=key, form=form, error=error
+        ), 400
+    return render_template(
+        "hotline/team/key_made.html", key=made.key, raw=made.raw, replaced=key
+    ), 200
+
+
+@bp.route("/keys/<int:key_id>/revoke", methods=["GET", "POST"])
+@hotline_admin_required
+def revoke_key(key_id: int) -> str | BaseResponse:
+    """GET: what revoking does. POST: the key stops working now."""
+    key = _key_or_404(key_id)
+    if request.method == "GET":
+        return render_template("hotline/team/confirm_key.html", key=key, revoke=True)
+    try:
+        api_keys.revoke_key(db.session, _admin().hotline_id, key_id, by=g.account)
+    except KeyRefused as refused:
+        db.session.rollback()
+        flash(_key_refusal(refused))
+        return redirect(url_for(".keys"), 303)
+    flash(_("The key “%(name)s” is revoked: it stops working now.", name=key.name))
+    return redirect(url_for(".keys"), 303)

@@ -12,14 +12,19 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField
 from wtforms import RadioField
 from wtforms import SelectField
+from wtforms import SelectMultipleField
 from wtforms import StringField
 from wtforms.validators import DataRequired
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
+from wtforms.widgets import CheckboxInput
+from wtforms.widgets import ListWidget
 
 from ..routing import Directory
+from ..vocabulary import ApiScope
 from ..vocabulary import Role
+from .staff_texts import API_SCOPE_LABELS
 from .staff_texts import ROLE_LABELS
 
 EMAIL_BOUND = 320
@@ -73,4 +78,28 @@ class SettingsForm(FlaskForm):
     contact_email = StringField(
         _l("Providers reply to (e-mail address, named in every notice)"),
         validators=[Optional(), Length(max=EMAIL_BOUND)],
+    )
+
+
+class KeyForm(FlaskForm):
+    """A new API key: what it is for, and what it may do (nothing ticked in advance)."""
+
+    name = StringField(
+        _l("What it is for (for example, the name of your case system)"),
+        validators=[DataRequired(_l("Give the key a name.")), Length(max=200)],
+    )
+    scopes = SelectMultipleField(
+        _l("What it may do"),
+        choices=[(scope.value, API_SCOPE_LABELS[scope]) for scope in ApiScope],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validate_choice=False,  # the domain refuses anything else, in words
+    )
+
+
+class RotateForm(FlaskForm):
+    overlap_hours = IntegerField(
+        _l("Hours the old key keeps working beside the new one (0 to 720)"),
+        default=24,
+        validators=[Optional()],
     )

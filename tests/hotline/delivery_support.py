@@ -3,9 +3,11 @@ an SMTP server that requires STARTTLS. Nothing here reaches beyond 127.0.0.1."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import email
 import email.policy
+import hmac
 import ipaddress
 import json
 import shutil
@@ -28,6 +30,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from cryptography.x509.oid import NameOID
+from standardwebhooks import Webhook
 
 from assistant.hotline.channels import SIGNATURE_HEADER
 from assistant.hotline.channels import TIMESTAMP_HEADER
@@ -151,9 +154,38 @@ class Received:
     headers: dict[str, str]  # names in lower case
     body: bytes
     signature_ok: bool
+    # The deprecated X-RRA- signature checked out too (sent only when the setting is on).
+    legacy_ok: bool = False
 
     def json(self) -> Any:
         return json.loads(self.body.decode("utf-8"))
+
+
+def verifier_secret(secret: str) -> str:
+    """The secret as a Standard Webhooks verifier takes it: a ``whsec_`` secret as it is, any
+    other string as ``whsec_`` + base64 of its bytes (as the README tells hotlines)."""
+    if secret.startswith("whsec_"):
+        return secret
+    return "whsec_" + base64.b64encode(secret.encode("utf-8")).decode("ascii")
+
+
+def standard_signature_ok(
+    secret: str, headers: dict[str, str], body: bytes, now: dt.datetime
+) -> bool:
+    """The check the reference verifier (``standardwebhooks`` from PyPI) makes, against the
+    tests' clock instead of the machine's: one of the signatures is the one its ``sign`` makes
+    for this id, timestamp and body, and the timestamp is within five minutes."""
+    message_id = headers.get("webhook-id", "")
+    stamp = headers.get("webhook-timestamp", "")
+    sent = headers.get("webhook-signature", "")
+    if not (message_id and stamp.isdigit() and sent):
+        return False
+    moment = dt.datetime.fromtimestamp(int(stamp), dt.UTC)
+    clock = now.replace(tzinfo=dt.UTC) if now.tzinfo is None else now
+    if abs((clock - moment).total_seconds()) > 300:
+        return False
+    expected = Webhook(verifier_secret(secret)).sign(message_id, moment, body)
+    return any(hmac.compare_digest(expected, candidate) for candidate in sent.split(" "))
 
 
 @dataclass
@@ -183,14 +215,15 @@ class WebhookReceiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 headers = {name.lower(): value for name, value in self.headers.items()}
                 secret = receiver.secrets.get(self.path, "")
-                ok = bool(secret) and verify_signature(
+                ok = bool(secret) and standard_signature_ok(secret, headers, body, receiver.clock())
+                legacy = bool(secret) and verify_signature(
                     secret,
                     headers.get(TIMESTAMP_HEADER.lower(), ""),
                     body,
                     headers.get(SIGNATURE_HEADER.lower(), ""),
                     now=receiver.clock(),
                 )
-                receiver.requests.append(Received(self.path, headers, body, ok))
+                receiver.requests.append(Received(self.path, headers, body, ok, legacy))
                 receiver.arrived.set()
                 barrier = receiver.meet
                 if barrier is not None:

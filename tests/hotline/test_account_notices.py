@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assistant.extensions import Database
+from assistant.hotline.api_keys import create_key
 from assistant.hotline.delivery import DeliveryReport
 from assistant.hotline.delivery import deliver_once
 from assistant.hotline.delivery import retry_dead_letter
@@ -177,3 +178,28 @@ def test_the_announcement_waits_while_the_mail_server_is_down_and_can_be_retried
         assert retry_dead_letter(db, item.id, now=office.clock())
     report, [mail] = office.deliver_to_server()
     assert report == DeliveryReport(sent=1) and mail.rcpt_tos == [lead.email]
+
+
+def test_a_new_api_key_is_announced_to_every_administrator_by_a_neutral_e_mail(office: Office):
+    lead = Staffer(office.app, "lead@hotline-a.example", "hotline_admin", HOTLINE_A)
+    deputy = Staffer(office.app, "deputy@hotline-a.example", "hotline_admin", HOTLINE_A)
+    Staffer(office.app, "lead@hotline-b.example", "hotline_admin", HOTLINE_B)
+    with office.session() as db:
+        maker = db.get(Account, lead.id)
+        made = create_key(db, office.services.directory, HOTLINE_A, "Our CMS", ["read"], by=maker)
+    with office.session() as db:  # and one the service's operator made at the command line
+        create_key(db, office.services.directory, HOTLINE_A, "Night sync", ["read"], by=None)
+
+    report, messages = office.deliver_to_server()
+
+    assert report == DeliveryReport(sent=2)
+    [mail] = messages
+    assert sorted(mail.rcpt_tos) == sorted([lead.email, deputy.email])
+    message = mail.message()
+    assert message["Subject"] == "New API keys were made for your hotline"
+    body = message.get_content()
+    assert "2 new API keys were made for your hotline's own systems." in body
+    assert f"{PUBLIC_URL}/hotline/team/keys" in body
+    raw = mail.raw.decode("utf-8", "replace")
+    for secret in (made.raw, "Our CMS", "Night sync", "lead@", "deputy@"):
+        assert secret not in raw, secret

@@ -7,6 +7,7 @@ Time is the injected clock: no test waits for a retry to come due.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -24,11 +25,14 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import ORMExecuteState
 from sqlalchemy.orm import Session
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from assistant.cases.intake import IntakeRequest
 from assistant.cases.intake import add_locations
 from assistant.cases.intake import file_request
 from assistant.cases.retention import erase_case
+from assistant.cases.status import post_survivor_message
 from assistant.cli import main
 from assistant.extensions import Database
 from assistant.hotline.channels import SIGNATURE_HEADER
@@ -60,6 +64,7 @@ from tests.hotline.delivery_support import delivery_data
 from tests.hotline.delivery_support import make_certificates
 from tests.hotline.delivery_support import smtp_server
 from tests.hotline.delivery_support import unused_port
+from tests.hotline.delivery_support import verifier_secret
 
 IE_SECRET = "ie-shared-secret-" + "k" * 32
 GB_SECRET = "gb-shared-secret-" + "q" * 32
@@ -107,7 +112,8 @@ class World:
             return filed.case.id, filed.case_number
 
     def deliver(self, **options: object) -> DeliveryReport:
-        return deliver_once(self.session, self.services, now=self.clock, **options)  # type: ignore[arg-type]
+        options.setdefault("now", self.clock)
+        return deliver_once(self.session, self.services, **options)  # type: ignore[arg-type]
 
     def outbox(self) -> list[OutboxItem]:
         with self.session() as db:
@@ -238,10 +244,17 @@ def test_a_webhook_waits_for_the_receiver_and_then_delivers_each_referral_once(
     )
     assert all(r.signature_ok and r.path == "/ie" for r in receiver.requests)
     assert all(r.headers["content-type"] == "application/json" for r in receiver.requests)
+    # The id a receiver de-duplicates on: the same as the Idempotency-Key, and signed.
+    assert all(r.headers["webhook-id"] == r.headers["idempotency-key"] for r in receiver.requests)
     payloads = [r.json() for r in receiver.requests]
-    references = [p["reporting_reference"] for p in payloads]
+    assert {p["type"] for p in payloads} == {"referral.created"}
+    assert all(
+        p["delivery_id"] == r.headers["webhook-id"]
+        for p, r in zip(payloads, receiver.requests, strict=True)
+    )
+    references = [p["data"]["reporting_reference"] for p in payloads]
     assert sorted(references) == sorted(f"RRA-{rid}" for rid in referral_ids(world, "hotline_ie"))
-    assert {p["locations"][0]["location"] for p in payloads} == {
+    assert {p["data"]["locations"][0]["location"] for p in payloads} == {
         "https://news.example.ie/story-1",
         "https://forum.example.ie/thread-2",
     }
@@ -249,16 +262,50 @@ def test_a_webhook_waits_for_the_receiver_and_then_delivers_each_referral_once(
         receiver.requests[0].body
         == json.dumps(payloads[0], separators=(",", ":"), ensure_ascii=False).encode()
     )
+    # The deprecated headers are gone unless the setting asks for them.
+    assert not any(TIMESTAMP_HEADER.lower() in r.headers for r in receiver.requests)
     for _case_id, case_number in cases:
         assert case_number not in caplog.text
     assert "example.ie" not in caplog.text and "story-1" not in caplog.text
 
 
-def test_the_receiver_tells_a_genuine_request_from_a_changed_or_replayed_one(world: World):
+def test_the_reference_verifier_tells_a_genuine_webhook_from_a_changed_or_replayed_one(
+    world: World,
+):
+    world.file("https://news.example.ie/story")
+    # The machine's own time, as the published verifier reads it.
+    receiver = WebhookReceiver(world.hook_port, world.tls, {"/ie": IE_SECRET}, utcnow)
+    with receiver:
+        assert world.deliver(now=utcnow) == DeliveryReport(sent=1)
+    [request] = receiver.requests
+    verifier = Webhook(verifier_secret(IE_SECRET))
+    payload = verifier.verify(request.body, request.headers)
+    assert payload["type"] == "referral.created"
+    assert payload["data"]["locations"][0]["location"] == "https://news.example.ie/story"
+
+    changed = request.body.replace(b"story", b"st0ry")
+    with pytest.raises(WebhookVerificationError):
+        verifier.verify(changed, request.headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(verifier_secret(GB_SECRET)).verify(request.body, request.headers)
+    other_id = {**request.headers, "webhook-id": "another-delivery"}
+    with pytest.raises(WebhookVerificationError):
+        verifier.verify(request.body, other_id)
+    stale = str(int(request.headers["webhook-timestamp"]) - 600)
+    with pytest.raises(WebhookVerificationError):
+        verifier.verify(request.body, {**request.headers, "webhook-timestamp": stale})
+
+
+def test_the_deprecated_signature_still_comes_when_the_setting_asks_for_it(world: World):
+    services = world.services
+    world.services = dataclasses.replace(
+        services, settings=dataclasses.replace(services.settings, webhook_legacy_signature=True)
+    )
     world.file("https://news.example.ie/story")
     with world.receiver() as receiver:
         assert world.deliver() == DeliveryReport(sent=1)
     [request] = receiver.requests
+    assert request.signature_ok and request.legacy_ok
     timestamp = request.headers[TIMESTAMP_HEADER.lower()]
     header = request.headers[SIGNATURE_HEADER.lower()]
     now = world.clock()
@@ -418,6 +465,65 @@ def test_erasing_a_case_removes_its_delivery_and_nothing_is_sent(world: World):
     with world.receiver() as receiver:
         assert world.deliver() == DeliveryReport()
     assert receiver.requests == []
+
+
+def test_the_hotline_system_hears_of_added_places_messages_and_a_withdrawal(world: World):
+    """Each change a hotline's system cares about comes as its own signed event; a message says
+    only that there is one, and a withdrawal only which referral it was, even though the case is
+    gone by the time it is sent."""
+    case_id, _number = world.file("https://news.example.ie/story")
+    with world.receiver() as receiver:
+        assert world.deliver() == DeliveryReport(sent=1)
+    with world.session() as db:
+        case = db.get_one(Case, case_id)
+        add_locations(
+            db, world.services, case, [normalise_location("url", "https://news.example.ie/more")]
+        )
+        post_survivor_message(db, world.services, case, "Any news about my request?")
+    with world.session() as db:
+        erase_case(db, db.get_one(Case, case_id), world.services.endpoints)
+    # The erasure took the places' and the message's items with the case; the withdrawal stays.
+    [item] = [i for i in world.outbox() if i.status == "pending"]
+    assert item.event == "referral.withdrawn" and item.referral_id is None
+    [reference] = [r.json()["data"]["reporting_reference"] for r in receiver.requests]
+
+    with world.receiver() as receiver:
+        assert world.deliver() == DeliveryReport(sent=1)
+    [request] = receiver.requests
+    assert request.signature_ok
+    assert request.json()["type"] == "referral.withdrawn"
+    assert request.json()["data"] == {
+        "reporting_reference": reference,
+        "withdrawn_on": dt.date.today().isoformat(),
+    }
+
+    # Without the erasure, the added places and the message each come as their own event.
+    case_id, _number = world.file("https://news.example.ie/second")
+    with world.session() as db:
+        case = db.get_one(Case, case_id)
+        add_locations(
+            db, world.services, case, [normalise_location("url", "https://news.example.ie/third")]
+        )
+        post_survivor_message(db, world.services, case, "Any news about my request?")
+    with world.receiver() as receiver:
+        assert world.deliver() == DeliveryReport(sent=3)
+    events = {r.json()["type"]: r.json() for r in receiver.requests}
+    assert set(events) == {"referral.created", "referral.places_added", "referral.message"}
+    added = events["referral.places_added"]["data"]
+    assert [p["location"] for p in added["locations"]] == [
+        "https://news.example.ie/second",
+        "https://news.example.ie/third",
+    ]
+    assert set(events["referral.message"]["data"]) == {"reporting_reference", "version"}
+    assert all(b"Any news" not in r.body for r in receiver.requests)
+    assert all(r.signature_ok for r in receiver.requests)
+
+
+def test_an_email_hotline_is_not_mailed_about_a_survivors_message(world: World):
+    case_id, _number = world.file("https://photos.example.fr/album")
+    with world.session() as db:
+        post_survivor_message(db, world.services, db.get_one(Case, case_id), "Hello")
+    assert [i.event for i in world.outbox()] == ["referral.created"]
 
 
 def test_the_loop_delivers_and_stops_when_asked(world: World):

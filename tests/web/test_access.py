@@ -6,6 +6,7 @@ from assistant.web.access import ACCOUNT
 from assistant.web.access import ADMIN
 from assistant.web.access import ADVOCATE
 from assistant.web.access import HOTLINE_ADMIN
+from assistant.web.access import HOTLINE_SYSTEM
 from assistant.web.access import PUBLIC
 from assistant.web.access import STAFF
 from assistant.web.access import SURVIVOR
@@ -57,7 +58,7 @@ def test_every_route_declares_who_may_use_it_and_only_the_listed_ones_are_public
     }
     assert None not in levels.values(), [e for e, level in levels.items() if level is None]
     assert {e for e, level in levels.items() if level == PUBLIC} == PUBLIC_ON_PURPOSE
-    allowed = {PUBLIC, SURVIVOR, STAFF, HOTLINE_ADMIN, ADVOCATE, ADMIN, ACCOUNT}
+    allowed = {PUBLIC, SURVIVOR, STAFF, HOTLINE_ADMIN, HOTLINE_SYSTEM, ADVOCATE, ADMIN, ACCOUNT}
     assert set(levels.values()) <= allowed
     # Every portal and administration page is for an account, never public.
     for endpoint, level in levels.items():
@@ -67,6 +68,8 @@ def test_every_route_declares_who_may_use_it_and_only_the_listed_ones_are_public
             assert level == ADMIN, endpoint
         if endpoint.startswith("team."):
             assert level == HOTLINE_ADMIN, endpoint
+        if endpoint.startswith("hotline_api."):
+            assert level == HOTLINE_SYSTEM, endpoint
         if endpoint.startswith("advocate.") and endpoint != "advocate.register":
             assert level == ADVOCATE, endpoint
 

@@ -13,6 +13,7 @@ import pytest
 
 from assistant.cli import main
 from assistant.extensions import Database
+from assistant.hotline.api_keys import create_key
 from assistant.models import Account
 from assistant.models import Location
 from assistant.models import Notice
@@ -88,6 +89,8 @@ def world(
             AdvocateProfile("Wai Ting", "Pending Org", "Worker", "To help."),
         )
         pending = db.query(Account).filter_by(email="waiting@pending.example").one()
+        services = app.extensions["assistant.services"]
+        key = create_key(db, services.directory, HOTLINE_A, "CMS", ["read"], by=None).key
         ids = {
             "referral_id": referral.id,
             "location_id": location.id,
@@ -95,6 +98,7 @@ def world(
             "item_id": item.id,
             "case_id": referral.case_id,
             "account_id": pending.id,
+            "key_id": key.id,
         }
     anonymous = app.test_client()
     return {

@@ -9,6 +9,9 @@ import os
 import pytest
 import redis
 
+from assistant.extensions import Database
+from assistant.hotline.api_keys import create_key
+from tests.conftest import HOTLINE_A
 from tests.conftest import Survivor
 from tests.conftest import csrf_token
 from tests.conftest import make_app
@@ -64,3 +67,36 @@ def test_filing_is_limited_per_address_across_web_and_api_with_a_kind_page(limit
     assert page.status_code == 429
     assert "too many tries in a short time" in page.get_data(as_text=True)
     assert 'id="passphrase"' not in page.get_data(as_text=True)
+
+
+def test_the_hotline_systems_api_is_limited_per_key_and_keys_never_reach_a_log(
+    database_url, tmp_path, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    app = make_app(
+        database_url,
+        tmp_path / "instance",
+        ratelimit_enabled=True,
+        ratelimit_hotline_api="3 per minute",
+    )
+    services = app.extensions["assistant.services"]
+    with Database.new_session(app) as db:
+        busy = create_key(db, services.directory, HOTLINE_A, "busy", ["read"], by=None).raw
+        calm = create_key(db, services.directory, HOTLINE_A, "calm", ["read"], by=None).raw
+    first, second = app.test_client(), app.test_client()
+    first.environ_base["REMOTE_ADDR"] = "198.51.100.31"
+    second.environ_base["REMOTE_ADDR"] = "198.51.100.32"
+
+    def feed(client, key):
+        return client.get("/api/v1/hotline/referrals", headers={"Authorization": f"Bearer {key}"})
+
+    assert [feed(first, busy).status_code for _ in range(4)] == [200, 200, 200, 429]
+    # Another key (from its own machine) is not slowed by the first one's calls.
+    assert feed(second, calm).status_code == 200
+    # Guessing keys from one address is slowed down too.
+    guesser = app.test_client()
+    guesser.environ_base["REMOTE_ADDR"] = "198.51.100.33"
+    guesses = [feed(guesser, f"rra_{n}{'x' * 40}").status_code for n in range(4)]
+    assert guesses == [401, 401, 401, 429]
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert busy not in logged and calm not in logged and "rra_" not in logged

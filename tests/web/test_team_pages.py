@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from assistant.extensions import Database
 from assistant.models import Account
+from assistant.models import ApiKey
 from assistant.models import AuditEvent
 from assistant.models import HotlineSettings
 from assistant.models import utcnow
@@ -41,6 +42,12 @@ def team_paths(account_id: int) -> list[tuple[str, str]]:
         ("POST", f"/hotline/team/{account_id}/reset"),
         ("GET", "/hotline/team/settings"),
         ("POST", "/hotline/team/settings"),
+        ("GET", "/hotline/team/keys"),
+        ("POST", "/hotline/team/keys"),
+        ("GET", "/hotline/team/keys/1/rotate"),
+        ("POST", "/hotline/team/keys/1/rotate"),
+        ("GET", "/hotline/team/keys/1/revoke"),
+        ("POST", "/hotline/team/keys/1/revoke"),
     ]
 
 
@@ -80,8 +87,9 @@ def test_every_team_route_is_for_hotline_administrators_only(app):
         for rule in app.url_map.iter_rules()
         if rule.endpoint.startswith("team.")
     }
-    # A form and its answer are one route: the list, inviting, disabling, resetting, settings.
-    assert len(levels) == 5
+    # A form and its answer are one route: the list, inviting, disabling, resetting, settings,
+    # and the API keys (the list and making one, rotating, revoking).
+    assert len(levels) == 8
     assert set(levels.values()) == {HOTLINE_ADMIN}
 
 
@@ -377,3 +385,87 @@ def test_settings_it_cannot_use_are_refused_in_words_and_change_nothing(
     assert words in refused.text
     with Database.new_session(app) as db:
         assert db.get(HotlineSettings, "hotline_ie") is None
+
+
+# --- API keys ---
+
+KEY = re.compile(r'id="api-key">([^<]+)<')
+
+
+def make_key_in_portal(admin: Staffer, name: str, *scopes: str) -> str:
+    page = admin.post("/hotline/team/keys", {"name": name, "scopes": list(scopes)})
+    assert page.status_code == 200
+    found = KEY.search(page.get_data(as_text=True))
+    assert found, "the page shows the new key"
+    return found.group(1)
+
+
+def test_an_administrator_makes_a_key_shown_once_and_every_administrator_sees_it(
+    app, hotline_admin_a
+):
+    deputy = Staffer(app, "deputy@hotline-a.example", "hotline_admin", HOTLINE_A)
+    assert deputy.sign_in().status_code == 303
+    empty = hotline_admin_a.client.get("/hotline/team/keys").get_data(as_text=True)
+    assert "no API key yet" in empty and "checked" not in empty  # nothing ticked in advance
+    raw = make_key_in_portal(hotline_admin_a, "Our case system", "read", "act")
+    # It works, for what it was given.
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {raw}"}
+    assert client.get("/api/v1/hotline/referrals", headers=headers).status_code == 200
+    # Never shown again: not on the list, not to the other administrator.
+    for person in (hotline_admin_a, deputy):
+        page = person.client.get("/hotline/team/keys").get_data(as_text=True)
+        assert raw not in page
+        assert "Our case system" in page and "New" in page
+        assert f"by {hotline_admin_a.email}" in page
+        assert "read, act" in page
+    assert [actor for actor, _id in audited(app, "api_key.created")] == [
+        f"account:{hotline_admin_a.id}"
+    ]
+
+
+def test_a_key_needs_a_name_and_something_it_may_do(app, hotline_admin_a):
+    before = row_counts(app)
+    nameless = hotline_admin_a.post("/hotline/team/keys", {"name": "", "scopes": ["read"]})
+    powerless = hotline_admin_a.post("/hotline/team/keys", {"name": "CMS"})
+    assert nameless.status_code == powerless.status_code == 400
+    assert "Give the key a name." in nameless.get_data(as_text=True)
+    assert "Choose at least one thing" in powerless.get_data(as_text=True)
+    assert row_counts(app)["api_keys"] == before["api_keys"]
+
+
+def test_rotating_in_the_portal_keeps_the_old_key_for_the_overlap_and_revoking_ends_it(
+    app, hotline_admin_a
+):
+    raw = make_key_in_portal(hotline_admin_a, "CMS", "read")
+    with Database.new_session(app) as db:
+        key_id = db.scalar(select(ApiKey.id))
+    asked = hotline_admin_a.client.get(f"/hotline/team/keys/{key_id}/rotate")
+    assert "keeps working" in asked.get_data(as_text=True)
+    rotated = hotline_admin_a.post(f"/hotline/team/keys/{key_id}/rotate", {"overlap_hours": "6"})
+    new_raw = KEY.search(rotated.get_data(as_text=True)).group(1)
+    client = app.test_client()
+    for key in (raw, new_raw):
+        answer = client.get("/api/v1/hotline/referrals", headers={"Authorization": f"Bearer {key}"})
+        assert answer.status_code == 200
+    page = hotline_admin_a.client.get("/hotline/team/keys").get_data(as_text=True)
+    assert "Replaced: works until" in page
+    revoked = hotline_admin_a.post(f"/hotline/team/keys/{key_id}/revoke")
+    assert revoked.status_code == 303
+    answer = client.get("/api/v1/hotline/referrals", headers={"Authorization": f"Bearer {raw}"})
+    assert answer.status_code == 401
+    assert audited(app, "api_key.revoked") == [(f"account:{hotline_admin_a.id}", key_id)]
+
+
+def test_another_hotlines_key_is_the_same_404_as_an_unknown_one(app, hotline_admin_a):
+    other = Staffer(app, "lead@hotline-b.example", "hotline_admin", HOTLINE_B)
+    assert other.sign_in().status_code == 303
+    make_key_in_portal(other, "B's system", "read")
+    with Database.new_session(app) as db:
+        theirs = db.scalar(select(ApiKey.id))
+    for path in (f"/hotline/team/keys/{theirs}/rotate", f"/hotline/team/keys/{theirs}/revoke"):
+        assert hotline_admin_a.client.get(path).status_code == 404
+        assert hotline_admin_a.post(path).status_code == 404
+        assert hotline_admin_a.client.get(path.replace(str(theirs), "999999")).status_code == 404
+    page = hotline_admin_a.client.get("/hotline/team/keys").get_data(as_text=True)
+    assert "B&#39;s system" not in page and "B's system" not in page
