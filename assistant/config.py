@@ -104,8 +104,9 @@ class Settings:
     argon2_parallelism: int = 1
     secure_cookies: bool = False
     # Deprecated, for one release: webhooks also carry the older X-RRA-Timestamp and
-    # X-RRA-Signature headers beside the Standard Webhooks ones.
-    webhook_legacy_signature: bool = False
+    # X-RRA-Signature headers beside the Standard Webhooks ones, so receivers that check those
+    # keep working while they move. On in this release; the next one drops them.
+    webhook_legacy_signature: bool = True
     # Calls of one hotline's API key (its own case system polling and acting).
     ratelimit_hotline_api: str = "600 per minute;20000 per hour"
     # Publish each provider's notice figures (counts only) on a public page, like C3P's.

@@ -67,6 +67,7 @@ from .vocabulary import ReferralStatus
 from .vocabulary import Responder
 from .vocabulary import Role
 from .vocabulary import WebhookEvent
+from .vocabulary import WithdrawalReason
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -716,8 +717,9 @@ class FeedCounter(Base):
 
 
 class Withdrawal(Base):
-    """A referral whose case the survivor withdrew and erased, as its hotline may still know it:
-    the referral's id (its reporting reference) and a date, nothing else. Kept for
+    """A referral whose case the survivor withdrew and erased (or that reached the end of its
+    retention), as its hotline may still know it: the referral's id (its reporting reference),
+    a date and which of the two, nothing else. Kept for
     :data:`assistant.hotline.feed.WITHDRAWAL_KEPT_DAYS` so the hotline's system learns of it."""
 
     __tablename__ = "withdrawals"
@@ -732,6 +734,9 @@ class Withdrawal(Base):
     # A plain number, no foreign key: the referral is gone.
     referral_id: Mapped[int] = mapped_column(Integer)
     withdrawn_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    reason: Mapped[WithdrawalReason] = mapped_column(
+        Code(WithdrawalReason, 16), default=WithdrawalReason.WITHDRAWN
+    )
     feed_seq: Mapped[int] = mapped_column(BigInteger, default=0)
 
 

@@ -364,3 +364,10 @@ class WebhookEvent(StrEnum):
     PLACES_ADDED = "referral.places_added"
     SURVIVOR_MESSAGE = "referral.message"
     WITHDRAWN = "referral.withdrawn"
+
+
+class WithdrawalReason(StrEnum):
+    """Why a referral left its hotline's queue with nothing of it kept."""
+
+    WITHDRAWN = "withdrawn"  # the survivor withdrew and erased the case
+    EXPIRED = "expired"  # the case reached the end of its retention

@@ -46,8 +46,8 @@ class Assistant:
             data = json.dumps(body).encode("utf-8")
             headers["Content-Type"] = "application/json"
             headers["Idempotency-Key"] = str(uuid.uuid4())
-        if not self.base.startswith(("https://", "http://")):
-            raise ValueError("the assistant's address is http(s)://...")
+        if not self.base.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise ValueError("the key only ever travels over https://")
         request = urllib.request.Request(self.base + path, data, headers, method=method)  # noqa: S310
         for _attempt in range(3):  # the same Idempotency-Key on every try
             try:
@@ -81,14 +81,20 @@ def sync(assistant: Assistant, cursor_file: Path, cases: dict[str, dict[str, Any
         for entry in page["referrals"]:
             reference = entry["reporting_reference"]
             read += 1
-            if entry["state"] == "withdrawn":
+            if entry["state"] in ("withdrawn", "expired"):
                 cases.pop(reference, None)  # the survivor withdrew it: stop work, keep nothing
                 continue
             referral = assistant.referral(reference)
+            if referral["state"] in ("withdrawn", "expired"):
+                cases.pop(reference, None)  # gone since this page was read
+                continue
             if referral["allowed_actions"]["acknowledge"]:
-                done = assistant.act(reference, "acknowledge", referral["version"])
+                try:
+                    assistant.act(reference, "acknowledge", referral["version"])
+                except ApiError as refused:
+                    if refused.code != "version_conflict":
+                        raise  # else someone took it on meanwhile: read it again below
                 referral = assistant.referral(reference)
-                assert referral["version"] == done["version"]
             cases[reference] = referral
         after = page["next"]
         cursor_file.write_text(after)  # only once the page is handled

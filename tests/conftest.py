@@ -130,7 +130,7 @@ def assert_only_withdrawals_left(app: Flask, baseline: dict[str, int], *, referr
     assert after == {k: v for k, v in baseline.items() if k not in ("withdrawals", "feed_counters")}
     with Database.engine(app).connect() as connection:
         columns = set(connection.execute(select(Withdrawal)).keys())
-    assert columns == {"id", "hotline_id", "referral_id", "withdrawn_on", "feed_seq"}
+    assert columns == {"id", "hotline_id", "referral_id", "withdrawn_on", "reason", "feed_seq"}
 
 
 def without_csrf_tokens(body: bytes) -> bytes:

@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..errors import Refused
+from ..hotline.feed import stamp_referrals
 from ..models import Account
 from ..models import Case
 from ..models import CaseAccess
@@ -111,6 +112,9 @@ def revoke_access(db: Session, case: Case, access_id: int) -> bool:
     db.delete(access)
     db.execute(delete(Invitation).where(Invitation.case_id == case.id))
     audit.record(db, audit.SURVIVOR, "access.revoked", "account", account_id, case_id=case.id)
+    db.flush()
+    # The hotlines' systems see who has access to the case: a change to their feeds, last.
+    stamp_referrals(db, case.referrals)
     db.commit()
     db.expire(case, ["advocates"])
     return True
@@ -224,6 +228,9 @@ def redeem_invitation(
         )
     audit.record_on_case(db, audit.account_actor(account), "invitation.redeemed", case_id)
     try:
+        if held is None:
+            db.flush()
+            stamp_referrals(db, case.referrals)  # last: the hotlines' feeds (who has access)
         db.commit()
     except IntegrityError:  # the same advocate redeeming two codes for this case at once
         db.rollback()

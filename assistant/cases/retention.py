@@ -28,41 +28,47 @@ from ..models import utcnow
 from ..sessions import end_case_sessions
 from ..sessions import purge_expired_sessions
 from ..transactions import committed
+from ..vocabulary import WithdrawalReason
 from .access import purge_invitations
 
 
-def erase_case(db: Session, case: Case, endpoints: Mapping[str, Endpoint] | None = None) -> None:
+def erase_case(
+    db: Session,
+    case: Case,
+    endpoints: Mapping[str, Endpoint] | None = None,
+    *,
+    reason: WithdrawalReason = WithdrawalReason.WITHDRAWN,
+) -> None:
     """Withdraw and erase: every row that belonged to the case goes, in one transaction.
 
     No trace is kept about the survivor, not even an audit line saying that a case was erased.
-    Each hotline that had a referral is told it was withdrawn, by its reporting reference only
-    (in its feed, and by webhook where it takes them), so its own system can act; ``endpoints``
-    None (a case past retention) tells nobody.
+    Each hotline that had a referral is told, by its reporting reference only, that it was
+    withdrawn (or, past retention, that it expired), in its changes feed, and for a withdrawal
+    by webhook where ``endpoints`` names one, so that its own system stops working on it too.
     """
     case_id = case.id
     referral_ids = select(Referral.id).where(Referral.case_id == case_id)
-    withdrawn = (
-        [
-            (hotline_id, rid)
-            for rid, hotline_id in db.execute(
-                select(Referral.id, Referral.hotline_id).where(Referral.case_id == case_id)
-            )
-        ]
-        if endpoints is not None
-        else []
-    )
     with committed(db):
+        # The case's row first: a place being added at this moment waits, then finds no case.
+        db.execute(select(Case.id).where(Case.id == case_id).with_for_update())
         end_case_sessions(db, case_id)
         db.execute(delete(Message).where(Message.case_id == case_id))
         db.execute(delete(CaseAccess).where(CaseAccess.case_id == case_id))
         db.execute(delete(Invitation).where(Invitation.case_id == case_id))
         db.execute(delete(ReferralEvent).where(ReferralEvent.referral_id.in_(referral_ids)))
         db.execute(delete(Location).where(Location.case_id == case_id))
-        db.execute(delete(Referral).where(Referral.case_id == case_id))
+        # What was deleted is what the hotlines hear of (an erasure sent twice finds none).
+        gone = db.execute(
+            delete(Referral)
+            .where(Referral.case_id == case_id)
+            .returning(Referral.hotline_id, Referral.id)
+        ).all()
         db.execute(delete(AuditEvent).where(AuditEvent.case_id == case_id))
         db.execute(delete(Case).where(Case.id == case_id))
-        if endpoints is not None and withdrawn:
-            enqueue_withdrawals(db, endpoints, record_withdrawals(db, withdrawn))
+        if gone:
+            withdrawals = record_withdrawals(db, [(h, r) for h, r in gone], reason)
+            if endpoints is not None and reason == WithdrawalReason.WITHDRAWN:
+                enqueue_withdrawals(db, endpoints, withdrawals)
     db.expunge_all()
 
 
@@ -80,5 +86,5 @@ def purge(
     db.commit()
     expired = list(db.scalars(select(Case).where(Case.retain_until < on)))
     for case in expired:
-        erase_case(db, case)
+        erase_case(db, case, reason=WithdrawalReason.EXPIRED)
     return {"sessions": sessions, "cases": len(expired)}

@@ -43,6 +43,7 @@ from ..models import Withdrawal
 from ..models import today
 from ..vocabulary import CloseReason
 from ..vocabulary import ReferralStatus
+from ..vocabulary import WithdrawalReason
 
 if TYPE_CHECKING:
     from ..services import Services
@@ -110,14 +111,22 @@ def stamp_referrals(db: Session, referrals: Iterable[Referral]) -> None:
         db.expire(referral, ["feed_seq"])
 
 
-def record_withdrawals(db: Session, referrals: Sequence[tuple[str, int]]) -> list[Withdrawal]:
-    """The referrals of an erased case, as their hotlines will see them: withdrawn, nothing
-    else. Last in the erasing transaction (it takes feed numbers)."""
+def record_withdrawals(
+    db: Session,
+    referrals: Sequence[tuple[str, int]],
+    reason: WithdrawalReason = WithdrawalReason.WITHDRAWN,
+) -> list[Withdrawal]:
+    """The referrals of an erased case, as their hotlines will see them: withdrawn (or expired),
+    nothing else. Last in the erasing transaction (it takes feed numbers)."""
     withdrawals = []
     for hotline_id, referral_id in sorted(set(referrals)):
         last = take_numbers(db, hotline_id, 1)
         withdrawal = Withdrawal(
-            hotline_id=hotline_id, referral_id=referral_id, withdrawn_on=today(), feed_seq=last
+            hotline_id=hotline_id,
+            referral_id=referral_id,
+            withdrawn_on=today(),
+            reason=reason,
+            feed_seq=last,
         )
         db.add(withdrawal)
         withdrawals.append(withdrawal)
@@ -177,6 +186,7 @@ class FeedItem:
 
     seq: int
     referral_id: int
+    # Withdrawn or expired: nothing of it is left but the reference.
     withdrawn: bool
     status: ReferralStatus | None = None
     version: int | None = None
@@ -184,6 +194,7 @@ class FeedItem:
     closed_reason: CloseReason | None = None
     places: int = 0
     withdrawn_on: dt.date | None = None
+    reason: WithdrawalReason | None = None
 
 
 @dataclass(frozen=True)
@@ -196,8 +207,16 @@ class FeedPage:
 
 def feed_page(db: Session, hotline_id: str, after: int, size: int = FEED_PAGE) -> FeedPage:
     """Up to ``size`` referrals of the hotline whose latest change came after ``after``, oldest
-    change first. Three statements whatever the size of the data: two index ranges and a count
-    of the page's places."""
+    change first. Four statements whatever the size of the data: the counter, two index ranges
+    and a count of the page's places.
+
+    The counter is read first and bounds both ranges: every number up to its committed value
+    belongs to a committed transaction, so the two ranges (each a statement of its own, which on
+    PostgreSQL may see a later moment than the other) list the same moment's changes, and a
+    number one of them skipped cannot turn up below the next cursor later."""
+    high = db.scalar(select(FeedCounter.last_seq).where(FeedCounter.hotline_id == hotline_id))
+    if high is None or high <= after:
+        return FeedPage([], after, False)
     referrals = db.execute(
         select(
             Referral.feed_seq,
@@ -207,13 +226,26 @@ def feed_page(db: Session, hotline_id: str, after: int, size: int = FEED_PAGE) -
             Referral.created_on,
             Referral.closed_reason,
         )
-        .where(Referral.hotline_id == hotline_id, Referral.feed_seq > after)
+        .where(
+            Referral.hotline_id == hotline_id,
+            Referral.feed_seq > after,
+            Referral.feed_seq <= high,
+        )
         .order_by(Referral.feed_seq)
         .limit(size + 1)
     ).all()
     withdrawals = db.execute(
-        select(Withdrawal.feed_seq, Withdrawal.referral_id, Withdrawal.withdrawn_on)
-        .where(Withdrawal.hotline_id == hotline_id, Withdrawal.feed_seq > after)
+        select(
+            Withdrawal.feed_seq,
+            Withdrawal.referral_id,
+            Withdrawal.withdrawn_on,
+            Withdrawal.reason,
+        )
+        .where(
+            Withdrawal.hotline_id == hotline_id,
+            Withdrawal.feed_seq > after,
+            Withdrawal.feed_seq <= high,
+        )
         .order_by(Withdrawal.feed_seq)
         .limit(size + 1)
     ).all()
@@ -221,7 +253,9 @@ def feed_page(db: Session, hotline_id: str, after: int, size: int = FEED_PAGE) -
         FeedItem(seq, rid, False, status, version, created, reason)
         for seq, rid, status, version, created, reason in referrals
     ]
-    merged.extend(FeedItem(seq, rid, True, withdrawn_on=on) for seq, rid, on in withdrawals)
+    merged.extend(
+        FeedItem(seq, rid, True, withdrawn_on=on, reason=why) for seq, rid, on, why in withdrawals
+    )
     merged.sort(key=lambda item: item.seq)
     more = len(merged) > size
     page = merged[:size]

@@ -229,10 +229,15 @@ _WHOLE_REFERRAL = (
 def referral_for_staff(db: Session, staff: Actor, referral_id: int) -> Referral | None:
     """The referral, if it is in this staff member's hotline's queue; None otherwise (the same
     answer as for a referral that does not exist)."""
-    referral = db.get(Referral, referral_id, options=_WHOLE_REFERRAL)
-    if referral is None or referral.hotline_id != staff.hotline_id:
+    if not 0 < referral_id <= MAX_ROW_ID:
         return None
-    return referral
+    # The hotline in the query itself: another hotline's referral is not even loaded, so it
+    # answers as fast as one that does not exist.
+    return db.scalar(
+        select(Referral)
+        .where(Referral.id == referral_id, Referral.hotline_id == staff.hotline_id)
+        .options(*_WHOLE_REFERRAL)
+    )
 
 
 def referrals_for_staff(

@@ -117,6 +117,10 @@ def _per_key() -> str:
     return "hotline-key:" + hashlib.sha256(presented.encode("utf-8", "replace")).hexdigest()[:32]
 
 
+def _refused(response: Response) -> bool:
+    return response.status_code in (401, 403)
+
+
 def hotline_api_limit() -> str:
     return current_services().settings.ratelimit_hotline_api
 
@@ -139,8 +143,10 @@ def key_required(scope: ApiScope) -> Callable[[F], F]:
             g.key = use
             return view(*args, **kwargs)
 
+        # Per key; and per address only for calls whose key was refused (guessing keys), so
+        # that hotlines behind one address do not share a limit.
         limited = limiter.limit(hotline_api_limit, key_func=_per_key)(
-            limiter.limit(hotline_api_limit)(wrapped)
+            limiter.limit(hotline_api_limit, deduct_when=_refused)(wrapped)
         )
         return declare(HOTLINE_SYSTEM)(limited)  # type: ignore[return-value]
 
@@ -192,8 +198,9 @@ def changes() -> Response:
         ) from None
     size = int(request.args.get("limit", feed.FEED_PAGE))
     page = feed.feed_page(db.session, hotline_id, after, size)
-    audit.record(db.session, _key().actor, "api.feed_read", "api_key", _key().key_id)
-    db.session.commit()
+    if page.items:  # a poll that finds nothing new reads nothing: no trail of every minute
+        audit.record(db.session, _key().actor, "api.feed_read", "api_key", _key().key_id)
+        db.session.commit()
     return jsonify(
         {
             "referrals": [_feed_item(item) for item in page.items],
@@ -208,7 +215,7 @@ def _feed_item(item: feed.FeedItem) -> dict[str, Any]:
         return {
             "reporting_reference": reporting_reference(item.referral_id),
             "change": item.seq,
-            "state": "withdrawn",
+            "state": item.reason or "withdrawn",
             "withdrawn_on": item.withdrawn_on.isoformat() if item.withdrawn_on else None,
         }
     assert item.received_on is not None
@@ -228,12 +235,11 @@ def _withdrawn(referral_id: int) -> Response | None:
     found = feed.withdrawal_of(db.session, _key().hotline_id, referral_id)
     if found is None:
         return None
-    audit.record(db.session, _key().actor, "referral.viewed", "referral", referral_id)
-    db.session.commit()
+    # Not audited: nothing of a case is read, and a trail naming it would outlive the record.
     return jsonify(
         {
             "reporting_reference": reporting_reference(referral_id),
-            "state": "withdrawn",
+            "state": found.reason,
             "withdrawn_on": found.withdrawn_on.isoformat(),
         }
     )

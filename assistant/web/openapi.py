@@ -1138,7 +1138,7 @@ def _hotline_schemas(limits: Limits) -> dict[str, Any]:
                     "minimum": 1,
                     "description": "The change's number in this hotline's feed: it only grows.",
                 },
-                "state": {"type": "string", "enum": ["open", "closed", "withdrawn"]},
+                "state": {"type": "string", "enum": ["open", "closed", "withdrawn", "expired"]},
                 "status": {"type": "string", "enum": list(ReferralStatus)},
                 "version": {"type": "integer", "minimum": 1},
                 "received_date": date,
@@ -1146,7 +1146,8 @@ def _hotline_schemas(limits: Limits) -> dict[str, Any]:
                 "withdrawn_on": date,
             },
             ["reporting_reference", "change", "state"],
-            "A referral that is new or changed. A withdrawn one says only that.",
+            "A referral that is new or changed. One the survivor withdrew (`withdrawn`), or that "
+            "reached the end of its retention (`expired`), says only that: nothing of it is left.",
         ),
         "HotlineFeedPage": _object(
             {
@@ -1165,11 +1166,12 @@ def _hotline_schemas(limits: Limits) -> dict[str, Any]:
         "WithdrawnReferral": _object(
             {
                 "reporting_reference": reference,
-                "state": {"const": "withdrawn"},
+                "state": {"type": "string", "enum": ["withdrawn", "expired"]},
                 "withdrawn_on": date,
             },
             ["reporting_reference", "state", "withdrawn_on"],
-            "The survivor withdrew and erased the case: nothing of it is left.",
+            "The survivor withdrew and erased the case (`withdrawn`), or it reached the end of its "
+            "retention (`expired`): nothing of it is left.",
         ),
         "HotlineReferral": _object(
             {

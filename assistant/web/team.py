@@ -268,15 +268,15 @@ def rotate_key(key_id: int) -> str | tuple[str, int] | BaseResponse:
     if request.method == "GET":
         return render_template("hotline/team/confirm_key.html", key=key, form=RotateForm())
     form = RotateForm()
-    form.validate()
-    hours = form.overlap_hours.data
     try:
+        if not form.validate() or not isinstance(form.overlap_hours.data, int):
+            raise KeyRefused("bad_overlap")
         made = api_keys.rotate_key(
             db.session,
             _admin().hotline_id,
             key_id,
             by=g.account,
-            overlap=dt.timedelta(hours=hours if isinstance(hours, int) else -1),
+            overlap=dt.timedelta(hours=form.overlap_hours.data),
         )
     except KeyRefused as refused:
         db.session.rollback()

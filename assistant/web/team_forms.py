@@ -17,6 +17,7 @@ from wtforms import StringField
 from wtforms.validators import DataRequired
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
+from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput
 from wtforms.widgets import ListWidget
@@ -101,5 +102,5 @@ class RotateForm(FlaskForm):
     overlap_hours = IntegerField(
         _l("Hours the old key keeps working beside the new one (0 to 720)"),
         default=24,
-        validators=[Optional()],
+        validators=[InputRequired(), NumberRange(0, 720)],
     )

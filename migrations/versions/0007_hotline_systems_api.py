@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("hotline_id", sa.String(length=64), nullable=False),
         sa.Column("referral_id", sa.Integer(), nullable=False),
         sa.Column("withdrawn_on", sa.Date(), nullable=False),
+        sa.Column("reason", sa.String(length=16), nullable=False),
         sa.Column("feed_seq", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_withdrawals")),
         sa.UniqueConstraint("hotline_id", "referral_id", name=op.f("uq_withdrawals_hotline_id")),

@@ -6,6 +6,7 @@ Time is the injected clock: no test waits for a retry to come due.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import dataclasses
 import datetime as dt
@@ -23,6 +24,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import ORMExecuteState
 from sqlalchemy.orm import Session
 from standardwebhooks import Webhook
@@ -34,9 +36,11 @@ from assistant.cases.intake import file_request
 from assistant.cases.retention import erase_case
 from assistant.cases.status import post_survivor_message
 from assistant.cli import main
+from assistant.config import ConfigError
 from assistant.extensions import Database
 from assistant.hotline.channels import SIGNATURE_HEADER
 from assistant.hotline.channels import TIMESTAMP_HEADER
+from assistant.hotline.channels import load_endpoints
 from assistant.hotline.channels import sign
 from assistant.hotline.channels import verify_signature
 from assistant.hotline.delivery import DeliveryReport
@@ -52,6 +56,7 @@ from assistant.models import OutboxItem
 from assistant.models import Referral
 from assistant.models import utcnow
 from assistant.routing import normalise_location
+from assistant.routing.directory import load_directory
 from assistant.services import Services
 from tests.conftest import Survivor
 from tests.conftest import empty_all_tables
@@ -262,8 +267,8 @@ def test_a_webhook_waits_for_the_receiver_and_then_delivers_each_referral_once(
         receiver.requests[0].body
         == json.dumps(payloads[0], separators=(",", ":"), ensure_ascii=False).encode()
     )
-    # The deprecated headers are gone unless the setting asks for them.
-    assert not any(TIMESTAMP_HEADER.lower() in r.headers for r in receiver.requests)
+    # In this release the deprecated headers still come too, for receivers that check them.
+    assert all(r.legacy_ok for r in receiver.requests)
     for _case_id, case_number in cases:
         assert case_number not in caplog.text
     assert "example.ie" not in caplog.text and "story-1" not in caplog.text
@@ -296,12 +301,17 @@ def test_the_reference_verifier_tells_a_genuine_webhook_from_a_changed_or_replay
         verifier.verify(request.body, {**request.headers, "webhook-timestamp": stale})
 
 
-def test_the_deprecated_signature_still_comes_when_the_setting_asks_for_it(world: World):
+def test_the_deprecated_signature_checks_out_and_can_be_turned_off(world: World):
+    world.file("https://news.example.ie/story")
     services = world.services
     world.services = dataclasses.replace(
-        services, settings=dataclasses.replace(services.settings, webhook_legacy_signature=True)
+        services, settings=dataclasses.replace(services.settings, webhook_legacy_signature=False)
     )
-    world.file("https://news.example.ie/story")
+    with world.receiver() as receiver:
+        assert world.deliver() == DeliveryReport(sent=1)
+    assert not any(TIMESTAMP_HEADER.lower() in r.headers for r in receiver.requests)
+    world.services = services
+    world.file("https://news.example.ie/story-two")
     with world.receiver() as receiver:
         assert world.deliver() == DeliveryReport(sent=1)
     [request] = receiver.requests
@@ -665,3 +675,71 @@ def test_an_administrator_sees_a_dead_letter_and_sends_it_again(app, admin):
         retried = db.scalars(select(AuditEvent).where(AuditEvent.action == "outbox.retried")).one()
         assert retried.actor == f"account:{admin.id}"
     assert admin.post(f"/admin/outbox/{item_id}/retry").status_code == 404  # no longer dead
+
+
+def test_during_a_secret_rotation_each_secret_signs_and_either_verifier_accepts(
+    database_url: str, tmp_path: Path, tls: TlsFiles
+):
+    """``webhook_secrets: [new, old]``: every delivery carries a signature for each, so the
+    hotline's receiver can move from the old secret to the new one whenever it likes."""
+    hook_port = unused_port()
+    new = "whsec_" + base64.b64encode(b"n" * 32).decode()
+    old = "an older shared secret of more than 32 characters"
+    settings = delivery_data(
+        tmp_path,
+        intakes={"hotline_ie": "webhook"},
+        endpoints={
+            "hotline_ie": {
+                "webhook_url": f"https://127.0.0.1:{hook_port}/ie",
+                "webhook_secrets": [new, old],
+            }
+        },
+    )
+    app = make_app(database_url, tmp_path / "instance", **settings, tls_ca_file=str(tls.ca_file))
+    empty_all_tables(app)
+    services = app.extensions["assistant.services"]
+    try:
+        with Database.new_session(app) as db:
+            file_request(
+                db,
+                services,
+                IntakeRequest(locations=[normalise_location("url", "https://a.example.ie/x")]),
+            )
+        for secret in (new, old):
+            receiver = WebhookReceiver(hook_port, tls, {"/ie": secret}, utcnow)
+            with receiver:
+                with Database.new_session(app) as db:  # send it again for this receiver
+                    db.execute(
+                        update(OutboxItem).values(status="pending", next_attempt_at=utcnow())
+                    )
+                    db.commit()
+                report = deliver_once(lambda: Database.new_session(app), services, now=utcnow)
+            assert report == DeliveryReport(sent=1)
+            [request] = receiver.requests
+            assert len(request.headers["webhook-signature"].split(" ")) == 2
+            Webhook(verifier_secret(secret)).verify(request.body, request.headers)
+    finally:
+        empty_all_tables(app)
+        Database.engine(app).dispose()
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ({"webhook_secret": "short"}, "at least 32 characters"),
+        ({"webhook_secrets": []}, "a list of secrets"),
+        ({"webhook_secrets": ["whsec_" + "!" * 40]}, "base64"),
+        ({"webhook_secret": "s" * 40, "webhook_secrets": ["s" * 40]}, "not both"),
+    ],
+)
+def test_a_webhook_secret_that_cannot_be_used_is_refused_at_start(
+    tmp_path: Path, entry: dict[str, object], problem: str
+):
+    settings = delivery_data(
+        tmp_path,
+        intakes={"hotline_ie": "webhook"},
+        endpoints={"hotline_ie": {"webhook_url": "https://hook.example/ie", **entry}},
+    )
+    directory = load_directory(Path(settings["data_dir"]))
+    with pytest.raises(ConfigError, match=problem):
+        load_endpoints(Path(settings["delivery_config"]), directory)

@@ -13,6 +13,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy import update
 
+from assistant.cases.retention import erase_case
+from assistant.cases.retention import purge
 from assistant.cli import main
 from assistant.extensions import Database
 from assistant.hotline import referrals as staff_actions
@@ -22,7 +24,10 @@ from assistant.hotline.api_keys import rotate_key
 from assistant.hotline.referrals import Automatic
 from assistant.models import ApiKey
 from assistant.models import AuditEvent
+from assistant.models import Case
+from assistant.models import OutboxItem
 from assistant.models import Referral
+from assistant.models import Withdrawal
 from assistant.models import utcnow
 from tests.conftest import HOTLINE_A
 from tests.conftest import HOTLINE_B
@@ -598,3 +603,48 @@ def test_the_operator_makes_lists_rotates_and_revokes_keys_at_the_command_line(a
         main, ["api-key", "create", "--hotline", "nowhere", "--name", "x", "--scope", "read"]
     )
     assert unknown.exit_code != 0 and "no hotline" in unknown.output
+
+
+def test_a_case_past_its_retention_leaves_an_expired_entry_and_an_erasure_twice_is_harmless(
+    app, client, key_a
+):
+    receipt = file(client, "https://files.example.ie/old")
+    [entry] = poll(client, key_a)["referrals"]
+    with Database.new_session(app) as db:
+        counts = purge(db, on=dt.date.today() + dt.timedelta(days=400))
+    assert counts["cases"] == 1
+    [expired] = poll(client, key_a)["referrals"]
+    assert (expired["reporting_reference"], expired["state"]) == (
+        entry["reporting_reference"],
+        "expired",
+    )
+    assert read(client, key_a, entry["reporting_reference"])["state"] == "expired"
+    # No webhook for an expiry, and nothing about the case left but that line.
+    with Database.new_session(app) as db:
+        assert (
+            db.scalars(select(OutboxItem).where(OutboxItem.withdrawal_id.is_not(None))).all() == []
+        )
+    # An erasure that comes twice (a double submit) finds nothing the second time.
+    other = file(client, "https://files.example.ie/twice")
+    with Database.new_session(app) as db:
+        case = db.scalar(select(Case).where(Case.case_number == other["case_number"]))
+        erase_case(db, case, {})
+    with Database.new_session(app) as db:
+        stale = Case(id=case.id)
+        erase_case(db, stale, {})
+        assert len(db.scalars(select(Withdrawal)).all()) == 2
+    assert receipt
+
+
+def test_a_rotation_overlap_out_of_range_is_refused_in_words(app, hotline_admin_a):
+    make_key(app, HOTLINE_A)
+    with Database.new_session(app) as db:
+        key_id = db.scalar(select(ApiKey.id))
+    for hours in ("10000000000000", "-1", "721", ""):
+        answer = hotline_admin_a.post(
+            f"/hotline/team/keys/{key_id}/rotate", {"overlap_hours": hours}
+        )
+        assert answer.status_code == 400, hours
+        assert "The overlap is 0 to 720 hours." in answer.get_data(as_text=True)
+    with Database.new_session(app) as db:
+        assert len(db.scalars(select(ApiKey)).all()) == 1

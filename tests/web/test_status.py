@@ -163,6 +163,8 @@ def test_erase_needs_confirmation_then_removes_every_row(survivor: Survivor, app
     assert filled["referrals"] == 2 and filled["referral_events"] == 2
     page = survivor.client.get("/my-request/erase").get_data(as_text=True)
     assert "the 2 places you told us about" in page and "1 message" in page
+    # What the hotlines will hear: that it was withdrawn, by its reference, nothing else.
+    assert "is told that you withdrew it, by its reference number only" in page
     token = csrf_token(survivor.client, "/my-request/erase")
     unconfirmed = survivor.client.post("/my-request/erase", data={"csrf_token": token})
     assert unconfirmed.status_code == 400
