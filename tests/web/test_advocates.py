@@ -18,6 +18,7 @@ from assistant.cases.access import redeem_invitation
 from assistant.cases.retention import purge
 from assistant.cli import main
 from assistant.extensions import Database
+from assistant.hotline.api_keys import create_key
 from assistant.models import Account
 from assistant.models import AuditEvent
 from assistant.models import Case
@@ -782,3 +783,37 @@ def test_a_refused_message_page_is_an_audited_view_too(app, advocate_a):
     with Database.new_session(app) as db:
         views = db.scalars(select(AuditEvent).where(AuditEvent.action == "case.viewed")).all()
         assert [e.case_id for e in views] == [case_id]
+
+
+def test_the_hotlines_system_hears_when_an_advocate_is_given_or_loses_access(app, advocate_a):
+    """Who has access to the case is part of the referral a hotline's system reads: each change
+    comes through its changes feed."""
+    services = app.extensions["assistant.services"]
+    with Database.new_session(app) as db:
+        key = create_key(db, services.directory, "hotline_ie", "CMS", ["read"], by=None).raw
+    system = app.test_client()
+    headers = {"Authorization": f"Bearer {key}"}
+    survivor = signed_in_survivor(app, "https://example.ie/access-feed")
+    after = system.get("/api/v1/hotline/referrals", headers=headers).get_json()["next"]
+
+    def changes() -> list[dict[str, Any]]:
+        nonlocal after
+        page = system.get(
+            "/api/v1/hotline/referrals", query_string={"after": after}, headers=headers
+        ).get_json()
+        after = page["next"]
+        return page["referrals"]
+
+    advocate_a.post("/advocate/redeem", {"code": invitation_from(survivor)})
+    [given] = changes()
+    referral = system.get(
+        f"/api/v1/hotline/referrals/{given['reporting_reference']}", headers=headers
+    ).get_json()
+    assert [a["organisation"] for a in referral["reporter"]["advocates"]] == [ADVOCATE_ORG]
+    with Database.new_session(app) as db:
+        access_id = db.scalar(select(CaseAccess.id))
+    token = csrf_token(survivor.client, "/my-request")
+    survivor.client.post(f"/my-request/access/{access_id}/revoke", data={"csrf_token": token})
+    [taken] = changes()
+    assert taken["reporting_reference"] == given["reporting_reference"]
+    assert taken["change"] > given["change"]
