@@ -363,31 +363,29 @@ def account_notice_email(settings: Settings, count: int, language: str = "en") -
     shown to each other."""
     words = Translations.load(str(TRANSLATIONS), [language])
     team_page = settings.public_url.rstrip("/") + "/hotline/team/"
-    message = EmailMessage()
-    message["Subject"] = words.ngettext(
-        "A new account was created for your hotline",
-        "New accounts were created for your hotline",
-        count,
+    return _to_administrators(
+        settings,
+        words.ngettext(
+            "A new account was created for your hotline",
+            "New accounts were created for your hotline",
+            count,
+        ),
+        words.ngettext(
+            "%(num)d new account was created for your hotline in the portal.",
+            "%(num)d new accounts were created for your hotline in the portal.",
+            count,
+        )
+        % {"num": count},
+        words.gettext(
+            "Your hotline's administrators see every account, and who created it, on the Team "
+            "page: %(page)s"
+        )
+        % {"page": team_page},
+        words.gettext(
+            "If nobody at your hotline expected it, disable it there or tell your administrator. "
+            "This message names no one on purpose."
+        ),
     )
-    message["From"] = settings.smtp_from
-    message["To"] = "undisclosed-recipients:;"
-    message["Date"] = formatdate(usegmt=True)
-    message["Message-ID"] = make_msgid(domain=_domain(settings.smtp_from))
-    created = words.ngettext(
-        "%(num)d new account was created for your hotline in the portal.",
-        "%(num)d new accounts were created for your hotline in the portal.",
-        count,
-    ) % {"num": count}
-    where = words.gettext(
-        "Your hotline's administrators see every account, and who created it, on the Team "
-        "page: %(page)s"
-    ) % {"page": team_page}
-    explanation = words.gettext(
-        "If nobody at your hotline expected it, disable it there or tell your administrator. "
-        "This message names no one on purpose."
-    )
-    message.set_content(f"{created}\n{where}\n\n{explanation}\n")
-    return message
 
 
 def key_notice_email(settings: Settings, count: int, language: str = "en") -> EmailMessage:
@@ -396,30 +394,42 @@ def key_notice_email(settings: Settings, count: int, language: str = "en") -> Em
     nobody at the hotline expected is revoked there."""
     words = Translations.load(str(TRANSLATIONS), [language])
     keys_page = settings.public_url.rstrip("/") + "/hotline/team/keys"
-    message = EmailMessage()
-    message["Subject"] = words.ngettext(
-        "A new API key was made for your hotline",
-        "New API keys were made for your hotline",
-        count,
+    return _to_administrators(
+        settings,
+        words.ngettext(
+            "A new API key was made for your hotline",
+            "New API keys were made for your hotline",
+            count,
+        ),
+        words.ngettext(
+            "%(num)d new API key was made for your hotline's own systems.",
+            "%(num)d new API keys were made for your hotline's own systems.",
+            count,
+        )
+        % {"num": count},
+        words.gettext(
+            "Your hotline's administrators see every key, who made it and what it may do, on the "
+            "API keys page: %(page)s"
+        )
+        % {"page": keys_page},
+        words.gettext(
+            "If nobody at your hotline expected it, revoke it there. This message names no one "
+            "on purpose."
+        ),
     )
+
+
+def _to_administrators(
+    settings: Settings, subject: str, what: str, where: str, explanation: str
+) -> EmailMessage:
+    """A neutral message to a hotline's people, who are not shown to each other."""
+    message = EmailMessage()
+    message["Subject"] = subject
     message["From"] = settings.smtp_from
     message["To"] = "undisclosed-recipients:;"
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(domain=_domain(settings.smtp_from))
-    made = words.ngettext(
-        "%(num)d new API key was made for your hotline's own systems.",
-        "%(num)d new API keys were made for your hotline's own systems.",
-        count,
-    ) % {"num": count}
-    where = words.gettext(
-        "Your hotline's administrators see every key, who made it and what it may do, on the "
-        "API keys page: %(page)s"
-    ) % {"page": keys_page}
-    explanation = words.gettext(
-        "If nobody at your hotline expected it, revoke it there. This message names no one on "
-        "purpose."
-    )
-    message.set_content(f"{made}\n{where}\n\n{explanation}\n")
+    message.set_content(f"{what}\n{where}\n\n{explanation}\n")
     return message
 
 

@@ -463,6 +463,22 @@ def _deliver_webhook(
         )
         return _record_failure(db, [item], "export_failed", worker, now())
     db.rollback()  # end the read: no transaction stays open while the network is slow
+    return _post(db, services, endpoint, item, body, context, worker, now, delivered_case=case_id)
+
+
+def _post(
+    db: Session,
+    services: Services,
+    endpoint: Endpoint,
+    item: _Claimed,
+    body: bytes,
+    context: ssl.SSLContext,
+    worker: str,
+    now: Clock,
+    *,
+    delivered_case: int | None = None,
+) -> list[str]:
+    """POST one webhook and record how it went."""
     try:
         post_webhook(
             endpoint,
@@ -475,7 +491,7 @@ def _deliver_webhook(
     except NETWORK_ERRORS as exc:
         return _record_failure(db, [item], failure_code(exc), worker, now())
     return _finish(
-        db, [item], worker, status=OutboxStatus.SENT, moment=now(), delivered_case=case_id
+        db, [item], worker, status=OutboxStatus.SENT, moment=now(), delivered_case=delivered_case
     )
 
 
@@ -514,18 +530,7 @@ def _deliver_withdrawal(
         "withdrawn_on": withdrawal.withdrawn_on.isoformat(),
     }
     body = webhook_body(WebhookEvent.WITHDRAWN, now(), data, item.idempotency_key)
-    try:
-        post_webhook(
-            endpoint,
-            body,
-            item.idempotency_key,
-            now(),
-            context,
-            legacy_signature=services.settings.webhook_legacy_signature,
-        )
-    except NETWORK_ERRORS as exc:
-        return _record_failure(db, [item], failure_code(exc), worker, now())
-    return _finish(db, [item], worker, status=OutboxStatus.SENT, moment=now())
+    return _post(db, services, endpoint, item, body, context, worker, now)
 
 
 def _deliver_email(
