@@ -9,15 +9,19 @@ worker (``assistant deliver``; :func:`run_forever` for ``--loop``):
   FOR UPDATE SKIP LOCKED``), committed before anything is sent, so several workers never send the
   same item;
 - an item whose referral no longer belongs to the item's hotline is ``cancelled``;
-- webhook: the referral as compact UTF-8 JSON (:func:`assistant.hotline.reports.export_referral`,
-  built at send time and never stored), POSTed over verified HTTPS without following redirects,
-  signed with the hotline's secret (see :mod:`assistant.hotline.channels`, whose
-  ``verify_signature`` hotlines can use) and carrying the item's ``Idempotency-Key``, the same
-  on every retry;
+- webhook: an event (:class:`~assistant.vocabulary.WebhookEvent`) as compact UTF-8 JSON,
+  ``{type, timestamp, delivery_id, data}``, built at send time and never stored: a new referral
+  or added places carry the referral (:func:`assistant.hotline.reports.export_referral`), a
+  survivor's message only the reporting reference, a withdrawal (an item with
+  ``withdrawal_id``, which outlives the erased case) only the reference and the date. POSTed
+  over verified HTTPS without following redirects, signed as Standard Webhooks says (see
+  :mod:`assistant.hotline.channels`), with the item's key as ``webhook-id`` and
+  ``Idempotency-Key``, the same on every retry;
 - e-mail: one neutral message per hotline and pass saying how many referrals are waiting in the
   portal, sent over SMTP with STARTTLS required and the certificate verified;
 - a new account of a hotline (an item with ``account_id``, written by
-  :mod:`assistant.people.team` with the account): one neutral message per hotline and pass to the
+  :mod:`assistant.people.team` with the account), or a new API key (``api_key_id``, written by
+  :mod:`assistant.hotline.api_keys`): one neutral message per hotline, kind and pass to the
   people :func:`assistant.people.team.notice_recipients` names, whatever the hotline's intake;
 - a failure is retried with exponential backoff (30 s doubling, at most an hour apart) and
   recorded as a short code, never an answer's body; after 24 hours of failures the item is
