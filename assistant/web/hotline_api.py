@@ -27,6 +27,7 @@ from flask import jsonify
 from flask import request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import current_services
@@ -270,7 +271,9 @@ def messages(reference: str) -> Response:
     checked_request()
     found = _referral(reference)
     cipher = current_services().cipher
-    rows = db.session.query(Message).filter(Message.referral_id == found.id).order_by(Message.id)
+    rows = db.session.scalars(
+        select(Message).where(Message.referral_id == found.id).order_by(Message.id)
+    )
     payload = [_message_json(m, cipher.open(m.body_sealed, "message.body")) for m in rows]
     referrals.record_view(db.session, _actor(), found, "referral.messages_read")
     return jsonify({"reporting_reference": reporting_reference(found), "messages": payload})
