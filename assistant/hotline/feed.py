@@ -73,9 +73,10 @@ def take_numbers(db: Session, hotline_id: str, count: int) -> int:
     return last
 
 
-def stamp(db: Session, referral_ids: Iterable[tuple[str, int]]) -> None:
+def stamp(db: Session, referral_ids: Iterable[tuple[str, int]], *, locked: bool = False) -> None:
     """Put these referrals (``(hotline_id, referral_id)`` pairs) at the end of their hotlines'
-    feeds. Call it last in the transaction, after every other write (see the module's note)."""
+    feeds. Call it last in the transaction, after every other write (see the module's note).
+    ``locked``: this transaction has written the referrals' rows already (so holds them)."""
     by_hotline: dict[str, list[int]] = {}
     for hotline_id, referral_id in referral_ids:
         if referral_id not in by_hotline.setdefault(hotline_id, []):
@@ -86,8 +87,11 @@ def stamp(db: Session, referral_ids: Iterable[tuple[str, int]]) -> None:
     connection = db.connection()
     # The referrals' rows first (a no-op write, which locks them), the counters after: whoever
     # holds a counter then waits for nothing (see the module's note).
-    every = sorted(i for ids in by_hotline.values() for i in ids)
-    connection.execute(update(table).where(table.c.id.in_(every)).values(feed_seq=table.c.feed_seq))
+    if not locked:
+        every = sorted(i for ids in by_hotline.values() for i in ids)
+        connection.execute(
+            update(table).where(table.c.id.in_(every)).values(feed_seq=table.c.feed_seq)
+        )
     rows: list[dict[str, int]] = []
     # In one order everywhere, so two writers never hold two counters in opposite orders.
     for hotline_id in sorted(by_hotline):
@@ -103,10 +107,10 @@ def stamp(db: Session, referral_ids: Iterable[tuple[str, int]]) -> None:
     )
 
 
-def stamp_referrals(db: Session, referrals: Iterable[Referral]) -> None:
+def stamp_referrals(db: Session, referrals: Iterable[Referral], *, locked: bool = False) -> None:
     """:func:`stamp` for loaded referrals; their ``feed_seq`` is read again when next used."""
     chosen = [r for r in referrals if r.id is not None]
-    stamp(db, ((r.hotline_id, r.id) for r in chosen))
+    stamp(db, ((r.hotline_id, r.id) for r in chosen), locked=locked)
     for referral in chosen:
         db.expire(referral, ["feed_seq"])
 

@@ -445,8 +445,9 @@ class _Work:
             self.db.flush()
             for table, rows in self.later.items():
                 self.db.execute(insert(table), rows)
-            # Last: it takes the hotlines' feed numbers (see assistant.hotline.feed).
-            stamp_referrals(self.db, [*self.touched.values(), *self.made])
+            # Last: it takes the hotlines' feed numbers (see assistant.hotline.feed). The rows
+            # are this transaction's already: each was written with its new version, or made.
+            stamp_referrals(self.db, [*self.touched.values(), *self.made], locked=True)
         except StaleDataError:
             # Another action committed between our read and our write: refuse, write nothing,
             # and say what changed since the version this action was decided on.
