@@ -199,9 +199,9 @@ def changes() -> Response:
         ) from None
     size = int(request.args.get("limit", feed.FEED_PAGE))
     page = feed.feed_page(db.session, hotline_id, after, size)
-    if page.items:  # a poll that finds nothing new reads nothing: no trail of every minute
-        audit.record(db.session, _key().actor, "api.feed_read", "api_key", _key().key_id)
-        db.session.commit()
+    # Every use of a key is audited, a poll that finds nothing new too (one row, no content).
+    audit.record(db.session, _key().actor, "api.feed_read", "api_key", _key().key_id)
+    db.session.commit()
     return jsonify(
         {
             "referrals": [_feed_item(item) for item in page.items],
@@ -236,7 +236,9 @@ def _withdrawn(referral_id: int) -> Response | None:
     found = feed.withdrawal_of(db.session, _key().hotline_id, referral_id)
     if found is None:
         return None
-    # Not audited: nothing of a case is read, and a trail naming it would outlive the record.
+    # Audited like any use of a key: the referral's id, which the hotline knows, no case.
+    audit.record(db.session, _key().actor, "referral.viewed", "referral", referral_id)
+    db.session.commit()
     return jsonify(
         {
             "reporting_reference": reporting_reference(referral_id),
