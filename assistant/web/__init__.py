@@ -36,6 +36,7 @@ from .api import bp as api_bp
 from .api import json_error
 from .api import json_error_for
 from .forms import LANGUAGE_NAMES
+from .health import bp as health_bp
 from .hotline import bp as hotline_bp
 from .hotline_api import bp as hotline_api_bp
 from .provider import bp as provider_bp
@@ -119,6 +120,7 @@ class RowId(IntegerConverter):
 def register_web(app: Flask) -> None:
     app.url_map.converters["int"] = RowId  # before any route is added
     app.register_blueprint(public_bp)
+    app.register_blueprint(health_bp)
     app.register_blueprint(pwa_bp)
     app.register_blueprint(where_bp)
     app.register_blueprint(survivor_bp)

@@ -44,6 +44,8 @@ NOT_PAGES = {
     "pwa.service_worker",
     "public.quick_exit",
     "hotline.export",
+    "health.healthz",
+    "health.readyz",
 }
 
 

@@ -47,6 +47,9 @@ PUBLIC_ON_PURPOSE = {
     "public.figures",  # off (404) unless the service publishes provider figures
     "provider.notice",
     "provider.answer",
+    # For operators: up, and ready; nothing more.
+    "health.healthz",
+    "health.readyz",
 }
 
 
