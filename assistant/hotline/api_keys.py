@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import hmac
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,15 +26,15 @@ from sqlalchemy.orm import Session
 from ..errors import Refused
 from ..models import Account
 from ..models import ApiKey
-from ..models import OutboxItem
 from ..models import today
 from ..models import utcnow
 from ..people import audit
 from ..routing import Directory
+from ..routing import Intake
 from ..text_input import checked_text
 from ..transactions import committed
 from ..vocabulary import ApiScope
-from ..vocabulary import OutboxStatus
+from .delivery import outbox_item
 
 KEY_PREFIX = "rra_"
 MAX_NAME_LENGTH = 60
@@ -43,7 +42,6 @@ MAX_NAME_LENGTH = 60
 DEFAULT_OVERLAP = dt.timedelta(hours=24)
 MAX_OVERLAP = dt.timedelta(days=30)
 NEW_FOR = dt.timedelta(days=14)
-ACCOUNT_NOTICE_CHANNEL = "email"
 
 
 class KeyRefused(Refused):
@@ -115,9 +113,8 @@ def create_key(
     if directory.get(hotline_id) is None:
         raise KeyRefused("unknown_hotline")
     with committed(db):
-        key = _new_key(db, hotline_id, _checked_name(name), _checked_scopes(scopes), by)
-        raw = key.raw
-    return NewKey(key.key, raw)
+        made = _new_key(db, hotline_id, _checked_name(name), _checked_scopes(scopes), by)
+    return made
 
 
 def _new_key(
@@ -137,18 +134,7 @@ def _new_key(
     db.add(key)
     db.flush()
     # Every administrator of the hotline hears of it (a neutral e-mail; the Team page says more).
-    db.add(
-        OutboxItem(
-            hotline_id=hotline_id,
-            channel=ACCOUNT_NOTICE_CHANNEL,
-            api_key_id=key.id,
-            status=OutboxStatus.PENDING,
-            idempotency_key=secrets.token_hex(16),
-            attempts=0,
-            created_at=now,
-            next_attempt_at=now,
-        )
-    )
+    db.add(outbox_item(hotline_id, Intake.EMAIL, api_key_id=key.id))
     actor = audit.account_actor(by) if by is not None else audit.OPERATOR
     audit.record(db, actor, "api_key.created", "api_key", key.id)
     return NewKey(key, raw)
@@ -203,8 +189,7 @@ def rotate_key(
         old.expires_at = min(now + overlap, old.expires_at or now + overlap)
         actor = audit.account_actor(by) if by is not None else audit.OPERATOR
         audit.record(db, actor, "api_key.rotated", "api_key", old.id)
-        raw = new.raw
-    return NewKey(new.key, raw)
+    return new
 
 
 def revoke_key(db: Session, hotline_id: str, key_id: int, *, by: Account | None) -> ApiKey:
@@ -227,7 +212,7 @@ def authenticate(db: Session, directory: Directory, raw: str) -> KeyUse | None:
         return None
     digest = key_hash(raw)
     key = db.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
-    if key is None or not hmac.compare_digest(key.key_hash, digest):
+    if key is None:
         return None
     if not is_live(key) or directory.get(key.hotline_id) is None:
         return None

@@ -121,7 +121,7 @@ def enqueue_delivery(
         return
     if endpoint.channel != Intake.WEBHOOK and event not in EMAILED_EVENTS:
         return
-    db.add(_item(referral.hotline_id, endpoint.channel, referral=referral, event=event))
+    db.add(outbox_item(referral.hotline_id, endpoint.channel, referral=referral, event=event))
 
 
 def enqueue_withdrawals(
@@ -134,7 +134,7 @@ def enqueue_withdrawals(
         if endpoint is None or endpoint.channel != Intake.WEBHOOK:
             continue
         db.add(
-            _item(
+            outbox_item(
                 withdrawal.hotline_id,
                 endpoint.channel,
                 withdrawal_id=withdrawal.id,
@@ -143,7 +143,9 @@ def enqueue_withdrawals(
         )
 
 
-def _item(hotline_id: str, channel: str, **about: Any) -> OutboxItem:
+def outbox_item(hotline_id: str, channel: str, **about: Any) -> OutboxItem:
+    """A pending outbox row, due now, with a fresh idempotency key; ``about`` says what it is
+    about (a referral, a withdrawal, a new API key ...)."""
     now = utcnow()
     return OutboxItem(
         hotline_id=hotline_id,
