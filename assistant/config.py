@@ -18,6 +18,8 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from limits import parse as parse_limit
+
 log = logging.getLogger(__name__)
 
 ENVIRONMENTS = ("development", "production")
@@ -115,6 +117,11 @@ class Settings:
     ratelimit_enabled: bool = True
     ratelimit_storage_url: str = "memory://"
     ratelimit_receipt: str = "10 per minute;60 per hour"
+    # Tries of one case number: from one address (the survivor's own typos), and from every
+    # address together (an alarm: far above what a survivor and their advocate ever need).
+    # Always on, whatever ASSISTANT_RATELIMIT_ENABLED says: these replace a lock on the case.
+    receipt_tries_per_address: str = "5 per 15 minutes"
+    receipt_tries_per_case: str = "100 per day"
     ratelimit_filing: str = "10 per hour;40 per day"
     # Per advocate's account (an organisation's advocates share one address).
     ratelimit_advocate_filing: str = "60 per hour;300 per day"
@@ -144,6 +151,13 @@ class Settings:
             ARGON2_MIN_TIME_COST
         ):
             raise ConfigError("Argon2 settings are below OWASP's minimum (m=19456 KiB, t=2)")
+        for limit_name in ("receipt_tries_per_address", "receipt_tries_per_case"):
+            try:
+                parse_limit(getattr(self, limit_name))
+            except ValueError as exc:
+                raise ConfigError(
+                    f"ASSISTANT_{limit_name.upper()} must read like '5 per 15 minutes'"
+                ) from exc
         if self.argon2_parallelism < 1:
             raise ConfigError("ASSISTANT_ARGON2_PARALLELISM must be at least 1")
         if self.default_language not in SUPPORTED_LANGUAGES:

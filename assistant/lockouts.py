@@ -1,4 +1,5 @@
-"""How failed tries lock what they were aimed at: a receipt's case, or an account.
+"""How failed sign-ins lock an account (a receipt's tries are counted differently: see
+assistant.cases.receipts.ReceiptThrottle).
 
 The count is kept on the row itself (never by address); after :data:`MAX_FAILURES` within
 :data:`FAILURE_WINDOW` the row is locked, for 15 minutes the first time and twice as long each time

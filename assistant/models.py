@@ -170,11 +170,8 @@ class Case(Base):
     submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_on: Mapped[dt.date] = mapped_column(Date)
     retain_until: Mapped[dt.date] = mapped_column(Date, index=True)
-    # Receipt throttling: a counter on the case, never an address.
-    failed_checks: Mapped[int] = mapped_column(Integer, default=0)
-    failed_window_start: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    lockouts: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # Tries of the receipt are counted in the rate-limit store, never here (see
+    # assistant.cases.receipts.ReceiptThrottle).
 
     locations: Mapped[list[Location]] = relationship(
         back_populates="case", order_by="Location.position", cascade="all, delete-orphan"

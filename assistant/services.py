@@ -12,6 +12,7 @@ from dataclasses import field
 from pathlib import Path
 
 from .cases.receipts import PassphraseHasher
+from .cases.receipts import ReceiptThrottle
 from .config import Settings
 from .config import decode_key
 from .config import parse_master_keys
@@ -35,6 +36,7 @@ class Services:
     cipher: FieldCipher
     keyed_hasher: KeyedHasher
     passphrases: PassphraseHasher
+    receipt_tries: ReceiptThrottle
     directory: Directory
     passwords: AccountPasswords
     resources: Resources = field(default_factory=lambda: Resources(()))
@@ -56,11 +58,18 @@ def build_services(settings: Settings) -> Services:
         data_dir,
         fallback_id=settings.fallback_hotline or None,
     )
+    keyed_hasher = KeyedHasher(decode_key(settings.hash_key, "ASSISTANT_HASH_KEY"))
     return Services(
         settings=settings,
         cipher=FieldCipher(parse_master_keys(settings.master_keys)),
-        keyed_hasher=KeyedHasher(decode_key(settings.hash_key, "ASSISTANT_HASH_KEY")),
+        keyed_hasher=keyed_hasher,
         passphrases=PassphraseHasher(**argon2),
+        receipt_tries=ReceiptThrottle(
+            settings.ratelimit_storage_url,
+            keyed_hasher,
+            per_address=settings.receipt_tries_per_address,
+            per_case=settings.receipt_tries_per_case,
+        ),
         passwords=AccountPasswords(**argon2),
         directory=directory,
         resources=load_resources(data_dir),

@@ -120,7 +120,12 @@ def test_environment_values_are_converted_to_their_types(tmp_path: Path) -> None
 
 @pytest.mark.parametrize(
     ("name", "raw"),
-    [("ASSISTANT_MAX_LOCATIONS", "lots"), ("ASSISTANT_SECURE_COOKIES", "maybe")],
+    [
+        ("ASSISTANT_MAX_LOCATIONS", "lots"),
+        ("ASSISTANT_SECURE_COOKIES", "maybe"),
+        ("ASSISTANT_RECEIPT_TRIES_PER_ADDRESS", "five a quarter"),
+        ("ASSISTANT_RECEIPT_TRIES_PER_CASE", "100"),
+    ],
 )
 def test_values_of_the_wrong_type_are_refused(tmp_path: Path, name: str, raw: str) -> None:
     with pytest.raises(ConfigError, match=name):

@@ -394,8 +394,6 @@ def file_request(db: Session, services: Services, request: IntakeRequest) -> Fil
             submission_key=request.submission_key,
             created_on=on,
             retain_until=on + dt.timedelta(days=services.settings.retention_days),
-            failed_checks=0,
-            lockouts=0,
             consent_sealed=(
                 seal_consent(services.cipher, request.consent) if request.consent else None
             ),

@@ -4,33 +4,42 @@ The passphrase is shown once and stored only as an Argon2id hash. Checking a rec
 case by its (indexed, unique) case number and runs exactly one Argon2 verification, so its cost does
 not grow with the number of cases; an unknown case number burns the same work against a dummy hash
 so that it cannot be told apart from a wrong passphrase.
+
+Tries are counted before any hashing, atomically, in the rate-limit store (see
+:class:`ReceiptThrottle`): per case number *and* address, so that a stranger who knows a case
+number cannot keep the survivor out from anywhere else, and per case number across addresses, a
+much higher ceiling that raises an alarm.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import secrets
+import time
 from typing import NewType
 
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeTimedSerializer
+from limits import RateLimitItem
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import select
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from ..crypto import Argon2Hasher
-from ..lockouts import FAILURE_WINDOW
-from ..lockouts import MAX_FAILURES
-from ..lockouts import lockout_for
+from ..crypto import KeyedHasher
 from ..models import Case
 from ..models import today
-from ..models import utcnow
 from ..people import audit
 from ..sessions import end_case_sessions
 
 Passphrase = NewType("Passphrase", str)
 CaseNumber = NewType("CaseNumber", str)
+
+log = logging.getLogger(__name__)
 
 CASE_PREFIX = "RQ-"
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -51,7 +60,7 @@ class InvalidReceipt(Exception):
 
 
 class ReceiptLocked(Exception):
-    """Too many wrong passphrases for this case number; try again later."""
+    """Too many tries of this case number (from this address, or from everywhere today)."""
 
     def __init__(self, retry_after: dt.timedelta) -> None:
         super().__init__("locked")
@@ -113,73 +122,91 @@ class PassphraseHasher(Argon2Hasher):
         self._verify(None, "\x00unknown")
 
 
+class ReceiptThrottle:
+    """Tries of a receipt, counted in the rate-limit store (memory, or Redis shared by every
+    process) before the Argon2 check, so that no number of parallel requests gets past a limit.
+
+    Two moving windows: one per case number and address (5 per 15 minutes by default), one per
+    case number across addresses (100 a day by default, an alarm more than a lock). The store
+    holds only keyed hashes: neither a case number nor an address is ever written down, and
+    nothing is kept on disk. A case number that does not exist is counted the same way, so a
+    refusal says nothing about whether the case exists.
+    """
+
+    def __init__(
+        self, storage_url: str, hasher: KeyedHasher, *, per_address: str, per_case: str
+    ) -> None:
+        self._windows = MovingWindowRateLimiter(storage_from_string(storage_url))
+        self._hasher = hasher
+        self._per_address: RateLimitItem = parse(per_address)
+        self._per_case: RateLimitItem = parse(per_case)
+        self._alarm: RateLimitItem = parse("1 per day")
+
+    def _keys(self, number: str, address: str) -> tuple[str, str]:
+        pair = self._hasher.digest(f"{number}\x00{address}", "receipt-tries")[:32]
+        return pair, self._hasher.digest(number, "receipt-tries-case")[:32]
+
+    def take(self, number: str, address: str) -> tuple[dt.timedelta | None, bool]:
+        """Count one try. ``(None, False)`` when it may go ahead; else how long to wait, and
+        whether this is the first refusal today by the per-case ceiling (the alarm)."""
+        pair, case = self._keys(number, address)
+        if not self._windows.hit(self._per_address, "receipt-pair", pair):
+            return self._wait(self._per_address, "receipt-pair", pair), False
+        if not self._windows.hit(self._per_case, "receipt-case", case):
+            alarm = self._windows.hit(self._alarm, "receipt-alarm", case)
+            return self._wait(self._per_case, "receipt-case", case), alarm
+        return None, False
+
+    def forget(self, number: str, address: str) -> None:
+        """The right passphrase from this address: its earlier mistakes no longer count."""
+        pair, _case = self._keys(number, address)
+        self._windows.clear(self._per_address, "receipt-pair", pair)
+
+    def _wait(self, item: RateLimitItem, *keys: str) -> dt.timedelta:
+        stats = self._windows.get_window_stats(item, *keys)
+        return dt.timedelta(seconds=max(1.0, stats.reset_time - time.time()))
+
+
 def check_receipt(
     db: Session,
     hasher: PassphraseHasher,
+    throttle: ReceiptThrottle,
+    address: str,
     case_number_text: str,
     passphrase_text: str,
-    *,
-    now: dt.datetime | None = None,
 ) -> Case:
     """The case this receipt opens, or :class:`InvalidReceipt` / :class:`ReceiptLocked`.
 
-    A failure is counted on the case and committed at once, in its own transaction, so that a
-    failing request still records it.
+    The try is counted first (``address`` is the client's, only ever hashed), then the case is
+    looked up and exactly one Argon2 verification runs. Nothing is written to the database for a
+    wrong passphrase, so a wrong case number and a wrong passphrase cost the same.
     """
-    now = now or utcnow()
     number = normalise_case_number(case_number_text)
     passphrase = normalise_passphrase(passphrase_text)
+    wait, alarm = throttle.take(number or "-", address)
+    if wait is not None:
+        if alarm and number is not None:
+            _raise_alarm(db, number)
+        raise ReceiptLocked(wait)
     case = db.scalar(select(Case).where(Case.case_number == number)) if number else None
     if case is None:
         hasher.burn()
-        # The same write and commit a wrong passphrase costs, so timing does not tell them apart.
-        db.execute(update(Case).where(Case.id == -1).values(failed_checks=Case.failed_checks + 1))
-        db.commit()
         raise InvalidReceipt()
-    if case.locked_until is not None and case.locked_until > now:
-        # A locked case number tells an attacker it exists; with 40 bits of case number and an
-        # Argon2 check per try, finding one this way costs more than the lock reveals.
-        raise ReceiptLocked(case.locked_until - now)
     if hasher.verify(case.passphrase_hash, passphrase):
-        if case.failed_checks or case.lockouts:
-            case.failed_checks = 0
-            case.lockouts = 0
-            case.failed_window_start = None
-            case.locked_until = None
+        throttle.forget(number or "-", address)
         if passphrase is not None and hasher.needs_rehash(case.passphrase_hash):
             case.passphrase_hash = hasher.hash(passphrase)
         return case
-    _record_failure(db, case, now)
     raise InvalidReceipt()
 
 
-def _record_failure(db: Session, case: Case, now: dt.datetime) -> None:
-    window_open = (
-        case.failed_window_start is not None and now - case.failed_window_start < FAILURE_WINDOW
-    )
-    if not window_open:
-        db.execute(
-            update(Case).where(Case.id == case.id).values(failed_checks=1, failed_window_start=now)
-        )
-    else:
-        # Atomic increment: parallel guesses cannot slip past the limit.
-        db.execute(
-            update(Case).where(Case.id == case.id).values(failed_checks=Case.failed_checks + 1)
-        )
-    db.commit()
-    db.refresh(case)
-    if case.failed_checks >= MAX_FAILURES:
-        lockouts = case.lockouts + 1
-        db.execute(
-            update(Case)
-            .where(Case.id == case.id)
-            .values(
-                lockouts=lockouts,
-                locked_until=now + lockout_for(lockouts),
-                failed_checks=0,
-                failed_window_start=None,
-            )
-        )
+def _raise_alarm(db: Session, number: CaseNumber) -> None:
+    """A case number tried from many addresses: noted on the case (if there is one) for the
+    operator, once a day, and in the log without anything that identifies the case."""
+    case_id = db.scalar(select(Case.id).where(Case.case_number == number))
+    log.warning("A receipt was tried more often in a day than the per-case ceiling allows.")
+    if case_id is not None:
+        audit.record_on_case(db, audit.UNKNOWN, "case.receipt_ceiling_reached", case_id)
         db.commit()
 
 

@@ -431,8 +431,14 @@ def create_session() -> Response:
     """Exchange a receipt for a token. One 401 whichever part is wrong; 429 when locked."""
     body = checked_request()
     try:
+        services = current_services()
         case = check_receipt(
-            db.session, current_services().passphrases, body["case_number"], body["passphrase"]
+            db.session,
+            services.passphrases,
+            services.receipt_tries,
+            request.remote_addr or "unknown",
+            body["case_number"],
+            body["passphrase"],
         )
     except InvalidReceipt as exc:
         raise ApiError(

@@ -2,6 +2,10 @@
 
 Answers between the steps of a request and the signed-in case live in the database, sealed; nothing
 a person typed ever sits in a cookie the browser (or someone holding the phone) can read.
+
+A visitor who only reads writes nothing: while a session holds no more than a form's CSRF secret
+and the language chosen, it lives in a signed cookie of its own and no row is made. The first
+answer typed (or a sign-in) moves it to the database, and that cookie goes.
 """
 
 from __future__ import annotations
@@ -12,11 +16,13 @@ from typing import Any
 from flask import Flask
 from flask import Request
 from flask import Response
+from flask import request as current_request
 from flask import session as current_session
 from flask.sessions import SessionInterface
 from flask.sessions import SessionMixin
 from itsdangerous import BadSignature
 from itsdangerous import Signer
+from itsdangerous import URLSafeSerializer
 from werkzeug.datastructures import CallbackDict
 
 from ..extensions import Database
@@ -28,6 +34,13 @@ from ..sessions import purge_expired_sessions
 from ..sessions import save_session
 
 COOKIE_NAME = "rra_session"
+# A reader's session: only these keys, signed, in a cookie; nothing on the server.
+VISIT_COOKIE_NAME = "rra_visit"
+# Over HTTPS (always in production) both names take the __Host- prefix: the browser then keeps
+# them only when they were set by this exact host, over HTTPS, for every path, so a sibling
+# subdomain or a plain-HTTP man in the middle cannot plant a session (session fixation).
+SECURE_PREFIX = "__Host-"
+VISIT_KEYS = frozenset({"csrf_token", "lang"})
 KIND = "web"
 # The API authenticates with bearer tokens: it neither reads nor sets the session cookie.
 STATELESS_PREFIX = "/api/"
@@ -60,23 +73,42 @@ class ServerSessionInterface(SessionInterface):
     def __init__(self, services: Services) -> None:
         self.services = services
 
+    def cookie_name(self, name: str) -> str:
+        return SECURE_PREFIX + name if self.services.settings.secure_cookies else name
+
     def _signer(self, app: Flask) -> Signer:
         return Signer(str(app.secret_key), salt="rra-session-cookie")
+
+    def _visit_serializer(self, app: Flask) -> URLSafeSerializer:
+        return URLSafeSerializer(str(app.secret_key), salt="rra-visit-cookie")
+
+    def _visit(self, app: Flask, request: Request) -> dict[str, Any]:
+        """What a reader's cookie holds (the CSRF secret, the language), or nothing."""
+        cookie = request.cookies.get(self.cookie_name(VISIT_COOKIE_NAME))
+        if not cookie:
+            return {}
+        try:
+            loaded = self._visit_serializer(app).loads(cookie)
+        except BadSignature:
+            return {}
+        if not isinstance(loaded, dict):
+            return {}
+        return {k: v for k, v in loaded.items() if k in VISIT_KEYS and isinstance(v, str)}
 
     def open_session(self, app: Flask, request: Request) -> ServerSession:
         if request.path.startswith(STATELESS_PREFIX):
             return ServerSession(persist=False)
-        cookie = request.cookies.get(COOKIE_NAME)
+        cookie = request.cookies.get(self.cookie_name(COOKIE_NAME))
         if not cookie:
-            return ServerSession()
+            return ServerSession(self._visit(app, request))
         try:
             raw_id = self._signer(app).unsign(cookie).decode("ascii")
         except (BadSignature, UnicodeDecodeError):
-            return ServerSession()
+            return ServerSession(self._visit(app, request))
         with Database.new_session(app) as db:
             loaded = load_session(db, self.services.cipher, raw_id, KIND)
         if loaded is None:
-            return ServerSession()
+            return ServerSession(self._visit(app, request))
         return ServerSession(loaded.data, raw_id)
 
     def _idle(self, session: ServerSession) -> dt.timedelta:
@@ -95,11 +127,35 @@ class ServerSessionInterface(SessionInterface):
         if not session.persist:
             return
         secure = self.services.settings.secure_cookies
+        had_visit = self.cookie_name(VISIT_COOKIE_NAME) in current_request.cookies
+        if session.raw_id is None and set(session) <= VISIT_KEYS:
+            # A reader: a signed cookie, no row (and none when there is nothing to keep).
+            if not session:
+                if had_visit:
+                    response.delete_cookie(
+                        self.cookie_name(VISIT_COOKIE_NAME), path="/", secure=secure
+                    )
+            elif session.modified or not had_visit:
+                visit = self._visit_serializer(app).dumps(dict(session))
+                response.set_cookie(
+                    self.cookie_name(VISIT_COOKIE_NAME),
+                    visit,
+                    httponly=True,
+                    secure=secure,
+                    samesite="Lax",
+                    path="/",
+                )
+                response.vary.add("Cookie")
+            return
+        if had_visit:
+            response.delete_cookie(self.cookie_name(VISIT_COOKIE_NAME), path="/", secure=secure)
         with Database.new_session(app) as db:
             if session.raw_id and (session.regenerate or not session):
                 end_session(db, session.raw_id)
                 if not session:
-                    response.delete_cookie(COOKIE_NAME, path="/", secure=secure, httponly=True)
+                    response.delete_cookie(
+                        self.cookie_name(COOKIE_NAME), path="/", secure=secure, httponly=True
+                    )
                     return
                 session.raw_id = None
             if not session:
@@ -109,7 +165,7 @@ class ServerSessionInterface(SessionInterface):
                 session.raw_id = new_session_id()
                 # Expired sessions (abandoned drafts among them) go whenever a new one starts,
                 # as well as on `assistant purge`: an indexed delete, cheap enough to do here.
-                purge_expired_sessions(db)
+                purge_expired_sessions(db, batches=1)
             saved = save_session(
                 db,
                 self.services.cipher,
@@ -123,11 +179,13 @@ class ServerSessionInterface(SessionInterface):
                 create=created,
             )
             if not saved:
-                response.delete_cookie(COOKIE_NAME, path="/", secure=secure, httponly=True)
+                response.delete_cookie(
+                    self.cookie_name(COOKIE_NAME), path="/", secure=secure, httponly=True
+                )
                 return
         signed = self._signer(app).sign(session.raw_id.encode("ascii")).decode("ascii")
         response.set_cookie(
-            COOKIE_NAME,
+            self.cookie_name(COOKIE_NAME),
             signed,
             httponly=True,
             secure=secure,

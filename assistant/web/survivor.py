@@ -297,9 +297,12 @@ def check() -> str | BaseResponse | tuple[str, int]:
     status = 200
     if form.validate_on_submit():
         try:
+            services = current_services()
             case = check_receipt(
                 db.session,
-                current_services().passphrases,
+                services.passphrases,
+                services.receipt_tries,
+                request.remote_addr or "unknown",
                 form.case_number.data or "",
                 form.passphrase.data or "",
             )

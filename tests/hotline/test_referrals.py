@@ -63,7 +63,6 @@ def staff(db: Any) -> Staff:
         status="active",
         totp_last_step=0,
         failed_sign_ins=0,
-        lockouts=0,
         created_at=utcnow(),
     )
     db.add(account)

@@ -48,7 +48,6 @@ def account(db: Any, email: str, hotline_id: str, role: str = "staff") -> Accoun
         status="active",
         totp_last_step=0,
         failed_sign_ins=0,
-        lockouts=0,
         created_at=utcnow(),
     )
     db.add(row)
