@@ -123,6 +123,8 @@ class Settings:
     receipt_tries_per_address: str = "5 per 15 minutes"
     receipt_tries_per_case: str = "100 per day"
     ratelimit_filing: str = "10 per hour;40 per day"
+    # Filings the app refused (invalid places, one already listed...), counted apart.
+    ratelimit_refused_filing: str = "60 per hour;200 per day"
     # Per advocate's account (an organisation's advocates share one address).
     ratelimit_advocate_filing: str = "60 per hour;300 per day"
     ratelimit_lookup: str = "120 per minute"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from flask import Response
 from flask import current_app
 from flask import g
 from flask import request
@@ -37,8 +38,29 @@ def receipt_limit() -> str:
 
 
 def filing_limit() -> str:
-    """New requests and added places: against floods of false reports."""
+    """New requests and added places: against floods of false reports. Only what was filed
+    counts (:func:`note_filed`); refusals have their own, more generous limit."""
     return current_services().settings.ratelimit_filing
+
+
+def refused_filing_limit() -> str:
+    """Filings refused (a typo, a place already listed): someone correcting their answers must
+    not use up the quota of what they file, but an endless stream of refusals is still slowed."""
+    return current_services().settings.ratelimit_refused_filing
+
+
+def note_filed() -> None:
+    """This request filed something (a request, or places added): it counts against the filing
+    limit; a request that filed nothing counts against the limit of refusals instead."""
+    g.filed = True
+
+
+def was_filed(_response: Response) -> bool:
+    return bool(g.get("filed"))
+
+
+def was_refused(_response: Response) -> bool:
+    return not g.get("filed")
 
 
 def advocate_filing_limit() -> str:

@@ -46,6 +46,9 @@ from ..extensions import filing_limit
 from ..extensions import limiter
 from ..extensions import lookup_limit
 from ..extensions import receipt_limit
+from ..extensions import refused_filing_limit
+from ..extensions import was_filed
+from ..extensions import was_refused
 from ..models import Case
 from ..models import CaseAccess
 from ..people.accounts import AccountRefused
@@ -375,7 +378,12 @@ def review() -> str | BaseResponse:
 
 
 @bp.post("/file/send")
-@limiter.limit(advocate_filing_limit, key_func=_per_account)
+@limiter.shared_limit(
+    advocate_filing_limit, scope="advocate-filing", key_func=_per_account, deduct_when=was_filed
+)
+@limiter.shared_limit(
+    refused_filing_limit, scope="advocate-refused", key_func=_per_account, deduct_when=was_refused
+)
 @advocate_required
 def send() -> str | BaseResponse:
     """File the request. If the survivor wants their own receipt, it is shown here once, to hand

@@ -56,7 +56,11 @@ from ..extensions import db
 from ..extensions import filing_limit
 from ..extensions import limiter
 from ..extensions import lookup_limit
+from ..extensions import note_filed
 from ..extensions import receipt_limit
+from ..extensions import refused_filing_limit
+from ..extensions import was_filed
+from ..extensions import was_refused
 from ..models import Case
 from ..routing import DEFAULT_KIND
 from ..routing import Hotline
@@ -397,7 +401,8 @@ def _country(value: str | None, field: str) -> str | None:
 
 
 @bp.post("/requests")
-@limiter.shared_limit(filing_limit, scope="filing")
+@limiter.shared_limit(filing_limit, scope="filing", deduct_when=was_filed)
+@limiter.shared_limit(refused_filing_limit, scope="filing-refused", deduct_when=was_refused)
 @public
 def create_request() -> tuple[Response, int]:
     """File a request. 201 with the receipt (the only time the passphrase is returned)."""
@@ -414,6 +419,7 @@ def create_request() -> tuple[Response, int]:
     )
     try:
         filed = file_request(db.session, current_services(), intake)
+        note_filed()
     except IntakeError as error:
         raise ApiError(422, error.code, rejection_text(error.code, error.params)) from error
     assert filed.passphrase is not None  # a survivor always holds their receipt
@@ -575,13 +581,15 @@ def my_request(case: Case) -> Response:
 
 
 @bp.post("/requests/me/locations")
-@limiter.shared_limit(filing_limit, scope="filing")
+@limiter.shared_limit(filing_limit, scope="filing", deduct_when=was_filed)
+@limiter.shared_limit(refused_filing_limit, scope="filing-refused", deduct_when=was_refused)
 @token_required
 def add_my_locations(case: Case) -> tuple[Response, int]:
     """Add locations to the case; routed the same way. 201 with where they went."""
     batch = _checked_locations(checked_request()["locations"])
     try:
         added = add_locations(db.session, current_services(), case, batch.accepted)
+        note_filed()
     except IntakeError as error:
         status = 409 if error.code == "already_listed" else 422
         raise ApiError(status, error.code, rejection_text(error.code, error.params)) from error

@@ -30,6 +30,7 @@ from ..cases.intake import LocationEntry
 from ..cases.intake import collect_within_limits
 from ..cases.intake import file_request
 from ..cases.pasted import entries_from_pasted_text
+from ..extensions import note_filed
 from ..people.advocates import Consent
 from ..routing import NormalisedLocation
 from ..services import Services
@@ -197,6 +198,7 @@ def file_draft(
         flash(look_again)
         return redirect(url_for(review), 303)
     draft.discard()
+    note_filed()
     return filed
 
 

@@ -50,7 +50,11 @@ from ..extensions import db
 from ..extensions import filing_limit
 from ..extensions import limiter
 from ..extensions import lookup_limit
+from ..extensions import note_filed
 from ..extensions import receipt_limit
+from ..extensions import refused_filing_limit
+from ..extensions import was_filed
+from ..extensions import was_refused
 from ..models import Case
 from ..people.advocates import advocates_on_case
 from ..routing import DEFAULT_KIND
@@ -261,7 +265,8 @@ def review() -> str | BaseResponse:
 
 
 @bp.post("/request/send")
-@limiter.shared_limit(filing_limit, scope="filing")
+@limiter.shared_limit(filing_limit, scope="filing", deduct_when=was_filed)
+@limiter.shared_limit(refused_filing_limit, scope="filing-refused", deduct_when=was_refused)
 @public
 def send() -> str | BaseResponse:
     """File the request and show the receipt: the only time the passphrase is ever shown.
@@ -358,7 +363,10 @@ def message(case: Case) -> str | BaseResponse | tuple[str, int]:
 
 
 @bp.route("/my-request/add", methods=["GET", "POST"])
-@limiter.shared_limit(filing_limit, scope="filing", methods=["POST"])
+@limiter.shared_limit(filing_limit, scope="filing", methods=["POST"], deduct_when=was_filed)
+@limiter.shared_limit(
+    refused_filing_limit, scope="filing-refused", methods=["POST"], deduct_when=was_refused
+)
 @case_required
 def add(case: Case) -> str | BaseResponse:
     """Add more places; they are routed the same way as the first ones."""
@@ -377,6 +385,7 @@ def add(case: Case) -> str | BaseResponse:
             except IntakeError as error:
                 problems = [_problem(error)]
             else:
+                note_filed()
                 flash(ngettext("Added %(num)d place.", "Added %(num)d places.", len(outcome.added)))
                 return redirect(url_for(".status"), 303)
     return render_template(

@@ -69,6 +69,46 @@ def test_filing_is_limited_per_address_across_web_and_api_with_a_kind_page(limit
     assert 'id="passphrase"' not in page.get_data(as_text=True)
 
 
+def test_refused_filings_do_not_use_up_the_filing_quota(limited_app):
+    client = limited_app.test_client()
+    refused = {"locations": [{"kind": "url", "value": "not a link at all"}]}
+    assert {client.post("/api/v1/requests", json=refused).status_code for _ in range(10)} == {422}
+    body = {"locations": [{"kind": "url", "value": "https://example.com/a"}]}
+    assert client.post("/api/v1/requests", json=body).status_code == 201
+
+
+def test_refusals_are_limited_apart_and_more_generously(database_url, tmp_path):
+    app = make_app(
+        database_url,
+        tmp_path / "instance",
+        ratelimit_enabled=True,
+        ratelimit_filing="2 per hour",
+        ratelimit_refused_filing="5 per hour",
+    )
+    client = app.test_client()
+    refused = {"locations": [{"kind": "url", "value": "not a link at all"}]}
+    statuses = [client.post("/api/v1/requests", json=refused).status_code for _ in range(6)]
+    assert statuses == [422] * 5 + [429]
+
+
+def test_places_that_need_another_look_on_the_web_use_no_quota(limited_app):
+    survivor = Survivor(limited_app.test_client())
+    number, passphrase = survivor.file("https://example.com/first")
+    survivor.sign_in(number, passphrase)
+    for _ in range(4):
+        token = csrf_token(survivor.client, "/my-request/add")
+        page = survivor.client.post(
+            "/my-request/add", data={"csrf_token": token, "kind": "url", "value": "not a link"}
+        )
+        assert page.status_code == 200  # shown again, with what to change
+    token = csrf_token(survivor.client, "/my-request/add")
+    added = survivor.client.post(
+        "/my-request/add",
+        data={"csrf_token": token, "kind": "url", "value": "https://example.com/second"},
+    )
+    assert added.status_code == 303  # the second of the two filings an hour allows
+
+
 def test_the_hotline_systems_api_is_limited_per_key_and_keys_never_reach_a_log(
     database_url, tmp_path, caplog
 ):
