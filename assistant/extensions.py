@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy.exc
 from flask import Flask
 from flask import Response
 from flask import current_app
@@ -21,6 +22,22 @@ from sqlalchemy.orm import sessionmaker
 from .services import Services
 
 csrf = CSRFProtect()
+
+# A database or rate-limit store that does not answer: the request is refused with 503, to be tried
+# again, rather than failed with 500 (OperationalError covers a refused connection, a server gone
+# mid-statement and SQLite's "database is locked").
+_OUTAGES: list[type[BaseException]] = [
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,
+]
+try:
+    import redis.exceptions
+
+    _OUTAGES += [redis.exceptions.ConnectionError, redis.exceptions.TimeoutError]
+except ImportError:  # pragma: no cover (Redis is optional)
+    pass
+STORAGE_OUTAGES = tuple(_OUTAGES)
 
 
 def rate_limit_key() -> str:

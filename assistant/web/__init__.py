@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask
@@ -21,6 +22,7 @@ from werkzeug.routing import Map
 from ..config import RTL_LANGUAGES
 from ..config import SUPPORTED_LANGUAGES
 from ..config import language_tag
+from ..extensions import STORAGE_OUTAGES
 from ..extensions import csrf
 from ..extensions import current_services
 from ..models import MAX_ROW_ID
@@ -32,6 +34,7 @@ from .access import refuse_undeclared_routes
 from .account import bp as account_bp
 from .admin import bp as admin_bp
 from .advocate import bp as advocate_bp
+from .api import ERROR_MESSAGES
 from .api import bp as api_bp
 from .api import json_error
 from .api import json_error_for
@@ -42,6 +45,7 @@ from .hotline_api import bp as hotline_api_bp
 from .provider import bp as provider_bp
 from .public import bp as public_bp
 from .pwa import bp as pwa_bp
+from .session_interface import OUTAGE_KEY
 from .survivor import bp as survivor_bp
 from .team import bp as team_bp
 from .where import bp as where_bp
@@ -76,6 +80,14 @@ def _mask(value: str, kind: str) -> str:
     return mask_location_for_display(kind, value)
 
 
+def _storage_answered() -> None:
+    """The session could not be read because the database did not answer: refuse the request
+    the way any other outage is refused (see :func:`_unavailable`)."""
+    outage = request.environ.get(OUTAGE_KEY)
+    if outage is not None:
+        raise outage
+
+
 def _refuse_uploads() -> None:
     """Nothing is ever uploaded: no form here is multipart, so no multipart body is read."""
     if (request.mimetype or "").startswith("multipart/"):
@@ -108,6 +120,11 @@ def _error_page(error: HTTPException) -> Response | tuple[str, int, list[tuple[s
     return render_template("error.html", code=code), code, headers
 
 
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_OUTAGE = 30
+
+
 class RowId(IntegerConverter):
     """``<int:...>`` in every route: at most what an id column can hold, so an id no row can have
     is a 404 on every database (PostgreSQL would otherwise refuse 2**31 with an error)."""
@@ -134,6 +151,8 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(provider_bp)
     csrf.exempt(api_bp)  # the API takes bearer tokens, never cookies
     csrf.exempt(hotline_api_bp)
+    # First of all (before CSRF and the rate limits): the session it would check is missing.
+    app.before_request_funcs.setdefault(None, []).insert(0, _storage_answered)
     app.before_request(refuse_undeclared_routes)
     app.before_request(_refuse_uploads)
     app.after_request(_security_headers)
@@ -156,8 +175,27 @@ def register_web(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Any:
+        original = getattr(error, "original_exception", None) or error
+        if isinstance(original, STORAGE_OUTAGES):
+            return _unavailable(original)
         # Logged without request data; the person sees a calm page, never a traceback.
         app.logger.error("Unhandled %s on %s", type(error).__name__, request.endpoint)
         if request.path.startswith("/api/"):
             return json_error(500, "internal_error", _("Something went wrong on our side."))
         return render_template("error.html", code=500), 500
+
+
+def _unavailable(error: BaseException) -> Any:
+    """The database or the rate-limit store did not answer: a 503 that says to come back, and
+    that nothing was saved (the transaction was rolled back with the failed statement)."""
+    log.warning("Storage unavailable (%s) on %s", type(error).__name__, request.endpoint)
+    headers = {"Retry-After": str(RETRY_AFTER_OUTAGE)}
+    if request.path.startswith("/api/"):
+        response = json_error(503, "unavailable", ERROR_MESSAGES[503])
+        response.headers.update(headers)
+        return response
+    try:
+        page = render_template("error.html", code=503)
+    except Exception:
+        page = "Service unavailable. Nothing was saved. Please try again in a few minutes."
+    return page, 503, headers

@@ -102,6 +102,7 @@ ERROR_MESSAGES = {
     415: _l("Send JSON (Content-Type: application/json). Nothing can be uploaded."),
     422: _l("Some of the input could not be used."),
     429: _l("Too many tries. Please wait and try again."),
+    503: _l("The service cannot reach its records just now. Nothing was saved. Try again soon."),
 }
 INVALID_TOKEN = _l("This token is not valid or has expired.")
 PASSPHRASE_CHANGE_REQUIRED = _l(

@@ -68,6 +68,8 @@ ERROR_DESCRIPTIONS = {
     422: "Some of the input could not be used; `details` says which field (and which location) "
     "and why. A field the request does not have is refused too (`unknown_field`).",
     429: "Too many requests from here (`too_many_requests`). Wait `Retry-After` seconds.",
+    503: "The service cannot reach its database or rate-limit store just now (`unavailable`). "
+    "Nothing was saved: send the same request again after `Retry-After` seconds.",
 }
 
 API_DESCRIPTION = """\
@@ -127,7 +129,7 @@ def _json_response(description: str, schema: dict[str, Any]) -> dict[str, Any]:
 
 def _error(status: int, description: str | None = None) -> dict[str, Any]:
     response = _json_response(description or ERROR_DESCRIPTIONS[status], _ref("Error"))
-    if status == 429:
+    if status in (429, 503):
         response["headers"] = {"Retry-After": {"$ref": "#/components/headers/Retry-After"}}
     if status == 401:
         response["headers"] = {
@@ -679,9 +681,10 @@ def _operation(
     errors: tuple[int, ...] = (),
     **described: str,
 ) -> dict[str, Any]:
-    """One operation. Every one answers 415 to a body that is not JSON, whatever the method;
-    one with a body also 400 (not JSON), 413 (too large) and 422 (what the schema refuses)."""
-    statuses = {415, *errors}
+    """One operation. Every one answers 415 to a body that is not JSON, whatever the method, and
+    503 while its storage does not answer; one with a body also 400 (not JSON), 413 (too large)
+    and 422 (what the schema refuses)."""
+    statuses = {415, 503, *errors}
     if body is not None:
         statuses |= {400, 413, 422}
     if bearer:

@@ -25,6 +25,7 @@ from itsdangerous import Signer
 from itsdangerous import URLSafeSerializer
 from werkzeug.datastructures import CallbackDict
 
+from ..extensions import STORAGE_OUTAGES
 from ..extensions import Database
 from ..services import Services
 from ..sessions import end_session
@@ -34,6 +35,8 @@ from ..sessions import purge_expired_sessions
 from ..sessions import save_session
 
 COOKIE_NAME = "rra_session"
+# Where open_session leaves a database outage for the app to answer with 503.
+OUTAGE_KEY = "assistant.storage_outage"
 # A reader's session: only these keys, signed, in a cookie; nothing on the server.
 VISIT_COOKIE_NAME = "rra_visit"
 # Over HTTPS (always in production) both names take the __Host- prefix: the browser then keeps
@@ -105,8 +108,13 @@ class ServerSessionInterface(SessionInterface):
             raw_id = self._signer(app).unsign(cookie).decode("ascii")
         except (BadSignature, UnicodeDecodeError):
             return ServerSession(self._visit(app, request))
-        with Database.new_session(app) as db:
-            loaded = load_session(db, self.services.cipher, raw_id, KIND)
+        try:
+            with Database.new_session(app) as db:
+                loaded = load_session(db, self.services.cipher, raw_id, KIND)
+        except STORAGE_OUTAGES as outage:
+            # Refused by a before-request handler, with a session to render the page with.
+            request.environ[OUTAGE_KEY] = outage
+            return ServerSession(persist=False)
         if loaded is None:
             return ServerSession(self._visit(app, request))
         return ServerSession(loaded.data, raw_id)
