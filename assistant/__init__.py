@@ -21,8 +21,10 @@ from .extensions import csrf
 from .extensions import current_services
 from .extensions import db
 from .extensions import limiter
+from .metrics import init_metrics
 from .services import build_services
 from .web import register_web
+from .web.bounded_body import BoundedBody
 from .web.session_interface import ServerSessionInterface
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -71,7 +73,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         RATELIMIT_ENABLED=settings.ratelimit_enabled,
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_url,
         RATELIMIT_HEADERS_ENABLED=True,
+        # Only the configured host names: a forged Host header is refused (400), never echoed
+        # in a redirect or an absolute link.
+        TRUSTED_HOSTS=settings.trusted_hosts,
     )
+    # A chunked body is held to MAX_CONTENT_LENGTH too (413, as for one with a length).
+    app.wsgi_app = BoundedBody(app.wsgi_app, settings.max_body_bytes)  # type: ignore[method-assign]
     if settings.trusted_proxies:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
@@ -88,4 +95,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
 
     register_web(app)
+    init_metrics(app)
     return app

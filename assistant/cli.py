@@ -14,7 +14,9 @@ from flask import Flask
 from flask import current_app
 from flask.cli import FlaskGroup
 from flask.cli import with_appcontext
+from werkzeug.serving import BaseWSGIServer
 from werkzeug.serving import WSGIRequestHandler
+from werkzeug.serving import make_server
 from werkzeug.serving import run_simple
 
 from . import create_app
@@ -41,6 +43,11 @@ class QuietRequestHandler(WSGIRequestHandler):
 
     def address_string(self) -> str:
         return "-"
+
+    def send_header(self, keyword: str, value: str) -> None:
+        # No Server header: which server and Python version runs here is nobody's business.
+        if keyword.lower() != "server":
+            super().send_header(keyword, value)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         path = self.path.split("?", 1)[0]
@@ -426,6 +433,61 @@ def chase_command(loop: bool, interval: float) -> None:
     run_forever(new_session, services, interval=interval, stop=_stop_on_signal())
 
 
+def figures_server(app: Flask, host: str, port: int) -> BaseWSGIServer:
+    """The figures' own HTTP server (:func:`assistant.metrics.exporter`), apart from the public
+    app, logging no client address."""
+    from .metrics import exporter
+
+    return make_server(
+        host, port, exporter(app), threaded=True, request_handler=QuietRequestHandler
+    )
+
+
+@click.command("metrics")
+@click.option(
+    "--bind",
+    default="127.0.0.1:9464",
+    show_default=True,
+    help="host:port to answer GET /metrics on (loopback or a private network).",
+)
+@with_appcontext
+def metrics_command(bind: str) -> None:
+    """Serve figures for operators in Prometheus's text format at http://BIND/metrics.
+
+    Requests by route and status, requests and places filed, deliveries by state, the outbox's
+    and the chase's queues: nothing about a case, a place or an address. One exporter for the
+    whole service is enough: the counters are kept in the shared Redis, the rest is counted in
+    the database.
+    """
+    from .metrics import counters_of
+    from .metrics import parse_bind
+
+    try:
+        host, port = parse_bind(bind)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--bind") from None
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not counters_of(app).shared:
+        click.echo(
+            "Note: with ASSISTANT_RATELIMIT_STORAGE_URL=memory:// each process keeps its own "
+            "counters, so none of the web processes' requests and filings show here. Set it to "
+            "the redis:// URL the web processes use; the database figures show either way.",
+            err=True,
+        )
+    try:
+        server = figures_server(app, host, port)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {bind}: {exc.strerror or exc}") from None
+    click.echo(f"Figures at http://{bind}/metrics (press Ctrl+C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
 @click.command("check-data")
 @click.option(
     "--data-dir",
@@ -495,6 +557,7 @@ for subcommand in (
     suspend_advocate_command,
     deliver_command,
     chase_command,
+    metrics_command,
     api_key_group,
     # Needs no app, no database and no secrets: it only reads the data files.
     check_data_command,

@@ -10,6 +10,7 @@ import base64
 import json
 import logging
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from dataclasses import field
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from limits import parse as parse_limit
 
@@ -80,6 +82,12 @@ class Settings:
     geoip_database: str = ""
     # The address people reach this service at: enrolment links and e-mails point there.
     public_url: str = "http://127.0.0.1:5000"
+    # Other host names this instance answers to, comma-separated (say, its onion address when
+    # one instance serves both). Requests for any other Host are refused.
+    allowed_hosts: str = ""
+    # This service's onion address (http://<56 letters>.onion): clear-web pages then carry an
+    # Onion-Location header, and Tor Browser offers the onion service. Empty: no header.
+    onion_location: str = ""
     # Where hotlines that take webhooks or e-mail are reached: a JSON file (see README).
     delivery_config: str = ""
     smtp_host: str = ""
@@ -138,6 +146,16 @@ class Settings:
     def is_production(self) -> bool:
         return self.env == "production"
 
+    @property
+    def trusted_hosts(self) -> list[str]:
+        """Host names requests may carry: the public URL's, the allowed ones, and in
+        development the loopback names a developer uses."""
+        hosts = [urlsplit(self.public_url).hostname or ""]
+        hosts += [h.strip() for h in self.allowed_hosts.split(",") if h.strip()]
+        if not self.is_production:
+            hosts += ["localhost", "127.0.0.1", "::1"]
+        return list(dict.fromkeys(h for h in hosts if h))
+
     def validate(self) -> None:
         if self.env not in ENVIRONMENTS:
             raise ConfigError(f"ASSISTANT_ENV must be one of {', '.join(ENVIRONMENTS)}")
@@ -168,6 +186,10 @@ class Settings:
             raise ConfigError("ASSISTANT_EXIT_URL must be an http(s) address or a path")
         if not self.public_url.startswith(("https://", "http://")):
             raise ConfigError("ASSISTANT_PUBLIC_URL must be an http(s) address")
+        if self.onion_location and not re.fullmatch(
+            r"https?://[a-z2-7]{56}\.onion/?", self.onion_location
+        ):
+            raise ConfigError("ASSISTANT_ONION_LOCATION must be an onion service's address")
         for path_name in ("delivery_config", "tls_ca_file"):
             value = getattr(self, path_name)
             if value and not Path(value).is_file():

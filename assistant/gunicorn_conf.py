@@ -3,6 +3,20 @@
 Used as ``gunicorn --config python:assistant.gunicorn_conf 'assistant:create_app()'``.
 """
 
+import gunicorn.http.wsgi
+
+_default_headers = gunicorn.http.wsgi.Response.default_headers
+
+
+def _without_server(self: gunicorn.http.wsgi.Response) -> list[str]:
+    """gunicorn's own headers less ``Server: gunicorn``: the software and its version are not
+    announced (gunicorn has no setting for it, so its header list is filtered here, once, in
+    the master before the workers are forked)."""
+    return [line for line in _default_headers(self) if not line.lower().startswith("server:")]
+
+
+gunicorn.http.wsgi.Response.default_headers = _without_server
+
 accesslog = "-"
 errorlog = "-"
 # Method, path (no query string), status, size, duration. Never %(h)s, %(a)s or %(r)s.

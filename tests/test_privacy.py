@@ -3,6 +3,7 @@ everything the app and its servers write to their logs."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import os
@@ -136,6 +137,37 @@ def _journey_over_http(port: int) -> str:
     return passphrase.group(1)
 
 
+def _server_says_little_and_holds_chunked_bodies_to_the_limit(port: int) -> None:
+    """On the real server: no Server header, a forged Host refused without being echoed, and a
+    chunked body over the limit refused as too large (413), one within it read whole."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", "/hotline", headers={"Host": "forged-host.example"})
+    forged = connection.getresponse()
+    assert forged.status == 400 and forged.getheader("Location") is None
+    assert b"forged-host" not in forged.read()
+    assert forged.getheader("Server") is None
+    connection.close()
+    for size, expected in ((3 * 1024 * 1024, 413), (0, 201)):
+        value = "https://example.com/" + "a" * 1000
+        count = max(1, size // 1050)
+        body = json.dumps({"locations": [{"kind": "url", "value": value}] * count}).encode()
+        if size == 0:
+            body = json.dumps({"locations": [{"kind": "url", "value": value}]}).encode()
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+        connection.putrequest("POST", "/api/v1/requests")
+        connection.putheader("Content-Type", "application/json")
+        connection.putheader("Transfer-Encoding", "chunked")
+        connection.endheaders()
+        for start in range(0, len(body), 65536):
+            piece = body[start : start + 65536]
+            connection.send(b"%x\r\n%s\r\n" % (len(piece), piece))
+        connection.send(b"0\r\n\r\n")
+        answer = connection.getresponse()
+        assert (answer.status, answer.getheader("Server")) == (expected, None)
+        answer.read()
+        connection.close()
+
+
 def _server_env(tmp_path: Path, database_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
     env.update(
@@ -163,6 +195,7 @@ def _run_and_read(command: list[str], env: dict[str, str], port: int, tmp_path: 
         try:
             _wait_for(port)
             passphrase = _journey_over_http(port)
+            _server_says_little_and_holds_chunked_bodies_to_the_limit(port)
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=20)

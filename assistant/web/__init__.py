@@ -16,6 +16,7 @@ from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import SecurityError
 from werkzeug.routing import IntegerConverter
 from werkzeug.routing import Map
 
@@ -38,6 +39,7 @@ from .api import ERROR_MESSAGES
 from .api import bp as api_bp
 from .api import json_error
 from .api import json_error_for
+from .bounded_body import refuse_too_large
 from .forms import LANGUAGE_NAMES
 from .health import bp as health_bp
 from .hotline import bp as hotline_bp
@@ -66,8 +68,12 @@ def _security_headers(response: Response) -> Response:
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Cross-Origin-Resource-Policy"] = "same-origin"
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
-    if current_services().settings.secure_cookies:
+    settings = current_services().settings
+    if settings.secure_cookies:
         headers["Strict-Transport-Security"] = "max-age=31536000"
+    if settings.onion_location and response.mimetype == "text/html":
+        # Tor Browser offers the same page at the onion service (the path only, no query).
+        headers["Onion-Location"] = settings.onion_location.rstrip("/") + request.path
     if request.endpoint != "static":
         # Nothing the app renders may be kept by the browser or a proxy: any page could show a
         # case, a draft or a receipt.
@@ -111,7 +117,10 @@ def _template_globals() -> dict[str, Any]:
     }
 
 
-def _error_page(error: HTTPException) -> Response | tuple[str, int, list[tuple[str, str]]]:
+def _error_page(error: HTTPException) -> Any:
+    if isinstance(error, SecurityError):
+        # A Host this service is not (TRUSTED_HOSTS): no page, no link built from it.
+        return "Bad Request\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
     if request.path.startswith("/api/"):
         return json_error_for(error)
     code = error.code or 500
@@ -151,8 +160,9 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(provider_bp)
     csrf.exempt(api_bp)  # the API takes bearer tokens, never cookies
     csrf.exempt(hotline_api_bp)
-    # First of all (before CSRF and the rate limits): the session it would check is missing.
-    app.before_request_funcs.setdefault(None, []).insert(0, _storage_answered)
+    # First of all (before CSRF and the rate limits): the session it would check is missing;
+    # a body over the limit, before CSRF reads the form.
+    app.before_request_funcs.setdefault(None, [])[0:0] = [_storage_answered, refuse_too_large]
     app.before_request(refuse_undeclared_routes)
     app.before_request(_refuse_uploads)
     app.after_request(_security_headers)
