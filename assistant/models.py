@@ -777,3 +777,26 @@ class ApiRequest(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     response: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+
+
+class FilingReplay(Base):
+    """The answer to a filing made with an ``Idempotency-Key`` (or from a web draft), kept for
+    ten minutes so that a retry gets the same receipt instead of a second case.
+
+    Unreadable from the database alone: the key is stored only as a keyed hash, and the answer
+    (the receipt) is sealed with a key derived from the idempotency key itself, which only the
+    client holds (see assistant.cases.replays)."""
+
+    __tablename__ = "filing_replays"
+    __table_args__ = (NEVER_REUSE_IDS,)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Erasing the case erases its answer too, even within the ten minutes.
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # A keyed hash of what was sent: the same key with another request is refused.
+    request_digest: Mapped[str] = mapped_column(String(64))
+    answer_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+
+    case: Mapped[Case] = relationship()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
@@ -368,10 +369,18 @@ def open_cases_listing(
     return {value_hash: int(count) for value_hash, count in db.execute(query)}
 
 
-def file_request(db: Session, services: Services, request: IntakeRequest) -> FiledRequest:
+def file_request(
+    db: Session,
+    services: Services,
+    request: IntakeRequest,
+    *,
+    on_filed: Callable[[FiledRequest], None] | None = None,
+) -> FiledRequest:
     """Create the case, its locations and referrals in one transaction and return the receipt.
 
-    The passphrase in the result is the only copy that will ever exist in readable form.
+    The passphrase in the result is the only copy that will ever exist in readable form (but for
+    ``on_filed``, called inside the filing's transaction, which may keep the answer sealed for a
+    retry: see assistant.cases.replays).
     """
     request.validate(services)
     if request.submission_key is not None and _already_filed(db, request.submission_key):
@@ -412,8 +421,12 @@ def file_request(db: Session, services: Services, request: IntakeRequest) -> Fil
                 )
             )
             actor = audit.account_actor(request.advocate_id)
+        handed_to_nobody = request.consent is not None and not request.consent.survivor_receipt
+        filed = FiledRequest(case, case_number, None if handed_to_nobody else passphrase, plan)
         try:
             with committed(db):
+                if on_filed is not None:
+                    on_filed(filed)  # first: the feeds' numbers stay the last statement
                 _store_locations(db, services, case, request.locations, plan, on)
                 db.flush()
                 audit.record_on_case(db, actor, "case.filed", case.id)
@@ -421,8 +434,7 @@ def file_request(db: Session, services: Services, request: IntakeRequest) -> Fil
             if request.submission_key is not None and _already_filed(db, request.submission_key):
                 raise IntakeError("already_sent") from None  # a double submit that lost the race
             continue  # a case number collision (40 random bits): try another one
-        handed_to_nobody = request.consent is not None and not request.consent.survivor_receipt
-        return FiledRequest(case, case_number, None if handed_to_nobody else passphrase, plan)
+        return filed
     raise IntakeError("could_not_allocate_case_number")
 
 

@@ -28,6 +28,8 @@ from itsdangerous import BadSignature
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException
 
+from ..cases import replays
+from ..cases.intake import FiledRequest
 from ..cases.intake import IntakeError
 from ..cases.intake import IntakeRequest
 from ..cases.intake import LocationBatch
@@ -105,6 +107,11 @@ ERROR_MESSAGES = {
     503: _l("The service cannot reach its records just now. Nothing was saved. Try again soon."),
 }
 INVALID_TOKEN = _l("This token is not valid or has expired.")
+BAD_FILING_KEY = _l("The Idempotency-Key header is 16 to 255 printable characters without spaces.")
+ALREADY_FILED = _l(
+    "A request was filed with this Idempotency-Key more than ten minutes ago. Its receipt was "
+    "in the answer to that request; it cannot be given again."
+)
 PASSPHRASE_CHANGE_REQUIRED = _l(
     "Someone else handed you this receipt. Get a new passphrase first: POST "
     "/api/v1/requests/me/passphrase."
@@ -406,7 +413,13 @@ def _country(value: str | None, field: str) -> str | None:
 @limiter.shared_limit(refused_filing_limit, scope="filing-refused", deduct_when=was_refused)
 @public
 def create_request() -> tuple[Response, int]:
-    """File a request. 201 with the receipt (the only time the passphrase is returned)."""
+    """File a request. 201 with the receipt (the only time the passphrase is returned, but for
+    a retry with the same ``Idempotency-Key`` within ten minutes, which gets the same one)."""
+    services = current_services()
+    replay_key = _filing_replay_key()
+    digest = replays.request_digest(services.keyed_hasher, request.full_path, request.get_data())
+    if replay_key is not None and (answer := _replayed(replay_key, digest)) is not None:
+        return answer, 201
     body = checked_request()
     language = supported_language(body.get("language")) or current_language()
     country = _country(body.get("survivor_country"), "survivor_country")
@@ -417,18 +430,59 @@ def create_request() -> tuple[Response, int]:
         minor_in_material=member(MinorAnswer, body.get("minor_in_material")),
         survivor_country=country,
         language=language,
+        submission_key=replay_key.submission_key if replay_key else None,
     )
+
+    def receipt(filed: FiledRequest) -> dict[str, Any]:
+        assert filed.passphrase is not None  # a survivor always holds their receipt
+        with force_locale(language):
+            referrals = _referrals_json(filed.referrals, batch.positions)
+        return {
+            "case_number": filed.case_number,
+            "passphrase": filed.passphrase,
+            "referrals": referrals,
+        }
+
+    def keep(filed: FiledRequest) -> None:
+        if replay_key is not None:
+            replays.remember(db.session, filed.case, replay_key, digest, receipt(filed))
+
     try:
-        filed = file_request(db.session, current_services(), intake)
+        filed = file_request(db.session, services, intake, on_filed=keep)
         note_filed()
     except IntakeError as error:
+        if error.code == "already_sent" and replay_key is not None:
+            # The same key at the same moment: the other request filed it; its answer is kept.
+            if (answer := _replayed(replay_key, digest)) is not None:
+                return answer, 201
+            raise ApiError(409, "already_filed", ALREADY_FILED) from error
         raise ApiError(422, error.code, rejection_text(error.code, error.params)) from error
-    assert filed.passphrase is not None  # a survivor always holds their receipt
-    with force_locale(language):
-        referrals = _referrals_json(filed.referrals, batch.positions)
-    return jsonify(
-        {"case_number": filed.case_number, "passphrase": filed.passphrase, "referrals": referrals}
-    ), 201
+    return jsonify(receipt(filed)), 201
+
+
+def _filing_replay_key() -> replays.ReplayKey | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not replays.IDEMPOTENCY_KEY.fullmatch(key):
+        raise ApiError(400, "bad_idempotency_key", BAD_FILING_KEY)
+    return replays.ReplayKey.of(current_services().keyed_hasher, key, "api")
+
+
+def _replayed(key: replays.ReplayKey, digest: str) -> Response | None:
+    try:
+        answer = replays.replay(db.session, key, digest)
+    except replays.ReplayMismatch:
+        raise ApiError(
+            422, "idempotency_key_reused", _("This Idempotency-Key was used for another request.")
+        ) from None
+    finally:
+        db.session.rollback()
+    if answer is None:
+        return None
+    response = jsonify(answer)
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 @bp.post("/session")

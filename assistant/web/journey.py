@@ -7,6 +7,7 @@ its fields and methods, and save it.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import field
@@ -185,14 +186,20 @@ def file_draft(
     gone: str,
     review: str,
     look_again: str,
-) -> FiledRequest | BaseResponse:
+    on_filed: Callable[[FiledRequest], None] | None = None,
+    replayed: Callable[[], str | None] | None = None,
+) -> FiledRequest | BaseResponse | str:
     """File the request a draft describes and let the draft go; or, when it cannot be filed, the
-    way back: to ``gone`` when it was already sent, to ``review`` (saying ``look_again``)."""
+    way back: to ``gone`` when it was already sent (unless ``replayed`` gives the page the first
+    sending showed), to ``review`` (saying ``look_again``). ``on_filed`` runs in the filing's
+    transaction (see :func:`assistant.cases.intake.file_request`)."""
     try:
-        filed = file_request(db, services, pending)
+        filed = file_request(db, services, pending, on_filed=on_filed)
     except IntakeError as error:
         if error.code == "already_sent":
             draft.discard()
+            if replayed is not None and (page := replayed()) is not None:
+                return page
             flash(str(ALREADY_SENT))
             return redirect(url_for(gone), 303)
         flash(look_again)

@@ -654,6 +654,18 @@ def _schemas(limits: Limits) -> dict[str, Any]:
     }
 
 
+FILING_IDEMPOTENCY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "A random string made for this request (16 to 255 printable characters, no "
+    "spaces), such as a UUID. A retry with the same key within ten minutes (a lost answer, a "
+    "dropped connection) gets the first answer, with the same receipt and the header "
+    "`Idempotent-Replayed: true`, and files nothing; the same key with another request is "
+    "refused (`idempotency_key_reused`). The server keeps only a keyed hash of the key and the "
+    "answer sealed with a key derived from it, and forgets both after ten minutes.",
+    "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{16,255}$"},
+}
 HANDED_OVER = (
     "An advocate handed this receipt over and it has not been replaced yet "
     "(`passphrase_change_required`): POST /requests/me/passphrase first."
@@ -715,12 +727,15 @@ def _paths() -> dict[str, Any]:
                 },
                 description="Stores the request and routes each location to a hotline. The "
                 "201 response is the receipt: the passphrase is returned only once and never "
-                "again. Location values are never fetched.",
+                "again, except to a retry with the same `Idempotency-Key` within ten minutes. "
+                "Location values are never fetched.",
                 body=("NewRequest", "The request."),
-                parameters=[LANG],
-                errors=(429,),
-                s400=S400_BODY,
-                s422=S422_LOCATIONS,
+                parameters=[LANG, FILING_IDEMPOTENCY_PARAMETER],
+                errors=(409, 429),
+                s400=S400_BODY + " Or a bad `Idempotency-Key` (`bad_idempotency_key`).",
+                s409="This `Idempotency-Key` filed a request more than ten minutes ago "
+                "(`already_filed`): its receipt cannot be given again, and nothing is filed.",
+                s422=S422_LOCATIONS[:-2] + ", `idempotency_key_reused`).",
                 s429=S429_FILING,
             ),
         },

@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wrappers import Response as BaseResponse
 
+from ..cases import replays
 from ..cases.access import cancel_invitations
 from ..cases.access import create_invitation
 from ..cases.access import invitation_serializer
@@ -271,13 +272,24 @@ def review() -> str | BaseResponse:
 def send() -> str | BaseResponse:
     """File the request and show the receipt: the only time the passphrase is ever shown.
 
-    Rendered in this response (never stored to be shown again), so a refresh cannot reveal it.
+    Rendered in this response, never stored readable. A retry of the same form within ten minutes
+    (an answer lost on a bad connection) is shown the same receipt: the draft's random key, sent
+    back by the form, seals it (see assistant.cases.replays), and nothing is filed twice.
     """
+    services = current_services()
+    digest = replays.request_digest(services.keyed_hasher, "web-draft")
     draft = journey.draft_with_places()
     if draft is None:
+        page = _replayed_receipt(request.form.get("draft", ""), digest)
+        if page is not None:
+            return page
         flash(str(journey.ALREADY_SENT))
         return redirect(url_for("public.landing"), 303)
-    services = current_services()
+    replay_key = replays.ReplayKey.of(services.keyed_hasher, draft.key, "web")
+
+    def keep(filed: FiledRequest) -> None:
+        replays.remember(db.session, filed.case, replay_key, digest, _receipt_of(filed))
+
     filed = journey.file_draft(
         db.session,
         services,
@@ -286,10 +298,37 @@ def send() -> str | BaseResponse:
         gone="public.landing",
         review=".review",
         look_again=_("Something in your answers needs another look."),
+        on_filed=keep,
+        replayed=lambda: _replayed_receipt(draft.key, digest),
     )
     if not isinstance(filed, FiledRequest):
         return filed
-    return render_template("survivor/receipt.html", filed=filed)
+    return render_template("survivor/receipt.html", receipt=_receipt_of(filed))
+
+
+def _receipt_of(filed: FiledRequest) -> dict[str, Any]:
+    """What the receipt page shows: the receipt, and how many places went to which hotline."""
+    assert filed.passphrase is not None  # a survivor always holds their receipt
+    return {
+        "case_number": filed.case_number,
+        "passphrase": filed.passphrase,
+        "places": [[p.hotline.id, len(p.location_indexes)] for p in filed.referrals],
+    }
+
+
+def _replayed_receipt(draft_key: str, digest: str) -> str | None:
+    """The receipt page the first sending of this draft showed, within ten minutes."""
+    if not draft_key or len(draft_key) > 64:
+        return None
+    key = replays.ReplayKey.of(current_services().keyed_hasher, draft_key, "web")
+    try:
+        receipt = replays.replay(db.session, key, digest)
+    except replays.ReplayMismatch:
+        receipt = None
+    db.session.rollback()
+    if receipt is None:
+        return None
+    return render_template("survivor/receipt.html", receipt=receipt)
 
 
 @bp.route("/check", methods=["GET", "POST"])
