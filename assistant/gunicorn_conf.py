@@ -22,6 +22,9 @@ errorlog = "-"
 # Method, path (no query string), status, size, duration. Never %(h)s, %(a)s or %(r)s.
 access_log_format = "%(m)s %(U)s %(s)s %(B)s %(M)sms"
 workers = 2
+# No control socket: two instances on one machine would share its default path, and a service
+# user without a home cannot create it.
+control_socket_disable = True
 timeout = 60
 # Request headers are not logged; a proxy in front should not add the address to its own logs.
 forwarded_allow_ips = "127.0.0.1"

@@ -1,8 +1,9 @@
 """Database models (SQLAlchemy 2, typed).
 
 What is stored in clear, and why (the threat model in DESIGN section 8):
-- a location's ``host`` and ``registrable_domain``: needed for routing and provider statistics;
-  they name a site, never a link;
+- a location's ``host`` and ``registrable_domain``, only where the provider directory names them
+  (a big platform: they reveal nothing); any other host is sealed, since a one-off subdomain or an
+  onion address is the link in all but its path;
 - routing reason codes and their parameters: they repeat the host, a country and a hotline;
 - dates, never times, for anything a survivor does. Session rows carry times because they expire;
   they are deleted when they do;
@@ -265,8 +266,11 @@ class Location(Base):
     note_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     platform_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     value_hash: Mapped[str] = mapped_column(String(64), index=True)
+    # In clear only when the provider directory names them (see
+    # assistant.hotline.places.host_columns); any other host is sealed.
     host: Mapped[str | None] = mapped_column(String(255))
-    registrable_domain: Mapped[str | None] = mapped_column(String(255), index=True)
+    host_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    registrable_domain: Mapped[str | None] = mapped_column(String(255))
     route_reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     status: Mapped[LocationStatus] = mapped_column(
         Code(LocationStatus, 16), default=LocationStatus.RECEIVED

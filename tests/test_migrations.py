@@ -10,15 +10,20 @@ from sqlalchemy import Column
 from sqlalchemy import Integer
 from sqlalchemy import MetaData
 from sqlalchemy import Table
+from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from assistant.cli import MIGRATIONS
+from assistant.cli import alembic_config
 from assistant.extensions import Database
 from assistant.extensions import make_engine
 from assistant.hotline.feed import feed_page
 from assistant.hotline.feed import take_numbers
+from assistant.hotline.places import stored_host
 from assistant.models import Base
+from assistant.models import Location
+from tests.conftest import make_app
 
 
 def test_the_migrated_database_matches_the_models(app):
@@ -89,4 +94,53 @@ def test_referrals_made_before_the_feed_come_first_in_it_in_the_order_they_were_
         assert [i.referral_id for i in feed_page(db, "offlimits_nl", 0).items] == [5]
         # The next change of a hotline comes after all of them.
         assert take_numbers(db, "hotline_ie", 1) == 9
+    engine.dispose()
+
+
+def test_hosts_kept_in_clear_before_are_sealed_unless_the_directory_names_them(tmp_path):
+    """A database from before: its unnamed hosts are sealed by the upgrade, with the app's key,
+    and still found when a notice needs them; a named platform's host stays in clear."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    app = make_app(url, tmp_path / "instance")
+    config = alembic_config(app)
+    command.upgrade(config, "0009")
+    engine = Database.engine(app)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO cases (id, case_number, passphrase_hash, language, categories, "
+                "filed_by, must_change_passphrase, created_on, retain_until) VALUES (1, "
+                "'RQ-AAAAAAAA', 'x', 'en', '[]', 'survivor', 0, '2026-11-01', '2027-11-01')"
+            )
+        )
+        for position, (host, domain) in enumerate(
+            [("img-4f2a.example.de", "example.de"), ("imgur.com", "imgur.com"), (None, None)]
+        ):
+            connection.execute(
+                text(
+                    "INSERT INTO locations (case_id, position, kind, value_sealed, value_hash, "
+                    "host, registrable_domain, route_reasons, status, added_on, "
+                    "status_changed_on) VALUES (1, :position, 'url', x'00', 'h', :host, :domain, "
+                    "'[]', 'received', '2026-11-01', '2026-11-01')"
+                ),
+                {"position": position, "host": host, "domain": domain},
+            )
+    command.upgrade(config, "head")
+    services = app.extensions["assistant.services"]
+    with Session(engine) as db:
+        rows = db.scalars(select(Location).order_by(Location.position)).all()
+        assert [(r.host, r.registrable_domain) for r in rows] == [
+            (None, None),
+            ("imgur.com", "imgur.com"),
+            (None, None),
+        ]
+        assert [stored_host(services.cipher, r) for r in rows] == [
+            "img-4f2a.example.de",
+            "imgur.com",
+            None,
+        ]
+    with engine.connect() as connection:  # the log's old pages go at its next checkpoint
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    raw = (tmp_path / "old.sqlite3").read_bytes() + (tmp_path / "old.sqlite3-wal").read_bytes()
+    assert b"img-4f2a" not in raw
     engine.dispose()

@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from assistant.cli import upgrade_database
 from assistant.extensions import Database
@@ -61,6 +62,76 @@ def test_the_raw_database_file_holds_no_reported_link_note_or_message(tmp_path):
     ):
         assert secret.encode() not in raw, secret
         assert secret.encode("utf-16-le") not in raw
+
+
+UNIQUE_HOSTS = [
+    "img-4f2a-q81.example.de",
+    "sd7k2mwq3f5h4xyzabcdefghijklmnopqrstuvwxyzabcdefgh234567.onion",
+    "files-77x9.cdn-zq.example.net",
+]
+
+
+def _journey_with_unique_hosts(app) -> None:
+    """Places on hosts nobody else has (a one-off subdomain, an onion address), filed on the web
+    and through the API, one added later, and a place on a platform the directory names."""
+    survivor = Survivor(app.test_client())
+    number, passphrase = survivor.file(
+        f"https://{UNIQUE_HOSTS[0]}/a.jpg", f"http://{UNIQUE_HOSTS[1]}/gallery/3"
+    )
+    survivor.sign_in(number, passphrase)
+    token = csrf_token(survivor.client, "/my-request/add")
+    survivor.client.post(
+        "/my-request/add",
+        data={"csrf_token": token, "kind": "url", "value": f"https://{UNIQUE_HOSTS[2]}/v/9"},
+    )
+    body = {
+        "locations": [
+            {"kind": "url", "value": f"https://{UNIQUE_HOSTS[0]}/other"},
+            {"kind": "url", "value": "https://imgur.com/a/kept-in-clear"},
+        ]
+    }
+    assert app.test_client().post("/api/v1/requests", json=body).status_code == 201
+
+
+@pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="reads the raw bytes of the SQLite file")
+def test_the_raw_database_file_holds_no_host_the_directory_does_not_name(tmp_path):
+    database = tmp_path / "raw.sqlite3"
+    app = make_app(f"sqlite:///{database}", tmp_path / "instance")
+    upgrade_database(app)
+    _journey_with_unique_hosts(app)
+    Database.engine(app).dispose()  # checkpoint the WAL into the file
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("raw.sqlite3*"))
+    assert b"imgur.com" in raw  # a named platform is kept in clear: the check can see it
+    for host in UNIQUE_HOSTS:
+        for part in {host, host.split(".")[0]}:
+            assert part.encode() not in raw, part
+            assert part.encode("utf-16-le") not in raw, part
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="dumps the PostgreSQL database")
+def test_a_postgresql_dump_holds_no_host_the_directory_does_not_name(app):
+    _journey_with_unique_hosts(app)
+    url = make_url(TEST_DATABASE_URL)
+    dump = subprocess.run(
+        [
+            "pg_dump",
+            "--data-only",
+            "-h",
+            url.host or "127.0.0.1",
+            "-p",
+            str(url.port or 5432),
+            "-U",
+            url.username or "postgres",
+            url.database or "test",
+        ],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    assert b"imgur.com" in dump
+    for host in UNIQUE_HOSTS:
+        for part in {host, host.split(".")[0]}:
+            assert part.encode() not in dump, part
 
 
 def test_a_whole_journey_logs_no_reported_value_passphrase_address_or_agent(app, caplog):

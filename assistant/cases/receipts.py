@@ -157,6 +157,10 @@ class ReceiptThrottle:
             return self._wait(self._per_case, "receipt-case", case), alarm
         return None, False
 
+    def store_answers(self) -> bool:
+        """Whether the rate-limit store answers (memory always does)."""
+        return bool(self._windows.storage.check())
+
     def forget(self, number: str, address: str) -> None:
         """The right passphrase from this address: its earlier mistakes no longer count."""
         pair, _case = self._keys(number, address)

@@ -65,6 +65,7 @@ from .notice_mail import load_letters
 from .notice_mail import notice_language
 from .notice_mail import notice_reference
 from .notice_mail import standing_for
+from .places import stored_host
 from .referrals import ActionRefused
 from .referrals import Actor
 from .referrals import Automatic
@@ -132,7 +133,9 @@ def place_provider(services: Services, location: Location) -> Provider | None:
     """The directory's provider for a place: by its host, or by the platform the survivor
     named (an account or a group)."""
     directory = services.directory
-    found = directory.provider_for_host(location.host or location.registrable_domain)
+    found = directory.provider_for_host(
+        stored_host(services.cipher, location) or location.registrable_domain
+    )
     if found is None and location.platform_sealed is not None:
         found = directory.provider_named(
             services.cipher.open(location.platform_sealed, "location.platform")

@@ -16,9 +16,9 @@ from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
-from werkzeug.exceptions import SecurityError
 from werkzeug.routing import IntegerConverter
 from werkzeug.routing import Map
+from werkzeug.sansio.utils import host_is_trusted
 
 from ..config import RTL_LANGUAGES
 from ..config import SUPPORTED_LANGUAGES
@@ -86,6 +86,22 @@ def _mask(value: str, kind: str) -> str:
     return mask_location_for_display(kind, value)
 
 
+# A health probe may come from an orchestrator that knows only an address: answered whatever Host.
+ANY_HOST = frozenset({"/healthz", "/readyz"})
+
+
+def _trusted_host() -> Any:
+    """Only the configured host names (ASSISTANT_PUBLIC_URL, ASSISTANT_ALLOWED_HOSTS): a forged
+    Host header is refused with a plain 400 before anything (a redirect, an absolute link) could
+    be built from it."""
+    if request.path in ANY_HOST:
+        return None
+    trusted = current_services().settings.trusted_hosts
+    if host_is_trusted(request.environ.get("HTTP_HOST") or "", trusted):
+        return None
+    return "Bad Request\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
+
+
 def _storage_answered() -> None:
     """The session could not be read because the database did not answer: refuse the request
     the way any other outage is refused (see :func:`_unavailable`)."""
@@ -118,9 +134,6 @@ def _template_globals() -> dict[str, Any]:
 
 
 def _error_page(error: HTTPException) -> Any:
-    if isinstance(error, SecurityError):
-        # A Host this service is not (TRUSTED_HOSTS): no page, no link built from it.
-        return "Bad Request\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
     if request.path.startswith("/api/"):
         return json_error_for(error)
     code = error.code or 500
@@ -162,7 +175,11 @@ def register_web(app: Flask) -> None:
     csrf.exempt(hotline_api_bp)
     # First of all (before CSRF and the rate limits): the session it would check is missing;
     # a body over the limit, before CSRF reads the form.
-    app.before_request_funcs.setdefault(None, [])[0:0] = [_storage_answered, refuse_too_large]
+    app.before_request_funcs.setdefault(None, [])[0:0] = [
+        _trusted_host,
+        _storage_answered,
+        refuse_too_large,
+    ]
     app.before_request(refuse_undeclared_routes)
     app.before_request(_refuse_uploads)
     app.after_request(_security_headers)

@@ -9,6 +9,7 @@ from assistant.cases.intake import IntakeRequest
 from assistant.cases.intake import add_locations
 from assistant.cases.intake import file_request
 from assistant.crypto import FieldCipher
+from assistant.hotline.places import stored_host
 from assistant.routing import normalise_location
 from tests.conftest import row_counts
 
@@ -28,7 +29,10 @@ def test_a_request_is_stored_sealed_and_routed(db, services):
     first = case.locations[0]
     assert b"example.fr" not in first.value_sealed
     assert services.cipher.open(first.value_sealed, "location.value") == "https://example.fr/a"
-    assert first.host == "example.fr" and first.registrable_domain == "example.fr"
+    # A host the directory does not name is sealed; the place still knows it.
+    assert first.host is None and first.registrable_domain is None
+    assert b"example.fr" not in first.host_sealed
+    assert stored_host(services.cipher, first) == "example.fr"
     assert [r["code"] for r in first.route_reasons] == ["country_code_domain", "country_hotline"]
     assert case.passphrase_hash.startswith("$argon2id$")
     assert filed.passphrase.replace(" ", "") not in case.passphrase_hash

@@ -30,6 +30,12 @@ def test_a_forged_host_is_refused_and_never_echoed(app):
         assert "forged-host" not in answer.get_data(as_text=True)
 
 
+def test_health_probes_answer_whatever_the_host(app):
+    client = FlaskClient(app)
+    for path in ("/healthz", "/readyz"):
+        assert client.get(path, headers={"Host": "10.0.0.7:8000"}).status_code == 200
+
+
 def test_production_trusts_only_the_public_url_and_the_hosts_allowed(tmp_path):
     secrets = {name: value for name, value in SECRETS.items()}
     settings = load_settings(
