@@ -351,8 +351,10 @@ class Notice(Base):
     # the hotline that sent a notice sees it.
     hotline_id: Mapped[str] = mapped_column(String(64), index=True)
     notice_type: Mapped[NoticeType] = mapped_column(Code(NoticeType, 20))
-    # The provider's name or directory id, as the hotline recorded it (a company, not a link).
+    # The provider, by the directory's name when the directory names it; any other name staff
+    # typed is sealed (it may be the reported site's host), with "" in clear.
     provider: Mapped[str] = mapped_column(String(200), index=True)
+    provider_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     escalation: Mapped[bool] = mapped_column(default=False)
     sent_on: Mapped[dt.date] = mapped_column(Date, index=True)
     # The provider's ticket number can identify the report to whoever sees it: sealed.

@@ -20,9 +20,11 @@ from assistant.extensions import Database
 from assistant.extensions import make_engine
 from assistant.hotline.feed import feed_page
 from assistant.hotline.feed import take_numbers
+from assistant.hotline.notice_mail import notice_provider
 from assistant.hotline.places import stored_host
 from assistant.models import Base
 from assistant.models import Location
+from assistant.models import Notice
 from tests.conftest import make_app
 
 
@@ -125,9 +127,21 @@ def test_hosts_kept_in_clear_before_are_sealed_unless_the_directory_names_them(t
                 ),
                 {"position": position, "host": host, "domain": domain},
             )
+        for provider in ("img-4f2a.example.de", "imgur"):
+            connection.execute(
+                text(
+                    "INSERT INTO notices (location_id, hotline_id, notice_type, provider, "
+                    "escalation, sent_on) VALUES (1, 'hotline_de', 'csam', :provider, 0, "
+                    "'2026-11-02')"
+                ),
+                {"provider": provider},
+            )
     command.upgrade(config, "head")
     services = app.extensions["assistant.services"]
     with Session(engine) as db:
+        typed, named = db.scalars(select(Notice).order_by(Notice.id)).all()
+        assert (typed.provider, named.provider, named.provider_sealed) == ("", "Imgur", None)
+        assert notice_provider(services, typed) == "img-4f2a.example.de"
         rows = db.scalars(select(Location).order_by(Location.position)).all()
         assert [(r.host, r.registrable_domain) for r in rows] == [
             (None, None),

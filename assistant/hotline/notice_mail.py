@@ -316,6 +316,8 @@ def notice_provider(services: Services, notice: Notice) -> str:
     """The provider a notice record names: its letter's, for a notice the app sent."""
     if notice.letter is not None:
         return letter_provider(services, notice.letter)
+    if notice.provider_sealed is not None:
+        return services.cipher.open(notice.provider_sealed, "notice.provider")
     return notice.provider
 
 

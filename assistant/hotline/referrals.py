@@ -686,14 +686,19 @@ def record_notices(
         reference, MAX_REFERENCE_LENGTH, field="reference", refuse=ActionRefused, multiline=False
     )
     sealed = services.cipher.seal(reference_text, "notice.reference") if reference_text else None
+    # Only a provider the directory names is kept by name in clear (DESIGN section 8).
+    named = services.directory.provider_named(provider_name)
+    details = NoticeDetails(
+        chosen,
+        named.name if named else "",
+        sent_on,
+        sealed,
+        escalation,
+        provider_sealed=None if named else services.cipher.seal(provider_name, "notice.provider"),
+    )
     with _work(db, staff) as work:
         work.take(referral, version)
-        recorded = notice_places(
-            work,
-            referral,
-            location_ids,
-            NoticeDetails(chosen, provider_name, sent_on, sealed, escalation),
-        )
+        recorded = notice_places(work, referral, location_ids, details)
     return recorded
 
 
@@ -719,6 +724,8 @@ class NoticeDetails:
     letter: NoticeLetter | None = None
     # The harmful/abusive sub-type the notice names (a notice recorded by hand names none).
     subtype: HarmfulSubtype | None = None
+    # A provider the directory does not name, as staff typed it, sealed ("provider" is then "").
+    provider_sealed: bytes | None = None
 
 
 def notice_places(
@@ -753,6 +760,7 @@ def notice_places(
             hotline_id=hotline_id,
             notice_type=details.notice_type,
             provider=details.provider,
+            provider_sealed=details.provider_sealed,
             escalation=escalation,
             sent_on=details.sent_on,
             reference_sealed=details.reference_sealed,

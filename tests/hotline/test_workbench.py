@@ -18,6 +18,7 @@ from assistant.cases.status import describe_case
 from assistant.extensions import Database
 from assistant.hotline import referrals
 from assistant.hotline import reports
+from assistant.hotline.notice_mail import notice_provider
 from assistant.hotline.provider_figures import provider_figures
 from assistant.hotline.provider_figures import prune_days
 from assistant.hotline.referrals import ActionRefused
@@ -119,14 +120,15 @@ def test_three_places_are_assessed_at_once_and_take_one_notice(db, services, ana
         referral,
         ids,
         notice_type="csam",
-        provider="Example Host",
+        provider="imgur",
         sent_on=today(),
         version=referral.version,
     )
     assert len(notices) == 3
     assert {loc.status for loc in referral.locations} == {"notice_sent"}
     total, months = provider_figures(db, HOTLINE_A)
-    assert [(r.provider, r.notices) for r in total.records] == [("Example Host", 3)]
+    # Named by the directory: by its name there, in clear.
+    assert [(r.provider, r.notices) for r in total.records] == [("Imgur", 3)]
     assert months[0].month == today().replace(day=1)
     audits = db.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "location"))
     assert list(audits).count("location.assessed") == 3
@@ -402,3 +404,27 @@ def test_a_provider_named_by_an_address_is_counted_without_its_name(db, services
     db.commit()
     for model in (ProviderNoticeDay, ProviderNoticeMonth, ProviderRemovalMonth):
         assert all("abuse-site" not in row.provider for row in db.scalars(select(model)))
+
+
+def test_a_provider_the_directory_does_not_name_is_sealed_and_counted_with_the_others(
+    db, services, analyst
+):
+    referral = file_case(db, services, "https://example.ie/a")
+    referrals.acknowledge(db, analyst, referral)
+    ids = [loc.id for loc in referral.locations]
+    referrals.assess_places(db, analyst, referral, ids, "csam", version=referral.version)
+    [notice] = referrals.record_notices(
+        db,
+        services,
+        analyst,
+        referral,
+        ids,
+        notice_type="csam",
+        provider="img-77q.small-host.example",
+        sent_on=today(),
+        version=referral.version,
+    )
+    assert notice.provider == "" and b"small-host" not in notice.provider_sealed
+    assert notice_provider(services, notice) == "img-77q.small-host.example"
+    total, _months = provider_figures(db, HOTLINE_A)
+    assert [(r.provider, r.notices) for r in total.records] == [("", 1)]

@@ -356,7 +356,7 @@ def test_provider_responsiveness_is_computed_and_drawn_as_svg(app, staff_a):
         "notice",
         places,
         notice_type="csam",
-        provider="Slow Host",
+        provider="Imgur",
         sent_on=sent_on.isoformat(),
     )
     for location_id, days in zip(places[:2], (2, 6), strict=True):
@@ -370,9 +370,9 @@ def test_provider_responsiveness_is_computed_and_drawn_as_svg(app, staff_a):
             response_on=(sent_on + dt.timedelta(days=days)).isoformat(),
         )
     page = staff_a.client.get("/hotline/providers").get_data(as_text=True)
-    assert "<svg" in page and "Slow Host" in page
+    assert "<svg" in page and "Imgur" in page
     row = re.search(
-        r"<th scope=\"row\">Slow Host</th>\s*<td>(\d+)</td>\s*<td>(\d+)</td>\s*"
+        r"<th scope=\"row\">Imgur</th>\s*<td>(\d+)</td>\s*<td>(\d+)</td>\s*"
         r"<td>([^<]+)</td>\s*<td>([^<]+)</td>",
         page,
     )
@@ -382,7 +382,7 @@ def test_provider_responsiveness_is_computed_and_drawn_as_svg(app, staff_a):
 
 def test_staff_see_only_their_own_hotlines_provider_figures(app, staff_a, staff_b):
     test_provider_responsiveness_is_computed_and_drawn_as_svg(app, staff_a)
-    assert "Slow Host" not in staff_b.client.get("/hotline/providers").get_data(as_text=True)
+    assert "Imgur" not in staff_b.client.get("/hotline/providers").get_data(as_text=True)
 
 
 def test_a_signed_in_staff_member_is_sent_to_the_queue_and_an_admin_to_admin(app, admin):
