@@ -6,7 +6,6 @@ from typing import Any
 
 import sqlalchemy.exc
 from flask import Flask
-from flask import Response
 from flask import current_app
 from flask import g
 from flask import request
@@ -67,17 +66,10 @@ def refused_filing_limit() -> str:
 
 
 def note_filed() -> None:
-    """This request filed something (a request, or places added): it counts against the filing
-    limit; a request that filed nothing counts against the limit of refusals instead."""
+    """This request filed something (a request, or places added): it keeps its place in the
+    filing quota; a request that filed nothing gives it back and counts as a refusal (see
+    assistant.web.quota)."""
     g.filed = True
-
-
-def was_filed(_response: Response) -> bool:
-    return bool(g.get("filed"))
-
-
-def was_refused(_response: Response) -> bool:
-    return not g.get("filed")
 
 
 def advocate_filing_limit() -> str:

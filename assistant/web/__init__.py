@@ -47,6 +47,8 @@ from .hotline_api import bp as hotline_api_bp
 from .provider import bp as provider_bp
 from .public import bp as public_bp
 from .pwa import bp as pwa_bp
+from .quota import QUOTA
+from .quota import Quota
 from .session_interface import OUTAGE_KEY
 from .survivor import bp as survivor_bp
 from .team import bp as team_bp
@@ -156,7 +158,12 @@ class RowId(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+def current_services_of(app: Flask) -> Any:
+    return app.extensions["assistant.services"]
+
+
 def register_web(app: Flask) -> None:
+    app.extensions[QUOTA] = Quota(current_services_of(app).settings.ratelimit_storage_url)
     app.url_map.converters["int"] = RowId  # before any route is added
     app.register_blueprint(public_bp)
     app.register_blueprint(health_bp)

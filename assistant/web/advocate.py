@@ -47,8 +47,6 @@ from ..extensions import limiter
 from ..extensions import lookup_limit
 from ..extensions import receipt_limit
 from ..extensions import refused_filing_limit
-from ..extensions import was_filed
-from ..extensions import was_refused
 from ..models import Case
 from ..models import CaseAccess
 from ..people.accounts import AccountRefused
@@ -72,6 +70,7 @@ from .case_page import message_form_for
 from .case_page import send_message
 from .forms import ConfirmForm
 from .forms import MessageForm
+from .quota import filing_quota
 from .texts import current_language
 from .texts import refusal_text
 from .texts import rejection_text
@@ -378,12 +377,7 @@ def review() -> str | BaseResponse:
 
 
 @bp.post("/file/send")
-@limiter.shared_limit(
-    advocate_filing_limit, scope="advocate-filing", key_func=_per_account, deduct_when=was_filed
-)
-@limiter.shared_limit(
-    refused_filing_limit, scope="advocate-refused", key_func=_per_account, deduct_when=was_refused
-)
+@filing_quota("advocate-filing", advocate_filing_limit, refused_filing_limit, _per_account)
 @advocate_required
 def send() -> str | BaseResponse:
     """File the request. If the survivor wants their own receipt, it is shown here once, to hand

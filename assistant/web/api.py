@@ -59,10 +59,9 @@ from ..extensions import filing_limit
 from ..extensions import limiter
 from ..extensions import lookup_limit
 from ..extensions import note_filed
+from ..extensions import rate_limit_key
 from ..extensions import receipt_limit
 from ..extensions import refused_filing_limit
-from ..extensions import was_filed
-from ..extensions import was_refused
 from ..models import Case
 from ..routing import DEFAULT_KIND
 from ..routing import Hotline
@@ -83,6 +82,7 @@ from .access import public
 from .api_contract import Contract
 from .api_contract import Problem
 from .openapi import openapi_document
+from .quota import filing_quota
 from .texts import current_language
 from .texts import event_text
 from .texts import message_rejection_text
@@ -409,8 +409,7 @@ def _country(value: str | None, field: str) -> str | None:
 
 
 @bp.post("/requests")
-@limiter.shared_limit(filing_limit, scope="filing", deduct_when=was_filed)
-@limiter.shared_limit(refused_filing_limit, scope="filing-refused", deduct_when=was_refused)
+@filing_quota("filing", filing_limit, refused_filing_limit, rate_limit_key)
 @public
 def create_request() -> tuple[Response, int]:
     """File a request. 201 with the receipt (the only time the passphrase is returned, but for
@@ -636,8 +635,7 @@ def my_request(case: Case) -> Response:
 
 
 @bp.post("/requests/me/locations")
-@limiter.shared_limit(filing_limit, scope="filing", deduct_when=was_filed)
-@limiter.shared_limit(refused_filing_limit, scope="filing-refused", deduct_when=was_refused)
+@filing_quota("filing", filing_limit, refused_filing_limit, rate_limit_key)
 @token_required
 def add_my_locations(case: Case) -> tuple[Response, int]:
     """Add locations to the case; routed the same way. 201 with where they went."""

@@ -52,10 +52,9 @@ from ..extensions import filing_limit
 from ..extensions import limiter
 from ..extensions import lookup_limit
 from ..extensions import note_filed
+from ..extensions import rate_limit_key
 from ..extensions import receipt_limit
 from ..extensions import refused_filing_limit
-from ..extensions import was_filed
-from ..extensions import was_refused
 from ..models import Case
 from ..people.advocates import advocates_on_case
 from ..routing import DEFAULT_KIND
@@ -74,6 +73,7 @@ from .forms import EraseForm
 from .forms import LocationForm
 from .forms import MessageForm
 from .public import CLEAR_SITE_DATA
+from .quota import filing_quota
 from .session_interface import start_signed_in_session
 from .texts import current_language
 from .texts import rejection_text
@@ -266,8 +266,7 @@ def review() -> str | BaseResponse:
 
 
 @bp.post("/request/send")
-@limiter.shared_limit(filing_limit, scope="filing", deduct_when=was_filed)
-@limiter.shared_limit(refused_filing_limit, scope="filing-refused", deduct_when=was_refused)
+@filing_quota("filing", filing_limit, refused_filing_limit, rate_limit_key)
 @public
 def send() -> str | BaseResponse:
     """File the request and show the receipt: the only time the passphrase is ever shown.
@@ -402,10 +401,7 @@ def message(case: Case) -> str | BaseResponse | tuple[str, int]:
 
 
 @bp.route("/my-request/add", methods=["GET", "POST"])
-@limiter.shared_limit(filing_limit, scope="filing", methods=["POST"], deduct_when=was_filed)
-@limiter.shared_limit(
-    refused_filing_limit, scope="filing-refused", methods=["POST"], deduct_when=was_refused
-)
+@filing_quota("filing", filing_limit, refused_filing_limit, rate_limit_key, methods=("POST",))
 @case_required
 def add(case: Case) -> str | BaseResponse:
     """Add more places; they are routed the same way as the first ones."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 
 import pytest
 import redis
@@ -75,6 +76,34 @@ def test_refused_filings_do_not_use_up_the_filing_quota(limited_app):
     assert {client.post("/api/v1/requests", json=refused).status_code for _ in range(10)} == {422}
     body = {"locations": [{"kind": "url", "value": "https://example.com/a"}]}
     assert client.post("/api/v1/requests", json=body).status_code == 201
+
+
+def test_filings_sent_at_once_never_get_past_the_limit(database_url, tmp_path):
+    storage = REDIS_URL or "memory://"
+    if storage.startswith("redis"):
+        redis.Redis.from_url(storage).flushdb()
+    app = make_app(
+        database_url,
+        tmp_path / "instance",
+        ratelimit_enabled=True,
+        ratelimit_storage_url=storage,
+        ratelimit_filing="10 per hour",
+    )
+    body = {"locations": [{"kind": "url", "value": "https://example.com/a"}]}
+    start = threading.Barrier(24)
+    statuses = []
+
+    def file():
+        client = app.test_client()
+        start.wait()
+        statuses.append(client.post("/api/v1/requests", json=body).status_code)
+
+    threads = [threading.Thread(target=file) for _ in range(24)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [201] * 10 + [429] * 14
 
 
 def test_refusals_are_limited_apart_and_more_generously(database_url, tmp_path):
