@@ -343,7 +343,7 @@ def notification_email(
     message["From"] = settings.smtp_from
     message["To"] = to_address
     message["Date"] = formatdate(usegmt=True)
-    message["Message-ID"] = make_msgid(domain=_domain(settings.smtp_from))
+    message["Message-ID"] = make_msgid(domain=mail_domain(settings.smtp_from))
     waiting = words.ngettext(
         "%(num)d new referral is waiting in the portal: %(portal)s",
         "%(num)d new referrals are waiting in the portal: %(portal)s",
@@ -428,7 +428,7 @@ def _to_administrators(
     message["From"] = settings.smtp_from
     message["To"] = "undisclosed-recipients:;"
     message["Date"] = formatdate(usegmt=True)
-    message["Message-ID"] = make_msgid(domain=_domain(settings.smtp_from))
+    message["Message-ID"] = make_msgid(domain=mail_domain(settings.smtp_from))
     message.set_content(f"{what}\n{where}\n\n{explanation}\n")
     return message
 
@@ -468,7 +468,8 @@ def send_email(
         smtp.send_message(message, from_addr=settings.smtp_from, to_addrs=recipients)
 
 
-def _domain(address: str) -> str:
+def mail_domain(address: str) -> str:
+    """The domain of the sender's address, for Message-IDs."""
     _name, _at, domain = address.rpartition("@")
     return domain.strip(" >") or "localhost"
 

@@ -48,6 +48,7 @@ from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
+from email.message import EmailMessage
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import cast
@@ -76,6 +77,7 @@ from .channels import Endpoint
 from .channels import account_notice_email
 from .channels import failure_code
 from .channels import key_notice_email
+from .channels import mail_domain
 from .channels import notification_email
 from .channels import post_webhook
 from .channels import send_email
@@ -401,6 +403,13 @@ def _claim(db: Session, worker: str, moment: dt.datetime, batch: int) -> list[_C
     ]
 
 
+def _stable_message_id(message: EmailMessage, settings: Settings, live: list[_Claimed]) -> None:
+    """The same Message-ID whenever the same items are sent again (a worker killed after the
+    mail server took the message, before the row said so): the receiver can drop the repeat."""
+    key = min(item.idempotency_key for item in live)
+    message.replace_header("Message-ID", f"<{key}@{mail_domain(settings.smtp_from)}>")
+
+
 def _deliver_account_notice(
     db: Session,
     services: Services,
@@ -426,6 +435,7 @@ def _deliver_account_notice(
             message = key_notice_email(settings, len(live), language)
         else:
             message = account_notice_email(settings, len(live), language)
+        _stable_message_id(message, settings, live)
         send_email(settings, message, recipients, context)
     except NETWORK_ERRORS as exc:
         return _record_failure(db, live, failure_code(exc), worker, now())
@@ -559,6 +569,7 @@ def _deliver_email(
         waiting = len({item.referral_id for item in live})
         language = email_language(services, live[0].hotline_id)
         message = notification_email(settings, endpoint.email, waiting, language)
+        _stable_message_id(message, settings, live)
         send_email(settings, message, endpoint.email, context)
     except NETWORK_ERRORS as exc:
         return _record_failure(db, live, failure_code(exc), worker, now())
