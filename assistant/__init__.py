@@ -21,6 +21,7 @@ from .extensions import csrf
 from .extensions import current_services
 from .extensions import db
 from .extensions import limiter
+from .key_rotation import check_keys_at_start
 from .metrics import init_metrics
 from .services import build_services
 from .web import register_web
@@ -73,9 +74,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         RATELIMIT_ENABLED=settings.ratelimit_enabled,
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_url,
         RATELIMIT_HEADERS_ENABLED=True,
-        # Only the configured host names: a forged Host header is refused (400), never echoed
-        # in a redirect or an absolute link.
-        TRUSTED_HOSTS=settings.trusted_hosts,
     )
     # A chunked body is held to MAX_CONTENT_LENGTH too (413, as for one with a length).
     app.wsgi_app = BoundedBody(app.wsgi_app, settings.max_body_bytes)  # type: ignore[method-assign]
@@ -90,6 +88,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.session_interface = ServerSessionInterface(built)
     db.init_app(app, settings.database_url)
+    # Refuses to start while stored values need a key the settings no longer hold.
+    check_keys_at_start(db.engine(app), built)
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

@@ -30,6 +30,8 @@ def alembic_config(app: Flask) -> AlembicConfig:
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = Database.engine(app)
+    # For the migrations that seal what was kept in clear (they need the keys and the directory).
+    config.attributes["services"] = app.extensions["assistant.services"]
     return config
 
 
@@ -540,6 +542,54 @@ def check_data_command(data_dir: Path | None, quiet: bool) -> None:
                 click.echo(f"  {item}")
 
 
+@click.command("rotate-keys")
+@click.option(
+    "--batch-size",
+    default=500,
+    show_default=True,
+    type=click.IntRange(1, 10000),
+    help="Rows changed in one transaction.",
+)
+@click.option(
+    "--pause",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0, 60),
+    help="Seconds to rest between batches, leaving the database to live traffic.",
+)
+@with_appcontext
+def rotate_keys_command(batch_size: int, pause: float) -> None:
+    """Re-seal every sealed value under the newest master key and, after a change of the hash
+    key, re-compute the stored keyed hashes with the new one (docs/key-rotation.md).
+
+    Run it with the old and the new keys configured, once every web and worker process runs
+    with them. Safe to stop at any point: run it again and it continues. Exits with status 1
+    if a value could not be opened or a hash could not be re-computed.
+    """
+    from .extensions import current_services
+    from .key_rotation import after_rotation
+    from .key_rotation import plan_rotation
+    from .key_rotation import rotate_keys
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    engine, services = Database.engine(app), current_services()
+    plan = plan_rotation(engine, services)
+    click.echo(plan.describe(services.cipher.current_version))
+    with click.progressbar(length=plan.rows, label="Rows", show_pos=True) as bar:
+        report = rotate_keys(
+            engine, services, batch_size=batch_size, pause=pause, progress=bar.update
+        )
+    for line in report.lines():
+        click.echo(f"  {line}")
+    if report.problems:
+        raise click.ClickException(
+            f"{report.problems} values could not be opened or re-computed (listed above) and "
+            "were left as they were. Configure the keys they need and run this again."
+        )
+    for line in after_rotation(engine, services, report):
+        click.echo(line)
+
+
 @click.group(
     cls=FlaskGroup, create_app=create_app, add_default_commands=False, add_version_option=False
 )
@@ -559,6 +609,7 @@ for subcommand in (
     chase_command,
     metrics_command,
     api_key_group,
+    rotate_keys_command,
     # Needs no app, no database and no secrets: it only reads the data files.
     check_data_command,
 ):

@@ -70,6 +70,9 @@ class Settings:
     master_keys: str = ""
     # Key for the keyed hash that recognises the same location twice without decrypting it.
     hash_key: str = ""
+    # While the hash key changes: the keys it replaces, comma-separated, still used to look
+    # stored hashes up until `assistant rotate-keys` has re-computed them (docs/key-rotation.md).
+    previous_hash_keys: str = ""
     # The name on every page, in the browser's tab and on a home screen: neutral on purpose.
     site_name: str = "Request Assistant"
     # A square PNG (at least 192 px) to use as the home-screen icon instead of the shipped one.
@@ -153,7 +156,7 @@ class Settings:
         hosts = [urlsplit(self.public_url).hostname or ""]
         hosts += [h.strip() for h in self.allowed_hosts.split(",") if h.strip()]
         if not self.is_production:
-            hosts += ["localhost", "127.0.0.1", "::1"]
+            hosts += ["localhost", "127.0.0.1"]
         return list(dict.fromkeys(h for h in hosts if h))
 
     def validate(self) -> None:
@@ -167,6 +170,9 @@ class Settings:
         parse_master_keys(self.master_keys)
         if len(decode_key(self.hash_key, "ASSISTANT_HASH_KEY")) < 32:
             raise ConfigError("ASSISTANT_HASH_KEY must be at least 32 bytes")
+        previous = parse_previous_hash_keys(self.previous_hash_keys)
+        if decode_key(self.hash_key, "ASSISTANT_HASH_KEY") in previous:
+            raise ConfigError("ASSISTANT_PREVIOUS_HASH_KEYS must not list ASSISTANT_HASH_KEY")
         if self.argon2_memory_kib < ARGON2_MIN_MEMORY_KIB or self.argon2_time_cost < (
             ARGON2_MIN_TIME_COST
         ):
@@ -254,6 +260,17 @@ def parse_master_keys(text: str) -> dict[int, bytes]:
         keys[int(version_text)] = key
     if not keys:
         raise ConfigError("ASSISTANT_MASTER_KEYS holds no key")
+    return keys
+
+
+def parse_previous_hash_keys(text: str) -> list[bytes]:
+    """``"<b64>,<b64>"`` -> the hash keys being replaced; each at least 32 bytes, as the key."""
+    keys = [
+        decode_key(part, "ASSISTANT_PREVIOUS_HASH_KEYS")
+        for part in filter(None, (p.strip() for p in text.split(",")))
+    ]
+    if any(len(key) < 32 for key in keys):
+        raise ConfigError("each ASSISTANT_PREVIOUS_HASH_KEYS key must be at least 32 bytes")
     return keys
 
 

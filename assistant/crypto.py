@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import secrets
 import struct
+from collections.abc import Sequence
 
 from argon2 import PasswordHasher
 from argon2 import Type
@@ -42,6 +43,11 @@ class FieldCipher:
             raise ValueError("at least one master key is required")
         self._keys = dict(master_keys)
         self.current_version = max(self._keys)
+
+    @property
+    def versions(self) -> frozenset[int]:
+        """Every master key version configured: values sealed under any of them open."""
+        return frozenset(self._keys)
 
     def seal(self, plaintext: str, context: str) -> bytes:
         data_key = AESGCM.generate_key(bit_length=256)
@@ -75,15 +81,48 @@ class FieldCipher:
         return plain.decode("utf-8")
 
 
-class KeyedHasher:
-    """HMAC-SHA256 of a normalised value: recognises repeats without storing the value."""
+def sealed_version(sealed: bytes) -> int:
+    """The master key version a sealed value's header names (bytes 2:4)."""
+    (version,) = struct.unpack(">H", sealed[2:4])
+    return int(version)
 
-    def __init__(self, key: bytes) -> None:
+
+def key_fingerprint(key: bytes) -> str:
+    """Names a hash key in the database without revealing it (an HMAC under the key itself)."""
+    return hmac.new(key, b"assistant hash key fingerprint", hashlib.sha256).hexdigest()[:16]
+
+
+class KeyedHasher:
+    """HMAC-SHA256 of a normalised value: recognises repeats without storing the value.
+
+    ``previous`` keys are those a change of the hash key is replacing: :meth:`digest` never uses
+    them, :meth:`digests` adds their digests so that hashes stored before the change still match
+    until `assistant rotate-keys` has re-computed them (see :mod:`assistant.key_rotation`).
+    """
+
+    def __init__(self, key: bytes, previous: Sequence[bytes] = ()) -> None:
         self._key = key
+        self._previous = tuple(previous)
+
+    @staticmethod
+    def _hmac(key: bytes, value: str, purpose: str) -> str:
+        message = purpose.encode() + b"\x00" + value.encode("utf-8")
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
 
     def digest(self, value: str, purpose: str) -> str:
-        message = purpose.encode() + b"\x00" + value.encode("utf-8")
-        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+        return self._hmac(self._key, value, purpose)
+
+    def digests(self, value: str, purpose: str) -> tuple[str, ...]:
+        """The digest under the current key first, then under each previous key."""
+        return tuple(self._hmac(key, value, purpose) for key in (self._key, *self._previous))
+
+    @property
+    def fingerprint(self) -> str:
+        return key_fingerprint(self._key)
+
+    @property
+    def previous_fingerprints(self) -> tuple[str, ...]:
+        return tuple(key_fingerprint(key) for key in self._previous)
 
 
 class Argon2Hasher:

@@ -415,7 +415,7 @@ class NoticeLetter(Base):
     escalation: Mapped[bool] = mapped_column(default=False)
     # The notice this one escalated (to the upstream provider).
     escalated_from_id: Mapped[int | None] = mapped_column(
-        ForeignKey("notice_letters.id", ondelete="SET NULL")
+        ForeignKey("notice_letters.id", ondelete="SET NULL"), index=True
     )
     sent_on: Mapped[dt.date] = mapped_column(Date)
     # The day of the last sending (the notice or its latest reminder): its link works for a while
@@ -464,7 +464,7 @@ class InternalNote(Base):
     written_at: Mapped[dt.datetime] = mapped_column(DateTime)
     # A provider's question through its response link, about this notice (not a colleague's).
     from_letter_id: Mapped[int | None] = mapped_column(
-        ForeignKey("notice_letters.id", ondelete="SET NULL")
+        ForeignKey("notice_letters.id", ondelete="SET NULL"), index=True
     )
 
     referral: Mapped[Referral] = relationship(back_populates="notes")

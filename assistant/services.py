@@ -16,6 +16,7 @@ from .cases.receipts import ReceiptThrottle
 from .config import Settings
 from .config import decode_key
 from .config import parse_master_keys
+from .config import parse_previous_hash_keys
 from .crypto import FieldCipher
 from .crypto import KeyedHasher
 from .hotline.channels import Endpoint
@@ -58,7 +59,10 @@ def build_services(settings: Settings) -> Services:
         data_dir,
         fallback_id=settings.fallback_hotline or None,
     )
-    keyed_hasher = KeyedHasher(decode_key(settings.hash_key, "ASSISTANT_HASH_KEY"))
+    keyed_hasher = KeyedHasher(
+        decode_key(settings.hash_key, "ASSISTANT_HASH_KEY"),
+        previous=parse_previous_hash_keys(settings.previous_hash_keys),
+    )
     return Services(
         settings=settings,
         cipher=FieldCipher(parse_master_keys(settings.master_keys)),

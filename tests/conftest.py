@@ -22,7 +22,6 @@ from sqlalchemy import text
 
 from assistant import create_app
 from assistant.cli import upgrade_database
-from assistant.config import new_key
 from assistant.extensions import Database
 from assistant.models import Account
 from assistant.models import Base
@@ -35,10 +34,13 @@ from assistant.people.advocates import register_advocate
 from tests.contract import ContractClient
 
 TEST_DATABASE_URL = os.environ.get("ASSISTANT_TEST_DATABASE_URL", "")
+# Fixed, not drawn at random: this module is imported twice (as pytest's ``conftest`` and as
+# ``tests.conftest`` by the test files), and apps made through either must share the database's
+# keys, or the start-up check rightly refuses hashes made with a key it does not hold.
 SECRETS = {
     "secret_key": "test-secret-key-" + "x" * 40,
-    "master_keys": f"1:{new_key()}",
-    "hash_key": new_key(),
+    "master_keys": "1:dGVzdC1tYXN0ZXIta2V5LW9mLTMyLWJ5dGVzLi4uLi4",
+    "hash_key": "dGVzdC1oYXNoLWtleS1vZi0zMi1ieXRlcy4uLi4uLi4",
 }
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 

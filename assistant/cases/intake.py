@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from typing import TYPE_CHECKING
 
+from sqlalchemy import case as sql_case
 from sqlalchemy import distinct
 from sqlalchemy import func
 from sqlalchemy import select
@@ -18,6 +20,7 @@ from sqlalchemy.orm import Session
 from ..errors import Refused
 from ..hotline.delivery import enqueue_delivery
 from ..hotline.feed import stamp_referrals
+from ..hotline.places import host_columns
 from ..hotline.referrals import is_open
 from ..hotline.referrals import refresh_referral_status
 from ..models import Case
@@ -278,8 +281,15 @@ def _store_locations(
     cipher, hasher = services.cipher, services.keyed_hasher
     open_referrals = {r.hotline_id: r for r in case.referrals if is_open(r)}
     start = len(case.locations)
-    hashes = [hasher.digest(place_key(loc, services.directory), "location") for loc in locations]
-    elsewhere = open_cases_listing(db, hashes, exclude_case_id=case.id)
+    keys = [place_key(loc, services.directory) for loc in locations]
+    hashes = [hasher.digest(key, "location") for key in keys]
+    # While the hash key changes, a place listed before may still carry the old key's hash.
+    older = {
+        old: new
+        for key, new in zip(keys, hashes, strict=True)
+        for old in hasher.digests(key, "location")[1:]
+    }
+    elsewhere = open_cases_listing(db, hashes, exclude_case_id=case.id, older=older)
     flagged: list[tuple[Referral, Location, int]] = []
     touched: list[Referral] = []
     for planned in plan:
@@ -303,8 +313,7 @@ def _store_locations(
                     else None
                 ),
                 value_hash=hashes[index],
-                host=location.host,
-                registrable_domain=location.registrable_domain,
+                **host_columns(cipher, services.directory, location),
                 route_reasons=[reason.as_dict() for reason in reasons],
                 status=LocationStatus.RECEIVED,
                 added_on=on,
@@ -352,17 +361,29 @@ def _store_locations(
 
 
 def open_cases_listing(
-    db: Session, value_hashes: Sequence[str], *, exclude_case_id: int | None
+    db: Session,
+    value_hashes: Sequence[str],
+    *,
+    exclude_case_id: int | None,
+    older: Mapping[str, str] | None = None,
 ) -> dict[str, int]:
     """For each keyed hash: how many other cases list that place while it is still open (not
-    removed, gone or closed). One query for the whole batch; nothing is decrypted."""
+    removed, gone or closed). One query for the whole batch; nothing is decrypted.
+
+    ``older`` maps a place's hash under a previous hash key to its hash under the current one
+    (while the hash key changes: assistant.key_rotation): a row with either is that place."""
     if not value_hashes:
         return {}
+    place = (
+        sql_case(dict(older), value=Location.value_hash, else_=Location.value_hash)
+        if older
+        else Location.value_hash
+    )
     query = (
-        select(Location.value_hash, func.count(distinct(Location.case_id)))
-        .where(Location.value_hash.in_(set(value_hashes)))
+        select(place.label("place"), func.count(distinct(Location.case_id)))
+        .where(Location.value_hash.in_(set(value_hashes) | set(older or {})))
         .where(Location.status.not_in(FINISHED_STATUSES))
-        .group_by(Location.value_hash)
+        .group_by("place")
     )
     if exclude_case_id is not None:
         query = query.where(Location.case_id != exclude_case_id)
@@ -459,8 +480,10 @@ def add_locations(
     kept = [
         index
         for index, location in enumerate(locations)
-        if services.keyed_hasher.digest(place_key(location, services.directory), "location")
-        not in listed
+        # Under the current hash key, or a previous one while the key changes.
+        if listed.isdisjoint(
+            services.keyed_hasher.digests(place_key(location, services.directory), "location")
+        )
     ]
     if not kept:
         raise IntakeError("already_listed")

@@ -18,7 +18,9 @@ that was never issued (or was issued to another hotline) is refused.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable
+from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -26,10 +28,16 @@ from typing import cast
 
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeSerializer
+from sqlalchemy import BigInteger
+from sqlalchemy import Date
+from sqlalchemy import Integer
+from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy import bindparam
 from sqlalchemy import delete
 from sqlalchemy import func
+from sqlalchemy import insert
+from sqlalchemy import literal
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql
@@ -57,20 +65,27 @@ WITHDRAWAL_KEPT_DAYS = 90
 def take_numbers(db: Session, hotline_id: str, count: int) -> int:
     """Reserve ``count`` numbers of the hotline's feed; returns the last (the first is
     ``last - count + 1``). One statement, holding the counter's row until the commit."""
+    return take_numbers_for(db, {hotline_id: count})[hotline_id]
+
+
+def take_numbers_for(db: Session, counts: Mapping[str, int]) -> dict[str, int]:
+    """:func:`take_numbers` for several hotlines at once: each hotline's last number. One
+    statement whatever their number; its rows are written (and the counters locked) in the
+    order of the hotline ids, the one order every writer takes them in (see :func:`stamp`)."""
     table = cast(Table, FeedCounter.__table__)
     dialect = db.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(table)
-        .values(hotline_id=hotline_id, last_seq=count)
-        .on_conflict_do_update(
-            index_elements=[table.c.hotline_id],
-            set_={"last_seq": table.c.last_seq + count},
-        )
-        .returning(table.c.last_seq)
+    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    rows = upsert(table).values(
+        [
+            {"hotline_id": hotline_id, "last_seq": counts[hotline_id]}
+            for hotline_id in sorted(counts)
+        ]
     )
-    last: int = db.execute(statement).scalar_one()
-    return last
+    statement = rows.on_conflict_do_update(
+        index_elements=[table.c.hotline_id],
+        set_={"last_seq": table.c.last_seq + rows.excluded.last_seq},
+    ).returning(table.c.hotline_id, table.c.last_seq)
+    return {hotline_id: int(last) for hotline_id, last in db.execute(statement)}
 
 
 def stamp(db: Session, referral_ids: Iterable[tuple[str, int]], *, locked: bool = False) -> None:
@@ -119,23 +134,74 @@ def record_withdrawals(
     db: Session,
     referrals: Sequence[tuple[str, int]],
     reason: WithdrawalReason = WithdrawalReason.WITHDRAWN,
-) -> list[Withdrawal]:
-    """The referrals of an erased case, as their hotlines will see them: withdrawn (or expired),
-    nothing else. Last in the erasing transaction (it takes feed numbers)."""
-    withdrawals = []
-    for hotline_id, referral_id in sorted(set(referrals)):
-        last = take_numbers(db, hotline_id, 1)
-        withdrawal = Withdrawal(
-            hotline_id=hotline_id,
-            referral_id=referral_id,
-            withdrawn_on=today(),
-            reason=reason,
-            feed_seq=last,
+) -> int:
+    """The referrals (``(hotline_id, referral_id)`` pairs) of erased cases, as their hotlines
+    will see them: withdrawn (or expired), nothing else; returns how many. Last in the erasing
+    transaction (it takes feed numbers): two statements however many there are, the hotlines'
+    numbers (:func:`take_numbers_for`) and the records, which only this transaction can see
+    yet (:func:`withdrawals_of` reads them back, for a webhook)."""
+    pairs = sorted(set(referrals))
+    if not pairs:
+        return 0
+    counts = Counter(hotline_id for hotline_id, _referral_id in pairs)
+    # Each hotline's block of numbers, handed out in the order of its referrals' ids.
+    following = {
+        hotline_id: last - counts[hotline_id]
+        for hotline_id, last in take_numbers_for(db, counts).items()
+    }
+    numbers = []
+    for hotline_id, _referral_id in pairs:
+        following[hotline_id] += 1
+        numbers.append(following[hotline_id])
+    on = today()
+    table = cast(Table, Withdrawal.__table__)
+    if db.get_bind().dialect.name == "postgresql":
+        # Three array parameters: the statement's text is the same for any number of records,
+        # so it is parsed once, not once per erasing batch with five parameters a record.
+        given = (
+            func.unnest(
+                bindparam(None, [h for h, _r in pairs], type_=postgresql.ARRAY(String)),
+                bindparam(None, [r for _h, r in pairs], type_=postgresql.ARRAY(Integer)),
+                bindparam(None, numbers, type_=postgresql.ARRAY(BigInteger)),
+            )
+            .table_valued("hotline_id", "referral_id", "feed_seq")
+            .render_derived()
         )
-        db.add(withdrawal)
-        withdrawals.append(withdrawal)
-    db.flush()
-    return withdrawals
+        rows = select(
+            given.c.hotline_id,
+            given.c.referral_id,
+            literal(on, Date()),
+            literal(reason, table.c.reason.type),
+            given.c.feed_seq,
+        )
+        columns = ["hotline_id", "referral_id", "withdrawn_on", "reason", "feed_seq"]
+        db.execute(insert(table).from_select(columns, rows))
+    else:
+        db.execute(
+            insert(table),
+            [
+                {
+                    "hotline_id": hotline_id,
+                    "referral_id": referral_id,
+                    "withdrawn_on": on,
+                    "reason": reason,
+                    "feed_seq": seq,
+                }
+                for (hotline_id, referral_id), seq in zip(pairs, numbers, strict=True)
+            ],
+        )
+    return len(pairs)
+
+
+def withdrawals_of(db: Session, referral_ids: Iterable[int]) -> list[Withdrawal]:
+    """The withdrawal records of these referrals (a referral's id is never given twice)."""
+    return list(
+        db.scalars(
+            select(Withdrawal)
+            .where(Withdrawal.referral_id.in_(list(referral_ids)))
+            .order_by(Withdrawal.id)
+        )
+    )
 
 
 def purge_withdrawals(db: Session, *, on: dt.date) -> int:

@@ -70,6 +70,7 @@ from ..vocabulary import suggested_notice_type
 from .deadlines import Due
 from .deadlines import place_due
 from .notice_mail import notice_provider
+from .places import stored_host
 
 if TYPE_CHECKING:
     from ..services import Services
@@ -296,11 +297,12 @@ def _search_ids(db: Session, services: Services, hotline_id: str, text: str) -> 
         place = normalise_location(guess_kind(text), text)
     except LocationRejected:
         return None
-    digest = services.keyed_hasher.digest(place_key(place, services.directory), "location")
+    # Under the current hash key, or a previous one while the key changes (key_rotation).
+    digests = services.keyed_hasher.digests(place_key(place, services.directory), "location")
     return (
         select(Location.referral_id)
         .join(Referral, Referral.id == Location.referral_id)
-        .where(Location.value_hash == digest, Referral.hotline_id == hotline_id)
+        .where(Location.value_hash.in_(digests), Referral.hotline_id == hotline_id)
     )
 
 
@@ -614,7 +616,7 @@ def referral_detail(db: Session, services: Services, referral: Referral) -> Refe
             if loc.platform_sealed
             else None,
             note=cipher.open(loc.note_sealed, "location.note") if loc.note_sealed else None,
-            host=loc.host,
+            host=stored_host(cipher, loc),
             status=loc.status,
             status_changed_on=loc.status_changed_on,
             assessment=loc.assessment,

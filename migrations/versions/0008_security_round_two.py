@@ -1,4 +1,5 @@
-"""Security round two: tries of a receipt counted in the rate-limit store, not on the case
+"""Security round two: tries of a receipt counted in the rate-limit store, not on the case;
+indexes that erasing at scale needs
 
 Revision ID: 0008
 Revises: 0007
@@ -23,9 +24,17 @@ def upgrade() -> None:
     # would drop it first, and with foreign keys on that deletes every referral with it.
     for column in CASE_LOCK_COLUMNS:
         op.execute(sa.text(f"ALTER TABLE cases DROP COLUMN {column}"))
+    # Deleting a notice letter looks for the rows that name it (ON DELETE SET NULL): without
+    # these, a scan of both tables for every letter erased.
+    op.create_index(
+        op.f("ix_notice_letters_escalated_from_id"), "notice_letters", ["escalated_from_id"]
+    )
+    op.create_index(op.f("ix_internal_notes_from_letter_id"), "internal_notes", ["from_letter_id"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_internal_notes_from_letter_id"), table_name="internal_notes")
+    op.drop_index(op.f("ix_notice_letters_escalated_from_id"), table_name="notice_letters")
     op.add_column("cases", sa.Column("failed_checks", sa.Integer(), nullable=True))
     op.add_column("cases", sa.Column("failed_window_start", sa.DateTime(), nullable=True))
     op.add_column("cases", sa.Column("lockouts", sa.Integer(), nullable=True))
