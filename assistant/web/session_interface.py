@@ -145,15 +145,7 @@ class ServerSessionInterface(SessionInterface):
                     )
             elif session.modified or not had_visit:
                 visit = self._visit_serializer(app).dumps(dict(session))
-                response.set_cookie(
-                    self.cookie_name(VISIT_COOKIE_NAME),
-                    visit,
-                    httponly=True,
-                    secure=secure,
-                    samesite="Lax",
-                    path="/",
-                )
-                response.vary.add("Cookie")
+                self._set_cookie(response, VISIT_COOKIE_NAME, visit)
             return
         if had_visit:
             response.delete_cookie(self.cookie_name(VISIT_COOKIE_NAME), path="/", secure=secure)
@@ -192,11 +184,15 @@ class ServerSessionInterface(SessionInterface):
                 )
                 return
         signed = self._signer(app).sign(session.raw_id.encode("ascii")).decode("ascii")
+        self._set_cookie(response, COOKIE_NAME, signed)
+
+    def _set_cookie(self, response: Response, name: str, value: str) -> None:
+        """Either cookie: for this host only, never read by scripts, not sent cross-site."""
         response.set_cookie(
-            self.cookie_name(COOKIE_NAME),
-            signed,
+            self.cookie_name(name),
+            value,
             httponly=True,
-            secure=secure,
+            secure=self.services.settings.secure_cookies,
             samesite="Lax",
             path="/",
         )
