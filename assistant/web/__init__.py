@@ -28,6 +28,7 @@ from ..extensions import csrf
 from ..extensions import current_services
 from ..models import MAX_ROW_ID
 from ..routing import mask_location_for_display
+from ..services import Services
 from . import advocate_texts
 from . import staff_texts
 from . import texts
@@ -158,12 +159,10 @@ class RowId(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
-def current_services_of(app: Flask) -> Any:
-    return app.extensions["assistant.services"]
-
-
 def register_web(app: Flask) -> None:
-    app.extensions[QUOTA] = Quota(current_services_of(app).settings.ratelimit_storage_url)
+    # One quota per app, made with it: memory counters must be shared by every request.
+    services: Services = app.extensions["assistant.services"]
+    app.extensions[QUOTA] = Quota(services.settings.ratelimit_storage_url)
     app.url_map.converters["int"] = RowId  # before any route is added
     app.register_blueprint(public_bp)
     app.register_blueprint(health_bp)
