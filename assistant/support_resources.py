@@ -25,6 +25,15 @@ RESOURCES_FILE = "resources.json"
 
 # In the order they are shown: what to do in danger first.
 KINDS = ("emergency", "crisis_line", "child_helpline", "survivor_organisation", "reporting_help")
+# The groups the support page shows, most useful first: someone to talk to now, then by need.
+TOPICS = ("talk_now", "survivors", "reporting")
+TOPIC_OF_KIND = {
+    "emergency": "talk_now",
+    "crisis_line": "talk_now",
+    "child_helpline": "talk_now",
+    "survivor_organisation": "survivors",
+    "reporting_help": "reporting",
+}
 AUDIENCES = ("everyone", "children", "adults")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALWAYS_OPEN = "24/7"
@@ -81,6 +90,11 @@ class Resource:
     free: bool | None
     sources: tuple[str, ...]
     verified_on: dt.date | None
+
+    @property
+    def topic(self) -> str:
+        """The support page's group for it (one of ``TOPICS``)."""
+        return TOPIC_OF_KIND[self.kind]
 
     def speaks(self, language: str) -> bool:
         """Whether the service answers in a language ("pt_BR" is answered by "pt")."""

@@ -19,18 +19,21 @@ from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import text
+from sqlalchemy import update
 
 from assistant import create_app
 from assistant.cli import upgrade_database
 from assistant.extensions import Database
 from assistant.models import Account
 from assistant.models import Base
+from assistant.models import Referral
 from assistant.models import Withdrawal
 from assistant.people.accounts import complete_enrolment
 from assistant.people.accounts import create_account
 from assistant.people.advocates import AdvocateProfile
 from assistant.people.advocates import approve_advocate
 from assistant.people.advocates import register_advocate
+from assistant.vocabulary import ReferralStatus
 from tests.contract import ContractClient
 
 TEST_DATABASE_URL = os.environ.get("ASSISTANT_TEST_DATABASE_URL", "")
@@ -121,6 +124,17 @@ def row_counts(app: Flask) -> dict[str, int]:
             table.name: connection.execute(select(func.count()).select_from(table)).scalar_one()
             for table in Base.metadata.sorted_tables
         }
+
+
+def hotlines_take_part(app: Flask) -> None:
+    """Every referral acknowledged by its hotline through the portal, as a hotline that is not
+    connected does when its staff take the case up here: from then on, messages reach it."""
+    with Database.engine(app).begin() as connection:
+        connection.execute(
+            update(Referral)
+            .where(Referral.status == ReferralStatus.RECEIVED)
+            .values(status=ReferralStatus.WITH_HOTLINE)
+        )
 
 
 def assert_only_withdrawals_left(app: Flask, baseline: dict[str, int], *, referrals: int) -> None:

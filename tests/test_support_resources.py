@@ -13,6 +13,8 @@ from assistant.support_resources import DATA_DIR
 from assistant.support_resources import KINDS
 from assistant.support_resources import MIN_COUNTRIES
 from assistant.support_resources import RESOURCES_FILE
+from assistant.support_resources import TOPIC_OF_KIND
+from assistant.support_resources import TOPICS
 from assistant.support_resources import ResourcesError
 from assistant.support_resources import build_resources
 from assistant.support_resources import check_resources
@@ -169,3 +171,10 @@ def test_brazilian_portuguese_readers_are_answered_by_portuguese_speaking_servic
     resources = load_resources()
     brazil = [entry for entry in resources.for_reader("BR", "pt_BR") if entry.country == "BR"]
     assert brazil and all(entry.speaks("pt_BR") for entry in brazil)
+
+
+def test_every_kind_of_service_belongs_to_one_group_of_the_support_page():
+    assert set(TOPIC_OF_KIND) == set(KINDS)
+    assert set(TOPIC_OF_KIND.values()) == set(TOPICS)
+    resources = load_resources()
+    assert all(entry.topic == TOPIC_OF_KIND[entry.kind] for entry in resources.entries)

@@ -26,6 +26,7 @@ from limits import RateLimitItem
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+from sqlalchemy import bindparam
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -171,6 +172,10 @@ class ReceiptThrottle:
         return dt.timedelta(seconds=max(1.0, stats.reset_time - time.time()))
 
 
+# The case a receipt names, by its unique index; built once (as costly as running it, on SQLite).
+CASE_BY_NUMBER = select(Case).where(Case.case_number == bindparam("number"))
+
+
 def check_receipt(
     db: Session,
     hasher: PassphraseHasher,
@@ -192,7 +197,7 @@ def check_receipt(
         if alarm and number is not None:
             _raise_alarm(db, number)
         raise ReceiptLocked(wait)
-    case = db.scalar(select(Case).where(Case.case_number == number)) if number else None
+    case = db.scalar(CASE_BY_NUMBER, {"number": number}) if number else None
     if case is None:
         hasher.burn()
         raise InvalidReceipt()

@@ -68,6 +68,7 @@ from .advocate_forms import RegisterForm
 from .advocate_texts import REFUSALS
 from .case_page import message_form_for
 from .case_page import send_message
+from .case_page import shown_places
 from .forms import ConfirmForm
 from .forms import MessageForm
 from .quota import filing_quota
@@ -145,6 +146,7 @@ def _render_case(
         message_form=message_form,
         form=ConfirmForm(),
         can_issue_receipt=can_issue_receipt(access),
+        **shown_places(services, case, view),
     )
     # Every page that shows the case is a view, the one with a refused message too.
     record_case_view(db.session, access)

@@ -48,8 +48,9 @@ from ..cases.receipts import propose_passphrase
 from ..cases.receipts import replace_passphrase
 from ..cases.retention import erase_case
 from ..cases.status import MessageRejected
-from ..cases.status import describe_case
 from ..cases.status import post_survivor_message
+from ..cases.status import read_case_rows
+from ..cases.status import view_of_case
 from ..config import SUPPORTED_LANGUAGES
 from ..config import language_tag
 from ..config import supported_language
@@ -70,6 +71,7 @@ from ..routing.countries import checked_country
 from ..sessions import end_session
 from ..sessions import load_session
 from ..sessions import new_session_id
+from ..sessions import refresh_session
 from ..sessions import save_session
 from ..support_resources import Resource
 from ..vocabulary import Category
@@ -83,6 +85,7 @@ from .api_contract import Contract
 from .api_contract import Problem
 from .openapi import openapi_document
 from .quota import filing_quota
+from .session_interface import session_clock
 from .texts import current_language
 from .texts import event_text
 from .texts import message_rejection_text
@@ -312,12 +315,22 @@ def token_required(view: F, *, with_handed_over_receipt: bool = False) -> F:
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         raw_id = _raw_id_from_header()
-        loaded = load_session(db.session, current_services().cipher, raw_id, TOKEN_KIND)
-        case_id = loaded.record.case_id if loaded else None
-        case = db.session.get(Case, case_id) if case_id is not None else None
+        now = session_clock(current_app)()
+        loaded = load_session(db.session, current_services().cipher, raw_id, TOKEN_KIND, now=now)
+        case = loaded.case if loaded else None
         if loaded is None or case is None:
             raise ApiError(401, "invalid_token", INVALID_TOKEN)
-        if not _save_token(raw_id, case):
+        # The idle expiry moves on at most once a minute: a read in between writes nothing.
+        idle, _longest = _token_lifetimes()
+        record = loaded.record
+        if not refresh_session(
+            db.session,
+            raw_id,
+            expires_at=record.expires_at,
+            ends_at=record.ends_at,
+            idle=idle,
+            now=now,
+        ):
             raise ApiError(401, "invalid_token", INVALID_TOKEN)
         g.token_raw_id = raw_id
         if case.must_change_passphrase and not with_handed_over_receipt:
@@ -524,6 +537,7 @@ def _save_token(raw_id: str, case: Case, *, create: bool = False) -> bool:
         longest=longest,
         case_id=case.id,
         create=create,
+        now=session_clock(current_app)(),
     )
 
 
@@ -578,7 +592,10 @@ def delete_session(_case: Case) -> tuple[str, int]:
 def my_request(case: Case) -> Response:
     """The case as its survivor sees it: masked locations, statuses, timelines, messages."""
     checked_request()
-    view = describe_case(current_services(), case)
+    # Who else has access is not part of this answer: their rows are read only to sign a message.
+    # Read as plain rows: this answer only reads (see read_case_rows).
+    rows = read_case_rows(db.session, case, advocates=False)
+    view = view_of_case(current_services(), case, rows)
     directory = current_services().directory
     hotline_of = {r.id: r.hotline for r in view.referrals}
     return jsonify(

@@ -107,6 +107,15 @@ def safety() -> str:
     return render_template("public/safety.html", public_address=address)
 
 
+@bp.get("/if-you-have-a-copy")
+@public
+def have_a_copy() -> str:
+    """For someone with a copy on their own device: what Take It Down and StopNCII do (a
+    fingerprint made on the device, for the platforms that take part), their limits, and that
+    nothing comes here. Asks for nothing and never offers to take a file."""
+    return render_template("public/have_a_copy.html")
+
+
 @bp.get("/exit")
 @public
 def quick_exit() -> BaseResponse:

@@ -5,12 +5,17 @@ a person typed ever sits in a cookie the browser (or someone holding the phone) 
 
 A visitor who only reads writes nothing: while a session holds no more than a form's CSRF secret
 and the language chosen, it lives in a signed cookie of its own and no row is made. The first
-answer typed (or a sign-in) moves it to the database, and that cookie goes.
+answer typed (or a sign-in) moves it to the database, and that cookie goes. A signed-in person who
+only reads writes their row at most once a minute, to push its idle expiry forward (see
+:func:`assistant.sessions.refresh_session`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
@@ -23,15 +28,19 @@ from flask.sessions import SessionMixin
 from itsdangerous import BadSignature
 from itsdangerous import Signer
 from itsdangerous import URLSafeSerializer
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import CallbackDict
 
 from ..extensions import STORAGE_OUTAGES
 from ..extensions import Database
+from ..extensions import db as request_db
+from ..models import utcnow
 from ..services import Services
 from ..sessions import end_session
 from ..sessions import load_session
 from ..sessions import new_session_id
 from ..sessions import purge_expired_sessions
+from ..sessions import refresh_session
 from ..sessions import save_session
 
 COOKIE_NAME = "rra_session"
@@ -47,6 +56,8 @@ VISIT_KEYS = frozenset({"csrf_token", "lang"})
 KIND = "web"
 # The API authenticates with bearer tokens: it neither reads nor sets the session cookie.
 STATELESS_PREFIX = "/api/"
+# The longest a session lasts, however active.
+LONGEST = dt.timedelta(hours=8)
 
 
 class ServerSession(CallbackDict[str, Any], SessionMixin):
@@ -65,6 +76,12 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.modified = False
         self.regenerate = False
         self.persist = persist
+        # The row's expiries as loaded: whether its idle expiry is due to be pushed forward.
+        self.expires_at: dt.datetime | None = None
+        self.ends_at: dt.datetime | None = None
+        # The signed-in case read with it, held for the request (the database session keeps
+        # it only while something does): the page's own look-up of it costs no statement.
+        self.case: Any = None
 
     def renew(self) -> None:
         """Take a new id (at sign-in), so an id seen before sign-in is worthless after it."""
@@ -73,8 +90,10 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
 
 
 class ServerSessionInterface(SessionInterface):
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, clock: Callable[[], dt.datetime] = utcnow) -> None:
         self.services = services
+        # "Now" for expiries (naive UTC); tests move it.
+        self.clock = clock
 
     def cookie_name(self, name: str) -> str:
         return SECURE_PREFIX + name if self.services.settings.secure_cookies else name
@@ -108,16 +127,22 @@ class ServerSessionInterface(SessionInterface):
             raw_id = self._signer(app).unsign(cookie).decode("ascii")
         except (BadSignature, UnicodeDecodeError):
             return ServerSession(self._visit(app, request))
+        # Read in the request's own database session (the app context is there already): the
+        # page's queries go on in the same connection and transaction.
+        db = request_db.session
         try:
-            with Database.new_session(app) as db:
-                loaded = load_session(db, self.services.cipher, raw_id, KIND)
+            loaded = load_session(db, self.services.cipher, raw_id, KIND, now=self.clock())
         except STORAGE_OUTAGES as outage:
             # Refused by a before-request handler, with a session to render the page with.
+            db.rollback()
             request.environ[OUTAGE_KEY] = outage
             return ServerSession(persist=False)
         if loaded is None:
             return ServerSession(self._visit(app, request))
-        return ServerSession(loaded.data, raw_id)
+        session = ServerSession(loaded.data, raw_id)
+        session.expires_at, session.ends_at = loaded.record.expires_at, loaded.record.ends_at
+        session.case = loaded.case
+        return session
 
     def _idle(self, session: ServerSession) -> dt.timedelta:
         settings = self.services.settings
@@ -149,7 +174,27 @@ class ServerSessionInterface(SessionInterface):
             return
         if had_visit:
             response.delete_cookie(self.cookie_name(VISIT_COOKIE_NAME), path="/", secure=secure)
-        with Database.new_session(app) as db:
+        now = self.clock()
+        if session.raw_id and session and not session.modified:
+            # Only read: the row is written when its idle expiry is due to move (once a minute
+            # at most), and the cookie, which has not changed, is not sent again.
+            assert session.expires_at is not None and session.ends_at is not None
+            with Database.new_session(app) as db:
+                live = refresh_session(
+                    db,
+                    session.raw_id,
+                    expires_at=session.expires_at,
+                    ends_at=session.ends_at,
+                    idle=self._idle(session),
+                    now=now,
+                )
+            if not live:
+                response.delete_cookie(
+                    self.cookie_name(COOKIE_NAME), path="/", secure=secure, httponly=True
+                )
+            response.vary.add("Cookie")
+            return
+        with _writing_session(app) as db:
             if session.raw_id and (session.regenerate or not session):
                 end_session(db, session.raw_id)
                 if not session:
@@ -164,8 +209,9 @@ class ServerSessionInterface(SessionInterface):
             if session.raw_id is None:
                 session.raw_id = new_session_id()
                 # Expired sessions (abandoned drafts among them) go whenever a new one starts,
-                # as well as on `assistant purge`: an indexed delete, cheap enough to do here.
-                purge_expired_sessions(db, batches=1)
+                # as well as on `assistant purge`: an indexed delete, cheap enough to do here,
+                # committed with the new session (one write to the disk, not two).
+                purge_expired_sessions(db, batches=1, now=now, commit=False)
             saved = save_session(
                 db,
                 self.services.cipher,
@@ -173,10 +219,11 @@ class ServerSessionInterface(SessionInterface):
                 KIND,
                 dict(session),
                 idle=self._idle(session),
-                longest=dt.timedelta(hours=8),
+                longest=LONGEST,
                 case_id=session.get("case_id"),
                 account_id=session.get("account_id"),
                 create=created,
+                now=now,
             )
             if not saved:
                 response.delete_cookie(
@@ -197,6 +244,26 @@ class ServerSessionInterface(SessionInterface):
             path="/",
         )
         response.vary.add("Cookie")
+
+
+@contextmanager
+def _writing_session(app: Flask) -> Iterator[Session]:
+    """Where a session's row is written: the request's own database session when it is idle
+    (the view committed its work and has nothing pending: a sign-in), which saves taking a second
+    connection; otherwise one of its own, so that nothing the view left unwritten is ever
+    committed with the session."""
+    current = request_db.session
+    if not current.in_transaction() and not (current.new or current.dirty or current.deleted):
+        yield current
+        return
+    with Database.new_session(app) as db:
+        yield db
+
+
+def session_clock(app: Flask) -> Callable[[], dt.datetime]:
+    """The app's "now" for every session's expiries, the API's tokens included."""
+    interface = app.session_interface
+    return interface.clock if isinstance(interface, ServerSessionInterface) else utcnow
 
 
 def start_signed_in_session(**values: int) -> None:

@@ -34,6 +34,7 @@ from ..vocabulary import HarmfulSubtype
 from ..vocabulary import NoticeType
 from ..vocabulary import ProviderResponse
 from ..vocabulary import RerouteReason
+from .forms import AccessibleForm
 from .staff_texts import ASSESSMENT_LABELS
 from .staff_texts import CHASE_HOLD_LABELS
 from .staff_texts import CLOSE_REASON_LABELS
@@ -66,7 +67,7 @@ def _same_password_again() -> PasswordField:
     )
 
 
-class SignInForm(FlaskForm):
+class SignInForm(AccessibleForm):
     email = StringField(
         _l("E-mail address"),
         validators=[DataRequired(_l("Enter your e-mail address.")), Length(max=320)],
@@ -78,7 +79,7 @@ class SignInForm(FlaskForm):
     code = _authenticator_code()
 
 
-class EnrolForm(FlaskForm):
+class EnrolForm(AccessibleForm):
     code = HiddenField()
     password = _new_password(
         _l("Choose a password (at least %(num)d characters)", num=MIN_PASSWORD_LENGTH)
@@ -87,7 +88,7 @@ class EnrolForm(FlaskForm):
     totp = _authenticator_code()
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(AccessibleForm):
     current = PasswordField(
         _l("Current password"),
         validators=[

@@ -6,10 +6,13 @@ JavaScript off.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
+from collections.abc import Sequence
 from functools import wraps
 from typing import Any
 from typing import TypeVar
+from typing import cast
 
 from flask import Blueprint
 from flask import Response
@@ -22,6 +25,8 @@ from flask import session
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from itsdangerous import BadSignature
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..cases import replays
@@ -44,8 +49,12 @@ from ..cases.receipts import passphrase_proposals
 from ..cases.receipts import propose_passphrase
 from ..cases.receipts import replace_passphrase
 from ..cases.retention import erase_case
+from ..cases.status import CaseRows
 from ..cases.status import CaseView
 from ..cases.status import describe_case
+from ..cases.status import read_case_rows
+from ..cases.status import view_of_case
+from ..extensions import csrf
 from ..extensions import current_services
 from ..extensions import db
 from ..extensions import filing_limit
@@ -58,13 +67,17 @@ from ..extensions import refused_filing_limit
 from ..models import Case
 from ..people.advocates import advocates_on_case
 from ..routing import DEFAULT_KIND
+from ..routing import NormalisedLocation
 from ..vocabulary import Category
 from . import journey
 from .access import SURVIVOR
 from .access import declare
 from .access import public
+from .case_page import handoff_summaries
 from .case_page import message_form_for
+from .case_page import places_in_full
 from .case_page import send_message
+from .case_page import shown_places
 from .forms import AboutForm
 from .forms import CategoriesForm
 from .forms import CheckForm
@@ -76,6 +89,7 @@ from .public import CLEAR_SITE_DATA
 from .quota import filing_quota
 from .session_interface import start_signed_in_session
 from .texts import current_language
+from .texts import places_summary
 from .texts import rejection_text
 
 bp = Blueprint("survivor", __name__)
@@ -287,7 +301,9 @@ def send() -> str | BaseResponse:
     replay_key = replays.ReplayKey.of(services.keyed_hasher, draft.key, "web")
 
     def keep(filed: FiledRequest) -> None:
-        replays.remember(db.session, filed.case, replay_key, digest, _receipt_of(filed))
+        replays.remember(
+            db.session, filed.case, replay_key, digest, _receipt_of(filed, draft.locations)
+        )
 
     filed = journey.file_draft(
         db.session,
@@ -302,17 +318,41 @@ def send() -> str | BaseResponse:
     )
     if not isinstance(filed, FiledRequest):
         return filed
-    return render_template("survivor/receipt.html", receipt=_receipt_of(filed))
+    return _receipt_page(_receipt_of(filed, draft.locations))
 
 
-def _receipt_of(filed: FiledRequest) -> dict[str, Any]:
-    """What the receipt page shows: the receipt, and how many places went to which hotline."""
+def _receipt_of(filed: FiledRequest, locations: Sequence[NormalisedLocation]) -> dict[str, Any]:
+    """What the receipt page shows: the receipt, how many places went to which hotline, and for
+    each hotline that is not connected, its places as text to paste into its own form. Kept
+    sealed for ten minutes with the draft's key (see :mod:`assistant.cases.replays`)."""
     assert filed.passphrase is not None  # a survivor always holds their receipt
+    summaries = {
+        planned.hotline.id: places_summary(
+            [
+                (location.kind, location.value, location.platform, location.note)
+                for location in (locations[index] for index in planned.location_indexes)
+            ]
+        )
+        for planned in filed.referrals
+        if not planned.hotline.connected
+    }
     return {
         "case_number": filed.case_number,
         "passphrase": filed.passphrase,
         "places": [[p.hotline.id, len(p.location_indexes)] for p in filed.referrals],
+        "summaries": summaries,
     }
+
+
+def _receipt_page(receipt: dict[str, Any]) -> str:
+    """The receipt, with a check before leaving that it was kept: the last group of the
+    passphrase is asked for back, against a signed keyed hash of it carried by the form."""
+    passphrase = str(receipt["passphrase"])
+    return render_template(
+        "survivor/receipt.html",
+        receipt=receipt,
+        kept_proof=_kept_proof(passphrase.split()[-1]),
+    )
 
 
 def _replayed_receipt(draft_key: str, digest: str) -> str | None:
@@ -327,15 +367,84 @@ def _replayed_receipt(draft_key: str, digest: str) -> str | None:
     db.session.rollback()
     if receipt is None:
         return None
-    return render_template("survivor/receipt.html", receipt=receipt)
+    return _receipt_page(receipt)
+
+
+# How long the check that the receipt was kept can be answered after the receipt was shown.
+KEPT_CHECK_FOR = 3600
+
+
+def _kept_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_services().settings.secret_key, salt="receipt-kept")
+
+
+def _kept_digest(typed: str) -> str:
+    letters = "".join(ch for ch in typed.lower() if ch.isalpha())
+    return current_services().keyed_hasher.digest(letters, "receipt-kept")
+
+
+def _kept_proof(last_group: str) -> str:
+    """What the receipt page's form carries to check the last group of letters typed back: a
+    keyed hash of it, signed. The passphrase itself is never kept."""
+    return _kept_serializer().dumps(_kept_digest(last_group))
+
+
+@bp.post("/request/kept")
+@limiter.limit(lookup_limit)
+@public
+def kept() -> str | tuple[str, int]:
+    """The step after the receipt: the survivor types the last group of letters back, so that
+    they know they kept it; or skips, after a clear warning. A wrong answer can show the receipt
+    again while the filing's answer is kept (ten minutes: the form resends the draft's key)."""
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    draft_key = request.form.get("draft", "")[:64]
+    action = request.form.get("action", "")
+    if action == "skip":
+        return render_template("survivor/kept.html", state="skipped")
+    if action != "check":
+        return render_template(
+            "survivor/kept.html",
+            state="ask",
+            form=form,
+            draft=draft_key,
+            proof=request.form.get("proof", ""),
+        )
+    typed = request.form.get("last_group", "")[:64]
+    try:
+        expected = _kept_serializer().loads(request.form.get("proof", ""), max_age=KEPT_CHECK_FOR)
+    except BadSignature:
+        # Too long ago to check: nothing is lost, the survivor goes on.
+        return render_template("survivor/kept.html", state="unchecked")
+    if typed.strip() and secrets.compare_digest(_kept_digest(typed), str(expected)):
+        return render_template("survivor/kept.html", state="kept")
+    error = (
+        _("Type the last group of letters of your passphrase.")
+        if not typed.strip()
+        else _("That is not the last group of your passphrase. Look at where you kept it.")
+    )
+    page = render_template(
+        "survivor/kept.html",
+        state="ask",
+        form=form,
+        draft=draft_key,
+        proof=request.form.get("proof", ""),
+        error=error,
+        typed=typed,
+    )
+    return page, 400
 
 
 @bp.route("/check", methods=["GET", "POST"])
 @limiter.shared_limit(receipt_limit, scope="receipt", methods=["POST"])
 @public
 def check() -> str | BaseResponse | tuple[str, int]:
-    """Sign in with the receipt. One answer for a wrong number or a wrong passphrase."""
+    """Sign in with the receipt. One answer for a wrong number or a wrong passphrase. A message
+    typed before an idle sign-out comes back with the form, and opens the status page ready to
+    send."""
     form = CheckForm()
+    pending = _pending(request.form) if request.method == "POST" else ""
     error = None
     status = 200
     if form.validate_on_submit():
@@ -363,41 +472,116 @@ def check() -> str | BaseResponse | tuple[str, int]:
         else:
             db.session.commit()
             start_signed_in_session(case_id=case.id)
+            if pending.strip() and not case.must_change_passphrase:
+                return _status_with_pending(case, pending)
             return redirect(url_for(".status"), 303)
     elif request.method == "POST":
         status = 400
-    return render_template("survivor/check.html", form=form, error=error), status
+    return _check_page(form, error=error, pending_message=pending), status
+
+
+def _check_page(form: CheckForm, *, error: str | None = None, pending_message: str = "") -> str:
+    return render_template(
+        "survivor/check.html", form=form, error=error, pending_message=pending_message
+    )
+
+
+def _status_with_pending(case: Case, pending: str) -> str:
+    """The status page just after signing in again, with the message typed before the idle
+    sign-out in the form, not sent yet."""
+    rows = read_case_rows(db.session, case)
+    view = view_of_case(current_services(), case, rows)
+    form = message_form_for(view)
+    form.body.data = pending
+    return _status_page(case, view, form, rows=rows, pending=True)
 
 
 @bp.get("/my-request")
 @case_required
 def status(case: Case) -> str:
     """The private status page: places, their status, timelines, messages."""
-    view = describe_case(current_services(), case)
-    return _status_page(case, view, message_form_for(view))
+    # Read as plain rows: this page only reads (see read_case_rows).
+    rows = read_case_rows(db.session, case)
+    view = view_of_case(current_services(), case, rows)
+    return _status_page(case, view, message_form_for(view), rows=rows)
 
 
-def _status_page(case: Case, view: CaseView, message_form: MessageForm) -> str:
+class _Places:
+    """The places of a case read as plain rows, where :func:`shown_places` reads a case's."""
+
+    def __init__(self, rows: CaseRows) -> None:
+        self.locations = rows.places
+
+
+def _status_page(
+    case: Case,
+    view: CaseView,
+    message_form: MessageForm,
+    *,
+    rows: CaseRows | None = None,
+    pending: bool = False,
+) -> str:
+    services = current_services()
+    if rows is None:
+        shown = shown_places(services, case, view)
+    else:
+        # What shown_places gives, from the rows already read (places_in_full reads only each
+        # place's id, kind and sealed columns).
+        places = places_in_full(services, cast(Case, _Places(rows)))
+        shown = {"places": places, "summaries": handoff_summaries(view, places)}
     return render_template(
         "survivor/status.html",
+        pending=pending,
         case=view,
         message_form=message_form,
-        form=ConfirmForm(),
-        advocates=advocates_on_case(current_services().cipher, case),
+        # The page's other forms need only a CSRF token: the message form's, the same one (a
+        # form of their own would cost more to make than the rest of their markup).
+        form=message_form,
+        advocates=advocates_on_case(services.cipher, case),
         waiting_invitations=waiting_invitations(db.session, case),
         passphrase_replaced_on=case.passphrase_replaced_on,
+        idle_seconds=services.settings.survivor_idle_minutes * 60,
+        **shown,
     )
 
 
 @bp.post("/my-request/message")
-@case_required
-def message(case: Case) -> str | BaseResponse | tuple[str, int]:
-    """Write to the hotline. Refuses an empty or overlong message, and says why."""
+@csrf.exempt  # the form checks its own token once a case is signed in (see below)
+@public
+def message() -> str | BaseResponse | tuple[str, int]:
+    """Write to the hotline. Refuses an empty or overlong message, and says why.
+
+    When the sign-in has ended (idle), the typed message is not lost: the sign-in page is shown
+    with it, from this request's body only (never stored), and sending it is one step after
+    signing in again. Nothing is done with a request that has no sign-in, so it needs no token.
+    """
+    case = signed_in_case()
+    if case is None:
+        session.pop("case_id", None)
+        return _check_page(CheckForm(formdata=None), pending_message=_pending(request.form))
+    if case.must_change_passphrase:
+        return redirect(url_for(".new_passphrase"), 303)
     view = describe_case(current_services(), case)
     form = message_form_for(view)
     if send_message(form, case):
         return redirect(url_for(".status", _anchor="messages"), 303)
     return _status_page(case, view, form), 400
+
+
+def _pending(form: Any) -> str:
+    """A message typed before the sign-in ended, as the request carried it (bounded)."""
+    limit = current_services().settings.max_message_length
+    return str(form.get("body", "") or form.get("pending_message", ""))[: limit * 2]
+
+
+@bp.post("/my-request/still-here")
+@public
+def still_here() -> Response:
+    """ "Stay signed in": this request itself keeps the sign-in alive (204), or says it ended."""
+    if signed_in_case() is None:
+        return Response(status=401)
+    session.modified = True
+    return Response(status=204)
 
 
 @bp.route("/my-request/add", methods=["GET", "POST"])

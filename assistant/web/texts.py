@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field
 from enum import StrEnum
 from functools import cache
 from typing import Any
@@ -15,15 +16,19 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from babel import Locale
+from babel import dates
 from babel.core import get_global
 from babel.dates import get_day_names
 from babel.dates import get_timezone_location
-from flask_babel import format_date
+from babel.support import NullTranslations
+from flask import g
+from flask import request
+from flask_babel import format_date as babel_format_date
 from flask_babel import get_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext
-from flask_babel import ngettext
+from flask_babel import get_translations
+from flask_babel.speaklater import LazyString
 
+from ..config import RTL_LANGUAGES
 from ..routing import Directory
 from ..routing import Intake
 from ..routing import Kind
@@ -39,6 +44,98 @@ from ..vocabulary import MinorAnswer
 from ..vocabulary import RerouteReason
 from ..vocabulary import StaffReason
 from ..vocabulary import member
+
+# ---- the reader's language, found once a request --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reader:
+    """The reader's language as this request found it (Flask-Babel's choice): its code, its
+    locale (``None`` outside a request), the names of things in it (``names``: the locale, or
+    English) and its translations.
+
+    A page says a hundred sentences or more. Asking Flask-Babel for its locale and translations
+    each time walks its request-local state through several proxies, which cost more than the
+    translation itself: the answer is kept here, on the request, and found again while
+    Flask-Babel's locale for the request is the same object (``force_locale`` and ``refresh``
+    replace it, and so this too). Nothing here outlives the request.
+    """
+
+    locale: Locale | None
+    language: str
+    names: Locale
+    translations: NullTranslations
+    right_to_left: bool
+    # Dates formatted for this reader in this request (a page shows the same day many times),
+    # and routing reasons (places at the same hotline share theirs).
+    dates: dict[dt.date, str] = field(default_factory=dict, compare=False)
+    reasons: dict[Any, str] = field(default_factory=dict, compare=False)
+
+
+# Where Flask-Babel keeps a request's locale (``g._flask_babel.babel_locale``), and where the
+# reader is kept: on the request itself, so that nothing it remembers outlives it.
+_BABEL_STATE = "_flask_babel"
+_READER = "rra_reader"
+
+
+@cache
+def _english() -> Locale:
+    return Locale.parse("en")
+
+
+def reader() -> Reader:
+    """The reader's language, translations and locale for this request (found anew for each use
+    outside a request: English where there is no app context, as Flask-Babel answers there)."""
+    try:
+        current = request._get_current_object()  # type: ignore[attr-defined]
+    except RuntimeError:
+        return _new_reader()
+    found: Reader | None = current.__dict__.get(_READER)
+    if found is not None:
+        state = g._get_current_object().__dict__.get(_BABEL_STATE)
+        if found.locale is getattr(state, "babel_locale", None):
+            return found
+    found = _new_reader()
+    setattr(current, _READER, found)
+    return found
+
+
+def _new_reader() -> Reader:
+    locale = get_locale()
+    language = str(locale or "en")
+    return Reader(
+        locale, language, locale or _english(), get_translations(), language in RTL_LANGUAGES
+    )
+
+
+# Flask-Babel's gettext, ngettext and lazy_gettext, through :func:`reader` (same results).
+def _(string: str, **variables: Any) -> str:
+    translated: str = reader().translations.ugettext(string)
+    return translated % variables if variables else translated
+
+
+def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
+    variables.setdefault("num", num)
+    translated: str = reader().translations.ungettext(singular, plural, num)
+    return translated % variables
+
+
+def lazy_gettext(string: str, **variables: Any) -> LazyString:
+    return LazyString(_, string, **variables)
+
+
+def format_date(date: dt.date | None = None, format: str | None = None) -> str:
+    """A day in the reader's words (Flask-Babel's ``format_date``, its "medium" format)."""
+    if format is not None or not isinstance(date, dt.date) or isinstance(date, dt.datetime):
+        return str(babel_format_date(date, format))
+    found = reader()
+    if found.locale is None:
+        return str(babel_format_date(date))
+    text = found.dates.get(date)
+    if text is None:
+        text = found.dates[date] = dates.format_date(date, "medium", locale=found.locale)
+    return text
+
 
 KIND_LABELS = {
     Kind.URL: lazy_gettext("Link"),
@@ -132,21 +229,51 @@ def looked_up(table: Mapping[V, T], vocabulary: type[V], value: object) -> T | N
 
 
 def current_language() -> str:
-    return str(get_locale() or "en")
+    return reader().language
 
 
 def country_name(code: str | None) -> str:
+    return _country_name(code, reader())
+
+
+def _country_name(code: str | None, found: Reader) -> str:
     if not code:
         return ""
-    locale = get_locale() or Locale("en")
-    return str(locale.territories.get(code.upper(), code.upper()))
+    upper = code.upper()
+    return str(found.names.territories.get(upper, upper))
 
 
 def country_choices() -> list[tuple[str, str]]:
     """ISO 3166 countries named in the reader's language, sorted by that name."""
-    locale = get_locale() or Locale("en")
-    names = {code: str(locale.territories.get(code, code)) for code in ISO_COUNTRIES}
+    territories = reader().names.territories
+    names = {code: str(territories.get(code, code)) for code in ISO_COUNTRIES}
     return sorted(names.items(), key=lambda item: item[1].casefold())
+
+
+# Unicode's first-strong isolate and its end: what <bdi> is to markup, for text that has no
+# markup (a sentence, a page title, an attribute). A name, an address or a reference put into a
+# right-to-left sentence keeps its own direction and leaves the sentence's punctuation in place.
+FSI = "\u2068"
+PDI = "\u2069"
+
+
+def reading_right_to_left() -> bool:
+    """Whether the reader's language is written right to left."""
+    return reader().right_to_left
+
+
+def isolated(value: T) -> T:
+    """``value`` (a name, an address, a reference) isolated for a right-to-left reader; as it is
+    otherwise, and for anything that is not text (a count)."""
+    return _isolated(value, reader())
+
+
+def _isolated(value: T, found: Reader) -> T:
+    if not isinstance(value, str) or not value or not found.right_to_left:
+        return value
+    if value.startswith(FSI):
+        return value
+    return type(value)(FSI) + value + type(value)(PDI)  # type: ignore[return-value]
 
 
 def hotline_name(directory: Directory, hotline_id: str | None) -> str:
@@ -156,7 +283,7 @@ def hotline_name(directory: Directory, hotline_id: str | None) -> str:
 
 # ---- why a place went where it went ----------------------------------------------------------
 
-# Each routing reason as a sentence; the parameters come from :func:`_reason_words`.
+# Each routing reason as a sentence; the parameters come from :class:`_ReasonWords`.
 REASON_TEXTS = {
     ReasonCode.DARK_WEB: lazy_gettext(
         "It is on the dark web; %(hotline)s takes reports of dark-web sites."
@@ -238,23 +365,57 @@ def _with_explanation(text: str, reason: object) -> str:
     return f"{text} {why}" if why else text
 
 
-def _reason_words(params: Mapping[str, Any], directory: Directory) -> dict[str, str]:
-    provider = directory.provider(params.get("provider") or "")
-    return {
-        "country": country_name(params.get("country")),
-        "hotline": hotline_name(directory, params.get("hotline")),
-        "old": hotline_name(directory, params.get("from")),
-        "tld": str(params.get("tld", "")),
-        "provider": provider.name if provider else _("this service"),
-        "operator": provider.operator if provider else "",
-    }
+class _ReasonWords(dict[str, str]):
+    """The words a reason's sentence puts in, each found when the sentence asks for it (most
+    sentences want one or two of them)."""
+
+    def __init__(self, params: Mapping[str, Any], directory: Directory, found: Reader) -> None:
+        super().__init__()
+        self.params = params
+        self.directory = directory
+        self.found = found
+
+    def __missing__(self, key: str) -> str:
+        params, directory, found = self.params, self.directory, self.found
+        if key == "country":
+            word = _isolated(_country_name(params.get("country"), found), found)
+        elif key == "hotline":
+            word = _isolated(hotline_name(directory, params.get("hotline")), found)
+        elif key == "old":
+            word = _isolated(hotline_name(directory, params.get("from")), found)
+        elif key == "tld":
+            word = _isolated(str(params.get("tld", "")), found)
+        elif key in ("provider", "operator"):
+            provider = directory.provider(params.get("provider") or "")
+            if key == "operator":
+                word = _isolated(provider.operator, found) if provider else ""
+            else:
+                word = _isolated(provider.name, found) if provider else _("this service")
+        else:
+            raise KeyError(key)
+        self[key] = word
+        return word
 
 
 def reason_text(reason: Mapping[str, Any], directory: Directory) -> str:
     """One routing reason as a sentence."""
+    found = reader()
     code = reason.get("code", "")
     params = reason.get("params") or {}
-    words = _reason_words(params, directory)
+    try:
+        key: Any = (code, id(directory), *sorted(params.items()))
+        text = found.reasons.get(key)
+    except TypeError:  # a parameter that is not a plain value: not kept
+        key = text = None
+    if text is None:
+        text = _reason_text(code, params, directory, found)
+        if key is not None:
+            found.reasons[key] = text
+    return text
+
+
+def _reason_text(code: Any, params: Mapping[str, Any], directory: Directory, found: Reader) -> str:
+    words = _ReasonWords(params, directory, found)
     template = REASON_TEXTS.get(code)
     if (
         code == ReasonCode.KNOWN_PROVIDER
@@ -309,7 +470,7 @@ def _event_words(params: Mapping[str, Any], directory: Directory | None) -> Even
         removed_on = ""
     return EventWords(
         count=int(params.get("count", 0) or 0),
-        hotline=hotline_name(directory, hotline) if directory and hotline else "",
+        hotline=isolated(hotline_name(directory, hotline)) if directory and hotline else "",
         reason=str(params.get("reason") or ""),
         reminder=int(params.get("reminder", 0) or 0),
         by_provider=params.get("by") == "provider",
@@ -447,6 +608,10 @@ MESSAGE_REFUSALS = {
     ),
     "choose_hotline": lazy_gettext("Choose which hotline to write to."),
     "unknown_referral": lazy_gettext("Choose which hotline to write to."),
+    "not_connected": lazy_gettext(
+        "This hotline is not connected to this service, so nobody there would read a message "
+        "written here."
+    ),
 }
 
 
@@ -481,6 +646,30 @@ INTAKE_TEXTS = {
 }
 
 
+def place_kind_text(kind: str, platform: str | None = None) -> str:
+    """What a place is, as its line starts: "Account or profile on Instagram"."""
+    label = str(looked_up(KIND_LABELS, Kind, kind) or KIND_LABELS[Kind.OTHER])
+    if platform:
+        return _("%(kind)s on %(platform)s", kind=label, platform=isolated(platform))
+    return label
+
+
+def places_summary(places: list[tuple[str, str, str | None, str | None]]) -> str:
+    """The places going to one hotline as plain text, for the survivor to paste into that
+    hotline's own reporting form: one numbered line each (what it is, the place as given), and
+    its note under it. ``places`` holds (kind, value, platform, note)."""
+    lines = [_("Places where the material appears:")]
+    for number, (kind, value, platform, note) in enumerate(places, start=1):
+        # Text to paste elsewhere: no invisible direction marks in it.
+        label = str(looked_up(KIND_LABELS, Kind, kind) or KIND_LABELS[Kind.OTHER])
+        if platform:
+            label = _("%(kind)s on %(platform)s", kind=label, platform=platform)
+        lines.append(f"{number}. {label}: {value}")
+        if note:
+            lines.append("   " + _("Note: %(note)s", note=" ".join(note.split())))
+    return "\n".join(lines)
+
+
 def accepts_text(flag: bool | None) -> str:
     """Whether a hotline takes a kind of report: yes, no, or it does not say."""
     if flag is None:
@@ -489,8 +678,7 @@ def accepts_text(flag: bool | None) -> str:
 
 
 def language_name(code: str) -> str:
-    locale = get_locale() or Locale("en")
-    return str(locale.languages.get(code, code))
+    return str(reader().names.languages.get(code, code))
 
 
 # ---- support resources ----------------------------------------------------------------------
@@ -512,7 +700,7 @@ AUDIENCE_LABELS = {
 
 def _day_range(days: tuple[str, ...]) -> str:
     """ "mon".."fri" as the reader's short day names; a run of 3 or more days as a range."""
-    names = get_day_names("abbreviated", locale=get_locale() or Locale("en"))
+    names = get_day_names("abbreviated", locale=reader().names)
     indexes = sorted(DAYS.index(day) for day in days)
     runs: list[list[int]] = []
     for index in indexes:
@@ -538,9 +726,7 @@ def hours_text(resource: Any) -> str:
     times = "; ".join(
         f"{_day_range(item.days)} {item.opens}–{item.closes}" for item in resource.hours
     )
-    city = get_timezone_location(
-        resource.timezone, locale=get_locale() or Locale("en"), return_city=True
-    )
+    city = get_timezone_location(resource.timezone, locale=reader().names, return_city=True)
     if not resource.country:
         place = city
     elif _one_clock(resource.country):

@@ -84,10 +84,12 @@ def test_an_advocate_files_200_pasted_links_for_a_survivor(page: Any, live_app: 
     assert page.get_by_text("The survivor wants their own receipt.").is_visible()
     page.get_by_role("button", name="Send the request").click()
 
-    assert page.get_by_role("heading", name="The request was sent").is_visible()
+    # No shipped hotline is connected: nothing was sent, and the page says so.
+    assert page.get_by_role("heading", name="The request is saved", exact=True).is_visible()
     number = page.locator("#case-number").inner_text()
     handed_over = page.locator("#passphrase").inner_text()
-    assert page.get_by_text("120 places went to Hotline.ie.").is_visible()
+    assert page.get_by_text("120 places are for Hotline.ie.").is_visible()
+    assert page.get_by_text("Not connected: Hotline.ie").is_visible()
     page.get_by_role("link", name="Open the request").click()
     assert page.locator(".status-list > li").count() == 195
     assert page.outside_requests == []

@@ -20,6 +20,7 @@ from tests.browser.conftest import PHONE
 from tests.browser.conftest import sign_in_with_receipt
 from tests.conftest import Survivor
 from tests.conftest import empty_all_tables
+from tests.conftest import hotlines_take_part
 from tests.conftest import make_app
 
 pytestmark = pytest.mark.browser
@@ -98,6 +99,7 @@ def test_three_shift_presses_leave_and_a_screen_reader_hears_the_count(
     js_page: Any, exit_app: Flask, neutral_site: str
 ) -> None:
     number, passphrase = Survivor(exit_app.test_client()).file("https://example.com/a")
+    hotlines_take_part(exit_app)  # so that the page has a message box to type in
     page = js_page
     sign_in_with_receipt(page, number, passphrase)
     page.goto("/my-request/add")

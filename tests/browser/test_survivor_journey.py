@@ -7,11 +7,14 @@ import re
 from typing import Any
 
 import pytest
+from flask import Flask
+
+from tests.conftest import hotlines_take_part
 
 pytestmark = pytest.mark.browser
 
 
-def test_journey_from_landing_to_receipt_to_status_to_erase(page: Any) -> None:
+def test_journey_from_landing_to_receipt_to_status_to_erase(page: Any, live_app: Flask) -> None:
     page.goto("/")
     assert page.title() == "Welcome – Request Assistant"
     assert page.locator("#quick-exit").is_visible()
@@ -27,7 +30,7 @@ def test_journey_from_landing_to_receipt_to_status_to_erase(page: Any) -> None:
         "x.com/someone\njavascript:alert(1)"
     )
     page.get_by_role("button", name="Continue").click()
-    assert page.get_by_text("A “javascript:” address").is_visible()
+    assert page.locator("#error-summary").get_by_text("A “javascript:” address").is_visible()
     page.get_by_label("Many links? Paste them here, one on each line").fill("")
     page.get_by_role("button", name="Continue").click()
 
@@ -40,13 +43,25 @@ def test_journey_from_landing_to_receipt_to_status_to_erase(page: Any) -> None:
     page.get_by_role("button", name="Continue").click()
 
     assert page.get_by_text("To Point de Contact").is_visible()
-    assert page.get_by_text("www.example.fr/…").is_visible()
+    assert page.locator(".address", has_text="www.example.fr/…").first.is_visible()
     assert page.locator("a[href*='example.fr']").count() == 0  # never clickable
     page.get_by_role("button", name="Send my request").click()
 
     number = page.locator("#case-number").inner_text()
     passphrase = page.locator("#passphrase").inner_text()
     assert re.fullmatch(r"RQ-[0-9A-Z]{8}", number)
+    # Nothing was sent: the hotline is not connected, and the receipt says so.
+    assert page.get_by_role("heading", name="Your request is saved", exact=True).is_visible()
+    assert page.get_by_text("Not connected: Point de Contact").is_visible()
+
+    # Before leaving, the last group of letters is asked back.
+    page.get_by_role("button", name="I have kept my receipt").click()
+    page.get_by_label("The last group of letters of your passphrase").fill("zzzz")
+    page.get_by_role("button", name="Check", exact=True).click()
+    assert page.get_by_text("That is not the last group of your passphrase.").first.is_visible()
+    page.get_by_label("The last group of letters of your passphrase").fill(passphrase.split()[-1])
+    page.get_by_role("button", name="Check", exact=True).click()
+    assert page.get_by_role("heading", name="You kept your receipt").is_visible()
 
     page.get_by_role("link", name="Check on my request").first.click()
     page.get_by_label("Case number").fill(number)
@@ -55,7 +70,11 @@ def test_journey_from_landing_to_receipt_to_status_to_erase(page: Any) -> None:
     assert page.get_by_role("heading", name="Your request").is_visible()
     assert page.get_by_text("Removal requested").count() == 0
     assert page.get_by_text("Received, waiting for the hotline").is_visible()
+    assert page.get_by_label("Your message").count() == 0  # nobody would read it yet
 
+    # The hotline's staff take it up through the portal: from now on it reads messages.
+    hotlines_take_part(live_app)
+    page.reload()
     page.get_by_label("To").select_option(index=0)
     page.get_by_label("Your message").fill("Thank you")
     page.get_by_role("button", name="Send message").click()

@@ -28,6 +28,13 @@ PUBLIC_ON_PURPOSE = {
     "survivor.send",
     "survivor.check",
     "survivor.sign_out",
+    # After the receipt: checks a signed hash the page itself carries; reads nothing stored.
+    "survivor.kept",
+    # A message typed when the sign-in has ended comes back on the sign-in page, unsent; with a
+    # sign-in it needs the case's session (checked in the view).
+    "survivor.message",
+    # "Stay signed in": 204 with a sign-in, 401 without.
+    "survivor.still_here",
     "api.create_request",
     "api.create_session",
     "api.dry_run",
@@ -37,6 +44,7 @@ PUBLIC_ON_PURPOSE = {
     "account.sign_out",
     "account.enrol",
     "public.safety",
+    "public.have_a_copy",
     "pwa.manifest",
     "pwa.icon",
     "pwa.service_worker",

@@ -33,6 +33,7 @@ from tests.conftest import STAFF_PASSWORD
 from tests.conftest import Staffer
 from tests.conftest import Survivor
 from tests.conftest import csrf_token
+from tests.conftest import hotlines_take_part
 from tests.conftest import without_csrf_tokens
 
 CASE_NUMBER = re.compile(r'id="case-number">([^<]+)<')
@@ -643,6 +644,7 @@ def test_revoking_takes_effect_on_the_advocates_next_request(app, advocate_a):
 
 def test_messages_between_the_advocate_the_hotline_and_the_survivor(app, advocate_a, staff_a):
     survivor = signed_in_survivor(app, "https://example.ie/messages-1")
+    hotlines_take_part(app)
     advocate_a.post("/advocate/redeem", {"code": invitation_from(survivor)})
     with Database.new_session(app) as db:
         case = db.scalar(select(Case))

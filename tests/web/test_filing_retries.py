@@ -138,7 +138,7 @@ def test_sending_the_web_form_again_shows_the_same_receipt(app, survivor: Surviv
     passphrase = re.search(r'id="passphrase">([^<]+)<', first).group(1)
     page = again.get_data(as_text=True)
     assert number in page and passphrase in page
-    assert "1 place went to" in page
+    assert "1 place is for Cybertip.ca." in page
     assert cases(app) == 1
     # Another draft's key (or none) is not shown anything.
     other = survivor.client.post("/request/send", data={"csrf_token": token, "draft": "x" * 22})

@@ -186,7 +186,12 @@ def test_the_manifest_the_worker_and_the_style_sheet_name_only_this_site(client)
     css = (ROOT / "static" / "app.css").read_text("utf-8")
     assert not re.search(r"url\(|@import", css)
     script = (ROOT / "static" / "app.js").read_text("utf-8")
-    assert not re.search(r"https?://|fetch\(|XMLHttpRequest|sendBeacon", script)
+    assert not re.search(r"https?://|XMLHttpRequest|sendBeacon", script)
+    # One request of its own: "Stay signed in", to the address the page names (this site's);
+    # the policy lets the browser connect to nothing else.
+    assert re.findall(r"fetch\(([^,]+),", script) == ['warning.getAttribute("data-keep-url")']
+    policy = client.get("/").headers["Content-Security-Policy"]
+    assert "connect-src 'self'" in policy and "default-src 'none'" in policy
 
 
 def test_the_crawler_notices_what_it_is_there_to_catch():

@@ -45,6 +45,7 @@ from tests.conftest import Survivor
 from tests.conftest import api_request_body
 from tests.conftest import csrf_token
 from tests.conftest import empty_all_tables
+from tests.conftest import hotlines_take_part
 from tests.conftest import make_app
 from tests.contract import ContractClient
 from tests.contract import Document
@@ -247,6 +248,7 @@ def test_a_survivor_files_follows_adds_writes_and_erases_on_the_onion(
     )
     assert added.status_code == 303
     assert_stays_on_the_onion(added, "/my-request/add")
+    hotlines_take_part(onion_client.application)
     status_page = onion_client.get("/my-request").get_data(as_text=True)
     token = csrf_token(onion_client, "/my-request")
     hotline = re.search(r'name="referral"[^>]*>\s*<option value="(\d+)"', status_page)

@@ -160,11 +160,13 @@ def test_the_categories_and_the_age_question_can_be_skipped_or_answered_not_sure
 
 def test_support_shows_the_readers_country_in_their_language(client):
     page = client.get("/support?country=DE&lang=de").get_data(as_text=True)
-    assert "112" in page and "<h2>Deutschland</h2>" in page
+    assert "112" in page and '<p class="group-place">Deutschland</p>' in page
     assert 'href="tel:' in page
     assert '<option value="DE" selected>Deutschland</option>' in page
     # The international services come after the country's.
-    assert page.index("<h2>Deutschland</h2>") < page.index("Child Helpline International")
+    assert page.index('<p class="group-place">Deutschland</p>') < page.index(
+        "Child Helpline International"
+    )
 
 
 def test_support_guesses_the_country_from_the_browser_language_and_says_it_is_a_guess(client):

@@ -19,6 +19,7 @@ from assistant.web.session_interface import COOKIE_NAME
 from tests.conftest import Survivor
 from tests.conftest import assert_only_withdrawals_left
 from tests.conftest import csrf_token
+from tests.conftest import hotlines_take_part
 from tests.conftest import row_counts
 
 
@@ -53,9 +54,22 @@ def test_status_page_shows_timeline_and_takes_a_message(survivor: Survivor, app)
     survivor.sign_in(number, passphrase)
     page = survivor.client.get("/my-request").get_data(as_text=True)
     assert "Your request was assigned to Cybertip.ca (1 place)." in page
-    # Not yet connected: the hotline's own reporting page is offered, as text only.
-    assert "https://www.cybertip.ca/en/report/" in page
-    assert 'href="https://www.cybertip.ca' not in page
+    # Not connected: its own reporting page is offered, and no message form (nobody would read
+    # it); a message posted anyway is refused and nothing is stored.
+    assert "Not connected: Cybertip.ca does not receive requests through this service" in page
+    assert 'href="https://www.cybertip.ca/en/report/" rel="noreferrer noopener"' in page
+    assert 'name="body"' not in page
+    token = csrf_token(survivor.client, "/my-request")
+    refused = survivor.client.post(
+        "/my-request/message", data={"csrf_token": token, "body": "Please hurry"}
+    )
+    assert refused.status_code == 400 and row_counts(app)["messages"] == 0
+    assert "nobody there would read a message" in refused.get_data(as_text=True)
+    # Once its staff take the case up through the portal, it is connected for this case.
+    hotlines_take_part(app)
+    page = survivor.client.get("/my-request").get_data(as_text=True)
+    assert "Not connected" not in page and "https://www.cybertip.ca/en/report/" not in page
+    assert "Connected: Cybertip.ca receives requests through this service" in page
     token = csrf_token(survivor.client, "/my-request")
     sent = survivor.client.post(
         "/my-request/message", data={"csrf_token": token, "body": "Please hurry"}
@@ -68,6 +82,7 @@ def test_status_page_shows_timeline_and_takes_a_message(survivor: Survivor, app)
 
 def test_an_empty_message_is_refused_and_nothing_is_stored(survivor: Survivor, app):
     number, passphrase = survivor.file("https://example.com/a")
+    hotlines_take_part(app)
     survivor.sign_in(number, passphrase)
     token = csrf_token(survivor.client, "/my-request")
     response = survivor.client.post(
@@ -150,6 +165,7 @@ def test_erase_needs_confirmation_then_removes_every_row(survivor: Survivor, app
         "https://example.com/a", "https://example.fr/b", note="second post"
     )
     survivor.sign_in(number, passphrase)
+    hotlines_take_part(app)
     token = csrf_token(survivor.client, "/my-request")
     page = survivor.client.get("/my-request").get_data(as_text=True)
     first_hotline = re.search(r'<option[^>]*value="(\d+)"', page)

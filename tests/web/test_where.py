@@ -73,12 +73,27 @@ def test_a_dry_run_shows_the_hotline_and_reasons_and_stores_nothing(app, client)
         },
     )
     assert response.status_code == 200
-    text = _text(response.get_data(as_text=True))
+    page = response.get_data(as_text=True)
+    text = _text(page)
     assert "Would go to CyberTipline" in text
     assert "Imgur is run by Imgur, Inc., established in United States" in text
     assert "Would go to Internet Watch Foundation" in text
     assert "example.co.uk/…" in text
-    assert "abc.jpg" not in text  # shown masked, like everywhere else
+    # Shown masked, like everywhere else; each in full only inside its own closed "Show"
+    # (nothing is kept, so the page holds it: the box itself is emptied).
+    revealed = re.findall(
+        r'<details class="reveal">\s*<summary>.*?</summary>\s*<span class="address revealed"'
+        r' dir="ltr">([^<]*)</span>\s*</details>',
+        page,
+        re.S,
+    )
+    assert revealed == [
+        "https://i.imgur.com/abc.jpg",
+        "https://example.co.uk/x",
+        "not a link at all",
+    ]
+    assert page.count("abc.jpg") == 1
+    assert '<details class="reveal" open' not in page
     assert row_counts(app) == before
     assert response.headers["Cache-Control"].startswith("no-store")
 
