@@ -27,6 +27,7 @@ from .services import build_services
 from .web import register_web
 from .web.bounded_body import BoundedBody
 from .web.session_interface import ServerSessionInterface
+from .web.translated_templates import TranslatedEnvironment
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,6 +57,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
+    app.jinja_environment = TranslatedEnvironment
     settings = load_settings(os.environ, instance_path, overrides)
     built = build_services(settings)
     app.extensions["assistant.services"] = built

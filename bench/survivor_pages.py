@@ -11,7 +11,8 @@ trusted, rate limits in memory as one instance has them) on a SQLite database in
 folder, made by the app factory and the migrations, with a case filed through the intake for each
 size in ``--cases`` (PLACESxHOTLINES): by default the issue's "case of 10 places at 6 hotlines"
 and a case of one place, each with three referrals (or its one) acknowledged, messages both ways
-and an advocate with access (so the status page shows everything it can). Every request is sent
+and an advocate with access (so the status page shows everything it can): ``tests/busy_case.py``,
+the case the tests count these pages' statements on. Every request is sent
 as the proxy would send it (``Host``, ``X-Forwarded-Proto: https``, ``X-Forwarded-For``), to both
 apps alike.
 
@@ -73,33 +74,20 @@ from flask import Flask
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant import create_app
-from assistant.cases.intake import IntakeRequest
-from assistant.cases.intake import file_request
 from assistant.cases.receipts import PassphraseHasher
 from assistant.cases.receipts import ReceiptThrottle
 from assistant.cases.receipts import check_receipt
-from assistant.cases.status import post_survivor_message
 from assistant.cli import upgrade_database
 from assistant.extensions import Database
-from assistant.hotline.referrals import Automatic
-from assistant.hotline.referrals import acknowledge
-from assistant.hotline.referrals import message_survivor
-from assistant.models import Case
-from assistant.models import CaseAccess
-from assistant.models import today
-from assistant.people.advocates import AdvocateProfile
-from assistant.people.advocates import approve_advocate
-from assistant.people.advocates import register_advocate
-from assistant.routing import normalise_location
 from assistant.services import Services
-from assistant.vocabulary import AccessOrigin
+from tests.busy_case import TLDS
+from tests.busy_case import Filed
+from tests.busy_case import file_case
 
 PROJECT = Path(__file__).resolve().parent.parent
 LOOPBACK = "127.0.0.1"
 # The address people reach the service at; sent as Host, as a reverse proxy would.
 PUBLIC_HOST = "assistant.bench.example"
-# Top-level domains routed to six different hotlines by the shipped directory.
-TLDS = ["ie", "nl", "fr", "de", "ca", "it", "es", "be", "at", "pl", "se", "au"]
 TARGETS = {"landing": 0.5, "status": 0.25, "requests_me": 0.25}
 MAX_RECEIPT_RATIO = 1.3
 # The sizes of case timed, PLACESxHOTLINES: the issue's "case of 10 places at 6 hotlines" first.
@@ -151,67 +139,14 @@ def env_value(value: Any) -> str:
     return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
-@dataclass
-class Filed:
-    case_number: str
-    passphrase: str
-    places: int
-    hotlines: int
-
-
 def seed(settings: dict[str, Any], folder: Path, sizes: list[tuple[int, int]]) -> list[Filed]:
     """Migrate the database and file a case of each size (places, hotlines)."""
     app = create_app({"instance_path": str(folder / "instance"), **settings})
     upgrade_database(app)
     try:
-        return [file_case(app, places, hotlines, n) for n, (places, hotlines) in enumerate(sizes)]
+        return [file_case(app, places, hotlines) for places, hotlines in sizes]
     finally:
         Database.engine(app).dispose()
-
-
-def file_case(app: Flask, places: int, hotlines: int, n: int) -> Filed:
-    """File one case through the intake, then act on it as hotlines and an advocate would:
-    timeline steps, messages both ways, an advocate with access."""
-    services: Services = app.extensions["assistant.services"]
-    tlds = TLDS[:hotlines]
-    email = f"advocate{n}@support.bench.example"
-    with app.app_context(), Database.new_session(app) as db:
-        locations = [
-            normalise_location("url", f"https://site{n}.{tlds[n % len(tlds)]}/post/{n}")
-            for n in range(places)
-        ]
-        filed = file_request(db, services, IntakeRequest(locations=locations))
-        case = filed.case
-        for referral in case.referrals[:3]:
-            staff = Automatic(referral.hotline_id, "bench")
-            acknowledge(db, staff, referral)
-            message_survivor(db, services, staff, referral, "We are looking at this now.")
-        post_survivor_message(db, services, case, "Thank you.", case.referrals[0].id)
-        register_advocate(
-            db,
-            services.cipher,
-            email,
-            AdvocateProfile("Sam Advocate", "Support Org", "Case worker", "I help survivors."),
-        )
-        account, _code = approve_advocate(db, email=email)
-        db.add(
-            CaseAccess(
-                case_id=case.id,
-                account_id=account.id,
-                origin=AccessOrigin.INVITED,
-                granted_on=today(),
-                messages_read_up_to=0,
-            )
-        )
-        db.commit()
-        counted = db.get(Case, case.id)
-        assert counted is not None
-        return Filed(
-            filed.case_number,
-            str(filed.passphrase),
-            len(counted.locations),
-            len(counted.referrals),
-        )
 
 
 # --- servers ---

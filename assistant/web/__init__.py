@@ -67,6 +67,7 @@ from .quota import Quota
 from .session_interface import OUTAGE_KEY
 from .survivor import bp as survivor_bp
 from .team import bp as team_bp
+from .translated_templates import TRANSLATED
 from .where import bp as where_bp
 
 CONTENT_SECURITY_POLICY = (
@@ -160,6 +161,13 @@ def _template_gettext(eval_ctx: EvalContext, string: str, /, **variables: Any) -
     if not variables and "%" not in text:  # most sentences: nothing to put in
         return Markup(text) if eval_ctx.autoescape else text  # noqa: S704 (as in _newstyle)
     return _newstyle(eval_ctx, reader, text, variables)
+
+
+@pass_eval_context
+def _template_translated(eval_ctx: EvalContext, text: str, /, **variables: Any) -> Any:
+    # A sentence translated when its template was compiled (see translated_templates): only
+    # formatted here, by the same rules.
+    return _newstyle(eval_ctx, texts.reader(), text, variables)
 
 
 @pass_eval_context
@@ -402,6 +410,7 @@ def register_web(app: Flask) -> None:
         ngettext=_template_ngettext,
         pgettext=_template_pgettext,
         npgettext=_template_npgettext,
+        **{TRANSLATED: _template_translated},
     )
     app.add_template_filter(_mask, "mask")
     app.add_template_filter(texts.format_date, "format_date")

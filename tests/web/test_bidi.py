@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+from tests.busy_case import file_case
 from tests.conftest import Survivor
 from tests.conftest import csrf_token
 
@@ -119,3 +120,14 @@ def test_english_pages_carry_no_invisible_marks(survivor: Survivor):
     survivor.add_places(action="continue")
     review = survivor.client.get("/request/review?lang=en").get_data(as_text=True)
     assert FSI not in review and PDI not in review
+
+
+def test_messages_keep_the_direction_they_were_written_in(app, survivor: Survivor):
+    """A message is shown in the direction of its own text (``dir="auto"``): an English sentence
+    from a hotline keeps its full stop at its end on an Arabic page."""
+    filed = file_case(app, places=2, hotlines=2)
+    survivor.sign_in(filed.case_number, filed.passphrase)
+    page = survivor.client.get("/my-request?lang=ar").get_data(as_text=True)
+    assert_isolated(page, "We are looking at this.", "Thank you.")
+    # Two hotlines wrote, the survivor answered once.
+    assert page.count('<p class="body" dir="auto">') == 3

@@ -8,81 +8,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
-from assistant.cases.intake import IntakeRequest
-from assistant.cases.intake import file_request
-from assistant.cases.status import post_survivor_message
 from assistant.extensions import Database
-from assistant.hotline.referrals import Automatic
-from assistant.hotline.referrals import acknowledge
-from assistant.hotline.referrals import message_survivor
-from assistant.models import Case
-from assistant.models import CaseAccess
-from assistant.models import today
-from assistant.people.advocates import AdvocateProfile
-from assistant.people.advocates import approve_advocate
-from assistant.people.advocates import register_advocate
-from assistant.routing import normalise_location
-from assistant.vocabulary import AccessOrigin
+from tests.busy_case import Filed
+from tests.busy_case import file_case
 from tests.conftest import Survivor
 
-# Six top-level domains the shipped directory sends to six different hotlines.
-SIX_HOTLINES = ["ie", "nl", "fr", "de", "ca", "it"]
 MOST_STATEMENTS = 8
-
-
-@dataclass
-class Filed:
-    case_number: str
-    passphrase: str
-    places: int
-    hotlines: int
-
-
-def file_case(app: Flask, places: int, hotlines: int, *, busy: bool) -> Filed:
-    """A case filed through the intake; ``busy``: hotlines took three referrals on and wrote,
-    the survivor answered, and an advocate has access."""
-    services = app.extensions["assistant.services"]
-    tlds = SIX_HOTLINES[:hotlines]
-    with app.app_context(), Database.new_session(app) as db:
-        locations = [
-            normalise_location("url", f"https://site{n}.{tlds[n % hotlines]}/post/{n}")
-            for n in range(places)
-        ]
-        filed = file_request(db, services, IntakeRequest(locations=locations))
-        case = filed.case
-        if busy:
-            for referral in case.referrals[:3]:
-                staff = Automatic(referral.hotline_id, "test")
-                acknowledge(db, staff, referral)
-                message_survivor(db, services, staff, referral, "We are looking at this.")
-            post_survivor_message(db, services, case, "Thank you.", case.referrals[0].id)
-            email = f"advocate-{case.id}@support.example"
-            profile = AdvocateProfile("Sam", "Support Org", "Case worker", "I help survivors.")
-            register_advocate(db, services.cipher, email, profile)
-            account, _code = approve_advocate(db, email=email)
-            db.add(
-                CaseAccess(
-                    case_id=case.id,
-                    account_id=account.id,
-                    origin=AccessOrigin.INVITED,
-                    granted_on=today(),
-                    messages_read_up_to=0,
-                )
-            )
-            db.commit()
-        stored = db.get(Case, case.id)
-        assert stored is not None
-        assert filed.passphrase is not None
-        return Filed(
-            filed.case_number, filed.passphrase, len(stored.locations), len(stored.referrals)
-        )
 
 
 @contextmanager
