@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -503,6 +504,8 @@ def check_data_command(data_dir: Path | None, quiet: bool) -> None:
 
     Exits with status 1 when a file has a problem, so CI can run it.
     """
+    from .routing.checked import CHECK_VALID_FOR
+    from .routing.checked import check_due
     from .routing.directory import DATA_DIR
     from .routing.directory import HOTLINES_FILE
     from .routing.directory import PROVIDERS_FILE
@@ -511,6 +514,7 @@ def check_data_command(data_dir: Path | None, quiet: bool) -> None:
     from .routing.directory import read_data_file
     from .routing.directory import unverified
     from .support_resources import ResourcesError
+    from .support_resources import check_agreement
     from .support_resources import check_resources
     from .support_resources import read_resources_file
     from .support_resources import resources_path
@@ -523,7 +527,11 @@ def check_data_command(data_dir: Path | None, quiet: bool) -> None:
         resources = read_resources_file(resources_path(data_dir))
     except (DirectoryError, ResourcesError) as exc:
         raise click.ClickException(str(exc)) from exc
-    problems = check_data(hotlines, providers) + check_resources(resources)
+    problems = (
+        check_data(hotlines, providers)
+        + check_resources(resources)
+        + check_agreement(resources, hotlines)
+    )
     for problem in problems:
         click.echo(f"problem: {problem}", err=True)
     if problems:
@@ -539,6 +547,25 @@ def check_data_command(data_dir: Path | None, quiet: bool) -> None:
         click.echo(f"{len(pending)} entries are not yet verified by a person (verified_on: null)")
         if not quiet:
             for item in pending:
+                click.echo(f"  {item}")
+    today = dt.date.today()
+    due = [
+        f"{kind} {entry['id']}"
+        for kind, entries in (
+            ("hotline", hotlines["hotlines"]),
+            ("provider", providers["providers"]),
+            ("resource", resources["resources"]),
+        )
+        for entry in entries
+        if check_due(entry, today)
+    ]
+    if due:
+        click.echo(
+            f"{len(due)} entries are due to be checked against their sources again "
+            f"(never checked, or checked more than {CHECK_VALID_FOR.days} days ago)"
+        )
+        if not quiet:
+            for item in due:
                 click.echo(f"  {item}")
 
 

@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import secrets
+from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
@@ -25,9 +26,46 @@ from limits import parse as parse_limit
 log = logging.getLogger(__name__)
 
 ENVIRONMENTS = ("development", "production")
-# Complete catalogues ship for these; Babel's locale names (pt_BR), shown to browsers as pt-BR.
-SUPPORTED_LANGUAGES = ("en", "fr", "es", "de", "nl", "pt_BR", "ar")
-RTL_LANGUAGES = frozenset({"ar"})
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+# Every language a catalogue is kept for, in the order the language menu lists them; Babel's
+# locale names (pt_BR), shown to browsers as pt-BR. English is the source.
+CATALOGUE_LANGUAGES = (
+    "en", "fr", "es", "de", "it", "nl", "pl", "pt_BR", "uk", "ar", "fa", "ja"
+)  # fmt: skip
+RTL_LANGUAGES = frozenset({"ar", "fa"})
+
+
+# In a catalogue as Babel writes it: a translation left empty (a ``msgstr ""`` that no line of
+# text follows), or one marked as a guess.
+_UNTRANSLATED = re.compile(r'^msgstr(\[\d+\])? ""\n(?!")|^#,.*\bfuzzy\b', re.MULTILINE)
+
+
+def complete_catalogues(folder: Path, languages: Iterable[str]) -> tuple[str, ...]:
+    """The languages offered: English, and each of ``languages`` whose catalogue
+    (``LANG/LC_MESSAGES/messages.po``, compiled beside it) has every sentence translated, each
+    plural in all its forms, none of them a guess. As SecureDrop does, a language only partly
+    translated is not offered: a survivor would meet English in the middle of a page in their
+    language, at the moment it matters most. That each catalogue has every sentence of the
+    template, and is compiled, the tests check (tests/test_translations.py). Read once a
+    process, a millisecond a language."""
+    offered = []
+    for code in languages:
+        if code != "en":
+            catalogue = folder / code / "LC_MESSAGES" / "messages.po"
+            compiled = catalogue.with_suffix(".mo")
+            if not (catalogue.is_file() and compiled.is_file()):
+                continue
+            text = catalogue.read_text("utf-8")
+            # The header is the first entry, its msgstr the catalogue's own details.
+            header_end = text.find("\n\n", text.find('msgid ""'))
+            if _UNTRANSLATED.search(text, header_end if header_end > 0 else 0):
+                continue
+        offered.append(code)
+    return tuple(offered)
+
+
+# The languages offered (see complete_catalogues).
+SUPPORTED_LANGUAGES = complete_catalogues(TRANSLATIONS, CATALOGUE_LANGUAGES)
 SECRET_NAMES = ("secret_key", "master_keys", "hash_key")
 
 # OWASP's minimum for Argon2id (m=19456 KiB, t=2, p=1); settings may raise it, never lower it.

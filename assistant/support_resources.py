@@ -16,8 +16,11 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
+from .routing.checked import CHECK_KEYS
+from .routing.checked import check_problems
 from .routing.countries import ISO_COUNTRIES
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -55,6 +58,9 @@ KEYS = (
     "sources",
     "verified_on",
 )
+# A resource that is a hotline's own service names it (``hotline``: its id in hotlines.json), and
+# must then agree with it (see check_agreement); and when a resource was last checked.
+OPTIONAL_KEYS = ("hotline", *CHECK_KEYS)
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()\-]{1,24}$")
 _TIME = re.compile(r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")
@@ -90,6 +96,8 @@ class Resource:
     free: bool | None
     sources: tuple[str, ...]
     verified_on: dt.date | None
+    # When its sources were last read and compared with it (see routing/checked.py).
+    checked_on: dt.date | None = None
 
     @property
     def topic(self) -> str:
@@ -196,7 +204,7 @@ def _check_entry(entry: object, where: str, problems: list[str]) -> None:
         problems.append(f"{where}: must be an object")
         return
     missing = [key for key in KEYS if key not in entry]
-    unknown = sorted(key for key in entry if key not in KEYS)
+    unknown = sorted(key for key in entry if key not in KEYS and key not in OPTIONAL_KEYS)
     if missing:
         problems.append(f"{where}: missing {', '.join(missing)}")
     if unknown:
@@ -235,6 +243,7 @@ def _check_entry(entry: object, where: str, problems: list[str]) -> None:
                 problems.append(f"{where}: 'verified_on' is in the future")
         except ValueError:
             problems.append(f"{where}: 'verified_on' must be a date (YYYY-MM-DD) or null")
+    problems.extend(f"{where}: {problem}" for problem in check_problems(entry, dt.date.today()))
     _check_contact(entry, where, problems)
     _check_hours(entry, where, problems)
 
@@ -264,6 +273,94 @@ def check_resources(data: object) -> list[str]:
             f"at least {MIN_COUNTRIES} are needed"
         )
     return problems
+
+
+def check_agreement(
+    resources_data: Mapping[str, Any], hotlines_data: Mapping[str, Any]
+) -> list[str]:
+    """Where resources.json and hotlines.json say different things about one organisation.
+
+    A resource that is a hotline's own service must name it (``hotline``). It is found by its
+    name: the hotline's name, or, for a place to report, its operator's (before any bracket),
+    one name the start of the other ("Te Protejo", "Te Protejo Colombia"), the hotline serving
+    the resource's country. A place to report that names a hotline must then be on one of the
+    hotline's own sites (its website's or its reporting page's host), and be its ``report_url``
+    (or its site, where the hotline gives no reporting page): one truth for both files.
+    """
+    hotlines = {
+        e["id"]: e
+        for e in hotlines_data.get("hotlines", [])
+        if isinstance(e, Mapping) and isinstance(e.get("id"), str)
+    }
+    problems = []
+    for entry in resources_data.get("resources", []):
+        if not isinstance(entry, Mapping):
+            continue
+        where = f"{RESOURCES_FILE}: {entry.get('id')}"
+        named = entry.get("hotline")
+        if named is None:
+            found = _hotlines_named(entry, hotlines)
+            if len(found) == 1:
+                problems.append(
+                    f"{where}: has the name of hotline {found[0]!r}; say so ('hotline')"
+                )
+            continue
+        hotline = hotlines.get(named)
+        if hotline is None:
+            problems.append(f"{where}: names unknown hotline {named!r}")
+            continue
+        web = entry.get("web")
+        if entry.get("kind") != "reporting_help" or web is None:
+            continue  # another service of the hotline's operator (a helpline) may be elsewhere
+        sites = {
+            host
+            for host in (_host(hotline.get("website")), _host(hotline.get("report_url")))
+            if host is not None
+        }
+        report_url = hotline.get("report_url")
+        if _host(web) not in sites:
+            problems.append(
+                f"{where}: is on {_host(web)}, hotline {named!r} on {', '.join(sorted(sites))}"
+            )
+        elif report_url is None and urlsplit(web).path.strip("/"):
+            problems.append(f"{where}: gives {web} to report, hotline {named!r} no 'report_url'")
+        elif report_url is not None and web.rstrip("/") != str(report_url).rstrip("/"):
+            problems.append(f"{where}: gives {web} to report, hotline {named!r} {report_url}")
+    return problems
+
+
+def _hotlines_named(
+    entry: Mapping[str, Any], hotlines: Mapping[str, Mapping[str, Any]]
+) -> list[str]:
+    """The hotlines a resource has the name of (see check_agreement)."""
+    name = _name_key(str(entry.get("name") or ""))
+    if not name:
+        return []
+    country = entry.get("country")
+    found = []
+    for hotline_id, hotline in hotlines.items():
+        if country is not None and country not in hotline.get("countries", []):
+            continue
+        names = [hotline.get("name")]
+        if entry.get("kind") == "reporting_help":
+            names.append(hotline.get("operator"))
+        for other in filter(None, map(_name_key, filter(None, names))):
+            if f"{name} ".startswith(f"{other} ") or f"{other} ".startswith(f"{name} "):
+                found.append(hotline_id)
+                break
+    return found
+
+
+def _name_key(name: str) -> str:
+    """A name compared without case, punctuation or what a bracket adds."""
+    return re.sub(r"\W+", " ", name.split("(")[0]).strip().casefold()
+
+
+def _host(address: object) -> str | None:
+    if not isinstance(address, str):
+        return None
+    host = urlsplit(address).hostname or ""
+    return host.removeprefix("www.") or None
 
 
 def unverified_resources(data: Mapping[str, Any]) -> list[str]:
@@ -315,6 +412,9 @@ def _resource(entry: Mapping[str, Any]) -> Resource:
         free=entry["free"],
         sources=tuple(entry["sources"]),
         verified_on=dt.date.fromisoformat(entry["verified_on"]) if entry["verified_on"] else None,
+        checked_on=(
+            dt.date.fromisoformat(entry["checked_on"]) if entry.get("checked_on") else None
+        ),
     )
 
 

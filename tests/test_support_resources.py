@@ -59,7 +59,13 @@ def test_the_shipped_file_passes_and_covers_at_least_twenty_countries(shipped):
     resources = load_resources()
     assert len(resources.countries()) >= MIN_COUNTRIES
     # Every covered country has its emergency number, and nothing is marked checked by nobody.
-    assert all(resources.emergency_number(country) for country in resources.countries())
+    # Except where none could be confirmed (issue 19): Zambia's police number is reported not to
+    # work, and the DR Congo has no national one (112 was a pilot in Kinshasa). Their pages say
+    # "call your local emergency number".
+    without = {
+        country for country in resources.countries() if not resources.emergency_number(country)
+    }
+    assert without == {"ZM", "CD"}
     assert {entry.kind for entry in resources.entries} == set(KINDS)
     assert len(unverified_resources(shipped)) == sum(
         1 for entry in shipped["resources"] if entry["verified_on"] is None

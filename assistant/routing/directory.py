@@ -24,6 +24,8 @@ from typing import TypeVar
 
 from publicsuffixlist import PublicSuffixList
 
+from .checked import CHECK_KEYS
+from .checked import check_problems
 from .countries import ISO_COUNTRIES
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -78,8 +80,8 @@ PROVIDER_KEYS = (
     "verified_on",
 )
 # Keys an entry may have beyond the required ones.
-PROVIDER_OPTIONAL_KEYS = ("hotline", "remarks", "notices", "removal_deadline")
-HOTLINE_OPTIONAL_KEYS = ("remarks", "standing")
+PROVIDER_OPTIONAL_KEYS = ("hotline", "remarks", "notices", "removal_deadline", *CHECK_KEYS)
+HOTLINE_OPTIONAL_KEYS = ("remarks", "standing", *CHECK_KEYS)
 # Where a provider takes notices (DESIGN section 6b), each with its own sources.
 NOTICE_KEYS = ("emails", "forms", "language", "upstream", "sources", "verified_on")
 # A deadline a rule sets for removing what a notice names, with the rule and its sources.
@@ -121,9 +123,13 @@ class Hotline:
     verified_on: str | None
     # What its notices may cite about its standing, per jurisdiction (each with sources).
     standing: tuple[Standing, ...] = ()
+    # When its sources were last read and compared with it (see routing/checked.py).
+    checked_on: dt.date | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "intake", Intake(self.intake))
+        if isinstance(self.checked_on, str):
+            object.__setattr__(self, "checked_on", dt.date.fromisoformat(self.checked_on))
         object.__setattr__(
             self,
             "standing",
@@ -346,6 +352,8 @@ def _check_common(
             dt.date.fromisoformat(verified)
         except ValueError:
             problems.add(where, "'verified_on' must be a date (YYYY-MM-DD) or null")
+    for problem in check_problems(entry, dt.date.today()):
+        problems.add(where, problem)
     return not missing
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 from urllib.parse import quote
 from urllib.parse import urlencode
@@ -151,6 +152,10 @@ def _newstyle(
         # A name, an address or a reference keeps its own direction in a right-to-left
         # sentence (see texts.isolated); counts are left as they are.
         variables = {name: texts.isolated(value) for name, value in variables.items()}
+    if variables and reader.digits:
+        # Counts in the reader's own digits (Persian).
+        text, variables = texts.in_native_digits(text, variables, reader)
+        found = Markup(text) if eval_ctx.autoescape else text  # noqa: S704 (as above)
     return found % variables
 
 
@@ -205,7 +210,29 @@ def _template_npgettext(
     return _newstyle(eval_ctx, reader, translated, variables)
 
 
+def _format_number(number: Any) -> str:
+    """A number in the reader's words: Flask-Babel's grouping, in their own digits."""
+    return texts.native_digits(str(format_number(number)))
+
+
 LANGUAGES = [(code, language_tag(code), LANGUAGE_NAMES[code]) for code in SUPPORTED_LANGUAGES]
+
+
+@cache
+def _language_menu(current: str) -> tuple[Markup, Markup]:
+    """The header's language menu on a page in ``current``: the name shown closed, and the items
+    (each name in its own language; the current one not a link). The same on every page in that
+    language, so made once a process rather than a dozen escapes a page (base.html)."""
+    shown = Markup("")
+    items = []
+    for code, tag, name in LANGUAGES:
+        if code == current:
+            shown = Markup('<span lang="{0}">{1}</span>').format(tag, name)
+            item = Markup('<li><span aria-current="true" lang="{0}">{1}</span></li>')
+        else:
+            item = Markup('<li><a href="?lang={0}" lang="{0}" hreflang="{0}">{1}</a></li>')
+        items.append(item.format(tag, name))
+    return shown, Markup("\n").join(items)
 
 
 def _template_globals() -> dict[str, Any]:
@@ -216,7 +243,7 @@ def _template_globals() -> dict[str, Any]:
         "current_language": language,
         "language_tag": language_tag(language),
         "text_direction": "rtl" if reader.right_to_left else "ltr",
-        "languages": LANGUAGES,
+        "language_menu": _language_menu(language),
         "texts": texts,
         "staff_texts": staff_texts,
         "advocate_texts": advocate_texts,
@@ -416,7 +443,7 @@ def register_web(app: Flask) -> None:
     app.add_template_filter(texts.format_date, "format_date")
     # Staff pages only (a removal deadline in hours); a survivor's pages show dates, never times.
     app.add_template_filter(format_datetime, "format_datetime")
-    app.add_template_filter(format_number, "format_number")
+    app.add_template_filter(_format_number, "format_number")
     app.add_template_filter(texts.country_name, "country_name")
     app.add_template_filter(texts.language_name, "language_name")
 

@@ -50,9 +50,14 @@ LANGUAGE_NAMES = {
     "fr": "Français",
     "es": "Español",
     "de": "Deutsch",
+    "it": "Italiano",
     "nl": "Nederlands",
+    "pl": "Polski",
     "pt_BR": "Português (Brasil)",
+    "uk": "Українська",
     "ar": "العربية",
+    "fa": "فارسی",
+    "ja": "日本語",
 }
 
 

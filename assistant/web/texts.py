@@ -5,6 +5,7 @@ language. The domain speaks in codes with parameters; only this module turns the
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from flask_babel import get_translations
 from flask_babel.speaklater import LazyString
 
 from ..config import RTL_LANGUAGES
+from ..extensions import current_services
 from ..routing import Directory
 from ..routing import Intake
 from ..routing import Kind
@@ -66,6 +68,8 @@ class Reader:
     names: Locale
     translations: NullTranslations
     right_to_left: bool
+    # The language's own digits, where it writes numbers with them (see native_digits).
+    digits: dict[int, int] | None
     # Dates formatted for this reader in this request (a page shows the same day many times),
     # and routing reasons (places at the same hotline share theirs).
     dates: dict[dt.date, str] = field(default_factory=dict, compare=False)
@@ -104,19 +108,64 @@ def _new_reader() -> Reader:
     locale = get_locale()
     language = str(locale or "en")
     return Reader(
-        locale, language, locale or _english(), get_translations(), language in RTL_LANGUAGES
+        locale,
+        language,
+        locale or _english(),
+        get_translations(),
+        language in RTL_LANGUAGES,
+        NATIVE_DIGITS.get(language),
     )
+
+
+# Languages whose readers write numbers in their own digits (CLDR's default numbering system
+# for Persian is "arabext": ۰۱۲…۹). Babel formats dates and numbers with European digits in
+# every locale, so they are changed here: in dates, and in counts put into sentences. Codes
+# (a case number, a passphrase, an address) are text, never changed.
+NATIVE_DIGITS = {"fa": str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")}
+_COUNT = re.compile(r"%\((\w+)\)d")
+
+
+def native_digits(text: str) -> str:
+    """``text`` with its digits in the reader's own, where their language has them."""
+    table = reader().digits
+    return text.translate(table) if table else text
+
+
+def in_native_digits(
+    text: str, variables: dict[str, Any], found: Reader
+) -> tuple[str, dict[str, Any]]:
+    """A sentence and the values put into it, each count (``%(num)d``, or a number given as
+    digits) written in the reader's own digits, where their language has them."""
+    table = found.digits
+    if not table or not variables:
+        return text, variables
+    counts = {
+        name: str(value).translate(table)
+        for name, value in variables.items()
+        if (isinstance(value, int) and not isinstance(value, bool))
+        or (isinstance(value, str) and value.isascii() and value.isdecimal())
+    }
+    if not counts:
+        return text, variables
+    text = _COUNT.sub(lambda m: f"%({m.group(1)})s" if m.group(1) in counts else m.group(0), text)
+    return text, {**variables, **counts}
 
 
 # Flask-Babel's gettext, ngettext and lazy_gettext, through :func:`reader` (same results).
 def _(string: str, **variables: Any) -> str:
-    translated: str = reader().translations.ugettext(string)
-    return translated % variables if variables else translated
+    found = reader()
+    translated: str = found.translations.ugettext(string)
+    if not variables:
+        return translated
+    translated, variables = in_native_digits(translated, variables, found)
+    return translated % variables
 
 
 def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
     variables.setdefault("num", num)
-    translated: str = reader().translations.ungettext(singular, plural, num)
+    found = reader()
+    translated: str = found.translations.ungettext(singular, plural, num)
+    translated, variables = in_native_digits(translated, variables, found)
     return translated % variables
 
 
@@ -133,7 +182,10 @@ def format_date(date: dt.date | None = None, format: str | None = None) -> str:
         return str(babel_format_date(date))
     text = found.dates.get(date)
     if text is None:
-        text = found.dates[date] = dates.format_date(date, "medium", locale=found.locale)
+        text = dates.format_date(date, "medium", locale=found.locale)
+        if found.digits:
+            text = text.translate(found.digits)
+        found.dates[date] = text
     return text
 
 
@@ -593,7 +645,7 @@ REJECTION_TEXTS = {
         "from your request's page."
     ),
     "too_many_lines": lazy_gettext(
-        "That is more than %(limit)s lines. Please paste at most 500 places at a time."
+        "That is more than %(limit)s lines. Please paste at most %(places)s places at a time."
     ),
     "no_locations": lazy_gettext("Add at least one place where the material appears."),
     "already_listed": lazy_gettext("These places are already part of your request."),
@@ -627,6 +679,9 @@ def refusal_text(
 
 def rejection_text(code: str, params: Mapping[str, str]) -> str:
     """Why a place (or a list of them) could not be used."""
+    if code == "too_many_lines":
+        # The advice gives as many places as a request holds here (a setting).
+        params = {"places": str(current_services().settings.max_locations), **params}
     return refusal_text(REJECTION_TEXTS, code, params, _("This could not be used."))
 
 

@@ -117,6 +117,12 @@ def _anonymous_pages(page: Any, audit: Audit, enrol_code: str) -> None:
     audit.check(page, "/ in Arabic (right to left)")
     page.goto("/support?country=EG&lang=ar")
     audit.check(page, "/support in Arabic")
+    page.goto("/?lang=fa")
+    audit.check(page, "/ in Persian (right to left)")
+    page.goto("/support?country=IR&lang=fa")
+    audit.check(page, "/support in Persian")
+    page.goto("/?lang=ja")
+    audit.check(page, "/ in Japanese")
     page.goto("/?lang=en")
     page.goto("/no-such-page")
     audit.check(page, "404 page")
@@ -479,6 +485,11 @@ def test_every_public_and_survivor_page_reflows_without_sideways_scrolling(
         "/account/sign-in",
         "/?lang=ar",
         "/support?country=EG",
+        "/?lang=fa",
+        "/support?country=IR",
+        "/hotlines",
+        "/?lang=uk",
+        "/request/where",
         "/?lang=en",
     ]
     for path in paths:

@@ -167,6 +167,21 @@ TABLE = [
     ('url', 'http://192.0.2.7/x', None, 'DE', 'eco_de', 'ip_address survivor_country'),
     ('url', 'https://example.xn--mgbbh1a/a', None, None, 'iwf_portal_in', 'country_code_domain country_hotline'),
     ('url', 'https://example.भारत/a', None, None, 'iwf_portal_in', 'country_code_domain country_hotline'),
+    # Issue 19: the hotlines added (Moldova, Ukraine, Cambodia, the IWF's portal for Argentina),
+    # by the address and by where the survivor lives.
+    ('url', 'https://forum.example.md/t/1', None, None, 'siguronline_md', 'country_code_domain country_hotline'),
+    ('url', 'https://example.com/x', None, 'MD', 'siguronline_md', 'generic_domain survivor_country'),
+    ('url', 'https://site.com.ua/x', None, None, 'stopcrime_ua', 'country_code_domain country_hotline'),
+    ('account', 'https://example.com/u/1', None, 'UA', 'stopcrime_ua', 'generic_domain survivor_country'),
+    ('url', 'https://example.kh/a', None, None, 'aple_kh', 'country_code_domain country_hotline'),
+    ('url', 'https://foro.example.com.ar/1', None, None, 'iwf_portal_ar', 'country_code_domain country_hotline'),
+    # Cyprus, decided in issue 19: no current INHOPE hotline was confirmed there, so the large
+    # adult sites established in Cyprus, and Cypriot addresses, still go to the fallback.
+    ('url', 'https://stripchat.com/someone', None, None, 'cybertip_ca', 'known_provider no_hotline_in_country fallback'),
+    ('url', 'https://xhamster.com/videos/x', None, None, 'cybertip_ca', 'known_provider no_hotline_in_country fallback'),
+    ('url', 'https://www.youporn.com/watch/1', None, None, 'cybertip_ca', 'known_provider no_hotline_in_country fallback'),
+    ('url', 'https://example.cy/x', None, None, 'cybertip_ca', 'country_code_domain no_hotline_in_country fallback'),
+    ('url', 'https://example.com/x', None, 'CY', 'cybertip_ca', 'generic_domain no_hotline_in_country fallback'),
 ]
 # fmt: on
 

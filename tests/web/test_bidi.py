@@ -1,13 +1,18 @@
-"""Arabic pages keep left-to-right names, addresses and references in one piece (issue 18): each
-is isolated, by an element with its own direction (``dir``, ``<bdi>``) or, inside a translated
-sentence, by Unicode's isolates (FSI … PDI), so that "(eco Complaints Office)" keeps its brackets
-and "www.reddit.com/…" does not become "…/www.reddit.com"."""
+"""Right-to-left pages (Arabic, and Persian since issue 19) keep left-to-right names, addresses
+and references in one piece (issue 18): each is isolated, by an element with its own direction
+(``dir``, ``<bdi>``) or, inside a translated sentence, by Unicode's isolates (FSI … PDI), so that
+"(eco Complaints Office)" keeps its brackets and "www.reddit.com/…" does not become
+"…/www.reddit.com"."""
 
 from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
 
+import pytest
+
+from assistant.config import RTL_LANGUAGES
+from assistant.config import SUPPORTED_LANGUAGES
 from tests.busy_case import file_case
 from tests.conftest import Survivor
 from tests.conftest import csrf_token
@@ -65,12 +70,20 @@ def assert_isolated(page: str, *needles: str) -> None:
         assert checker.found.get(needle), f"{needle!r} is not on the page at all"
 
 
-def _arabic(survivor: Survivor) -> None:
-    survivor.client.get("/?lang=ar")
+# Every right-to-left language offered: Arabic and Persian.
+RIGHT_TO_LEFT = sorted(RTL_LANGUAGES)
 
 
-def test_the_review_receipt_and_status_pages_isolate_names_and_addresses(survivor: Survivor):
-    _arabic(survivor)
+def _right_to_left(survivor: Survivor, language: str) -> None:
+    assert language in SUPPORTED_LANGUAGES, f"{language} is not offered (its catalogue?)"
+    survivor.client.get(f"/?lang={language}")
+
+
+@pytest.mark.parametrize("language", RIGHT_TO_LEFT)
+def test_the_review_receipt_and_status_pages_isolate_names_and_addresses(
+    survivor: Survivor, language: str
+):
+    _right_to_left(survivor, language)
     survivor.add_places(value="https://www.reddit.com/r/somewhere")
     survivor.add_places(value="https://example.de/x")
     where = survivor.client.get("/request/where").get_data(as_text=True)
@@ -103,8 +116,9 @@ def test_the_review_receipt_and_status_pages_isolate_names_and_addresses(survivo
     )
 
 
-def test_the_hotlines_page_and_a_dry_run_isolate_them_too(survivor: Survivor):
-    _arabic(survivor)
+@pytest.mark.parametrize("language", RIGHT_TO_LEFT)
+def test_the_hotlines_page_and_a_dry_run_isolate_them_too(survivor: Survivor, language: str):
+    _right_to_left(survivor, language)
     page = survivor.client.get("/hotlines").get_data(as_text=True)
     assert_isolated(page, "eco Beschwerdestelle (eco Complaints Office)")
     token = csrf_token(survivor.client, "/hotlines")
@@ -122,12 +136,13 @@ def test_english_pages_carry_no_invisible_marks(survivor: Survivor):
     assert FSI not in review and PDI not in review
 
 
-def test_messages_keep_the_direction_they_were_written_in(app, survivor: Survivor):
+@pytest.mark.parametrize("language", RIGHT_TO_LEFT)
+def test_messages_keep_the_direction_they_were_written_in(app, survivor: Survivor, language):
     """A message is shown in the direction of its own text (``dir="auto"``): an English sentence
     from a hotline keeps its full stop at its end on an Arabic page."""
     filed = file_case(app, places=2, hotlines=2)
     survivor.sign_in(filed.case_number, filed.passphrase)
-    page = survivor.client.get("/my-request?lang=ar").get_data(as_text=True)
+    page = survivor.client.get(f"/my-request?lang={language}").get_data(as_text=True)
     assert_isolated(page, "We are looking at this.", "Thank you.")
     # Two hotlines wrote, the survivor answered once.
     assert page.count('<p class="body" dir="auto">') == 3
