@@ -35,14 +35,18 @@ def _split_lines(text: str) -> list[str]:
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
-def entries_from_pasted_text(text: str, platform: str | None = None) -> list[LocationEntry]:
+def entries_from_pasted_text(
+    text: str, platform: str | None = None, *, most_places: int
+) -> list[LocationEntry]:
     """One location a line; blank lines are skipped; the kind is guessed from the line.
 
-    With a ``platform`` named, a line that is not a link is an account on that platform.
+    With a ``platform`` named, a line that is not a link is an account on that platform. Over
+    :data:`MAX_PASTED_LINES` lines, refused with the advice to paste at most ``most_places`` (as
+    many as a request holds) at a time.
     """
     lines = [line.strip() for line in _split_lines(text)]
     if len(lines) > MAX_PASTED_LINES:
-        raise IntakeError("too_many_lines", limit=str(MAX_PASTED_LINES))
+        raise IntakeError("too_many_lines", limit=str(MAX_PASTED_LINES), places=str(most_places))
     entries = []
     for line in filter(None, lines):
         kind = guess_kind(line)
@@ -80,7 +84,8 @@ def check_pasted_lines(
 ) -> list[LineResult]:
     """Every non-blank line checked as in :func:`entries_from_pasted_text` and
     :func:`collect_locations`, with its own verdict."""
-    entries = entries_from_pasted_text(text, platform)  # refuses an over-long list first
+    # Refuses an over-long list first.
+    entries = entries_from_pasted_text(text, platform, most_places=services.settings.max_locations)
     line_numbers = [number for number, raw in enumerate(_split_lines(text), start=1) if raw.strip()]
     batch = collect_within_limits(entries, services, already=already)
     results: dict[int, LineResult] = {}

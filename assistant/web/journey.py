@@ -258,7 +258,9 @@ def gather_locations(
     remaining: list[str] = []
     if pasted.strip():
         try:
-            entries = entries_from_pasted_text(pasted, platform)
+            entries = entries_from_pasted_text(
+                pasted, platform, most_places=services.settings.max_locations
+            )
         except IntakeError as error:
             problems.append(Problem("pasted", "", error.code, error.params))
             return AddOutcome(added, problems, pasted, duplicates)

@@ -30,7 +30,6 @@ from flask_babel import get_translations
 from flask_babel.speaklater import LazyString
 
 from ..config import RTL_LANGUAGES
-from ..extensions import current_services
 from ..routing import Directory
 from ..routing import Intake
 from ..routing import Kind
@@ -679,9 +678,6 @@ def refusal_text(
 
 def rejection_text(code: str, params: Mapping[str, str]) -> str:
     """Why a place (or a list of them) could not be used."""
-    if code == "too_many_lines":
-        # The advice gives as many places as a request holds here (a setting).
-        params = {"places": str(current_services().settings.max_locations), **params}
     return refusal_text(REJECTION_TEXTS, code, params, _("This could not be used."))
 
 

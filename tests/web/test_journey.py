@@ -6,8 +6,10 @@ from io import BytesIO
 
 import pytest
 
+from assistant.extensions import Database
 from tests.conftest import Survivor
 from tests.conftest import csrf_token
+from tests.conftest import make_app
 from tests.conftest import row_counts
 
 
@@ -110,10 +112,18 @@ def test_ten_thousand_pasted_lines_are_refused_kindly(survivor: Survivor, app):
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "That is more than 10000 lines" in page
-    # The advice gives as many places as a request holds, as the service is set up.
-    limit = app.extensions["assistant.services"].settings.max_locations
-    assert f"Please paste at most {limit} places at a time." in page
+    assert "Please paste at most 500 places at a time." in page
     assert row_counts(app)["cases"] == before["cases"]
+
+
+def test_the_advice_on_too_many_lines_follows_the_configured_limit(database_url, tmp_path):
+    """The advice ("at most N places") gives as many as a request holds where it is set up."""
+    smaller = make_app(database_url, tmp_path / "instance", max_locations=40)
+    survivor = Survivor(smaller.test_client())
+    pasted = "\n".join(f"https://example{i}.com/x" for i in range(10_001))
+    page = survivor.add_places(pasted=pasted).get_data(as_text=True)
+    assert "Please paste at most 40 places at a time." in page
+    Database.engine(smaller).dispose()
 
 
 def test_more_than_500_places_are_capped_with_an_explanation(survivor: Survivor):
