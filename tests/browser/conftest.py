@@ -57,6 +57,30 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
+@pytest.fixture(autouse=True)
+def clicks_wait_for_the_page(browser: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A click that follows a link or sends a form returns once the next page has begun to arrive,
+    not once it is all there: a test that looked at the page straight after could see half of it
+    (a long page such as /hotlines, on a busy machine). A person waits for the page to load; so
+    does every click and key press here. Without a navigation the page is already loaded and
+    the wait returns at once."""
+    from playwright.sync_api import Locator  # noqa: PLC0415 (imported where the browser is)
+
+    click = Locator.click
+    press = Locator.press
+
+    def click_and_wait(self: Any, *args: Any, **kwargs: Any) -> None:
+        click(self, *args, **kwargs)
+        self.page.wait_for_load_state()
+
+    def press_and_wait(self: Any, *args: Any, **kwargs: Any) -> None:
+        press(self, *args, **kwargs)
+        self.page.wait_for_load_state()
+
+    monkeypatch.setattr(Locator, "click", click_and_wait)
+    monkeypatch.setattr(Locator, "press", press_and_wait)
+
+
 @pytest.fixture
 def live_app(database_url: str, tmp_path: Any) -> Iterator[Flask]:
     """The app the live server runs; its quick exit leads to a page on the same server, and it

@@ -13,6 +13,7 @@ from typing import Any
 import axe_playwright_python
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 from sqlalchemy import update
 from werkzeug.exceptions import NotFound
 
@@ -501,7 +502,7 @@ def test_every_public_and_survivor_page_reflows_without_sideways_scrolling(
         assert page.evaluate("document.documentElement.scrollWidth") <= width, path
     page.goto("/my-request")
     page.get_by_role("button", name="Make an invitation code").click()
-    assert page.locator("#invitation-code").is_visible()
+    expect(page.locator("#invitation-code")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= width, "invitation code"
     context.close()
 

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from assistant.models import today
 from tests.browser.conftest import sign_in_with_receipt
@@ -46,14 +47,14 @@ def test_an_advocate_files_200_pasted_links_for_a_survivor(page: Any, live_app: 
     page.get_by_label("Password").fill(STAFF_PASSWORD)
     page.get_by_label("Code from your authenticator app").fill(advocate.code())
     page.get_by_role("button", name="Sign in").click()
-    assert page.get_by_role("heading", name="Your requests", level=1).is_visible()
+    expect(page.get_by_role("heading", name="Your requests", level=1)).to_be_visible()
 
     page.get_by_role("link", name="File a request for a survivor").click()
     page.get_by_label("Places, one on each line").fill("\n".join(PASTED))
     page.get_by_role("button", name="Check and add these lines").click()
-    assert page.get_by_text(
-        "200 lines checked: 195 added, 3 already on the list, 2 not accepted."
-    ).is_visible()
+    expect(
+        page.get_by_text("200 lines checked: 195 added, 3 already on the list, 2 not accepted.")
+    ).to_be_visible()
     rows = page.locator(".line-report tbody tr")
     assert rows.count() == 200
     assert rows.nth(100).locator("th").inner_text() == "101"
@@ -67,29 +68,29 @@ def test_an_advocate_files_200_pasted_links_for_a_survivor(page: Any, live_app: 
     box.fill("")
     page.get_by_role("button", name="Continue").click()
 
-    assert page.get_by_role("heading", name="About the material and the survivor").is_visible()
+    expect(page.get_by_role("heading", name="About the material and the survivor")).to_be_visible()
     page.get_by_label("Images or videos of the sexual abuse itself").check()
     page.get_by_label("Where does the survivor live?").select_option("IE")
     page.get_by_role("button", name="Continue").click()
 
-    assert page.get_by_role("heading", name="The survivor's consent").is_visible()
+    expect(page.get_by_role("heading", name="The survivor's consent")).to_be_visible()
     page.get_by_role("button", name="Continue").click()
-    assert page.get_by_text("Say how the survivor gave their consent.").first.is_visible()
+    expect(page.get_by_text("Say how the survivor gave their consent.").first).to_be_visible()
     page.get_by_label("In person").check()
     page.get_by_label("On what date?").fill((today() - dt.timedelta(days=2)).isoformat())
     page.get_by_label(re.compile("^Yes: I will hand it to them")).check()
     page.get_by_role("button", name="Continue").click()
 
-    assert page.get_by_role("heading", name="Check and send").is_visible()
-    assert page.get_by_text("The survivor wants their own receipt.").is_visible()
+    expect(page.get_by_role("heading", name="Check and send")).to_be_visible()
+    expect(page.get_by_text("The survivor wants their own receipt.")).to_be_visible()
     page.get_by_role("button", name="Send the request").click()
 
     # No shipped hotline is connected: nothing was sent, and the page says so.
-    assert page.get_by_role("heading", name="The request is saved", exact=True).is_visible()
+    expect(page.get_by_role("heading", name="The request is saved", exact=True)).to_be_visible()
     number = page.locator("#case-number").inner_text()
     handed_over = page.locator("#passphrase").inner_text()
-    assert page.get_by_text("120 places are for Hotline.ie.").is_visible()
-    assert page.get_by_text("Not connected: Hotline.ie").is_visible()
+    expect(page.get_by_text("120 places are for Hotline.ie.")).to_be_visible()
+    expect(page.get_by_text("Not connected: Hotline.ie")).to_be_visible()
     page.get_by_role("link", name="Open the request").click()
     assert page.locator(".status-list > li").count() == 195
     assert page.outside_requests == []
@@ -102,8 +103,8 @@ def test_an_advocate_files_200_pasted_links_for_a_survivor(page: Any, live_app: 
     fresh = survivor_page.locator("#passphrase").inner_text()
     assert fresh != handed_over
     survivor_page.get_by_role("button", name="I have saved it: use this passphrase").click()
-    assert survivor_page.get_by_text("Your new passphrase is in force.").is_visible()
-    assert survivor_page.get_by_text(ADVOCATE_ORG).first.is_visible()
+    expect(survivor_page.get_by_text("Your new passphrase is in force.")).to_be_visible()
+    expect(survivor_page.get_by_text(ADVOCATE_ORG).first).to_be_visible()
 
     # The hotline sees who filed it, and the consent.
     assert analyst.sign_in().status_code == 303

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE
 from tests.browser.conftest import sign_in_with_receipt
@@ -73,10 +74,10 @@ def test_a_place_is_shown_one_at_a_time(page: Any, live_app: Flask) -> None:
     sign_in_with_receipt(page, number, passphrase)
     assert page.get_by_text("/first/secret").count() == 0
     page.get_by_role("link", name=re.compile("^Show")).first.click()
-    assert page.get_by_text("https://example.com/first/secret").is_visible()
+    expect(page.get_by_text("https://example.com/first/secret")).to_be_visible()
     assert page.get_by_text("/second/secret").count() == 0
     page.get_by_role("link", name=re.compile("^Show")).first.click()
-    assert page.get_by_text("https://example.com/second/secret").is_visible()
+    expect(page.get_by_text("https://example.com/second/secret")).to_be_visible()
     assert page.get_by_text("/first/secret").count() == 0
     page.get_by_role("link", name=re.compile("^Hide")).click()
     assert page.get_by_text("/second/secret").count() == 0
@@ -96,8 +97,8 @@ def test_the_idle_warning_comes_a_minute_before_and_stay_signed_in_keeps_it(
     page.clock.fast_forward("13:30")
     assert not warning.is_visible()
     page.clock.fast_forward("01:00")
-    assert warning.is_visible()
-    assert page.get_by_text("you will be signed out in about a minute").is_visible()
+    expect(warning).to_be_visible()
+    expect(page.get_by_text("you will be signed out in about a minute")).to_be_visible()
     with page.expect_response("**/my-request/still-here") as answer:
         page.get_by_role("button", name="Stay signed in").click()
     assert answer.value.status == 204
@@ -105,5 +106,5 @@ def test_the_idle_warning_comes_a_minute_before_and_stay_signed_in_keeps_it(
     # The page goes on working: a message can be sent.
     page.get_by_label("Your message").fill("Still here")
     page.get_by_role("button", name="Send message").click()
-    assert page.get_by_text("Your message was sent.").is_visible()
+    expect(page.get_by_text("Your message was sent.")).to_be_visible()
     context.close()

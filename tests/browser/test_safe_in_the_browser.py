@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from tests.browser.conftest import PHONE
@@ -120,16 +121,16 @@ def test_three_shift_presses_leave_and_a_screen_reader_hears_the_count(
     assert status.inner_text() == "Press Shift 1 more time to leave this site."
     page.keyboard.press("Shift")
     page.wait_for_url(neutral_site)
-    assert page.get_by_role("heading", name="Sunny, 21 degrees").is_visible()
+    expect(page.get_by_role("heading", name="Sunny, 21 degrees")).to_be_visible()
     # The case page was replaced in the tab's history; the case page behind it (adding places)
     # is asked of the server again, and the sign-in is gone.
     page.go_back()
     page.wait_for_load_state()
-    assert page.get_by_role("heading", name="Check on my request").is_visible()
+    expect(page.get_by_role("heading", name="Check on my request")).to_be_visible()
     assert page.get_by_role("heading", name="Add more places").count() == 0
     assert page.get_by_role("heading", name="Your request").count() == 0
     page.goto("/my-request")
-    assert page.get_by_role("heading", name="Check on my request").is_visible()
+    expect(page.get_by_role("heading", name="Check on my request")).to_be_visible()
     assert page.outside_requests == []
 
 
@@ -148,7 +149,7 @@ def test_a_page_brought_back_from_the_cache_asks_the_server_again(
     with page.expect_navigation():
         page.evaluate("""() => window.dispatchEvent(
             new PageTransitionEvent("pageshow", {persisted: true}))""")
-    assert page.get_by_role("heading", name="Check on my request").is_visible()
+    expect(page.get_by_role("heading", name="Check on my request")).to_be_visible()
     assert page.get_by_text(number).count() == 0
 
 
@@ -213,7 +214,7 @@ def test_the_offline_page_answers_when_the_network_is_gone(js_page: Any) -> None
     page.context.set_offline(True)
     try:
         page.goto("/safety")
-        assert page.get_by_role("heading", name="No connection").is_visible()
+        expect(page.get_by_role("heading", name="No connection")).to_be_visible()
     finally:
         page.context.set_offline(False)
 
@@ -245,7 +246,7 @@ def test_the_receipt_can_be_pasted_and_filled_by_a_password_manager(
         page.keyboard.press("Control+V")
         assert field.input_value() == value
     page.get_by_role("button", name="Show my request").click()
-    assert page.get_by_role("heading", name="Your request").is_visible()
+    expect(page.get_by_role("heading", name="Your request")).to_be_visible()
 
 
 # ---- keyboard only -------------------------------------------------------------------------------

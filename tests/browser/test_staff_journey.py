@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE
 from tests.browser.test_accessibility import Audit
@@ -47,7 +48,7 @@ def test_an_analysts_day_at_the_workbench(page: Any, live_app: Any) -> None:
     sign_in(page, analyst)
     # The portal's own layout: the hotline and the person in the header, wide on a desktop.
     header = page.locator("header.staff-header")
-    assert header.get_by_text(analyst.email).is_visible()
+    expect(header.get_by_text(analyst.email)).to_be_visible()
     assert page.locator("main").bounding_box()["width"] > 1000
     # axe-core runs in the page, so it audits with JavaScript on; the same steps run without it.
     javascript = page.locator("html.js").count() == 1
@@ -82,17 +83,17 @@ def test_an_analysts_day_at_the_workbench(page: Any, live_app: Any) -> None:
     for box in page.get_by_role("checkbox", name="Choose RRA-").all():
         box.check()
     page.get_by_role("button", name="Assign to me").click()
-    assert page.get_by_text("2 referrals are now yours.").is_visible()
+    expect(page.get_by_text("2 referrals are now yours.")).to_be_visible()
     page.get_by_role("link", name="My work").click()
     assert page.locator("tbody tr.queue-row").count() == 2
     for box in page.get_by_role("checkbox", name="Choose RRA-").all():
         box.check()
     page.locator("#bulk-acknowledge").click()
-    assert page.get_by_text("Acknowledged 2 referrals.").is_visible()
+    expect(page.get_by_text("Acknowledged 2 referrals.")).to_be_visible()
 
     # The referral with three places: compact rows, one form for the ticked ones.
     page.get_by_role("link", name="RRA-").first.click()
-    assert page.get_by_text(PLACES[0], exact=True).is_visible()  # in full, as text only
+    expect(page.get_by_text(PLACES[0], exact=True)).to_be_visible()  # in full, as text only
     assert page.locator(f'a[href="{PLACES[0]}"]').count() == 0
     table = page.locator("table.places-table").bounding_box()
     assert table["height"] < DESKTOP["height"]
@@ -101,7 +102,7 @@ def test_an_analysts_day_at_the_workbench(page: Any, live_app: Any) -> None:
         page.get_by_role("checkbox", name=f"Choose place {index}").check()
     page.locator('input[name="places-assessment"][value="csam"]').check()
     page.get_by_role("button", name="Record the assessment").click()
-    assert page.get_by_text("Assessment recorded for 3 places.").is_visible()
+    expect(page.get_by_text("Assessment recorded for 3 places.")).to_be_visible()
 
     for index in (1, 2, 3):
         page.get_by_role("checkbox", name=f"Choose place {index}").check()
@@ -109,13 +110,13 @@ def test_an_analysts_day_at_the_workbench(page: Any, live_app: Any) -> None:
     page.get_by_label("Provider", exact=True).fill("Gallery Hosting Ltd")
     page.get_by_label("Provider's reference (optional)").fill("GH-4471")
     page.get_by_role("button", name="Record the notice").click()
-    assert page.get_by_text("Notice recorded for 3 places.").is_visible()
+    expect(page.get_by_text("Notice recorded for 3 places.")).to_be_visible()
     assert page.locator(".badge.status-notice_sent").count() == 3
 
     page.get_by_role("checkbox", name="Choose place 1").check()
     page.locator('input[name="places-response"][value="removed"]').check()
     page.get_by_role("button", name="Record the answer").click()
-    assert page.get_by_text("Answer recorded for 1 place.").is_visible()
+    expect(page.get_by_text("Answer recorded for 1 place.")).to_be_visible()
     assert page.locator(".badge.status-removed").count() == 1
 
     # A step that one ticked place cannot take: nothing is done, and the page says which.
@@ -123,14 +124,14 @@ def test_an_analysts_day_at_the_workbench(page: Any, live_app: Any) -> None:
         page.get_by_role("checkbox", name=f"Choose place {index}").check()
     page.locator('input[name="places-response"][value="refused"]').check()
     page.get_by_role("button", name="Record the answer").click()
-    assert page.get_by_text("Place 1: This notice already has a response.").is_visible()
+    expect(page.get_by_text("Place 1: This notice already has a response.")).to_be_visible()
     assert page.locator(".badge.status-removed").count() == 1
     check("a refused bulk step", "POST")
 
     # Close asks first, and says what will happen.
     page.locator('input[name="close-reason"][value="duplicate"]').check()
     page.get_by_role("button", name="Close…").click()
-    assert page.get_by_text("2 places without an outcome will be closed too.").is_visible()
+    expect(page.get_by_text("2 places without an outcome will be closed too.")).to_be_visible()
     check("close: confirmation", "POST")
     page.get_by_role("link", name="No, go back").click()
     page.get_by_role("link", name="Help").click()
@@ -166,17 +167,20 @@ def test_keyboard_shortcuts_move_through_the_queue_and_act(
     page.keyboard.press("j")
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Referral RRA-").wait_for()
+    page.wait_for_load_state()
     first = page.url
     page.keyboard.press("m")
     page.locator(".notice").get_by_text("Assigned to you.").wait_for()
     page.wait_for_load_state()
     page.keyboard.press("a")
     page.locator(".notice").get_by_text("Acknowledged 1 place.").wait_for()
+    page.wait_for_load_state()  # the shortcuts are set up once the page's script has run
     # Acknowledged, it moved behind the one still waiting: "p" goes to that one.
     assert page.locator("#next-referral").count() == 0
     page.keyboard.press("p")
     page.wait_for_url(lambda url: url != first)
     page.get_by_role("heading", name="Referral RRA-").wait_for()
+    page.wait_for_load_state()
     # Typing in a field never triggers a shortcut.
     second = page.url
     note = page.get_by_label("Internal note (never shown to the survivor)")
