@@ -47,11 +47,18 @@ class Icon:
 
 def icons(settings: Settings) -> tuple[Icon, ...]:
     """The configured icon (one square PNG), or the shipped pair."""
-    if settings.app_icon:
-        found = png_size(settings.app_icon)
+    return _icons(settings.app_icon, current_app.static_folder or "")
+
+
+@cache
+def _icons(app_icon: str, static_folder: str) -> tuple[Icon, ...]:
+    # Found once a process, not for every page (each names its icon): a configured icon's size
+    # is read from its file, which the settings checked when the app started.
+    if app_icon:
+        found = png_size(app_icon)
         assert found is not None  # checked when the settings were validated
-        return (Icon(found[0], Path(settings.app_icon)),)
-    static = Path(current_app.static_folder or "")
+        return (Icon(found[0], Path(app_icon)),)
+    static = Path(static_folder)
     return tuple(Icon(size, static / name) for size, name in SHIPPED_ICONS.items())
 
 
