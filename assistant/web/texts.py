@@ -133,16 +133,16 @@ def native_digits(text: str) -> str:
 def in_native_digits(
     text: str, variables: dict[str, Any], found: Reader
 ) -> tuple[str, dict[str, Any]]:
-    """A sentence and the values put into it, each count (``%(num)d``, or a number given as
-    digits) written in the reader's own digits, where their language has them."""
+    """A sentence and the values put into it, each count (a value that is an ``int``) written in
+    the reader's own digits, where their language has them. Text is left as it is, digits and
+    all: a note or a name someone typed is shown, and copied, as they typed it."""
     table = found.digits
     if not table or not variables:
         return text, variables
     counts = {
         name: str(value).translate(table)
         for name, value in variables.items()
-        if (isinstance(value, int) and not isinstance(value, bool))
-        or (isinstance(value, str) and value.isascii() and value.isdecimal())
+        if isinstance(value, int) and not isinstance(value, bool)
     }
     if not counts:
         return text, variables
@@ -673,7 +673,16 @@ def refusal_text(
     template = table.get(code)
     if template is None:
         return fallback or _("That could not be done.")
-    return str(template) % dict(params)
+    # A refusal's parameters are the domain's own (a limit, an address's scheme), never what
+    # someone typed, and travel as text: one written in digits is a count.
+    values: dict[str, Any] = {
+        name: int(value)
+        if isinstance(value, str) and value.isascii() and value.isdecimal()
+        else value
+        for name, value in params.items()
+    }
+    text, values = in_native_digits(str(template), values, reader())
+    return text % values
 
 
 def rejection_text(code: str, params: Mapping[str, str]) -> str:

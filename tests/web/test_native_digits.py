@@ -30,9 +30,18 @@ def test_dates_counts_and_numbers_in_persian_digits(app):
         assert "۳" in count and "3" not in count
         assert number.startswith("۱") and not any(c.isascii() and c.isdigit() for c in number)
         assert "RQ-AB12CD34" in code  # a code is text: typed back as it is shown
-        # A number given as digits (a limit) is a number too.
-        limit = texts._("That is more than %(limit)s lines.", limit="10000")
-        assert "۱۰۰۰۰" in limit and "10000" not in limit
+        # A refusal's limits travel as text, and are counts all the same.
+        limit = texts.rejection_text("too_many_lines", {"limit": "10000", "places": "500"})
+        assert (
+            "۱۰۰۰۰" in limit
+            and "۵۰۰" in limit
+            and not any(c.isascii() and c.isdigit() for c in limit)
+        )
+        # What someone typed stays as typed, digits included: the summary of places is pasted
+        # into a hotline's own form, and a group's number must reach it unchanged.
+        summary = texts.places_summary([("url", "https://t.me/+12345", None, "group 12345")])
+        assert "12345" in summary and "۱۲۳۴۵" not in summary
+        assert "12345" in texts._("Note: %(note)s", note="12345")
 
 
 def test_other_languages_keep_european_digits(app):
