@@ -505,7 +505,7 @@ def check_data_command(data_dir: Path | None, quiet: bool) -> None:
     Exits with status 1 when a file has a problem, so CI can run it.
     """
     from .routing.checked import CHECK_VALID_FOR
-    from .routing.checked import check_due
+    from .routing.checked import checks_due
     from .routing.directory import DATA_DIR
     from .routing.directory import HOTLINES_FILE
     from .routing.directory import PROVIDERS_FILE
@@ -548,17 +548,12 @@ def check_data_command(data_dir: Path | None, quiet: bool) -> None:
         if not quiet:
             for item in pending:
                 click.echo(f"  {item}")
-    today = dt.date.today()
-    due = [
-        f"{kind} {entry['id']}"
-        for kind, entries in (
-            ("hotline", hotlines["hotlines"]),
-            ("provider", providers["providers"]),
-            ("resource", resources["resources"]),
-        )
-        for entry in entries
-        if check_due(entry, today)
-    ]
+    due = checks_due(
+        dt.date.today(),
+        hotline=hotlines["hotlines"],
+        provider=providers["providers"],
+        resource=resources["resources"],
+    )
     if due:
         click.echo(
             f"{len(due)} entries are due to be checked against their sources again "

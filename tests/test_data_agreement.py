@@ -17,6 +17,7 @@ from assistant.cli import main
 from assistant.routing.checked import CHECK_VALID_FOR
 from assistant.routing.checked import check_due
 from assistant.routing.checked import check_problems
+from assistant.routing.checked import checks_due
 from assistant.routing.directory import DATA_DIR
 from assistant.support_resources import check_agreement
 
@@ -131,6 +132,10 @@ def test_an_entry_is_due_when_never_checked_or_checked_over_a_year_ago():
     assert check_due({}, TODAY)
     assert check_due({"checked_on": str(TODAY - dt.timedelta(days=year + 1))}, TODAY)
     assert not check_due({"checked_on": str(TODAY - dt.timedelta(days=year))}, TODAY)
+    recent = {"id": "recent", "checked_on": str(TODAY)}
+    assert checks_due(TODAY, hotline=[recent, {"id": "never"}], resource=[recent]) == [
+        "hotline never"
+    ]
 
 
 def test_check_data_lists_the_entries_due_and_refuses_a_bad_check(tmp_path: Path):

@@ -7,6 +7,7 @@ checked, and those checked more than :data:`CHECK_VALID_FOR` ago, to be read aga
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,3 +42,14 @@ def check_due(entry: Mapping[str, Any], today: dt.date) -> bool:
         return today - dt.date.fromisoformat(str(checked_on)) > CHECK_VALID_FOR
     except ValueError:
         return True
+
+
+def checks_due(today: dt.date, **entries: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Each entry whose sources are to be read again (:func:`check_due`), named by its kind (the
+    keyword it came under) and id: "hotline hotline_ie"."""
+    return [
+        f"{kind} {entry['id']}"
+        for kind, found in entries.items()
+        for entry in found
+        if check_due(entry, today)
+    ]
